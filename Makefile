@@ -1,0 +1,52 @@
+# Badge Platform. `make run` and `make test` work on a fresh clone with only Python 3.11 and make.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+OBVENV := var/obvenv
+
+.PHONY: run test worker beat lint install migrate demo obvenv clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py loaddemo
+
+## Serve the app at http://127.0.0.1:8000 with a Celery worker and beat beside it (embedded default).
+run: demo
+	bin/run-embedded
+
+worker: install
+	$(VENV)/bin/celery -A badgeplatform worker --loglevel=INFO
+
+beat: install
+	$(VENV)/bin/celery -A badgeplatform beat --loglevel=INFO
+
+## The whole suite; uses PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set, else SQLite.
+test: install obvenv
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+## The 1EdTech reference validator in a virtualenv of its own (its pins clash with ours).
+obvenv: $(OBVENV)/.installed
+
+$(OBVENV)/.installed: tools/ob2/requirements.txt
+	test -x $(OBVENV)/bin/python || $(PYTHON) -m venv $(OBVENV)
+	$(OBVENV)/bin/pip install --quiet -r tools/ob2/requirements.txt
+	$(OBVENV)/bin/pip install --quiet --no-deps openbadges==1.1.2
+	touch $@
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+from issuers import api as issuers_api
+from issuers import views as issuers_views
+
+urlpatterns = [
+    path("", issuers_views.home, name="home"),
+    path("tenants/", issuers_views.choose_tenant, name="choose_tenant"),
+    path("accounts/", include("allauth.urls")),
+    path("invitations/<str:token>/", issuers_views.invitation_accept, name="invitation_accept"),
+    path("platform/tenants/", issuers_views.platform_tenants, name="platform_tenants"),
+    path("platform/tenants/<uuid:public_id>/status/", issuers_views.platform_tenant_status,
+         name="platform_tenant_status"),
+    path("t/<slug:tenant_slug>/", include("issuers.urls")),
+    path("api/v1/tenant/", issuers_api.tenant_detail, name="api_tenant"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]

@@ -1,0 +1,76 @@
+"""Platform admin (superusers). Writes go through the same services as the web UI."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from issuers import services
+from issuers.models import ApiKey, AuditEntry, Invitation, Issuer, Membership, SigningKey, Tenant
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "status", "contact_email", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["name", "slug"]
+    actions = ["suspend", "activate"]
+
+    @admin.action(description="Suspend selected tenants (no new badges; issued ones stay valid)")
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        for tenant in queryset:
+            services.tenant_set_status(tenant=tenant, status=Tenant.Status.SUSPENDED, actor=request.user)
+        messages.success(request, f"{queryset.count()} tenant(s) suspended.")
+
+    @admin.action(description="Re-activate selected tenants")
+    def activate(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        for tenant in queryset:
+            services.tenant_set_status(tenant=tenant, status=Tenant.Status.ACTIVE, actor=request.user)
+        messages.success(request, f"{queryset.count()} tenant(s) activated.")
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "tenant", "role"]
+    list_filter = ["role", "tenant"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "tenant", "role", "created_at", "expires_at", "accepted_at"]
+    exclude = ["token_hash"]
+
+
+@admin.register(Issuer)
+class IssuerAdmin(admin.ModelAdmin):
+    list_display = ["name", "tenant", "url", "default_verification"]
+    list_filter = ["tenant"]
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(admin.ModelAdmin):
+    list_display = ["public_id", "issuer", "created_at", "retired_at"]
+    exclude = ["private_key_encrypted"]  # never shown, even encrypted
+    readonly_fields = ["public_key_pem"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "tenant", "created_at", "last_used_at", "revoked_at"]
+    exclude = ["key_hash"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "tenant", "actor_label", "action", "summary"]
+    list_filter = ["tenant", "action"]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django import forms
+
+from issuers.models import Issuer, Role, Tenant
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="Email address")
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.ISSUER)
+
+
+class MembershipForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+    issuers = forms.ModelMultipleChoiceField(
+        queryset=Issuer.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="For tutors: leave all unticked to allow every issuer of the college.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["issuers"].queryset = Issuer.objects.all()
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Name", help_text="What the key is for, e.g. 'MIS sync'.")
+
+
+class TenantSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = ["name", "contact_email", "primary_colour", "timezone", "require_mfa"]
+        widgets = {"primary_colour": forms.TextInput(attrs={"type": "color"})}
+
+
+class TenantCreateForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    slug = forms.SlugField(max_length=60, help_text="Short name used in URLs, e.g. 'riverside'.")
+    admin_email = forms.EmailField(label="First admin's email")
+
+
+class IssuerForm(forms.ModelForm):
+    class Meta:
+        model = Issuer
+        fields = ["name", "url", "email", "description", "default_verification"]

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from issuers.services import tenant_create
+
+
+class Command(BaseCommand):
+    help = "Create a tenant (college) and invite or create its first admin. Safe to run again."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug")
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--admin-email", required=True)
+        parser.add_argument("--admin-password", help="Create the admin account with this password instead of inviting.")
+
+    def handle(self, *args: Any, slug: str, name: str, admin_email: str, admin_password: str | None, **options: Any) -> None:
+        setup = tenant_create(slug=slug, name=name, admin_email=admin_email, admin_password=admin_password)
+        self.stdout.write(f"Tenant {setup.tenant.slug} {'created' if setup.created else 'already exists'}.")
+        if setup.admin is not None:
+            self.stdout.write(f"Admin: {setup.admin.email}")
+        elif setup.invitation_url:
+            self.stdout.write(f"Invitation sent to {admin_email}: {setup.invitation_url}")
+        else:
+            self.stdout.write(f"An invitation to {admin_email} is already pending.")

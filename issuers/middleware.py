@@ -1,0 +1,79 @@
+"""One middleware resolves the tenant of a request and switches its scope on.
+
+* Staff pages live under ``/t/<tenant_slug>/``: the user must be a member of that tenant (else 404,
+  so an outsider cannot even learn that the tenant exists), and the tenant's time zone is activated.
+* API calls carry ``Authorization: Bearer <key>``: the key names the tenant.
+* The platform admin (``/admin/``) reads across tenants, for superusers only.
+* Everything else runs with no tenant scope at all, so a query of tenant-owned data raises.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
+
+from issuers.models import Membership, Tenant
+from issuers.scoping import tenant_scope, unscoped
+from issuers.selectors import api_key_authenticate, user_has_mfa
+
+
+class TenantScopeMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.tenant = None
+        request.membership = None
+        request.api_key = None
+
+        auth_header = request.headers.get("Authorization", "")
+        if request.path.startswith("/api/") and auth_header.startswith("Bearer "):
+            return self._api(request, auth_header.removeprefix("Bearer ").strip())
+
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+
+        slug = match.kwargs.get("tenant_slug")
+        if slug is not None:
+            return self._staff(request, slug)
+        if match.app_name == "admin" and request.user.is_authenticated and request.user.is_superuser:
+            with unscoped("platform admin: superusers manage every tenant in the Django admin"):
+                return self.get_response(request)
+        return self.get_response(request)
+
+    def _api(self, request: HttpRequest, raw_key: str) -> HttpResponse:
+        api_key = api_key_authenticate(raw_key)
+        if api_key is None:
+            return JsonResponse({"detail": "Invalid or revoked API key."}, status=401)
+        request.api_key = api_key
+        request.tenant = api_key.tenant
+        with tenant_scope(api_key.tenant):
+            return self.get_response(request)
+
+    def _staff(self, request: HttpRequest, slug: str) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
+        tenant = Tenant.objects.filter(slug=slug).first()
+        if tenant is None:
+            raise Http404("No such tenant.")
+        with tenant_scope(tenant):
+            membership = Membership.objects.filter(user=request.user).first()
+            if membership is None:
+                raise Http404("No such tenant.")
+            if tenant.require_mfa and not user_has_mfa(request.user):
+                return redirect(f"{reverse('mfa_index')}?required={tenant.slug}")
+            request.tenant = tenant
+            request.membership = membership
+            request.session["last_tenant"] = tenant.slug
+            timezone.activate(zoneinfo.ZoneInfo(tenant.timezone))
+            try:
+                return self.get_response(request)
+            finally:
+                timezone.deactivate()

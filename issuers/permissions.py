@@ -1,0 +1,33 @@
+"""Role checks for staff views. The tenant and membership come from ``TenantScopeMiddleware``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+
+from issuers.models import Role
+
+ANY_STAFF = (Role.ADMIN, Role.ISSUER, Role.VIEWER)
+CAN_ISSUE = (Role.ADMIN, Role.ISSUER)
+
+
+def role_required(*roles: str) -> Callable:
+    """Allow the view to members whose role is one of ``roles`` (403 for other members)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            membership = getattr(request, "membership", None)
+            if membership is None:
+                raise Http404("No such tenant.")
+            if membership.role not in roles:
+                raise PermissionDenied("Your role in this college does not allow this.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,59 @@
+"""Reads about tenants, memberships and keys."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from issuers.models import ApiKey, AuditEntry, Issuer, Membership, Role, Tenant
+from issuers.scoping import unscoped
+
+API_KEY_PREFIX = "bp_"
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_key_authenticate(raw_key: str) -> ApiKey | None:
+    """The live key whose hash matches ``raw_key``, or None. Updates ``last_used_at``."""
+    if not raw_key.startswith(API_KEY_PREFIX) or len(raw_key) > 200:
+        return None
+    with unscoped("authenticating an API key: the key is what tells us the tenant"):
+        key = ApiKey.objects.select_related("tenant").filter(key_hash=hash_secret(raw_key)).first()
+        if key is None or key.revoked_at is not None:
+            return None
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+    return key
+
+
+def user_memberships(user) -> list[Membership]:
+    """Every tenant the user is staff of, for the tenant switcher."""
+    if not user.is_authenticated:
+        return []
+    with unscoped("a user's own memberships across tenants, for the tenant switcher"):
+        return list(Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__name"))
+
+
+def user_has_mfa(user) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def membership_issuers(membership: Membership) -> QuerySet[Issuer]:
+    """The issuers a member may issue for (all of the tenant's unless limited)."""
+    limited = membership.issuers.all()
+    if membership.role == Role.ISSUER and limited.exists():
+        return limited
+    return Issuer.objects.all()
+
+
+def audit_entries(*, limit: int = 200) -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.select_related("actor")[:limit]
+
+
+def tenant_by_slug(slug: str) -> Tenant | None:
+    return Tenant.objects.filter(slug=slug).first()

@@ -1,0 +1,270 @@
+"""Writes for tenants, staff, API keys, issuers and their signing keys.
+
+Views, the admin, management commands and the API all call these functions; each one writes its
+audit entry in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from issuers import keys
+from issuers.models import ApiKey, AuditEntry, Invitation, Issuer, Membership, Role, SigningKey, Tenant
+from issuers.scoping import tenant_scope
+from issuers.selectors import API_KEY_PREFIX, hash_secret
+
+User = get_user_model()
+
+
+def audit_record(
+    *,
+    tenant: Tenant,
+    action: str,
+    actor: Any = None,
+    actor_label: str = "",
+    obj: Any = None,
+    summary: str = "",
+    data: dict | None = None,
+) -> AuditEntry:
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEntry.objects.create(
+        tenant=tenant,
+        actor=actor,
+        actor_label=actor_label or (actor.email if actor else "system"),
+        action=action,
+        object_type=type(obj).__name__ if obj is not None else "",
+        object_id=str(getattr(obj, "public_id", getattr(obj, "pk", ""))) if obj is not None else "",
+        summary=summary[:300],
+        data=data or {},
+    )
+
+
+# --- Tenants ----------------------------------------------------------------------------------
+
+
+@dataclass
+class TenantSetup:
+    tenant: Tenant
+    created: bool
+    admin: Any
+    invitation_url: str | None
+
+
+@transaction.atomic
+def tenant_create(
+    *, slug: str, name: str, admin_email: str, admin_password: str | None = None, actor: Any = None
+) -> TenantSetup:
+    """Create the tenant and its first admin, or return the existing one (idempotent).
+
+    With ``admin_password`` the admin account is created ready to log in; without it, an
+    existing account becomes admin directly and a new address gets an invitation.
+    """
+    tenant, created = Tenant.objects.get_or_create(slug=slug, defaults={"name": name, "contact_email": admin_email})
+    admin_email = admin_email.strip().lower()
+    invitation_url = None
+    with tenant_scope(tenant):
+        user = User.objects.filter(email__iexact=admin_email).first()
+        if user is None and admin_password:
+            user = User.objects.create_user(admin_email, admin_password)
+            _mark_email_verified(user)
+        if user is not None:
+            _, made = Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": Role.ADMIN})
+            if made:
+                audit_record(tenant=tenant, action="membership.create", actor=actor, obj=user, summary=f"{user} is admin")
+        else:
+            pending = Invitation.objects.filter(email__iexact=admin_email, accepted_at=None, revoked_at=None)
+            if not any(i.is_usable for i in pending):
+                _, invitation_url = invitation_create(email=admin_email, role=Role.ADMIN, actor=actor, tenant=tenant)
+        if created:
+            audit_record(tenant=tenant, action="tenant.create", actor=actor, obj=tenant, summary=f"Tenant {name}")
+    return TenantSetup(tenant=tenant, created=created, admin=user, invitation_url=invitation_url)
+
+
+def _mark_email_verified(user: Any) -> None:
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
+
+
+@transaction.atomic
+def tenant_set_status(*, tenant: Tenant, status: str, actor: Any = None) -> Tenant:
+    if status not in Tenant.Status.values:
+        raise ValidationError(f"Unknown status {status!r}.")
+    tenant.status = status
+    tenant.save(update_fields=["status"])
+    with tenant_scope(tenant):
+        audit_record(tenant=tenant, action=f"tenant.{status}", actor=actor, obj=tenant)
+    return tenant
+
+
+def tenant_require_active(tenant: Tenant) -> None:
+    if not tenant.is_active:
+        raise PermissionDenied(f"{tenant.name} is suspended: no badges can be issued until it is re-activated.")
+
+
+# --- Staff ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invitation_create(*, tenant: Tenant, email: str, role: str, actor: Any = None) -> tuple[Invitation, str]:
+    """Invite ``email`` as staff. Returns the invitation and its one-time link (sent by email)."""
+    from issuers.tasks import send_invitation_email
+
+    if role not in Role.values:
+        raise ValidationError(f"Unknown role {role!r}.")
+    email = email.strip().lower()
+    if Membership.objects.filter(user__email__iexact=email).exists():
+        raise ValidationError(f"{email} is already a member of {tenant.name}.")
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        tenant=tenant,
+        email=email,
+        role=role,
+        token_hash=hash_secret(token),
+        invited_by=actor if getattr(actor, "is_authenticated", False) else None,
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
+    )
+    url = f"{settings.PUBLIC_BASE_URL}/invitations/{token}/"
+    audit_record(tenant=tenant, action="invitation.create", actor=actor, obj=invitation, summary=f"Invited {email} as {role}")
+    transaction.on_commit(lambda: send_invitation_email.delay(tenant_id=tenant.pk, invitation_id=invitation.pk, url=url))
+    return invitation, url
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    from issuers.scoping import unscoped
+
+    with unscoped("an invitation link names its tenant by its secret token"):
+        return Invitation.objects.select_related("tenant").filter(token_hash=hash_secret(token)).first()
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: Any) -> Membership:
+    """Make ``user`` a member. The link works once, before it expires, for the invited address."""
+    from allauth.account.models import EmailAddress
+
+    if not invitation.is_usable:
+        raise ValidationError("This invitation has expired or has already been used.")
+    owns_address = EmailAddress.objects.filter(user=user, email__iexact=invitation.email, verified=True).exists()
+    if not owns_address:
+        raise ValidationError(
+            f"This invitation was sent to {invitation.email}. Log in with that address (and verify it) to accept it."
+        )
+    tenant = invitation.tenant
+    with tenant_scope(tenant):
+        updated = Invitation.objects.filter(pk=invitation.pk, accepted_at=None).update(
+            accepted_at=timezone.now(), accepted_by=user
+        )
+        if updated != 1:  # accepted concurrently
+            raise ValidationError("This invitation has already been used.")
+        membership, _ = Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": invitation.role})
+        audit_record(tenant=tenant, action="invitation.accept", actor=user, obj=invitation, summary=f"{user} joined")
+    return membership
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor: Any) -> None:
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(tenant=invitation.tenant, action="invitation.revoke", actor=actor, obj=invitation)
+
+
+def _ensure_another_admin(membership: Membership) -> None:
+    if membership.role == Role.ADMIN and not Membership.objects.filter(role=Role.ADMIN).exclude(pk=membership.pk).exists():
+        raise ValidationError("A tenant needs at least one admin: make someone else admin first.")
+
+
+@transaction.atomic
+def membership_update(
+    *, membership: Membership, role: str, issuer_ids: list[int] | None = None, actor: Any
+) -> Membership:
+    if role not in Role.values:
+        raise ValidationError(f"Unknown role {role!r}.")
+    if role != Role.ADMIN:
+        _ensure_another_admin(membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    if issuer_ids is not None:
+        membership.issuers.set(Issuer.objects.filter(pk__in=issuer_ids))
+    audit_record(
+        tenant=membership.tenant, action="membership.update", actor=actor, obj=membership.user,
+        summary=f"{membership.user} is now {role}", data={"issuers": issuer_ids or []},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: Any) -> None:
+    _ensure_another_admin(membership)
+    audit_record(tenant=membership.tenant, action="membership.remove", actor=actor, obj=membership.user,
+                 summary=f"{membership.user} removed")
+    membership.delete()
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_key_create(*, tenant: Tenant, name: str, actor: Any = None) -> tuple[ApiKey, str]:
+    """A new key; the secret is returned once and only its hash is stored."""
+    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        tenant=tenant,
+        name=name or "API key",
+        prefix=secret[: len(API_KEY_PREFIX) + 8],
+        key_hash=hash_secret(secret),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_record(tenant=tenant, action="api_key.create", actor=actor, obj=key, summary=f"API key {key.prefix}… created")
+    return key, secret
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey, actor: Any) -> None:
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])
+    audit_record(tenant=key.tenant, action="api_key.revoke", actor=actor, obj=key, summary=f"API key {key.prefix}… revoked")
+
+
+# --- Issuers and signing keys -----------------------------------------------------------------
+
+
+@transaction.atomic
+def issuer_create(*, tenant: Tenant, name: str, url: str, email: str, description: str = "",
+                  default_verification: str = Issuer.Verification.HOSTED, actor: Any = None) -> Issuer:
+    issuer = Issuer(tenant=tenant, name=name, url=url, email=email, description=description,
+                    default_verification=default_verification)
+    issuer.full_clean(exclude=["tenant", "image"])
+    issuer.save()
+    signing_key_create(issuer=issuer)
+    audit_record(tenant=tenant, action="issuer.create", actor=actor, obj=issuer, summary=f"Issuer {name}")
+    return issuer
+
+
+@transaction.atomic
+def signing_key_create(*, issuer: Issuer) -> SigningKey:
+    """Add a key that signs from now on; earlier keys are retired but stay published."""
+    public_pem, encrypted = keys.generate_key_pair()
+    now = timezone.now()
+    SigningKey.objects.filter(issuer=issuer, retired_at=None).update(retired_at=now)
+    return SigningKey.objects.create(
+        tenant=issuer.tenant, issuer=issuer, public_key_pem=public_pem, private_key_encrypted=encrypted
+    )
+
+
+@transaction.atomic
+def signing_key_rotate(*, issuer: Issuer, actor: Any) -> SigningKey:
+    key = signing_key_create(issuer=issuer)
+    audit_record(tenant=issuer.tenant, action="signing_key.rotate", actor=actor, obj=key, summary=f"New key for {issuer}")
+    return key

@@ -1,0 +1,243 @@
+"""Staff pages for running a tenant, and the platform admin's tenant list.
+
+Every view under ``/t/<tenant_slug>/`` runs inside that tenant's scope (see the middleware), so
+``get_object_or_404(Model, public_id=...)`` can only find the current tenant's rows.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from issuers import forms, selectors, services
+from issuers.models import ApiKey, Invitation, Issuer, Membership, Role, Tenant
+from issuers.permissions import ANY_STAFF, role_required
+
+admin_only = role_required(Role.ADMIN)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "home.html")
+    memberships = selectors.user_memberships(request.user)
+    last = request.session.get("last_tenant")
+    if last and any(m.tenant.slug == last for m in memberships):
+        return redirect("issuers:dashboard", tenant_slug=last)
+    if len(memberships) == 1:
+        return redirect("issuers:dashboard", tenant_slug=memberships[0].tenant.slug)
+    return render(request, "issuers/choose_tenant.html", {"memberships": memberships})
+
+
+@login_required
+def choose_tenant(request: HttpRequest) -> HttpResponse:
+    return render(request, "issuers/choose_tenant.html", {"memberships": selectors.user_memberships(request.user)})
+
+
+@role_required(*ANY_STAFF)
+def dashboard(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    issuers = selectors.membership_issuers(request.membership)
+    return render(request, "issuers/dashboard.html", {"issuers": issuers})
+
+
+# --- Staff ------------------------------------------------------------------------------------
+
+
+@admin_only
+def staff(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    form = forms.InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation, _ = services.invitation_create(
+                tenant=request.tenant, email=form.cleaned_data["email"], role=form.cleaned_data["role"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error("email", exc)
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("issuers:staff", tenant_slug=tenant_slug)
+    context = {
+        "form": form,
+        "members": Membership.objects.select_related("user").prefetch_related("issuers"),
+        "invitations": [i for i in Invitation.objects.filter(accepted_at=None, revoked_at=None) if i.is_usable],
+    }
+    return render(request, "issuers/staff.html", context)
+
+
+@admin_only
+def member_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    membership = get_object_or_404(Membership.objects.select_related("user"), public_id=public_id)
+    initial = {"role": membership.role, "issuers": membership.issuers.all()}
+    form = forms.MembershipForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.membership_update(
+                membership=membership, role=form.cleaned_data["role"],
+                issuer_ids=[i.pk for i in form.cleaned_data["issuers"]], actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error("role", exc)
+        else:
+            messages.success(request, f"{membership.user} updated.")
+            return redirect("issuers:staff", tenant_slug=tenant_slug)
+    return render(request, "issuers/member_edit.html", {"form": form, "member": membership})
+
+
+@admin_only
+@require_POST
+def member_remove(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    membership = get_object_or_404(Membership.objects.select_related("user"), public_id=public_id)
+    try:
+        services.membership_remove(membership=membership, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{membership.user} no longer has access.")
+    return redirect("issuers:staff", tenant_slug=tenant_slug)
+
+
+@admin_only
+@require_POST
+def invitation_revoke(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, public_id=public_id)
+    services.invitation_revoke(invitation=invitation, actor=request.user)
+    messages.success(request, f"Invitation to {invitation.email} withdrawn.")
+    return redirect("issuers:staff", tenant_slug=tenant_slug)
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = services.invitation_by_token(token)
+    if invitation is None:
+        return render(request, "issuers/invitation.html", {"error": "This invitation link is not valid."}, status=404)
+    if not request.user.is_authenticated:
+        return render(request, "issuers/invitation.html", {"invitation": invitation, "next": request.path})
+    error = None
+    if request.method == "POST":
+        try:
+            membership = services.invitation_accept(invitation=invitation, user=request.user)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"Welcome to {membership.tenant.name}.")
+            return redirect("issuers:dashboard", tenant_slug=invitation.tenant.slug)
+    elif not invitation.is_usable:
+        error = "This invitation has expired or has already been used."
+    return render(request, "issuers/invitation.html", {"invitation": invitation, "error": error})
+
+
+# --- API keys, audit, settings ----------------------------------------------------------------
+
+
+@admin_only
+def api_keys(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    form = forms.ApiKeyForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        _, new_secret = services.api_key_create(tenant=request.tenant, name=form.cleaned_data["name"], actor=request.user)
+        form = forms.ApiKeyForm()
+    return render(request, "issuers/api_keys.html", {"form": form, "keys": ApiKey.objects.all(), "new_secret": new_secret})
+
+
+@admin_only
+@require_POST
+def api_key_revoke(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    key = get_object_or_404(ApiKey, public_id=public_id)
+    services.api_key_revoke(key=key, actor=request.user)
+    messages.success(request, f"API key {key.prefix}… revoked.")
+    return redirect("issuers:api_keys", tenant_slug=tenant_slug)
+
+
+@role_required(Role.ADMIN, Role.VIEWER)
+def audit_log(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    return render(request, "issuers/audit.html", {"entries": selectors.audit_entries()})
+
+
+@admin_only
+def tenant_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    form = forms.TenantSettingsForm(request.POST or None, instance=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        services.audit_record(tenant=request.tenant, action="tenant.update", actor=request.user, obj=request.tenant,
+                              data={"changed": form.changed_data})
+        messages.success(request, "Settings saved.")
+        return redirect("issuers:settings", tenant_slug=tenant_slug)
+    return render(request, "issuers/settings.html", {"form": form})
+
+
+# --- Issuer profiles --------------------------------------------------------------------------
+
+
+@role_required(*ANY_STAFF)
+def issuer_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    form = forms.IssuerForm(request.POST or None)
+    if request.method == "POST":
+        if request.membership.role != Role.ADMIN:
+            messages.error(request, "Only admins can add issuers.")
+        elif form.is_valid():
+            issuer = services.issuer_create(tenant=request.tenant, actor=request.user, **form.cleaned_data)
+            messages.success(request, f"Issuer {issuer.name} created.")
+            return redirect("issuers:issuers", tenant_slug=tenant_slug)
+    return render(request, "issuers/issuer_list.html", {"issuers": Issuer.objects.all(), "form": form})
+
+
+@role_required(*ANY_STAFF)
+def issuer_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    issuer = get_object_or_404(Issuer, public_id=public_id)
+    form = forms.IssuerForm(request.POST or None, instance=issuer)
+    if request.method == "POST":
+        if request.membership.role != Role.ADMIN:
+            messages.error(request, "Only admins can change issuers.")
+        elif form.is_valid():
+            form.save()
+            services.audit_record(tenant=request.tenant, action="issuer.update", actor=request.user, obj=issuer,
+                                  data={"changed": form.changed_data})
+            messages.success(request, "Issuer saved.")
+            return redirect("issuers:issuer", tenant_slug=tenant_slug, public_id=issuer.public_id)
+    return render(request, "issuers/issuer_detail.html", {"issuer": issuer, "form": form,
+                                                           "keys": issuer.signing_keys.all()})
+
+
+@admin_only
+@require_POST
+def issuer_rotate_key(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    issuer = get_object_or_404(Issuer, public_id=public_id)
+    services.signing_key_rotate(issuer=issuer, actor=request.user)
+    messages.success(request, "A new signing key is in use; earlier keys stay published for older badges.")
+    return redirect("issuers:issuer", tenant_slug=tenant_slug, public_id=issuer.public_id)
+
+
+# --- Platform admin ---------------------------------------------------------------------------
+
+
+@staff_member_required
+def platform_tenants(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_superuser:
+        return HttpResponse("Platform admins only.", status=403)
+    form = forms.TenantCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        setup = services.tenant_create(actor=request.user, **form.cleaned_data)
+        messages.success(request, f"Tenant {setup.tenant.name} {'created' if setup.created else 'already exists'}.")
+        return redirect("platform_tenants")
+    return render(request, "issuers/platform_tenants.html", {"tenants": Tenant.objects.all(), "form": form})
+
+
+@staff_member_required
+@require_POST
+def platform_tenant_status(request: HttpRequest, public_id: str) -> HttpResponse:
+    if not request.user.is_superuser:
+        return HttpResponse("Platform admins only.", status=403)
+    tenant = get_object_or_404(Tenant, public_id=public_id)
+    status = request.POST.get("status", "")
+    try:
+        services.tenant_set_status(tenant=tenant, status=status, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{tenant.name} is now {tenant.get_status_display().lower()}.")
+    return redirect("platform_tenants")
+
