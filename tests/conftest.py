@@ -1,0 +1,79 @@
+"""Shared fixtures: every test file can set up an owner (alice), a teammate (bob) and an outsider
+(charlie, admin of another college) -- "charlie should have no access to Alice's stuff"."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from issuers.models import Membership, Role
+from issuers.scoping import tenant_scope
+from issuers.services import _mark_email_verified, issuer_create, tenant_create
+
+PASSWORD = "correct-horse-battery-9"
+
+
+def make_user(email: str):
+    user = get_user_model().objects.create_user(email, PASSWORD)
+    _mark_email_verified(user)
+    return user
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice@college-a.example")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob@college-a.example")
+
+
+@pytest.fixture
+def charlie(db):
+    return make_user("charlie@college-b.example")
+
+
+@pytest.fixture
+def tenant_a(alice, bob):
+    tenant = tenant_create(slug="college-a", name="College A", admin_email=alice.email).tenant
+    with tenant_scope(tenant):
+        Membership.objects.create(tenant=tenant, user=bob, role=Role.ISSUER)
+    return tenant
+
+
+@pytest.fixture
+def tenant_b(charlie):
+    return tenant_create(slug="college-b", name="College B", admin_email=charlie.email).tenant
+
+
+@pytest.fixture
+def issuer_a(tenant_a, alice):
+    with tenant_scope(tenant_a):
+        return issuer_create(tenant=tenant_a, name="College A Construction", url="https://a.example",
+                             email="badges@a.example", actor=alice)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.django_db(transaction=True))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    # Under CI a skipped test is a failure: a skip must never turn CI green.
+    skipped = terminalreporter.stats.get("skipped", [])
+    if os.environ.get("CI") == "true" and skipped:
+        terminalreporter.write_line(f"CI=true: {len(skipped)} test(s) were skipped; failing the run.", red=True)
+        config._ci_skipped = True
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    if getattr(session.config, "_ci_skipped", False) or (
+        os.environ.get("CI") == "true" and session.config.pluginmanager.get_plugin("terminalreporter")
+        and session.config.pluginmanager.get_plugin("terminalreporter").stats.get("skipped")
+    ):
+        session.exitstatus = 1

@@ -1,0 +1,60 @@
+"""Sign-up, email verification, login and password reset through allauth's real views."""
+
+from __future__ import annotations
+
+import re
+
+from django.core import mail
+from django.urls import reverse
+
+from tests.conftest import PASSWORD
+
+
+def _link(message) -> str:
+    return re.search(r"https?://testserver(\S+)", message.body).group(1)
+
+
+def test_signup_requires_email_verification_then_logs_in(client, db):
+    response = client.post(reverse("account_signup"), {
+        "email": "New.Learner@Example.org", "password1": PASSWORD, "password2": PASSWORD,
+    })
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert "new.learner@example.org" in mail.outbox[0].to[0].lower()
+    # Not logged in before verification.
+    assert client.get(reverse("account_email")).status_code == 302
+
+    confirm = _link(mail.outbox[0])
+    assert client.get(confirm).status_code == 200
+    response = client.post(confirm)
+    assert response.status_code == 302
+    assert client.get(reverse("account_email")).status_code == 200
+
+
+def test_login_with_email_and_wrong_password_is_refused(client, alice):
+    bad = client.post(reverse("account_login"), {"login": alice.email, "password": "wrong-password"})
+    assert bad.status_code == 200
+    assert b"not correct" in bad.content or b"incorrect" in bad.content.lower()
+    ok = client.post(reverse("account_login"), {"login": alice.email.upper(), "password": PASSWORD})
+    assert ok.status_code == 302
+    assert client.get(reverse("account_email")).status_code == 200
+
+
+def test_password_reset_sets_a_new_password(client, alice):
+    client.post(reverse("account_reset_password"), {"email": alice.email})
+    assert len(mail.outbox) == 1
+    link = _link(mail.outbox[0])
+    form_page = client.get(link, follow=True)
+    assert form_page.status_code == 200
+    new_password = "a-brand-new-password-42"
+    response = client.post(form_page.redirect_chain[-1][0] if form_page.redirect_chain else link,
+                           {"password1": new_password, "password2": new_password})
+    assert response.status_code == 302
+    client.logout()
+    assert client.login(email=alice.email, password=new_password)
+
+
+def test_logout_is_a_post(client, alice):
+    client.force_login(alice)
+    client.post(reverse("account_logout"))
+    assert client.get(reverse("account_email")).status_code == 302
