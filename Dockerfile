@@ -22,7 +22,7 @@ RUN pip install .
 
 # collectstatic imports the settings, which refuse unsafe values when DEBUG is off. These
 # throw-away build-time values satisfy that check; none of them ends up in the image's environment.
-RUN SECRET_KEY=build-only-dummy-secret-key-for-static0 \
+RUN SECRET_KEY=build-only-dummy-secret-key-for-static00 \
     KEY_ENCRYPTION_KEYS="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
     ALLOWED_HOSTS=build \
     DEBUG=false \
