@@ -80,7 +80,9 @@ def tenant_create(
         if user is not None:
             _, made = Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": Role.ADMIN})
             if made:
-                audit_record(tenant=tenant, action="membership.create", actor=actor, obj=user, summary=f"{user} is admin")
+                audit_record(
+                    tenant=tenant, action="membership.create", actor=actor, obj=user, summary=f"{user} is admin"
+                )
         else:
             pending = Invitation.objects.filter(email__iexact=admin_email, accepted_at=None, revoked_at=None)
             if not any(i.is_usable for i in pending):
@@ -93,9 +95,7 @@ def tenant_create(
 def _mark_email_verified(user: Any) -> None:
     from allauth.account.models import EmailAddress
 
-    EmailAddress.objects.update_or_create(
-        user=user, email=user.email, defaults={"verified": True, "primary": True}
-    )
+    EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
 
 
 @transaction.atomic
@@ -137,8 +137,12 @@ def invitation_create(*, tenant: Tenant, email: str, role: str, actor: Any = Non
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
     )
     url = f"{settings.PUBLIC_BASE_URL}/invitations/{token}/"
-    audit_record(tenant=tenant, action="invitation.create", actor=actor, obj=invitation, summary=f"Invited {email} as {role}")
-    transaction.on_commit(lambda: send_invitation_email.delay(tenant_id=tenant.pk, invitation_id=invitation.pk, url=url))
+    audit_record(
+        tenant=tenant, action="invitation.create", actor=actor, obj=invitation, summary=f"Invited {email} as {role}"
+    )
+    transaction.on_commit(
+        lambda: send_invitation_email.delay(tenant_id=tenant.pk, invitation_id=invitation.pk, url=url)
+    )
     return invitation, url
 
 
@@ -181,7 +185,10 @@ def invitation_revoke(*, invitation: Invitation, actor: Any) -> None:
 
 
 def _ensure_another_admin(membership: Membership) -> None:
-    if membership.role == Role.ADMIN and not Membership.objects.filter(role=Role.ADMIN).exclude(pk=membership.pk).exists():
+    if (
+        membership.role == Role.ADMIN
+        and not Membership.objects.filter(role=Role.ADMIN).exclude(pk=membership.pk).exists()
+    ):
         raise ValidationError("A tenant needs at least one admin: make someone else admin first.")
 
 
@@ -198,8 +205,12 @@ def membership_update(
     if issuer_ids is not None:
         membership.issuers.set(Issuer.objects.filter(pk__in=issuer_ids))
     audit_record(
-        tenant=membership.tenant, action="membership.update", actor=actor, obj=membership.user,
-        summary=f"{membership.user} is now {role}", data={"issuers": issuer_ids or []},
+        tenant=membership.tenant,
+        action="membership.update",
+        actor=actor,
+        obj=membership.user,
+        summary=f"{membership.user} is now {role}",
+        data={"issuers": issuer_ids or []},
     )
     return membership
 
@@ -207,8 +218,13 @@ def membership_update(
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: Any) -> None:
     _ensure_another_admin(membership)
-    audit_record(tenant=membership.tenant, action="membership.remove", actor=actor, obj=membership.user,
-                 summary=f"{membership.user} removed")
+    audit_record(
+        tenant=membership.tenant,
+        action="membership.remove",
+        actor=actor,
+        obj=membership.user,
+        summary=f"{membership.user} removed",
+    )
     membership.delete()
 
 
@@ -234,17 +250,33 @@ def api_key_create(*, tenant: Tenant, name: str, actor: Any = None) -> tuple[Api
 def api_key_revoke(*, key: ApiKey, actor: Any) -> None:
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
-    audit_record(tenant=key.tenant, action="api_key.revoke", actor=actor, obj=key, summary=f"API key {key.prefix}… revoked")
+    audit_record(
+        tenant=key.tenant, action="api_key.revoke", actor=actor, obj=key, summary=f"API key {key.prefix}… revoked"
+    )
 
 
 # --- Issuers and signing keys -----------------------------------------------------------------
 
 
 @transaction.atomic
-def issuer_create(*, tenant: Tenant, name: str, url: str, email: str, description: str = "",
-                  default_verification: str = Issuer.Verification.HOSTED, actor: Any = None) -> Issuer:
-    issuer = Issuer(tenant=tenant, name=name, url=url, email=email, description=description,
-                    default_verification=default_verification)
+def issuer_create(
+    *,
+    tenant: Tenant,
+    name: str,
+    url: str,
+    email: str,
+    description: str = "",
+    default_verification: str = Issuer.Verification.HOSTED,
+    actor: Any = None,
+) -> Issuer:
+    issuer = Issuer(
+        tenant=tenant,
+        name=name,
+        url=url,
+        email=email,
+        description=description,
+        default_verification=default_verification,
+    )
     issuer.full_clean(exclude=["tenant", "image"])
     issuer.save()
     signing_key_create(issuer=issuer)
@@ -266,5 +298,7 @@ def signing_key_create(*, issuer: Issuer) -> SigningKey:
 @transaction.atomic
 def signing_key_rotate(*, issuer: Issuer, actor: Any) -> SigningKey:
     key = signing_key_create(issuer=issuer)
-    audit_record(tenant=issuer.tenant, action="signing_key.rotate", actor=actor, obj=key, summary=f"New key for {issuer}")
+    audit_record(
+        tenant=issuer.tenant, action="signing_key.rotate", actor=actor, obj=key, summary=f"New key for {issuer}"
+    )
     return key

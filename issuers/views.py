@@ -53,7 +53,9 @@ def staff(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             invitation, _ = services.invitation_create(
-                tenant=request.tenant, email=form.cleaned_data["email"], role=form.cleaned_data["role"],
+                tenant=request.tenant,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
                 actor=request.user,
             )
         except ValidationError as exc:
@@ -77,8 +79,10 @@ def member_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpR
     if request.method == "POST" and form.is_valid():
         try:
             services.membership_update(
-                membership=membership, role=form.cleaned_data["role"],
-                issuer_ids=[i.pk for i in form.cleaned_data["issuers"]], actor=request.user,
+                membership=membership,
+                role=form.cleaned_data["role"],
+                issuer_ids=[i.pk for i in form.cleaned_data["issuers"]],
+                actor=request.user,
             )
         except ValidationError as exc:
             form.add_error("role", exc)
@@ -138,9 +142,13 @@ def api_keys(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     form = forms.ApiKeyForm(request.POST or None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
-        _, new_secret = services.api_key_create(tenant=request.tenant, name=form.cleaned_data["name"], actor=request.user)
+        _, new_secret = services.api_key_create(
+            tenant=request.tenant, name=form.cleaned_data["name"], actor=request.user
+        )
         form = forms.ApiKeyForm()
-    return render(request, "issuers/api_keys.html", {"form": form, "keys": ApiKey.objects.all(), "new_secret": new_secret})
+    return render(
+        request, "issuers/api_keys.html", {"form": form, "keys": ApiKey.objects.all(), "new_secret": new_secret}
+    )
 
 
 @admin_only
@@ -162,8 +170,13 @@ def tenant_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     form = forms.TenantSettingsForm(request.POST or None, instance=request.tenant)
     if request.method == "POST" and form.is_valid():
         form.save()
-        services.audit_record(tenant=request.tenant, action="tenant.update", actor=request.user, obj=request.tenant,
-                              data={"changed": form.changed_data})
+        services.audit_record(
+            tenant=request.tenant,
+            action="tenant.update",
+            actor=request.user,
+            obj=request.tenant,
+            data={"changed": form.changed_data},
+        )
         messages.success(request, "Settings saved.")
         return redirect("issuers:settings", tenant_slug=tenant_slug)
     return render(request, "issuers/settings.html", {"form": form})
@@ -194,12 +207,18 @@ def issuer_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> Htt
             messages.error(request, "Only admins can change issuers.")
         elif form.is_valid():
             form.save()
-            services.audit_record(tenant=request.tenant, action="issuer.update", actor=request.user, obj=issuer,
-                                  data={"changed": form.changed_data})
+            services.audit_record(
+                tenant=request.tenant,
+                action="issuer.update",
+                actor=request.user,
+                obj=issuer,
+                data={"changed": form.changed_data},
+            )
             messages.success(request, "Issuer saved.")
             return redirect("issuers:issuer", tenant_slug=tenant_slug, public_id=issuer.public_id)
-    return render(request, "issuers/issuer_detail.html", {"issuer": issuer, "form": form,
-                                                           "keys": issuer.signing_keys.all()})
+    return render(
+        request, "issuers/issuer_detail.html", {"issuer": issuer, "form": form, "keys": issuer.signing_keys.all()}
+    )
 
 
 @admin_only
@@ -240,4 +259,3 @@ def platform_tenant_status(request: HttpRequest, public_id: str) -> HttpResponse
     else:
         messages.success(request, f"{tenant.name} is now {tenant.get_status_display().lower()}.")
     return redirect("platform_tenants")
-

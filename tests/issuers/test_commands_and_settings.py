@@ -45,7 +45,8 @@ def test_createapikey_prints_a_working_key_last(db, tenant_a):
     call_command("createapikey", tenant_a.slug, "--name", "MIS", stdout=out)
     secret = out.getvalue().strip().splitlines()[-1]
     key = api_key_authenticate(secret)
-    assert key is not None and key.tenant == tenant_a
+    assert key is not None
+    assert key.tenant == tenant_a
     with tenant_scope(tenant_a):
         stored = ApiKey.objects.get()
     assert secret not in (stored.key_hash, stored.prefix)
@@ -108,7 +109,8 @@ def test_unsafe_settings_fail_loudly_at_start_up(env, message):
         timeout=60,
     )
     assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
 
 
 def test_env_helpers(monkeypatch):

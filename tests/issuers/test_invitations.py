@@ -34,7 +34,9 @@ def eager_tasks(settings):
     app.conf.task_always_eager = False
 
 
-def test_admin_invites_tutor_who_accepts_and_sees_the_tenant(client, alice, tenant_a, django_capture_on_commit_callbacks):
+def test_admin_invites_tutor_who_accepts_and_sees_the_tenant(
+    client, alice, tenant_a, django_capture_on_commit_callbacks
+):
     client.force_login(alice)
     link = _invite(client, tenant_a, "dana@college-a.example", django_capture_on_commit_callbacks)
 
@@ -59,8 +61,9 @@ def test_admin_invites_tutor_who_accepts_and_sees_the_tenant(client, alice, tena
         assert not Membership.objects.filter(user=other).exists()
 
 
-def test_invitation_cannot_be_accepted_by_another_address(client, alice, tenant_a, charlie,
-                                                         django_capture_on_commit_callbacks):
+def test_invitation_cannot_be_accepted_by_another_address(
+    client, alice, tenant_a, charlie, django_capture_on_commit_callbacks
+):
     client.force_login(alice)
     link = _invite(client, tenant_a, "dana@college-a.example", django_capture_on_commit_callbacks)
     client.force_login(charlie)

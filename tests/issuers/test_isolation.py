@@ -184,7 +184,8 @@ def test_user_of_two_tenants_can_switch(client, tenant_a, tenant_b):
             Membership.objects.create(tenant=t, user=both, role="viewer")
     client.force_login(both)
     home = client.get("/")
-    assert b"College A" in home.content and b"College B" in home.content
+    assert b"College A" in home.content
+    assert b"College B" in home.content
     assert b"College B" in client.get(reverse("issuers:dashboard", args=[tenant_b.slug])).content
     # The last tenant is remembered.
     assert client.get("/").url == reverse("issuers:dashboard", args=[tenant_b.slug])

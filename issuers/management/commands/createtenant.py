@@ -16,7 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("--admin-email", required=True)
         parser.add_argument("--admin-password", help="Create the admin account with this password instead of inviting.")
 
-    def handle(self, *args: Any, slug: str, name: str, admin_email: str, admin_password: str | None, **options: Any) -> None:
+    def handle(
+        self, *args: Any, slug: str, name: str, admin_email: str, admin_password: str | None, **options: Any
+    ) -> None:
         setup = tenant_create(slug=slug, name=name, admin_email=admin_email, admin_password=admin_password)
         self.stdout.write(f"Tenant {setup.tenant.slug} {'created' if setup.created else 'already exists'}.")
         if setup.admin is not None:
