@@ -1,0 +1,109 @@
+"""End to end in headless Chromium: sign up, verify the address from the email, log in, and switch
+between two colleges with the "Switch college" menu in the top bar."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect, sync_playwright
+
+from issuers.services import tenant_create
+
+# Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls from it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+EMAIL = "dana@college-a.example"
+PASSWORD = "quiet-lantern-orchard-47"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(10_000)
+        pg = context.new_page()
+        try:
+            yield pg
+        finally:
+            context.close()
+            browser.close()
+
+
+def test_signup_verify_login_and_switch_college(live_server, transactional_db, page):
+    base = live_server.url
+
+    # --- Sign up ---------------------------------------------------------------------------
+    page.goto(f"{base}/accounts/signup/")
+    page.fill("input[name=email]", EMAIL)
+    page.fill("input[name=password1]", PASSWORD)
+    page.fill("input[name=password2]", PASSWORD)
+    page.screenshot(path=str(ARTIFACTS / "signup.png"), full_page=True)
+    page.locator("form:has(input[name=password2]) [type=submit]").click()
+    page.wait_for_url(re.compile(r"/accounts/confirm-email/$"))
+
+    # --- Verify the address from the email ---------------------------------------------------
+    assert len(mail.outbox) == 1, [m.subject for m in mail.outbox]
+    message = mail.outbox[0]
+    assert message.to == [EMAIL]
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.body)
+    assert link, message.body
+    assert link.group(0).startswith(base), (link.group(0), base)
+    page.goto(link.group(0))
+    page.locator("main form [type=submit]").click()
+    # ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION: the visitor is now logged in.
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+    # The platform operator creates two colleges with the new account as admin.
+    tenant_create(slug="college-a", name="College A", admin_email=EMAIL)
+    tenant_create(slug="college-b", name="College B", admin_email=EMAIL)
+
+    # --- Log out, then log in through the form ----------------------------------------------
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_load_state()
+    if page.url.rstrip("/").endswith("/accounts/logout"):  # allauth's confirmation page
+        page.locator("main form [type=submit]").click()
+    expect(page.get_by_role("link", name="Log in").first).to_be_visible()
+
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", EMAIL)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form [type=submit]").click()
+
+    # Two colleges and no last-used one: the home page asks which college.
+    page.wait_for_url(f"{base}/")
+    expect(page.locator("h1")).to_have_text("Your colleges")
+    expect(page.locator("main a.card")).to_have_count(2)
+
+    # --- Tenant A, then switch to tenant B ----------------------------------------------------
+    page.locator("main a.card", has_text="College A").click()
+    page.wait_for_url(f"{base}/t/college-a/")
+    expect(page.locator("h1")).to_have_text("College A")
+
+    switcher = page.locator("details.switcher")
+    switcher.locator("summary").click()
+    expect(switcher.get_by_role("link", name="College A")).to_have_attribute("aria-current", "page")
+    switcher.get_by_role("link", name="College B").click()
+    page.wait_for_url(f"{base}/t/college-b/")
+    expect(page.locator("h1")).to_have_text("College B")
+    expect(page.locator("a.brand")).to_have_text("College B")
+    page.locator("details.switcher summary").click()  # open, so the screenshot shows the menu
+    expect(switcher.get_by_role("link", name="College B")).to_have_attribute("aria-current", "page")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-switch.png"), full_page=True)
+
+    # --- Accessibility: no critical axe-core violations on the dashboard -----------------------
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    critical = [v for v in results.response["violations"] if v.get("impact") == "critical"]
+    assert not critical, results.generate_report()
