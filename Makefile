@@ -24,7 +24,7 @@ demo: migrate
 
 ## Serve the app at http://127.0.0.1:8000 with a Celery worker and beat beside it (embedded default).
 run: demo
-	bin/run-embedded
+	exec bin/run-embedded
 
 worker: install
 	$(VENV)/bin/celery -A badgeplatform worker --loglevel=INFO
