@@ -1,0 +1,188 @@
+"""Baking an assertion into PNG/SVG and reading it back (verification's unbake step)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import zlib
+
+import pytest
+from PIL import Image
+
+from assertions.baking import BakingError, bake_png, bake_svg, png_chunks
+from verification.baked import UnbakeError, read_baked
+
+ASSERTION = json.dumps(
+    {
+        "@context": "https://w3id.org/openbadges/v2",
+        "type": "Assertion",
+        "id": "https://badges.example/assertions/1",
+        "narrative": "Über ]]> tricky <b>&</b> ✓",
+    },
+    ensure_ascii=False,
+)
+JWS = "eyJhbGciOiJSUzI1NiJ9.eyJpZCI6IjEifQ.c2lnbmF0dXJl"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100">\n  <circle cx="50" cy="50" r="40"/>\n</svg>'
+
+
+def make_png(size: int = 128) -> bytes:
+    img = Image.new("RGBA", (size, size), (0, 90, 160, 255))
+    for i in range(size):
+        img.putpixel((i, i), (255, i % 256, 0, 200))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def pixels(png: bytes) -> bytes:
+    with Image.open(io.BytesIO(png)) as img:
+        return img.convert("RGBA").tobytes()
+
+
+def openbadges_chunks(png: bytes) -> list[bytes]:
+    return [t for t, body, _ in png_chunks(png) if body.startswith(b"openbadges\x00")]
+
+
+def crc_ok(png: bytes) -> bool:
+    return all(zlib.crc32(raw[4:-4]) & 0xFFFFFFFF == int.from_bytes(raw[-4:], "big") for _t, _b, raw in png_chunks(png))
+
+
+@pytest.mark.parametrize("payload", [ASSERTION, JWS, "https://badges.example/assertions/1"])
+def test_png_round_trip(payload):
+    png = make_png()
+    baked = bake_png(png, payload)
+    assert read_baked(baked) == payload
+    assert [t for t, _b, _r in png_chunks(baked)][:2] == [b"IHDR", b"iTXt"]
+    assert crc_ok(baked)
+    assert pixels(baked) == pixels(png)
+    with Image.open(io.BytesIO(baked)) as img:  # an independent reader agrees
+        img.load()
+        assert img.text["openbadges"] == payload
+
+
+def test_png_baking_twice_leaves_one_chunk():
+    baked = bake_png(bake_png(make_png(), "first"), JWS)
+    assert openbadges_chunks(baked) == [b"iTXt"]
+    assert read_baked(baked) == JWS
+
+
+def test_png_rebake_replaces_legacy_text_chunk():
+    png = make_png()
+    legacy = b"openbadges\x00https://old.example/a/1"
+    chunk = (
+        len(legacy).to_bytes(4, "big")
+        + b"tEXt"
+        + legacy
+        + (zlib.crc32(b"tEXt" + legacy) & 0xFFFFFFFF).to_bytes(4, "big")
+    )
+    old = png[:33] + chunk + png[33:]
+    assert read_baked(old) == "https://old.example/a/1"
+    assert openbadges_chunks(bake_png(old, JWS)) == [b"iTXt"]
+
+
+def _itxt(flag: int, text: bytes) -> bytes:
+    body = b"openbadges\x00" + bytes([flag, 0]) + b"en\x00\x00" + text
+    return len(body).to_bytes(4, "big") + b"iTXt" + body + b"\x00\x00\x00\x00"  # bad CRC is tolerated
+
+
+def test_read_compressed_itxt_and_bounded_inflate():
+    png = make_png()
+    ok = png[:33] + _itxt(1, zlib.compress(ASSERTION.encode())) + png[33:]
+    assert read_baked(ok) == ASSERTION
+    bomb = png[:33] + _itxt(1, zlib.compress(b"a" * (20 * 1024 * 1024))) + png[33:]
+    with pytest.raises(UnbakeError, match="too large"):
+        read_baked(bomb)
+
+
+def test_svg_hosted_round_trip():
+    url = "https://badges.example/assertions/1"
+    baked = bake_svg(SVG, ASSERTION, verify_url=url, signed=False)
+    text = baked.decode()
+    assert 'xmlns:openbadges="http://openbadges.org"' in text
+    assert f'<openbadges:assertion verify="{url}"><![CDATA[' in text
+    assert 'xmlns="http://www.w3.org/2000/svg"' in text
+    assert read_baked(baked) == ASSERTION
+    root_children = text.split("?>", 1)[1]
+    assert root_children.index("<openbadges:assertion") < root_children.index("<circle")
+
+
+def test_svg_signed_round_trip_and_rebake_once():
+    baked = bake_svg(SVG, JWS, verify_url=None, signed=True)
+    assert read_baked(baked) == JWS
+    again = bake_svg(baked, JWS, verify_url=None, signed=True)
+    assert again.decode().count("<openbadges:assertion") == 1
+    assert read_baked(again) == JWS
+
+
+def test_svg_without_body_returns_verify_url():
+    data = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="http://openbadges.org">'
+        b'<openbadges:assertion verify="https://badges.example/a/1"/></svg>'
+    )
+    assert read_baked(data) == "https://badges.example/a/1"
+
+
+def test_hosted_svg_requires_url():
+    with pytest.raises(BakingError):
+        bake_svg(SVG, ASSERTION, verify_url=None, signed=False)
+
+
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'.encode() for i in range(1, 10)
+    )
+    + b']><svg xmlns="http://www.w3.org/2000/svg"><text>&lol9;</text></svg>'
+)
+
+
+def _bad_inputs() -> list[bytes]:
+    png = bake_png(make_png(), ASSERTION)
+    many = png[:33] + b"\x00\x00\x00\x00abCd\x00\x00\x00\x00" * 20_000 + png[33:]
+    return [
+        b"",
+        os.urandom(4096),
+        b"\x89PNG\r\n\x1a\n" + os.urandom(200),
+        png[:40],
+        png[: len(png) // 2],
+        png[:-5],
+        make_png(),  # valid image, nothing baked
+        many,
+        b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x "y">]><svg>&x;</svg>',
+        BILLION_LAUGHS,
+        b"<svg><unclosed></svg>",
+        SVG,
+        b"<svg xmlns:openbadges='http://openbadges.org'><openbadges:assertion/></svg>",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR" + b"\x00" * 17 + b"\x00\x00\x00\x20iTXtopenbadges\x00\x01\x05",
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(_bad_inputs())))
+def test_read_baked_garbage_raises_unbake_error_only(index):
+    with pytest.raises(UnbakeError):
+        read_baked(_bad_inputs()[index])
+
+
+def test_read_baked_size_limit():
+    with pytest.raises(UnbakeError, match="too large"):
+        read_baked(bake_png(make_png(), JWS), max_bytes=100)
+
+
+def test_fuzz_mutated_baked_png_never_raises_other_errors():
+    rng = random.Random(1234)
+    baked = bytearray(bake_png(make_png(), ASSERTION))
+    for _ in range(500):
+        mutated = bytearray(baked)
+        for _ in range(rng.randint(1, 8)):
+            mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+        try:
+            read_baked(bytes(mutated))
+        except UnbakeError:
+            pass
+
+
+def test_bake_png_rejects_broken_png():
+    with pytest.raises(BakingError):
+        bake_png(b"not a png", JWS)
