@@ -16,6 +16,7 @@ urlpatterns = [
          name="platform_tenant_status"),
     path("t/<slug:tenant_slug>/", include("issuers.urls")),
     path("api/v1/tenant/", issuers_api.tenant_detail, name="api_tenant"),
+    path("public/", include("verification.urls")),
     path("admin/", admin.site.urls),
 ]
 

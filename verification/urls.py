@@ -1,0 +1,17 @@
+from django.urls import path
+
+from verification import views
+
+app_name = "public"
+
+# A stable URL contract: these URLs are inside every badge we have issued.
+urlpatterns = [
+    path("issuers/<uuid:public_id>", views.issuer, name="issuer"),
+    path("issuers/<uuid:public_id>/revocations", views.revocations, name="revocations"),
+    path("issuers/<uuid:public_id>/image", views.issuer_image, name="issuer_image"),
+    path("keys/<uuid:public_id>", views.key, name="key"),
+    path("badges/<uuid:public_id>", views.badge, name="badge"),
+    path("badges/<uuid:public_id>/image", views.badge_image, name="badge_image"),
+    path("assertions/<uuid:public_id>", views.assertion, name="assertion"),
+    path("assertions/<uuid:public_id>/image", views.assertion_image, name="assertion_image"),
+]
