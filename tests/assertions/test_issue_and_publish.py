@@ -108,7 +108,9 @@ def test_revoked_assertion_answers_410_and_is_listed(client, tenant_a, badge_a, 
     assert revocations["revokedAssertions"][0]["id"].endswith(str(a.public_id))
 
 
-def test_baked_png_holds_exactly_what_the_url_serves(client, tenant_a, badge_a, eager, django_capture_on_commit_callbacks):
+def test_baked_png_holds_exactly_what_the_url_serves(
+    client, tenant_a, badge_a, eager, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         a = _issue(tenant_a, badge_a)
     with tenant_scope(tenant_a):
