@@ -33,7 +33,7 @@ beat: install
 	$(VENV)/bin/celery -A badgeplatform beat --loglevel=INFO
 
 ## The whole suite; uses PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set, else SQLite.
-test: install
+test: install obvenv
 	$(PY) -m pytest
 
 lint: install
