@@ -8,6 +8,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from django.core.files.base import ContentFile
+
+from assertions.models import Assertion
+from assertions.services import assertion_issue
+from badges.images import validate_badge_image
+from badges.models import BadgeClass
 from issuers.models import Issuer, Membership, Role
 from issuers.scoping import tenant_scope
 from issuers.services import _mark_email_verified, issuer_create, tenant_create
@@ -15,6 +21,9 @@ from issuers.services import _mark_email_verified, issuer_create, tenant_create
 DEMO_PASSWORD = "demo-badges-2026"  # noqa: S105 - printed for the local demo; refused when DEBUG is off
 DEMO_ADMIN = "admin@riverside.example"
 DEMO_TUTOR = "tutor@riverside.example"
+DEMO_SVG = b"""<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256 256">
+<circle cx="128" cy="128" r="120" fill="#1d4ed8"/><circle cx="128" cy="128" r="92" fill="#ffffff"/>
+<path d="M78 132l32 32 68-72" fill="none" stroke="#1d4ed8" stroke-width="20"/></svg>"""
 
 
 class Command(BaseCommand):
@@ -37,6 +46,24 @@ class Command(BaseCommand):
                 issuer_create(tenant=tenant, name="Riverside College", url="https://riverside.example",
                               email="badges@riverside.example",
                               description="A further-education college on the river.")
+            issuer = Issuer.objects.first()
+            badge = BadgeClass.objects.filter(name="Safe Working at Height").first()
+            if badge is None:
+                kind, image = validate_badge_image(DEMO_SVG)
+                badge = BadgeClass(tenant=tenant, issuer=issuer, name="Safe Working at Height",
+                                   description="Uses access equipment safely on a construction site.",
+                                   criteria_narrative="Erects and inspects a mobile tower under observation.",
+                                   alignments=[{"targetName": "Construction Skills L1",
+                                                "targetUrl": "https://example.org/construction-l1"}],
+                                   tags=["construction", "health and safety"], validity_days=3 * 365,
+                                   image_type=kind)
+                badge.image.save("safe-working-at-height.svg", ContentFile(image), save=False)
+                badge.save()
+            if not Assertion.objects.exists():
+                for email, verification in (("learner@example.org", "hosted"), ("signed@example.org", "signed")):
+                    assertion_issue(badge_class=badge, recipient_identity=email, verification_type=verification)
+            sample = Assertion.objects.order_by("created_at").first()
         self.stdout.write("Demo college ready: http://127.0.0.1:8000/")
+        self.stdout.write(f"  a demo badge: http://127.0.0.1:8000/public/assertions/{sample.public_id}")
         self.stdout.write(f"  admin: {DEMO_ADMIN} / {DEMO_PASSWORD}")
         self.stdout.write(f"  tutor: {DEMO_TUTOR} / {DEMO_PASSWORD}")
