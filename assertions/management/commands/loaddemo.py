@@ -6,9 +6,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
-
 from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand, CommandError
 
 from assertions.models import Assertion
 from assertions.services import assertion_issue
