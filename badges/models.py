@@ -26,6 +26,10 @@ class BadgeClass(models.Model):
     tags = models.JSONField(default=list, blank=True)
     validity_days = models.PositiveIntegerField(null=True, blank=True, help_text="Awards expire after this.")
     retired_at = models.DateTimeField(null=True, blank=True)
+    # Editing what an awarded badge means makes a new version; old awards keep the old one.
+    previous_version = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_version"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
