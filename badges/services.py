@@ -41,12 +41,23 @@ def badge_class_update(*, badge_class: BadgeClass, actor: Any = None, **changes:
         new.save()
         old.retired_at = timezone.now()
         old.save(update_fields=["retired_at", "updated_at"])
-        audit_record(tenant=old.tenant, action="badge_class.new_version", actor=actor, obj=new,
-                     summary=f"{new.name}: new version", data={"previous": str(old.public_id), "changed": sorted(changed)})
+        audit_record(
+            tenant=old.tenant,
+            action="badge_class.new_version",
+            actor=actor,
+            obj=new,
+            summary=f"{new.name}: new version",
+            data={"previous": str(old.public_id), "changed": sorted(changed)},
+        )
         return new
     for key, value in changed.items():
         setattr(badge_class, key, value)
     badge_class.save()
-    audit_record(tenant=badge_class.tenant, action="badge_class.update", actor=actor, obj=badge_class,
-                 data={"changed": sorted(changed)})
+    audit_record(
+        tenant=badge_class.tenant,
+        action="badge_class.update",
+        actor=actor,
+        obj=badge_class,
+        data={"changed": sorted(changed)},
+    )
     return badge_class
