@@ -23,7 +23,8 @@ from tests.conftest import make_user
 #   /invitations/ the secret token names the tenant; covered by test_invitations.py
 #   /platform/    platform admin (superusers only): tested below
 #   /public/      public verification documents, read-only
-PUBLIC_OR_REVIEWED = ("admin/", "accounts/", "invitations/", "platform/", "public/")
+#   /media/       local uploads (logos, badge images), served only with DEBUG on in `make run`
+PUBLIC_OR_REVIEWED = ("admin/", "accounts/", "invitations/", "platform/", "public/", "media/")
 
 # Every place that switches tenant scoping off, with its file. A new one fails the test below.
 UNSCOPED_ALLOW_LIST = {
@@ -79,7 +80,7 @@ POST_ONLY = {"issuers:member_remove", "issuers:invitation_revoke", "issuers:api_
 
 def _name(pattern: URLPattern, route: str) -> str:
     namespace = "issuers:" if route.startswith("t/") else ""
-    return namespace + pattern.name
+    return namespace + (pattern.name or route)
 
 
 @pytest.fixture
