@@ -89,3 +89,39 @@ def test_worker_sends_the_invitation_email_over_smtp(tenant_a, alice, smtp_sink,
     message = inbox.messages[0]
     assert message["To"] == "newtutor@college-a.example"
     assert url in message.get_payload(decode=True).decode()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_worker_bakes_an_issued_badge(tenant_a, issuer_a, worker):
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from assertions.documents import assertion_document, serialize
+    from assertions.models import Assertion
+    from assertions.services import assertion_issue
+    from badges.models import BadgeClass
+    from verification.baked import read_baked
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 120), (10, 120, 60)).save(out, "PNG")
+    with tenant_scope(tenant_a):
+        badge = BadgeClass(tenant=tenant_a, issuer=issuer_a, name="First Aid", description="Gives first aid.")
+        badge.image.save("first-aid.png", ContentFile(out.getvalue()), save=False)
+        badge.save()
+        assertion = assertion_issue(badge_class=badge, recipient_identity="learner@example.org")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with tenant_scope(tenant_a):
+            assertion = Assertion.objects.get(pk=assertion.pk)
+        if assertion.baked_image:
+            break
+        assert worker.poll() is None, worker.stdout.read()
+        time.sleep(0.2)
+    assert assertion.baked_image, "the worker did not bake the image within 60 s"
+    with assertion.baked_image.open("rb") as fh:
+        baked = fh.read()
+    with tenant_scope(tenant_a):
+        assert read_baked(baked).encode() == serialize(assertion_document(assertion))
