@@ -18,6 +18,8 @@ class BadgeClass(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField()
     image = models.FileField(upload_to="badges/")
+    # For SVG badges: a PNG rendition for emails, link previews and certificates.
+    image_png = models.FileField(upload_to="badges/png/", blank=True)
     image_type = models.CharField(max_length=3, choices=[("png", "PNG"), ("svg", "SVG")], default="png")
     criteria_narrative = models.TextField(blank=True, help_text="Markdown: what a learner must show.")
     criteria_url = models.URLField(blank=True)

@@ -6,11 +6,37 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from badges.images import svg_to_png, validate_badge_image
 from badges.models import BadgeClass
+from issuers.models import Issuer
+from issuers.scoping import current_tenant_id
 from issuers.services import audit_record
+
+
+def badge_class_create(
+    *, issuer: Issuer, name: str, description: str, image: bytes, actor: Any = None, **fields: Any
+) -> BadgeClass:
+    """A new badge class. The image is untrusted: validated (PNG/SVG, square, >= 90 px, capped),
+    SVG sanitised, and an SVG gets a PNG rendition."""
+    if issuer.tenant_id != current_tenant_id():
+        raise ValidationError("This issuer belongs to another college.")
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    kind, clean = validate_badge_image(image)
+    badge = BadgeClass(tenant=issuer.tenant, issuer=issuer, name=name, description=description, image_type=kind,
+                       created_by=actor if getattr(actor, "is_authenticated", False) else None, **fields)
+    badge.full_clean(exclude=["tenant", "issuer", "image", "image_png", "created_by", "previous_version"])
+    badge.image.save(f"{badge.public_id}.{kind}", ContentFile(clean), save=False)
+    if kind == "svg":
+        badge.image_png.save(f"{badge.public_id}.png", ContentFile(svg_to_png(clean)), save=False)
+    badge.save()
+    audit_record(tenant=issuer.tenant, action="badge_class.create", actor=actor, obj=badge, summary=name)
+    return badge
 
 # Changing these changes what an award means, so an awarded badge class gets a new version instead.
 MEANING_FIELDS = {"name", "description", "criteria_narrative", "criteria_url", "image", "image_type", "alignments"}

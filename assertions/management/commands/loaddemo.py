@@ -6,13 +6,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 
 from assertions.models import Assertion
 from assertions.services import assertion_issue
-from badges.images import validate_badge_image
 from badges.models import BadgeClass
+from badges.services import badge_class_create
 from issuers.models import Issuer, Membership, Role
 from issuers.scoping import tenant_scope
 from issuers.services import _mark_email_verified, issuer_create, tenant_create
@@ -48,16 +47,14 @@ class Command(BaseCommand):
             issuer = Issuer.objects.first()
             badge = BadgeClass.objects.filter(name="Safe Working at Height").first()
             if badge is None:
-                kind, image = validate_badge_image(DEMO_SVG)
-                badge = BadgeClass(tenant=tenant, issuer=issuer, name="Safe Working at Height",
-                                   description="Uses access equipment safely on a construction site.",
-                                   criteria_narrative="Erects and inspects a mobile tower under observation.",
-                                   alignments=[{"targetName": "Construction Skills L1",
-                                                "targetUrl": "https://example.org/construction-l1"}],
-                                   tags=["construction", "health and safety"], validity_days=3 * 365,
-                                   image_type=kind)
-                badge.image.save("safe-working-at-height.svg", ContentFile(image), save=False)
-                badge.save()
+                badge = badge_class_create(
+                    issuer=issuer, name="Safe Working at Height", image=DEMO_SVG,
+                    description="Uses access equipment safely on a construction site.",
+                    criteria_narrative="Erects and inspects a mobile tower under observation.",
+                    alignments=[{"targetName": "Construction Skills L1",
+                                 "targetUrl": "https://example.org/construction-l1"}],
+                    tags=["construction", "health and safety"], validity_days=3 * 365,
+                )
             if not Assertion.objects.exists():
                 for email, verification in (("learner@example.org", "hosted"), ("signed@example.org", "signed")):
                     assertion_issue(badge_class=badge, recipient_identity=email, verification_type=verification)
