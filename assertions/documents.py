@@ -100,8 +100,7 @@ def assertion_document(assertion: Assertion) -> dict[str, Any]:
         "image": public_url("assertions", assertion.public_id, "/image"),
     }
     if assertion.verification_type == Assertion.Verification.SIGNED:
-        key = SigningKey.objects.filter(issuer=assertion.badge_class.issuer, retired_at=None).first()
-        doc["verification"] = {"type": "SignedBadge", "creator": public_url("keys", key.public_id)}
+        doc["verification"] = {"type": "SignedBadge", "creator": public_url("keys", assertion.signing_key.public_id)}
     else:
         doc["verification"] = {"type": "HostedBadge"}
     if assertion.expires:

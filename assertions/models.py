@@ -36,6 +36,9 @@ class Assertion(models.Model):
     evidence = models.JSONField(default=list, blank=True)  # [{"id": url, "narrative": text}]
     narrative = models.TextField(blank=True)
     verification_type = models.CharField(max_length=10, choices=Verification.choices, default=Verification.HOSTED)
+    # The key that signs this assertion, fixed at issue so a later key rotation changes nothing.
+    signing_key = models.ForeignKey("issuers.SigningKey", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
     revoked = models.BooleanField(default=False)
     revocation_reason = models.CharField(max_length=300, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

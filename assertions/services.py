@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from assertions.models import Assertion
 from badges.models import BadgeClass
+from issuers.models import SigningKey
 from issuers.scoping import current_tenant_id
 from issuers.services import audit_record, tenant_require_active
 
@@ -66,6 +67,12 @@ def assertion_issue(
         expires = issued_on + timedelta(days=badge_class.validity_days)
     if expires is not None and expires <= issued_on:
         raise ValidationError("The expiry date must be after the issue date.")
+    verification_type = verification_type or badge_class.issuer.default_verification
+    signing_key = None
+    if verification_type == Assertion.Verification.SIGNED:
+        signing_key = SigningKey.objects.filter(issuer=badge_class.issuer, retired_at=None).first()
+        if signing_key is None:
+            raise ValidationError(f"{badge_class.issuer.name} has no signing key: rotate one in before signing.")
     salt = secrets.token_hex(16)
     assertion = Assertion.objects.create(
         tenant=badge_class.tenant,
@@ -79,7 +86,8 @@ def assertion_issue(
         expires=expires,
         evidence=[{k: v for k, v in e.items() if k in {"id", "narrative"} and v} for e in evidence],
         narrative=narrative,
-        verification_type=verification_type or badge_class.issuer.default_verification,
+        verification_type=verification_type,
+        signing_key=signing_key,
         issued_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     audit_record(tenant=badge_class.tenant, action="assertion.issue", actor=actor, obj=assertion,

@@ -12,12 +12,10 @@ def baked_payload(assertion: Assertion) -> str:
     """What goes inside the image: the hosted JSON, or the JWS of a signed badge."""
     from assertions.documents import assertion_document, serialize
     from assertions.signing import sign_compact
-    from issuers.models import SigningKey
 
     doc = assertion_document(assertion)
     if assertion.verification_type == Assertion.Verification.SIGNED:
-        key = SigningKey.objects.filter(issuer=assertion.badge_class.issuer, retired_at=None).first()
-        return sign_compact(doc, key)
+        return sign_compact(doc, assertion.signing_key)
     return serialize(doc).decode()
 
 
@@ -49,7 +47,7 @@ def assertion_bake(assertion: Assertion) -> bytes:
 @shared_task(base=TenantTask, bind=True, autoretry_for=(OSError,), retry_backoff=10, retry_backoff_max=600,
              max_retries=8)
 def bake_assertion(self: Task, *, tenant_id: int, assertion_id: int) -> None:
-    assertion = Assertion.objects.select_related("badge_class__issuer").filter(pk=assertion_id).first()
+    assertion = Assertion.objects.select_related("badge_class__issuer", "signing_key").filter(pk=assertion_id).first()
     if assertion is None or assertion.revoked:
         return
     assertion_bake(assertion)

@@ -76,7 +76,7 @@ def tenant_create(
         user = User.objects.filter(email__iexact=admin_email).first()
         if user is None and admin_password:
             user = User.objects.create_user(admin_email, admin_password)
-            _mark_email_verified(user)
+            user_mark_email_verified(user)
         if user is not None:
             _, made = Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": Role.ADMIN})
             if made:
@@ -92,7 +92,7 @@ def tenant_create(
     return TenantSetup(tenant=tenant, created=created, admin=user, invitation_url=invitation_url)
 
 
-def _mark_email_verified(user: Any) -> None:
+def user_mark_email_verified(user: Any) -> None:
     from allauth.account.models import EmailAddress
 
     EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})

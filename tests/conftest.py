@@ -10,14 +10,14 @@ from django.contrib.auth import get_user_model
 
 from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope
-from issuers.services import _mark_email_verified, issuer_create, tenant_create
+from issuers.services import issuer_create, tenant_create, user_mark_email_verified
 
 PASSWORD = "correct-horse-battery-9"
 
 
 def make_user(email: str):
     user = get_user_model().objects.create_user(email, PASSWORD)
-    _mark_email_verified(user)
+    user_mark_email_verified(user)
     return user
 
 

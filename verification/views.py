@@ -94,7 +94,7 @@ def badge(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @public_view
 def assertion(request: HttpRequest, public_id: str) -> HttpResponse:
-    obj = _get(Assertion, public_id, ("badge_class__issuer",))
+    obj = _get(Assertion, public_id, ("badge_class__issuer", "signing_key"))
     status = 410 if obj.revoked else 200
     return _document(request, documents.assertion_document(obj), obj.badge_class.name, status=status,
                      context={"assertion": obj})
@@ -130,7 +130,7 @@ def issuer_image(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @public_view
 def assertion_image(request: HttpRequest, public_id: str) -> HttpResponse:
-    obj = _get(Assertion, public_id, ("badge_class__issuer",))
+    obj = _get(Assertion, public_id, ("badge_class__issuer", "signing_key"))
     if obj.revoked:
         raise Http404("This badge has been revoked.")
     if obj.baked_image and obj.baked_image.storage.exists(obj.baked_image.name):

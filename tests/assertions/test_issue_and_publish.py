@@ -155,3 +155,17 @@ def test_suspended_tenant_cannot_issue_but_old_badges_verify(client, tenant_a, b
     with pytest.raises(PermissionDenied):
         _issue(tenant_a, badge_a)
     assert client.get(f"/public/assertions/{a.public_id}", **LD).status_code == 200
+
+
+def test_rotating_the_key_leaves_signed_awards_pointing_at_their_own_key(client, tenant_a, badge_a, issuer_a):
+    from issuers.services import signing_key_rotate
+
+    a = _issue(tenant_a, badge_a, verification_type=Assertion.Verification.SIGNED)
+    before = client.get(f"/public/assertions/{a.public_id}", **LD).json()["verification"]["creator"]
+    with tenant_scope(tenant_a):
+        signing_key_rotate(issuer=issuer_a, actor=None)
+    after = client.get(f"/public/assertions/{a.public_id}", **LD).json()["verification"]["creator"]
+    assert after == before
+    issuer_doc = client.get(f"/public/issuers/{issuer_a.public_id}", **LD).json()
+    assert before in issuer_doc["publicKey"]
+    assert len(issuer_doc["publicKey"]) == 2

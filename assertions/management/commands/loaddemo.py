@@ -14,7 +14,7 @@ from badges.models import BadgeClass
 from badges.services import badge_class_create
 from issuers.models import Issuer, Membership, Role
 from issuers.scoping import tenant_scope
-from issuers.services import _mark_email_verified, issuer_create, tenant_create
+from issuers.services import issuer_create, tenant_create, user_mark_email_verified
 
 DEMO_PASSWORD = "demo-badges-2026"  # noqa: S105 - printed for the local demo; refused when DEBUG is off
 DEMO_ADMIN = "admin@riverside.example"
@@ -38,7 +38,7 @@ class Command(BaseCommand):
             tutor = User.objects.filter(email=DEMO_TUTOR).first()
             if tutor is None:
                 tutor = User.objects.create_user(DEMO_TUTOR, DEMO_PASSWORD, name="Sam Tutor")
-                _mark_email_verified(tutor)
+                user_mark_email_verified(tutor)
             Membership.objects.get_or_create(tenant=tenant, user=tutor, defaults={"role": Role.ISSUER})
             if not Issuer.objects.exists():
                 issuer_create(tenant=tenant, name="Riverside College", url="https://riverside.example",
