@@ -12,6 +12,50 @@ from issuers.models import Tenant
 from issuers.scoping import TenantScopedManager
 
 
+class BulkJob(models.Model):
+    """One cohort award: the validated rows of a CSV, pasted list or API call, issued in the background."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="bulk_jobs")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    badge_class = models.ForeignKey(BadgeClass, on_delete=models.PROTECT, related_name="bulk_jobs")
+    source = models.CharField(max_length=20, default="csv")  # csv, paste, api
+    filename = models.CharField(max_length=255, blank=True)
+    # sha256 of the badge class and the normalised rows: the same file submitted twice is one job.
+    fingerprint = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows = models.JSONField(default=list)  # the good rows, each with its line number in the file
+    options = models.JSONField(default=dict)  # notify, verification_type
+    total = models.PositiveIntegerField(default=0)
+    cursor = models.PositiveIntegerField(default=0)  # rows[:cursor] are done, committed with their awards
+    issued = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list)  # [{"row", "email", "error"}]
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantScopedManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "fingerprint"], name="one_job_per_fingerprint")]
+
+    def __str__(self) -> str:
+        return f"{self.badge_class} × {self.total} ({self.status})"
+
+    @property
+    def progress_percent(self) -> int:
+        done = self.issued + self.failed
+        return 100 if not self.total else min(100, round(100 * done / self.total))
+
+
 class Assertion(models.Model):
     class RecipientType(models.TextChoices):
         EMAIL = "email", "Email"
@@ -21,6 +65,20 @@ class Assertion(models.Model):
     class Verification(models.TextChoices):
         HOSTED = "hosted", "Hosted"
         SIGNED = "signed", "Signed"
+
+    class BakeStatus(models.TextChoices):
+        PENDING = "pending", "Image being baked"
+        DONE = "done", "Image baked"
+        FAILED = "failed", "Image failed"
+
+    class EmailStatus(models.TextChoices):
+        NONE = "none", "No email"
+        PENDING = "pending", "Email queued"
+        SENDING = "sending", "Email sending"
+        SENT = "sent", "Email sent"
+        FAILED = "failed", "Email failed"
+        # The worker died while sending: it may or may not have gone out. Never re-sent silently.
+        UNKNOWN = "unknown", "Delivery unknown"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="assertions")
     badge_class = models.ForeignKey(BadgeClass, on_delete=models.PROTECT, related_name="assertions")
@@ -43,6 +101,23 @@ class Assertion(models.Model):
     revocation_reason = models.CharField(max_length=300, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     baked_image = models.FileField(upload_to="baked/", blank=True)
+    # The pipeline after commit: bake the image, then email the learner. The sweep re-enqueues what is stuck.
+    bake_status = models.CharField(max_length=10, choices=BakeStatus.choices, default=BakeStatus.PENDING)
+    bake_error = models.CharField(max_length=500, blank=True)
+    email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    email_error = models.CharField(max_length=500, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_started_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    # Claim links are signed (assertion public id + this nonce); a new nonce voids the old links.
+    claim_nonce = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="claimed_assertions")
+    bulk_job = models.ForeignKey(BulkJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="assertions")
+    # Set on the award that corrected a mistyped address: the revoked one it replaces.
+    replaces = models.OneToOneField("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="replaced_by")
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -51,7 +126,27 @@ class Assertion(models.Model):
 
     class Meta:
         ordering = ["-issued_on", "-id"]
-        indexes = [models.Index(fields=["tenant", "recipient_identity"])]
+        indexes = [
+            models.Index(fields=["tenant", "recipient_identity"]),
+            models.Index(fields=["badge_class", "recipient_identity"]),
+            models.Index(fields=["bake_status", "updated_at"], name="assertion_bake_sweep"),
+            models.Index(fields=["email_status", "updated_at"], name="assertion_email_sweep"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.badge_class} → {self.recipient_identity}"
+
+    @property
+    def pipeline_status(self) -> str:
+        """Where the award is, in the tutor's words: recorded → image baked → email sent → claimed."""
+        if self.revoked:
+            return "revoked"
+        if self.claimed_at:
+            return "claimed"
+        if self.email_status in {self.EmailStatus.SENT, self.EmailStatus.FAILED, self.EmailStatus.UNKNOWN}:
+            return f"email_{self.email_status}"
+        if self.bake_status == self.BakeStatus.FAILED:
+            return "image_failed"
+        if self.bake_status == self.BakeStatus.DONE:
+            return "baked"
+        return "recorded"

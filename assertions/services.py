@@ -1,23 +1,66 @@
-"""The one way to issue and revoke a badge. The tutor UI, bulk jobs, the API and the admin call these."""
+"""The one way to issue and revoke a badge. The tutor pages, bulk jobs, the API and the admin call these.
+
+Issuing takes a batch (one call, many recipients): one learner from the two-click form is a batch of
+one, a 10,000-row CSV is the same call in chunks. Rows are inserted with ``bulk_create`` and the
+pipeline (bake, then email) is enqueued after commit, many assertions per task.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from assertions.models import Assertion
+from assertions.models import Assertion, BulkJob
+from assertions.publication import publication_changed
 from badges.models import BadgeClass
-from issuers.models import SigningKey
+from issuers.models import AuditEntry, SigningKey
 from issuers.scoping import current_tenant_id
 from issuers.services import audit_record, tenant_require_active
+
+logger = logging.getLogger(__name__)
+
+WRONG_ADDRESS_REASON = "Sent to the wrong address"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One learner to award. ``row`` is the line in the source file, for error reports."""
+
+    identity: str
+    name: str = ""
+    issued_on: datetime | None = None
+    expires: datetime | None = None
+    evidence: tuple[dict[str, str], ...] = ()
+    narrative: str = ""
+    recipient_type: str = Assertion.RecipientType.EMAIL
+    row: int | None = None
+
+
+@dataclass
+class RecipientProblem:
+    row: int | None
+    identity: str
+    error: str
+
+
+@dataclass
+class _Checked:
+    recipient: Recipient
+    identity: str
+    issued_on: datetime
+    expires: datetime | None
+    evidence: list[dict[str, str]] = field(default_factory=list)
 
 
 def recipient_hash(identity: str, salt: str) -> str:
@@ -25,8 +68,8 @@ def recipient_hash(identity: str, salt: str) -> str:
     return "sha256$" + hashlib.sha256((identity.lower() + salt).encode()).hexdigest()
 
 
-def _clean_identity(identity: str, recipient_type: str) -> str:
-    identity = identity.strip()
+def clean_identity(identity: str, recipient_type: str = Assertion.RecipientType.EMAIL) -> str:
+    identity = (identity or "").strip()
     if recipient_type == Assertion.RecipientType.EMAIL:
         identity = identity.lower()
         EmailValidator(message=f"{identity!r} is not a valid email address.")(identity)
@@ -40,66 +83,185 @@ def _clean_identity(identity: str, recipient_type: str) -> str:
     return identity
 
 
-@transaction.atomic
-def assertion_issue(
-    *,
-    badge_class: BadgeClass,
-    recipient_identity: str,
-    recipient_type: str = Assertion.RecipientType.EMAIL,
-    recipient_name: str = "",
-    issued_on: datetime | None = None,
-    expires: datetime | None = None,
-    evidence: Sequence[dict[str, str]] = (),
-    narrative: str = "",
-    verification_type: str | None = None,
-    actor: Any = None,
-) -> Assertion:
+def issued_on_from_date(day: date) -> datetime:
+    """A date a tutor picked: today means now; an earlier day means the start of it, in the tenant's zone."""
+    if day == timezone.localdate():
+        return timezone.now()
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def expires_from_date(day: date) -> datetime:
+    """An expiry date is valid through the end of that day, in the tenant's zone."""
+    return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
+
+
+def _check(badge_class: BadgeClass, recipient: Recipient, now: datetime) -> _Checked:
+    identity = clean_identity(recipient.identity, recipient.recipient_type)
+    issued_on = recipient.issued_on or now
+    if issued_on > now + timedelta(minutes=5):
+        raise ValidationError("The issue date cannot be in the future.")
+    expires = recipient.expires
+    if expires is None and badge_class.validity_days:
+        expires = issued_on + timedelta(days=badge_class.validity_days)
+    if expires is not None and expires <= issued_on:
+        raise ValidationError("The expiry date must be after the issue date.")
+    evidence = []
+    for item in recipient.evidence:
+        url = (item.get("id") or item.get("url") or "").strip()
+        if url:
+            URLValidator(schemes=["http", "https"], message=f"{url!r} is not a web link (http or https).")(url)
+        entry = {"id": url, "narrative": (item.get("narrative") or "").strip()}
+        entry = {k: v for k, v in entry.items() if v}
+        if entry:
+            evidence.append(entry)
+    return _Checked(recipient, identity, issued_on, expires, evidence)
+
+
+def recipients_check(*, badge_class: BadgeClass, recipients: Sequence[Recipient]) -> list[RecipientProblem]:
+    """Every problem that would stop these recipients being issued, without issuing anything."""
+    now = timezone.now()
+    problems = []
+    for recipient in recipients:
+        try:
+            _check(badge_class, recipient, now)
+        except ValidationError as exc:
+            problems.append(RecipientProblem(recipient.row, recipient.identity, " ".join(exc.messages)))
+    return problems
+
+
+def badge_class_require_awardable(badge_class: BadgeClass) -> None:
     if badge_class.tenant_id != current_tenant_id():
         raise PermissionDenied("This badge belongs to another college.")
     tenant_require_active(badge_class.tenant)
     if badge_class.retired_at is not None:
         raise ValidationError(f"{badge_class.name} is retired: it can no longer be awarded.")
-    identity = _clean_identity(recipient_identity, recipient_type)
-    issued_on = issued_on or timezone.now()
-    if issued_on > timezone.now() + timedelta(minutes=5):
-        raise ValidationError("The issue date cannot be in the future.")
-    if expires is None and badge_class.validity_days:
-        expires = issued_on + timedelta(days=badge_class.validity_days)
-    if expires is not None and expires <= issued_on:
-        raise ValidationError("The expiry date must be after the issue date.")
+
+
+def holders(*, badge_class: BadgeClass, identities: Iterable[str]) -> set[str]:
+    """Which of these identities already hold this badge (any version of it), not revoked."""
+    identities = list(identities)
+    versions = _versions(badge_class)
+    found: set[str] = set()
+    for start in range(0, len(identities), 2000):
+        found.update(
+            Assertion.objects.filter(
+                badge_class__in=versions, revoked=False, recipient_identity__in=identities[start:start + 2000]
+            ).values_list("recipient_identity", flat=True)
+        )
+    return found
+
+
+def _versions(badge_class: BadgeClass) -> list[int]:
+    ids, current = [badge_class.pk], badge_class
+    while current.previous_version_id:
+        ids.append(current.previous_version_id)
+        current = BadgeClass.objects.only("pk", "previous_version_id").get(pk=current.previous_version_id)
+    return ids
+
+
+@transaction.atomic
+def assertions_issue(
+    *,
+    badge_class: BadgeClass,
+    recipients: Sequence[Recipient],
+    verification_type: str | None = None,
+    notify: bool = True,
+    actor: Any = None,
+    actor_label: str = "",
+    bulk_job: BulkJob | None = None,
+    replaces: Assertion | None = None,
+) -> list[Assertion]:
+    """Issue ``badge_class`` to every recipient, or to none: a bad row raises ``ValidationError``
+    naming it. Checks of the tenant, its status and the badge class are made once for the batch."""
+    badge_class_require_awardable(badge_class)
     verification_type = verification_type or badge_class.issuer.default_verification
+    if verification_type not in Assertion.Verification.values:
+        raise ValidationError(f"Verification must be one of {', '.join(Assertion.Verification.values)}.")
     signing_key = None
     if verification_type == Assertion.Verification.SIGNED:
         signing_key = SigningKey.objects.filter(issuer=badge_class.issuer, retired_at=None).first()
         if signing_key is None:
             raise ValidationError(f"{badge_class.issuer.name} has no signing key: rotate one in before signing.")
-    salt = secrets.token_hex(16)
-    assertion = Assertion.objects.create(
-        tenant=badge_class.tenant,
-        badge_class=badge_class,
-        recipient_type=recipient_type,
-        recipient_identity=identity,
-        recipient_name=recipient_name.strip(),
-        recipient_salt=salt,
-        recipient_hash=recipient_hash(identity, salt),
-        issued_on=issued_on,
-        expires=expires,
-        evidence=[{k: v for k, v in e.items() if k in {"id", "narrative"} and v} for e in evidence],
-        narrative=narrative,
-        verification_type=verification_type,
-        signing_key=signing_key,
-        issued_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
-    audit_record(tenant=badge_class.tenant, action="assertion.issue", actor=actor, obj=assertion,
-                 summary=f"{badge_class.name} awarded")
-    from assertions.tasks import bake_assertion
+    now = timezone.now()
+    checked, problems = [], []
+    for recipient in recipients:
+        try:
+            checked.append(_check(badge_class, recipient, now))
+        except ValidationError as exc:
+            where = f"Row {recipient.row}: " if recipient.row is not None else ""
+            problems.append(f"{where}{' '.join(exc.messages)}")
+    if problems:
+        raise ValidationError(problems)
+    issued_by = actor if getattr(actor, "is_authenticated", False) else None
+    assertions = []
+    for item in checked:
+        salt = secrets.token_hex(16)
+        emailable = notify and item.recipient.recipient_type == Assertion.RecipientType.EMAIL
+        assertions.append(Assertion(
+            tenant=badge_class.tenant,
+            badge_class=badge_class,
+            recipient_type=item.recipient.recipient_type,
+            recipient_identity=item.identity,
+            recipient_name=item.recipient.name.strip()[:200],
+            recipient_salt=salt,
+            recipient_hash=recipient_hash(item.identity, salt),
+            issued_on=item.issued_on,
+            expires=item.expires,
+            evidence=item.evidence,
+            narrative=item.recipient.narrative.strip(),
+            verification_type=verification_type,
+            signing_key=signing_key,
+            issued_by=issued_by,
+            bulk_job=bulk_job,
+            replaces=replaces,
+            email_status=Assertion.EmailStatus.PENDING if emailable else Assertion.EmailStatus.NONE,
+            claim_nonce=secrets.token_hex(8),
+        ))
+    assertions = Assertion.objects.bulk_create(assertions, batch_size=1000)
+    label = actor_label or (issued_by.email if issued_by else "system")
+    AuditEntry.objects.bulk_create([
+        AuditEntry(tenant=badge_class.tenant, actor=issued_by, actor_label=label, action="assertion.issue",
+                   object_type="Assertion", object_id=str(a.public_id), summary=f"{badge_class.name} awarded",
+                   data={"bulk_job": str(bulk_job.public_id)} if bulk_job else {})
+        for a in assertions
+    ], batch_size=1000)
+    tenant_id, ids = badge_class.tenant_id, [a.pk for a in assertions]
+    transaction.on_commit(lambda: pipeline_enqueue(tenant_id=tenant_id, assertion_ids=ids))
+    return assertions
 
-    transaction.on_commit(lambda: bake_assertion.delay(tenant_id=assertion.tenant_id, assertion_id=assertion.pk))
+
+def assertion_issue(*, badge_class: BadgeClass, recipient_identity: str,
+                    recipient_type: str = Assertion.RecipientType.EMAIL, recipient_name: str = "",
+                    issued_on: datetime | None = None, expires: datetime | None = None,
+                    evidence: Sequence[dict[str, str]] = (), narrative: str = "",
+                    verification_type: str | None = None, notify: bool = True, actor: Any = None,
+                    actor_label: str = "") -> Assertion:
+    """One learner: a batch of one."""
+    recipient = Recipient(identity=recipient_identity, name=recipient_name, issued_on=issued_on, expires=expires,
+                          evidence=tuple(evidence), narrative=narrative, recipient_type=recipient_type)
+    (assertion,) = assertions_issue(badge_class=badge_class, recipients=[recipient],
+                                    verification_type=verification_type, notify=notify, actor=actor,
+                                    actor_label=actor_label)
     return assertion
 
 
+def pipeline_enqueue(*, tenant_id: int, assertion_ids: Sequence[int]) -> None:
+    """Queue bake-then-email for these assertions, many per task. If the broker is down the work is
+    not lost: the rows say what is pending and the periodic sweep queues them again."""
+    from assertions.tasks import process_assertions
+
+    size = settings.PIPELINE_BATCH_SIZE
+    for start in range(0, len(assertion_ids), size):
+        try:
+            process_assertions.delay(tenant_id=tenant_id, assertion_ids=list(assertion_ids[start:start + size]))
+        except Exception:  # noqa: BLE001 - any broker failure: the sweep re-enqueues from the database
+            logger.warning("Broker unavailable: %d assertions left for the sweep", len(assertion_ids) - start,
+                           exc_info=True)
+            return
+
+
 @transaction.atomic
-def assertion_revoke(*, assertion: Assertion, reason: str, actor: Any = None) -> Assertion:
+def assertion_revoke(*, assertion: Assertion, reason: str, actor: Any = None, actor_label: str = "") -> Assertion:
     if assertion.tenant_id != current_tenant_id():
         raise PermissionDenied("This award belongs to another college.")
     if not reason.strip():
@@ -109,6 +271,60 @@ def assertion_revoke(*, assertion: Assertion, reason: str, actor: Any = None) ->
     assertion.revoked = True
     assertion.revocation_reason = reason.strip()[:300]
     assertion.revoked_at = timezone.now()
-    assertion.save(update_fields=["revoked", "revocation_reason", "revoked_at", "updated_at"])
-    audit_record(tenant=assertion.tenant, action="assertion.revoke", actor=actor, obj=assertion, summary=reason[:200])
+    fields = ["revoked", "revocation_reason", "revoked_at", "updated_at"]
+    if assertion.email_status == Assertion.EmailStatus.PENDING:
+        assertion.email_status = Assertion.EmailStatus.NONE  # not yet sent: do not send a revoked badge
+        fields.append("email_status")
+    assertion.save(update_fields=fields)
+    audit_record(tenant=assertion.tenant, action="assertion.revoke", actor=actor, actor_label=actor_label,
+                 obj=assertion, summary=reason[:200])
+    public_id = assertion.public_id
+    transaction.on_commit(lambda: publication_changed(assertion_ids=[public_id]))
     return assertion
+
+
+@transaction.atomic
+def assertion_resend_email(*, assertion: Assertion, actor: Any = None) -> Assertion:
+    """Send the award email again: after a failure, an unknown delivery, or because the learner asked."""
+    if assertion.tenant_id != current_tenant_id():
+        raise PermissionDenied("This award belongs to another college.")
+    if assertion.revoked:
+        raise ValidationError("This award is revoked: there is nothing to send.")
+    if assertion.recipient_type != Assertion.RecipientType.EMAIL:
+        raise ValidationError("This award was not made to an email address.")
+    locked = Assertion.objects.select_for_update().get(pk=assertion.pk)
+    if locked.email_status in {Assertion.EmailStatus.PENDING, Assertion.EmailStatus.SENDING}:
+        raise ValidationError("The email is already on its way.")
+    Assertion.objects.filter(pk=assertion.pk).update(
+        email_status=Assertion.EmailStatus.PENDING, email_error="", updated_at=timezone.now())
+    audit_record(tenant=assertion.tenant, action="assertion.resend", actor=actor, obj=assertion,
+                 summary=f"Email sent again to {assertion.recipient_identity}")
+    tenant_id, ids = assertion.tenant_id, [assertion.pk]
+    transaction.on_commit(lambda: pipeline_enqueue(tenant_id=tenant_id, assertion_ids=ids))
+    assertion.refresh_from_db()
+    return assertion
+
+
+@transaction.atomic
+def assertion_correct_recipient(*, assertion: Assertion, recipient_identity: str, recipient_name: str | None = None,
+                                actor: Any = None) -> Assertion:
+    """A mistyped address: revoke the award as sent to the wrong address and issue it to the right one."""
+    if assertion.tenant_id != current_tenant_id():
+        raise PermissionDenied("This award belongs to another college.")
+    if assertion.claimed_at is not None:
+        raise ValidationError("The learner has already claimed this badge: revoke it and award it again instead.")
+    if assertion.revoked:
+        raise ValidationError("This award is already revoked.")
+    identity = clean_identity(recipient_identity, assertion.recipient_type)
+    if identity == assertion.recipient_identity:
+        raise ValidationError("That is the address the badge was already sent to.")
+    assertion_revoke(assertion=assertion, reason=WRONG_ADDRESS_REASON, actor=actor)
+    recipient = Recipient(
+        identity=identity,
+        name=assertion.recipient_name if recipient_name is None else recipient_name,
+        issued_on=assertion.issued_on, expires=assertion.expires, evidence=tuple(assertion.evidence),
+        narrative=assertion.narrative, recipient_type=assertion.recipient_type,
+    )
+    (corrected,) = assertions_issue(badge_class=assertion.badge_class, recipients=[recipient],
+                                    verification_type=assertion.verification_type, actor=actor, replaces=assertion)
+    return corrected

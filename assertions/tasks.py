@@ -1,11 +1,37 @@
-"""Background work on assertions: baking the image (idempotent, safe to retry)."""
+"""Background work on assertions: bake the image, then email the learner; run bulk jobs; sweep.
+
+Every task takes ids, is idempotent and acknowledged late (see ``TenantTask``). A task handles
+many assertions (a Celery task costs about a millisecond, a bake a few microseconds). Emails are
+sent at most once: a row is claimed ``pending → sending`` before the message goes out and marked
+``sent`` right after; a row left in ``sending`` by a dead worker becomes "delivery unknown" for the
+tutor to resend, and is never sent again silently.
+"""
 
 from __future__ import annotations
 
-from celery import Task, shared_task
+import logging
+import smtplib
+import socket
+from collections.abc import Sequence
+from datetime import timedelta
 
-from assertions.models import Assertion
+from celery import Task, shared_task
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from assertions.models import Assertion, BulkJob
+from issuers.scoping import unscoped
 from issuers.tasks import TenantTask
+
+logger = logging.getLogger(__name__)
+
+# Never count down longer than Redis's visibility timeout, or the message is delivered again and again.
+MAX_RETRY_DELAY = 600
+TEMPORARY_MAIL_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError,
+                         socket.timeout, TimeoutError)
 
 
 def baked_payload(assertion: Assertion) -> str:
@@ -19,7 +45,7 @@ def baked_payload(assertion: Assertion) -> str:
     return serialize(doc).decode()
 
 
-def assertion_bake(assertion: Assertion) -> bytes:
+def assertion_bake(assertion: Assertion, *, source: bytes | None = None) -> bytes:
     """Bake (or re-bake) the assertion's image and store it, replacing any earlier file."""
     from django.core.files.base import ContentFile
 
@@ -27,8 +53,9 @@ def assertion_bake(assertion: Assertion) -> bytes:
     from assertions.documents import public_url
 
     badge = assertion.badge_class
-    with badge.image.open("rb") as fh:
-        source = fh.read()
+    if source is None:
+        with badge.image.open("rb") as fh:
+            source = fh.read()
     payload = baked_payload(assertion)
     if badge.image_type == "svg":
         signed = assertion.verification_type == Assertion.Verification.SIGNED
@@ -44,10 +71,165 @@ def assertion_bake(assertion: Assertion) -> bytes:
     return baked
 
 
-@shared_task(base=TenantTask, bind=True, autoretry_for=(OSError,), retry_backoff=10, retry_backoff_max=600,
-             max_retries=8)
-def bake_assertion(self: Task, *, tenant_id: int, assertion_id: int) -> None:
-    assertion = Assertion.objects.select_related("badge_class__issuer", "signing_key").filter(pk=assertion_id).first()
-    if assertion is None or assertion.revoked:
+def _bake_pending(ids: Sequence[int]) -> None:
+    pending = (Assertion.objects.select_related("badge_class__issuer", "signing_key")
+               .filter(pk__in=ids, bake_status=Assertion.BakeStatus.PENDING, revoked=False))
+    sources: dict[int, bytes] = {}
+    done, failed = [], []
+    for assertion in pending:
+        try:
+            if assertion.badge_class_id not in sources:
+                with assertion.badge_class.image.open("rb") as fh:
+                    sources[assertion.badge_class_id] = fh.read()
+            assertion_bake(assertion, source=sources[assertion.badge_class_id])
+            done.append(assertion.pk)
+        except (OSError, ValueError) as exc:
+            # A missing or broken badge image will not mend itself: record it where the tutor looks.
+            logger.exception("Baking assertion %s failed", assertion.public_id)
+            failed.append((assertion.pk, f"The badge image could not be baked: {exc}"[:500]))
+    now = timezone.now()
+    Assertion.objects.filter(pk__in=done).update(bake_status=Assertion.BakeStatus.DONE, bake_error="", updated_at=now)
+    for pk, error in failed:
+        Assertion.objects.filter(pk=pk).update(bake_status=Assertion.BakeStatus.FAILED, bake_error=error,
+                                               updated_at=now)
+
+
+def _claim_emails(ids: Sequence[int]) -> list[int]:
+    """Move ``pending`` rows to ``sending``; only this task may send the rows it claimed."""
+    with transaction.atomic():
+        rows = Assertion.objects.filter(pk__in=ids, email_status=Assertion.EmailStatus.PENDING, revoked=False)
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        claimed = list(rows.values_list("pk", flat=True))
+        Assertion.objects.filter(pk__in=claimed).update(
+            email_status=Assertion.EmailStatus.SENDING, email_started_at=timezone.now(),
+            email_attempts=F("email_attempts") + 1, updated_at=timezone.now())
+    return claimed
+
+
+def _send_claimed(claimed: Sequence[int]) -> list[int]:
+    """Send over one SMTP connection. Returns the ids still to send after a temporary failure."""
+    from assertions.emails import award_message
+
+    assertions = (Assertion.objects.select_related("badge_class__issuer", "tenant")
+                  .filter(pk__in=claimed).order_by("pk"))
+    remaining = list(assertions)
+    with get_connection() as mail:
+        while remaining:
+            assertion = remaining[0]
+            message = award_message(assertion, connection=mail)
+            try:
+                message.send()
+            except TEMPORARY_MAIL_ERRORS + (smtplib.SMTPResponseException,) as exc:
+                code = getattr(exc, "smtp_code", None)
+                if code is not None and code >= 500:
+                    _email_failed(assertion, f"The mail server refused it: {code} {_text(exc)}")
+                    remaining.pop(0)
+                    continue
+                if code is None:
+                    # The connection broke while this message was going out: it may have arrived.
+                    Assertion.objects.filter(pk=assertion.pk).update(
+                        email_status=Assertion.EmailStatus.UNKNOWN, updated_at=timezone.now(),
+                        email_error=f"The connection broke while sending ({_text(exc)}): it may or may not have "
+                                    "arrived.")
+                    remaining.pop(0)
+                return [a.pk for a in remaining]
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, ValueError) as exc:
+                _email_failed(assertion, f"The mail server refused the address: {_text(exc)}")
+                remaining.pop(0)
+                continue
+            Assertion.objects.filter(pk=assertion.pk).update(
+                email_status=Assertion.EmailStatus.SENT, email_sent_at=timezone.now(), email_error="",
+                updated_at=timezone.now())
+            remaining.pop(0)
+    return []
+
+
+def _text(exc: Exception) -> str:
+    error = getattr(exc, "smtp_error", None)
+    if isinstance(error, bytes):
+        return error.decode(errors="replace")[:300]
+    return str(exc)[:300]
+
+
+def _email_failed(assertion: Assertion, error: str) -> None:
+    Assertion.objects.filter(pk=assertion.pk).update(email_status=Assertion.EmailStatus.FAILED, email_error=error[:500],
+                                                     updated_at=timezone.now())
+
+
+@shared_task(base=TenantTask, bind=True, max_retries=8)
+def process_assertions(self: Task, *, tenant_id: int, assertion_ids: list[int]) -> None:
+    """Bake, then email, a batch of assertions. Safe to run twice on the same ids."""
+    _bake_pending(assertion_ids)
+    baked = list(Assertion.objects.filter(pk__in=assertion_ids).exclude(bake_status=Assertion.BakeStatus.PENDING)
+                 .values_list("pk", flat=True))
+    claimed = _claim_emails(baked)
+    if not claimed:
         return
-    assertion_bake(assertion)
+    try:
+        unsent = _send_claimed(claimed)
+        error = "The mail server did not answer."
+    except TEMPORARY_MAIL_ERRORS + (OSError,) as exc:  # could not even connect
+        unsent, error = list(claimed), f"The mail server could not be reached: {exc}"[:500]
+    if not unsent:
+        return
+    if self.request.retries >= self.max_retries:
+        Assertion.objects.filter(pk__in=unsent, email_status=Assertion.EmailStatus.SENDING).update(
+            email_status=Assertion.EmailStatus.FAILED, email_error=f"{error} Gave up after {self.max_retries} tries.",
+            updated_at=timezone.now())
+        return
+    # Not sent: hand the rows back so the retry (or the sweep) may claim them again.
+    Assertion.objects.filter(pk__in=unsent, email_status=Assertion.EmailStatus.SENDING).update(
+        email_status=Assertion.EmailStatus.PENDING, email_error=error, updated_at=timezone.now())
+    delay = min(MAX_RETRY_DELAY, 10 * 2 ** self.request.retries)
+    raise self.retry(countdown=delay, kwargs={"tenant_id": tenant_id, "assertion_ids": unsent})
+
+
+@shared_task(base=TenantTask, bind=True)
+def run_bulk_job(self: Task, *, tenant_id: int, job_id: int) -> None:
+    from assertions.bulk import bulk_job_run
+
+    job = BulkJob.objects.filter(pk=job_id).first()
+    if job is not None:
+        bulk_job_run(job=job)
+
+
+@shared_task(bind=True)
+def pipeline_sweep(self: Task) -> dict[str, int]:
+    """Periodic (Celery beat): enqueue again what no worker took (broker down, worker killed), and
+    mark as "delivery unknown" the emails whose worker died while sending."""
+    from assertions.services import pipeline_enqueue
+
+    now = timezone.now()
+    stuck_before = now - timedelta(seconds=settings.PIPELINE_STUCK_AFTER)
+    counts = {"requeued": 0, "unknown": 0, "jobs": 0}
+    with unscoped("pipeline sweep: finds stuck work of every tenant, then enqueues it per tenant"):
+        counts["unknown"] = Assertion.objects.filter(
+            email_status=Assertion.EmailStatus.SENDING,
+            email_started_at__lt=now - timedelta(seconds=settings.EMAIL_SENDING_TIMEOUT),
+        ).update(email_status=Assertion.EmailStatus.UNKNOWN, updated_at=now,
+                 email_error="The worker stopped while sending: the email may or may not have arrived.")
+        stuck = (Assertion.objects.filter(revoked=False, updated_at__lt=stuck_before)
+                 .filter(Q(bake_status=Assertion.BakeStatus.PENDING) | Q(email_status=Assertion.EmailStatus.PENDING))
+                 .values_list("tenant_id", "pk"))
+        by_tenant: dict[int, list[int]] = {}
+        for tenant_id, pk in stuck[:50000]:
+            by_tenant.setdefault(tenant_id, []).append(pk)
+        for tenant_id, ids in by_tenant.items():
+            Assertion.objects.filter(pk__in=ids).update(updated_at=now)  # not again until the next period
+            pipeline_enqueue(tenant_id=tenant_id, assertion_ids=ids)
+            counts["requeued"] += len(ids)
+        jobs = list(BulkJob.objects.filter(status__in=[BulkJob.Status.QUEUED, BulkJob.Status.RUNNING],
+                                           updated_at__lt=stuck_before).values_list("tenant_id", "pk"))
+        for tenant_id, pk in jobs:
+            BulkJob.objects.filter(pk=pk).update(updated_at=now)
+            bulk_job_enqueue(tenant_id=tenant_id, job_id=pk)
+        counts["jobs"] = len(jobs)
+    return counts
+
+
+def bulk_job_enqueue(*, tenant_id: int, job_id: int) -> None:
+    try:
+        run_bulk_job.delay(tenant_id=tenant_id, job_id=job_id)
+    except Exception:  # noqa: BLE001 - broker down: the sweep enqueues the job again
+        logger.warning("Broker unavailable: bulk job %s left for the sweep", job_id, exc_info=True)

@@ -8,6 +8,7 @@ PostgreSQL and Redis. Unsafe production values fail at start-up (see ``_refuse_u
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -154,7 +155,23 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+# Publishing gives up quickly when the broker is down: the rows record their pending work and the
+# sweep below enqueues it again, so a request never hangs on a dead Redis.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BEAT_SCHEDULE: dict = {
+    "pipeline-sweep": {"task": "assertions.tasks.pipeline_sweep", "schedule": env_int("PIPELINE_SWEEP_SECONDS", 60)},
+}
+
+# --- the award pipeline ---------------------------------------------------------------------
+PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 200)  # assertions per bake-and-email task
+# Work pending this long (no task picked it up) is enqueued again by the sweep.
+PIPELINE_STUCK_AFTER = env_int("PIPELINE_STUCK_AFTER", 120)
+# An email still "sending" this long means its worker died mid-send: shown as "delivery unknown".
+EMAIL_SENDING_TIMEOUT = env_int("EMAIL_SENDING_TIMEOUT", 600)
+BULK_MAX_ROWS = env_int("BULK_MAX_ROWS", 20000)
+BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 1000)  # rows issued per transaction by a bulk job
+CLAIM_LINK_MAX_AGE_DAYS = env_int("CLAIM_LINK_MAX_AGE_DAYS", 90)
 
 # --- Email ----------------------------------------------------------------------------------
 _EMAIL_HOST = env_str("EMAIL_HOST")
@@ -242,6 +259,15 @@ if PUBLIC_BASE_URL.startswith("https"):
 
 # --- Platform -------------------------------------------------------------------------------
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7, minimum=1)
+
+# Verification (issue 5): fetching foreign badges never reaches private addresses unless this is on
+# (tests, closed deployments); the public verifier is rate limited per client address.
+VERIFY_ALLOW_PRIVATE_ADDRESSES = env_bool("VERIFY_ALLOW_PRIVATE_ADDRESSES", default=False)
+VERIFY_RATE_LIMIT = env_str("VERIFY_RATE_LIMIT", "30/minute")
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", VERIFY_RATE_LIMIT):
+    raise ImproperlyConfigured(f"VERIFY_RATE_LIMIT must look like 30/minute, got {VERIFY_RATE_LIMIT!r}")
+# How long a public assertion document is kept in the cache (it is also dropped on every change).
+PUBLIC_DOCUMENT_CACHE_SECONDS = env_int("PUBLIC_DOCUMENT_CACHE_SECONDS", 86400, minimum=0)
 
 LOGGING = {
     "version": 1,

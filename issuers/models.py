@@ -34,6 +34,7 @@ class Tenant(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     contact_email = models.EmailField(blank=True)
+    reply_to_email = models.EmailField(blank=True, help_text="Replies to award emails go here.")
     logo = models.ImageField(upload_to="tenants/logos/", blank=True)
     primary_colour = models.CharField(max_length=7, default="#1d4ed8", validators=[hex_colour])
     timezone = models.CharField(max_length=64, default="Europe/London", validators=[validate_timezone])

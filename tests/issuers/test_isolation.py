@@ -33,6 +33,7 @@ UNSCOPED_ALLOW_LIST = {
     ("issuers/selectors.py", "a user's own memberships across tenants, for the tenant switcher"),
     ("issuers/services.py", "an invitation link names its tenant by its secret token"),
     ("verification/views.py", "public verification documents: anyone may read a published badge"),
+    ("assertions/tasks.py", "pipeline sweep: finds stuck work of every tenant, then enqueues it per tenant"),
     ("issuers/management/commands/rotate_encryption_key.py",
      "platform maintenance: re-encrypt every tenant's signing keys"),
 }

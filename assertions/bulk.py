@@ -1,0 +1,313 @@
+"""Cohort awards: read a CSV from the college MIS (or pasted emails, or API rows), validate every row,
+preview the problems, then issue the good rows in the background through ``assertions_issue``.
+
+Row numbers are line numbers in the file, header included, so a tutor can find them in Excel.
+The files are untrusted: size and row count are bounded, and the "bad rows" download escapes cells
+that a spreadsheet would run as formulas.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from assertions.models import BulkJob
+from assertions.services import (
+    Recipient,
+    assertions_issue,
+    badge_class_require_awardable,
+    expires_from_date,
+    holders,
+    issued_on_from_date,
+    recipients_check,
+)
+from badges.models import BadgeClass
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+COLUMNS = ("email", "name", "evidence_url", "evidence_narrative", "narrative", "issued_on", "expires")
+_ALIASES = {
+    "e-mail": "email", "email address": "email", "e-mail address": "email", "learner email": "email",
+    "student email": "email", "full name": "name", "learner name": "name", "student name": "name",
+    "learner": "name", "evidence": "evidence_url", "issue date": "issued_on", "issued": "issued_on",
+    "date": "issued_on", "expiry": "expires", "expiry date": "expires", "expires on": "expires",
+}
+
+
+@dataclass
+class Row:
+    row: int
+    email: str
+    name: str = ""
+    evidence_url: str = ""
+    evidence_narrative: str = ""
+    narrative: str = ""
+    issued_on: str = ""
+    expires: str = ""
+
+
+@dataclass
+class Problem:
+    row: int
+    email: str
+    error: str
+    values: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "email": self.email, "error": self.error}
+
+
+@dataclass
+class Preview:
+    good: list[Row]
+    problems: list[Problem]
+
+    @property
+    def total(self) -> int:
+        return len(self.good) + len(self.problems)
+
+
+def _decode(data: bytes) -> str:
+    if len(data) > MAX_FILE_BYTES:
+        raise ValidationError(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+    for encoding in ("utf-8-sig", "cp1252"):  # Excel on Windows still saves CSV as cp1252
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationError("The file is not text: save it from your spreadsheet as CSV.")
+
+
+def _column(name: str) -> str:
+    key = " ".join(name.strip().lower().replace("_", " ").split())
+    key = _ALIASES.get(key, key).replace(" ", "_")
+    return key
+
+
+def rows_from_csv(data: bytes) -> list[Row]:
+    text = _decode(data)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ValidationError("The file is empty.") from None
+    except csv.Error as exc:
+        raise ValidationError(f"The file is not a readable CSV: {exc}.") from None
+    columns = [_column(h) for h in header]
+    if "email" not in columns:
+        found = ", ".join(h.strip() for h in header if h.strip()) or "none"
+        raise ValidationError(f"The file has no 'email' column (columns found: {found}). The first line must name "
+                              f"the columns: {', '.join(COLUMNS)}.")
+    rows = []
+    try:
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            if len(rows) >= settings.BULK_MAX_ROWS:
+                raise ValidationError(f"The file has more than {settings.BULK_MAX_ROWS} learners: split it.")
+            record = {c: v.strip() for c, v in zip(columns, values, strict=False) if c in COLUMNS}
+            rows.append(Row(row=reader.line_num, **{"email": "", **record}))
+    except csv.Error as exc:
+        raise ValidationError(f"Line {reader.line_num} of the file cannot be read: {exc}.") from None
+    if not rows:
+        raise ValidationError("The file has a header but no learners.")
+    return rows
+
+
+def rows_from_lines(text: str) -> list[Row]:
+    """Pasted emails, one per line; "Name <email>" or "email, name" also work."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        name, email = "", line
+        if "<" in line and line.endswith(">"):
+            name, email = line[:-1].split("<", 1)
+        elif "," in line or "\t" in line:
+            first, second = [p.strip() for p in line.replace("\t", ",").split(",", 1)]
+            email, name = (first, second) if "@" in first else (second, first)
+        rows.append(Row(row=number, email=email.strip(), name=name.strip().strip('"')))
+        if len(rows) > settings.BULK_MAX_ROWS:
+            raise ValidationError(f"More than {settings.BULK_MAX_ROWS} learners: split the list.")
+    if not rows:
+        raise ValidationError("Paste at least one email address.")
+    return rows
+
+
+def rows_from_json(items: Any) -> list[Row]:
+    if not isinstance(items, list) or not items:
+        raise ValidationError("'rows' must be a non-empty list of objects with at least 'email'.")
+    if len(items) > settings.BULK_MAX_ROWS:
+        raise ValidationError(f"More than {settings.BULK_MAX_ROWS} rows: split them.")
+    rows = []
+    for number, item in enumerate(items, start=2):  # as if line 1 were a header, like a CSV
+        if not isinstance(item, dict):
+            raise ValidationError(f"Row {number}: each row must be an object.")
+        record = {k: ("" if item.get(k) is None else str(item.get(k))).strip() for k in COLUMNS}
+        rows.append(Row(row=number, **record))
+    return rows
+
+
+def _parse_date(value: str) -> date | None:
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    try:
+        return datetime.fromisoformat(value).date()
+    except ValueError:
+        raise ValidationError(f"{value!r} is not a date: use 2026-09-30 or 30/09/2026.") from None
+
+
+def _recipient(row: Row) -> Recipient:
+    issued_day = _parse_date(row.issued_on)
+    expires_day = _parse_date(row.expires)
+    evidence = ({"id": row.evidence_url, "narrative": row.evidence_narrative},) if (
+        row.evidence_url or row.evidence_narrative) else ()
+    return Recipient(
+        identity=row.email, name=row.name, row=row.row, narrative=row.narrative, evidence=evidence,
+        issued_on=issued_on_from_date(issued_day) if issued_day else None,
+        expires=expires_from_date(expires_day) if expires_day else None,
+    )
+
+
+def bulk_preview(*, badge_class: BadgeClass, rows: list[Row]) -> Preview:
+    """Every problem, row by row, before anything is issued: bad email, bad date, duplicate row,
+    learner who already holds this badge. One database query for the whole file."""
+    good: list[Row] = []
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    candidates: list[tuple[Row, Recipient]] = []
+    for row in rows:
+        try:
+            recipient = _recipient(row)
+        except ValidationError as exc:
+            problems.append(Problem(row.row, row.email, " ".join(exc.messages), asdict(row)))
+            continue
+        found = recipients_check(badge_class=badge_class, recipients=[recipient])
+        if found:
+            problems.append(Problem(row.row, row.email, found[0].error, asdict(row)))
+            continue
+        key = row.email.strip().lower()
+        if key in seen:
+            problems.append(Problem(row.row, row.email, f"Duplicate: {key} is already on line {seen[key]}.",
+                                    asdict(row)))
+            continue
+        seen[key] = row.row
+        candidates.append((row, recipient))
+    held = holders(badge_class=badge_class, identities=seen.keys())
+    for row, _ in candidates:
+        if row.email.strip().lower() in held:
+            problems.append(Problem(row.row, row.email, f"Already holds {badge_class.name}.", asdict(row)))
+        else:
+            good.append(row)
+    problems.sort(key=lambda p: p.row)
+    return Preview(good=good, problems=problems)
+
+
+def _formula_safe(value: str) -> str:
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def problems_csv(problems: list[Problem]) -> bytes:
+    """The bad rows, with the reason, to fix in the spreadsheet and upload again."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["line", "error", *COLUMNS])
+    for p in problems:
+        writer.writerow([p.row, _formula_safe(p.error), *(_formula_safe(str(p.values.get(c, ""))) for c in COLUMNS)])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _fingerprint(badge_class: BadgeClass, rows: list[Row], options: dict[str, Any]) -> str:
+    canonical = json.dumps([str(badge_class.public_id), options, [asdict(r) for r in rows]], sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def bulk_job_create(*, badge_class: BadgeClass, preview: Preview, source: str = "csv", filename: str = "",
+                    notify: bool = True, verification_type: str | None = None, actor: Any = None,
+                    issue_now: bool = True) -> tuple[BulkJob, bool]:
+    """A job for the good rows of ``preview``. The same rows for the same badge again return the first
+    job (``created`` is False): submitting a file twice never issues twice."""
+    badge_class_require_awardable(badge_class)
+    if not preview.good:
+        raise ValidationError("There are no rows without problems to issue.")
+    options = {"notify": notify, "verification_type": verification_type}
+    fingerprint = _fingerprint(badge_class, preview.good, options)
+    existing = BulkJob.objects.filter(fingerprint=fingerprint).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            job = BulkJob.objects.create(
+                tenant=badge_class.tenant, badge_class=badge_class, source=source, filename=filename[:255],
+                fingerprint=fingerprint, rows=[asdict(r) for r in preview.good], options=options,
+                total=preview.total, failed=len(preview.problems),
+                errors=[p.as_dict() for p in preview.problems],
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+    except IntegrityError:  # the same file submitted twice at the same moment
+        return BulkJob.objects.get(fingerprint=fingerprint), False
+    if issue_now:
+        from assertions.tasks import bulk_job_enqueue
+
+        tenant_id, job_id = job.tenant_id, job.pk
+        transaction.on_commit(lambda: bulk_job_enqueue(tenant_id=tenant_id, job_id=job_id))
+    return job, True
+
+
+def bulk_job_run(*, job: BulkJob) -> BulkJob:
+    """Issue the job's rows in chunks, each chunk in one transaction with the job's cursor, so a worker
+    killed mid-job resumes where the last commit left it: nothing lost, nothing issued twice."""
+    chunk = settings.BULK_CHUNK_SIZE
+    while True:
+        with transaction.atomic():
+            job = BulkJob.objects.select_for_update().select_related("badge_class__issuer", "tenant").get(pk=job.pk)
+            if job.status in {BulkJob.Status.DONE, BulkJob.Status.FAILED}:
+                return job
+            rows = [Row(**r) for r in job.rows[job.cursor:job.cursor + chunk]]
+            if not rows:
+                job.status, job.finished_at = BulkJob.Status.DONE, timezone.now()
+                job.save(update_fields=["status", "finished_at", "updated_at"])
+                return job
+            job.status = BulkJob.Status.RUNNING
+            _issue_chunk(job, rows)
+            job.cursor += len(rows)
+            job.save(update_fields=["status", "cursor", "issued", "failed", "errors", "updated_at"])
+
+
+def _issue_chunk(job: BulkJob, rows: list[Row]) -> None:
+    try:
+        badge_class_require_awardable(job.badge_class)
+    except ValidationError as exc:
+        job.status, job.finished_at = BulkJob.Status.FAILED, timezone.now()
+        job.errors.append({"row": None, "email": "", "error": " ".join(exc.messages)})
+        job.save(update_fields=["status", "finished_at", "errors", "updated_at"])
+        return
+    # Checked again at issue time: another award may have landed since the preview.
+    preview = bulk_preview(badge_class=job.badge_class, rows=rows)
+    if preview.good:
+        assertions_issue(badge_class=job.badge_class, recipients=[_recipient(r) for r in preview.good],
+                         notify=job.options.get("notify", True),
+                         verification_type=job.options.get("verification_type"),
+                         actor=job.created_by, bulk_job=job)
+    job.issued += len(preview.good)
+    job.failed += len(preview.problems)
+    job.errors.extend(p.as_dict() for p in preview.problems)
