@@ -47,12 +47,17 @@ EDITABLE_FIELDS = MEANING_FIELDS | {"tags", "validity_days"}
 def badge_class_update(*, badge_class: BadgeClass, actor: Any = None, **changes: Any) -> BadgeClass:
     """Apply ``changes``. Returns the badge class to use from now on: the same row, or a new version
     (own public id and URL) when the class has awards and its meaning changes."""
+    if badge_class.tenant_id != current_tenant_id():
+        raise ValidationError("This badge belongs to another college.")
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ValidationError(f"Cannot change {', '.join(sorted(unknown))}.")
     if badge_class.retired_at is not None:
         raise ValidationError("A retired or superseded badge class cannot be edited.")
+    image = changes.pop("image", None)
     changed = {k: v for k, v in changes.items() if getattr(badge_class, k) != v}
+    if image is not None:
+        changed.update(_image_fields(badge_class, image))
     if not changed:
         return badge_class
     if badge_class.assertions.exists() and changed.keys() & MEANING_FIELDS:
@@ -64,6 +69,7 @@ def badge_class_update(*, badge_class: BadgeClass, actor: Any = None, **changes:
         new.previous_version = old
         for key, value in changed.items():
             setattr(new, key, value)
+        new.full_clean(exclude=["tenant", "issuer", "image", "image_png", "created_by", "previous_version"])
         new.save()
         old.retired_at = timezone.now()
         old.save(update_fields=["retired_at", "updated_at"])
@@ -78,6 +84,7 @@ def badge_class_update(*, badge_class: BadgeClass, actor: Any = None, **changes:
         return new
     for key, value in changed.items():
         setattr(badge_class, key, value)
+    badge_class.full_clean(exclude=["tenant", "issuer", "image", "image_png", "created_by", "previous_version"])
     badge_class.save()
     audit_record(
         tenant=badge_class.tenant,
@@ -86,4 +93,33 @@ def badge_class_update(*, badge_class: BadgeClass, actor: Any = None, **changes:
         obj=badge_class,
         data={"changed": sorted(changed)},
     )
+    return badge_class
+
+
+def _image_fields(badge_class: BadgeClass, image: bytes) -> dict[str, Any]:
+    """A replacement image, validated like a new one, saved under fresh names (old awards keep theirs)."""
+    kind, clean = validate_badge_image(image)
+    if badge_class.image:
+        with badge_class.image.open("rb") as fh:
+            if fh.read() == clean:
+                return {}
+    name = uuid.uuid4()
+    stored = badge_class.image.storage.save(f"badges/{name}.{kind}", ContentFile(clean))
+    fields: dict[str, Any] = {"image": stored, "image_type": kind, "image_png": ""}
+    if kind == "svg":
+        fields["image_png"] = badge_class.image_png.storage.save(f"badges/png/{name}.png",
+                                                                 ContentFile(svg_to_png(clean)))
+    return fields
+
+
+@transaction.atomic
+def badge_class_retire(*, badge_class: BadgeClass, actor: Any = None) -> BadgeClass:
+    """No new awards from now on; awards already made stay valid."""
+    if badge_class.tenant_id != current_tenant_id():
+        raise ValidationError("This badge belongs to another college.")
+    if badge_class.retired_at is None:
+        badge_class.retired_at = timezone.now()
+        badge_class.save(update_fields=["retired_at", "updated_at"])
+        audit_record(tenant=badge_class.tenant, action="badge_class.retire", actor=actor, obj=badge_class,
+                     summary=f"{badge_class.name} retired")
     return badge_class

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from issuers import keys
 from issuers.models import ApiKey, AuditEntry, Invitation, Issuer, Membership, Role, SigningKey, Tenant
-from issuers.scoping import tenant_scope
+from issuers.scoping import current_tenant_id, tenant_scope
 from issuers.selectors import API_KEY_PREFIX, hash_secret
 
 User = get_user_model()
@@ -281,6 +281,27 @@ def issuer_create(
     issuer.save()
     signing_key_create(issuer=issuer)
     audit_record(tenant=tenant, action="issuer.create", actor=actor, obj=issuer, summary=f"Issuer {name}")
+    return issuer
+
+
+ISSUER_EDITABLE_FIELDS = {"name", "url", "email", "description", "default_verification"}
+
+
+@transaction.atomic
+def issuer_update(*, issuer: Issuer, actor: Any = None, **changes: Any) -> Issuer:
+    if issuer.tenant_id != current_tenant_id():
+        raise ValidationError("This issuer belongs to another college.")
+    unknown = set(changes) - ISSUER_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError(f"Cannot change {', '.join(sorted(unknown))}.")
+    changed = sorted(k for k, v in changes.items() if getattr(issuer, k) != v)
+    if not changed:
+        return issuer
+    for key in changed:
+        setattr(issuer, key, changes[key])
+    issuer.full_clean(exclude=["tenant", "image"])
+    issuer.save()
+    audit_record(tenant=issuer.tenant, action="issuer.update", actor=actor, obj=issuer, data={"changed": changed})
     return issuer
 
 
