@@ -1,7 +1,15 @@
-"""Hook the services call when something a public document shows has changed.
+"""Hook the services call when something a public document shows has changed, and the cache keys
+of the public assertion documents (served by ``verification.views`` from Django's cache).
 
-The public-document cache (verification) relies on these calls to drop what it holds, so that a
-revocation shows on the very next request. Services call them inside ``transaction.on_commit``.
+Invalidation does not delete: it writes a short-lived *hold* marker over the entry. A request that
+finds the marker (or nothing) builds the document from the database but stores it only with
+``cache.add``, which fails while the marker is there. So a request that read the database just
+before a revocation committed can never put the old document back, and the revocation shows on
+the very next request.
+
+Call :func:`publication_changed` inside the service's transaction (or on commit): it invalidates at
+once and again when the transaction commits, so neither a reader between the two nor a test run
+inside a transaction that never commits sees a stale document.
 """
 
 from __future__ import annotations
@@ -9,8 +17,52 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
+from django.core.cache import cache
+from django.db import transaction
+
+KEY_VERSION = "v1"
+HOLD = "held"  # the marker value
+HOLD_SECONDS = 15  # longer than any request that might still be building an old document
+CHUNK = 1000
+
+
+def json_key(public_id: object) -> str:
+    return f"pub:{KEY_VERSION}:a:{public_id}"
+
+
+def page_key(public_id: object) -> str:
+    return f"pub:{KEY_VERSION}:ah:{public_id}"
+
+
+def _hold(public_ids: list[str]) -> None:
+    for start in range(0, len(public_ids), CHUNK):
+        chunk = public_ids[start:start + CHUNK]
+        cache.set_many({key: HOLD for pid in chunk for key in (json_key(pid), page_key(pid))}, timeout=HOLD_SECONDS)
+
+
+def _affected(badge_class_id: UUID | None, issuer_id: UUID | None) -> list[str]:
+    from assertions.models import Assertion
+    from issuers.scoping import unscoped
+
+    with unscoped("dropping cached public documents of a changed badge class or issuer"):
+        rows = Assertion.objects.all()
+        if badge_class_id is not None and issuer_id is not None:
+            rows = rows.filter(badge_class__public_id=badge_class_id) | rows.filter(
+                badge_class__issuer__public_id=issuer_id)
+        elif badge_class_id is not None:
+            rows = rows.filter(badge_class__public_id=badge_class_id)
+        else:
+            rows = rows.filter(badge_class__issuer__public_id=issuer_id)
+        return [str(pid) for pid in rows.values_list("public_id", flat=True).iterator(chunk_size=CHUNK)]
+
 
 def publication_changed(*, assertion_ids: Iterable[UUID] = (), badge_class_id: UUID | None = None,
                         issuer_id: UUID | None = None) -> None:
     """``assertion_ids``, ``badge_class_id`` and ``issuer_id`` are public ids (UUIDs)."""
-    return None
+    ids = [str(pid) for pid in assertion_ids]
+    if badge_class_id is not None or issuer_id is not None:
+        ids += _affected(badge_class_id, issuer_id)
+    if not ids:
+        return
+    _hold(ids)
+    transaction.on_commit(lambda: _hold(ids))  # runs at once when there is no transaction

@@ -5,6 +5,8 @@ from django.views.static import serve
 
 from issuers import api as issuers_api
 from issuers import views as issuers_views
+from verification import api as verification_api
+from verification import views as verification_views
 
 urlpatterns = [
     path("", issuers_views.home, name="home"),
@@ -15,6 +17,8 @@ urlpatterns = [
     path("platform/tenants/<uuid:public_id>/status/", issuers_views.platform_tenant_status,
          name="platform_tenant_status"),
     path("t/<slug:tenant_slug>/", include("issuers.urls")),
+    path("verify/", verification_views.verify_page, name="verify"),
+    path("api/v1/verify/", verification_api.verify_api, name="api_verify"),
     path("api/v1/tenant/", issuers_api.tenant_detail, name="api_tenant"),
     path("public/", include("verification.urls")),
     path("admin/", admin.site.urls),

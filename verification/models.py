@@ -1,0 +1,40 @@
+"""What verification records: one row per verification, with no personal data (no address, no email)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from issuers.models import Tenant
+from issuers.scoping import TenantScopedManager
+
+
+class VerificationEvent(models.Model):
+    """A badge was verified. ``tenant`` and ``assertion_public_id`` are set for our own badges only."""
+
+    class Verdict(models.TextChoices):
+        VALID = "valid", "Valid"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+        INVALID = "invalid", "Not valid"
+
+    class Source(models.TextChoices):
+        PAGE = "page", "Verify page"
+        API = "api", "API"
+        IMAGE = "image", "Uploaded image"
+        PUBLIC = "public", "Public assertion page"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    assertion_public_id = models.UUIDField(null=True, blank=True, db_index=True)
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    # Scoped like every tenant-owned model, so the outcomes dashboard reads only its own college's
+    # rows; the recording task writes across tenants on purpose (see verification.tasks).
+    objects = TenantScopedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.verdict} ({self.source})"

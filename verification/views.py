@@ -6,16 +6,22 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
-from assertions import documents
+from assertions import documents, publication
 from assertions.models import Assertion
 from assertions.tasks import assertion_bake
 from badges.models import BadgeClass
 from issuers.models import Issuer, SigningKey
 from issuers.scoping import unscoped
+from verification.forms import VerifyForm
+from verification.ratelimit import rate_limited, too_many_requests
+from verification.tasks import record_verification
+from verification.verifier import Verification, verify
 
 
 def wants_html(request: HttpRequest) -> bool:
@@ -29,7 +35,14 @@ def wants_html(request: HttpRequest) -> bool:
 
 def _json(request: HttpRequest, doc: dict[str, Any], *, status: int = 200) -> HttpResponse:
     body = documents.serialize(doc)
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return _json_body(request, body, _etag(body), status=status)
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _json_body(request: HttpRequest, body: bytes, etag: str, *, status: int = 200) -> HttpResponse:
     if status == 200 and request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)
     else:
@@ -94,10 +107,76 @@ def badge(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @public_view
 def assertion(request: HttpRequest, public_id: str) -> HttpResponse:
-    obj = _get(Assertion, public_id, ("badge_class__issuer", "signing_key"))
-    status = 410 if obj.revoked else 200
-    return _document(request, documents.assertion_document(obj), obj.badge_class.name, status=status,
-                     context={"assertion": obj})
+    """Served from the cache (one round trip for the JSON); see ``assertions.publication``."""
+    if wants_html(request):
+        return _assertion_page(request, public_id)
+    key = publication.json_key(public_id)
+    entry = cache.get(key)
+    if entry is None or entry == publication.HOLD:
+        obj = _get(Assertion, public_id, ("badge_class__issuer", "signing_key"))
+        body = documents.serialize(documents.assertion_document(obj))
+        fresh = (410 if obj.revoked else 200, body, _etag(body))
+        if entry is None:  # never over a hold marker: the document is changing right now
+            cache.add(key, fresh, settings.PUBLIC_DOCUMENT_CACHE_SECONDS)
+        entry = fresh
+    status, body, etag = entry
+    return _json_body(request, body, etag, status=status)
+
+
+def _assertion_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The same verification result as /verify shows, for our assertion, cached like the JSON."""
+    key = publication.page_key(public_id)
+    entry = cache.get(key)
+    if isinstance(entry, Verification):
+        result = entry
+    else:
+        obj = _get(Assertion, public_id)
+        result = verify(url=documents.public_url("assertions", obj.public_id))
+        seconds = 300
+        if obj.expires is not None:  # an award that expires must not be shown as valid after it
+            seconds = max(0, min(seconds, int((obj.expires - result.checked_at).total_seconds())))
+        if entry is None and seconds > 0:
+            cache.add(key, result, seconds)
+    record_verification(assertion_public_id=result.our_assertion_id, verdict=result.verdict, source="public")
+    response = render(request, "verification/assertion.html", {
+        "result": result, "form": VerifyForm(initial={"badge": result.assertion_url}),
+        "again_url": request.path, "title": (result.badge or {}).get("name") or "Badge verification",
+    }, status=410 if result.verdict == "revoked" else 200)
+    response["Vary"] = "Accept"
+    return response
+
+
+# --- the employer's verify page ----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify_page(request: HttpRequest) -> HttpResponse:
+    """Paste a link or an assertion, or upload a baked image; or land here from a QR code (?url=)."""
+    if request.method == "POST":
+        form = VerifyForm(request.POST, request.FILES)
+    elif request.GET.get("url"):
+        form = VerifyForm({"badge": request.GET["url"]})
+    else:
+        return render(request, "verification/verify.html", {"form": VerifyForm()})
+    if not form.is_valid():
+        return render(request, "verification/verify.html", {"form": form}, status=400)
+    retry_after = rate_limited(request)
+    if retry_after is not None:
+        return too_many_requests(retry_after, html=True, request=request)
+    image = form.cleaned_data.get("image")
+    recipient = form.cleaned_data.get("recipient") or None
+    if image is not None:
+        result = verify(image=image, recipient=recipient)
+        source = "image"
+    else:
+        result = verify(text=form.cleaned_data["badge"], recipient=recipient)
+        source = "page"
+    record_verification(assertion_public_id=result.our_assertion_id, verdict=result.verdict, source=source)
+    again = result.input_text if result.input_text and len(result.input_text) < 20000 else None
+    return render(request, "verification/verify.html", {
+        "form": VerifyForm(), "result": result, "again": again,
+        "recipient_form": VerifyForm(initial={"badge": again}) if again else None,
+    })
 
 
 def _file(data: bytes, content_type: str) -> HttpResponse:

@@ -1,0 +1,606 @@
+"""The one Open Badges 2.0 verifier, used by the /verify page, the public assertion page and the API.
+
+Input: an assertion URL, a compact JWS, assertion JSON, or a baked PNG/SVG, and optionally the
+candidate's email. Output: a :class:`Verification` with one verdict (valid, revoked, expired,
+invalid), every check with a plain-language line, and what the badge means and who issued it.
+
+Documents on our own ``PUBLIC_BASE_URL`` are built from the database (no HTTP); anyone else's are
+fetched with :mod:`verification.fetch`. Both go through the same rules below. Every input is
+untrusted: a failure becomes a failed check and the verdict "invalid", never an exception.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from django.conf import settings
+from django.utils import timezone
+
+from verification.baked import UnbakeError, read_baked
+from verification.fetch import FetchError, fetch
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT_INPUT = 256 * 1024
+JWS_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+OUR_PATH_RE = re.compile(r"^/public/(issuers|badges|assertions|keys)/([0-9a-fA-F-]{36})(/revocations)?$")
+
+VALID, REVOKED, EXPIRED, INVALID = "valid", "revoked", "expired", "invalid"
+
+
+@dataclass
+class Check:
+    name: str
+    passed: bool
+    message: str
+
+
+@dataclass
+class Verification:
+    verdict: str
+    checks: list[Check]
+    badge: dict[str, Any] | None = None
+    issuer: dict[str, Any] | None = None
+    checked_at: datetime = field(default_factory=timezone.now)
+    assertion_url: str | None = None  # the assertion's id, when it was read
+    recipient_checked: bool = False
+    input_text: str | None = None  # what was verified, as text (for "verify again"); never personal data
+
+    @property
+    def valid(self) -> bool:
+        return self.verdict == VALID
+
+    def as_dict(self) -> dict[str, Any]:
+        """The public JSON shape of ``POST /api/v1/verify/``."""
+        return {
+            "valid": self.valid,
+            "verdict": self.verdict,
+            "checks": [{"name": c.name, "passed": c.passed, "message": c.message} for c in self.checks],
+            "badge": self.badge,
+            "issuer": self.issuer,
+            "checked_at": self.checked_at.isoformat().replace("+00:00", "Z"),
+        }
+
+    @property
+    def our_assertion_id(self) -> UUID | None:
+        return our_public_id(self.assertion_url or "", "assertions")
+
+
+class _Stop(Exception):
+    """Raised after a failed check that the remaining checks depend on."""
+
+
+class DocumentError(Exception):
+    pass
+
+
+def our_public_id(url: str, kind: str) -> UUID | None:
+    """The public id when ``url`` is one of our own public document URLs of ``kind``."""
+    if not isinstance(url, str) or not url.startswith(settings.PUBLIC_BASE_URL + "/public/"):
+        return None
+    match = OUR_PATH_RE.match(url[len(settings.PUBLIC_BASE_URL):])
+    if not match or match.group(1) != kind or match.group(3):
+        return None
+    try:
+        return UUID(match.group(2))
+    except ValueError:
+        return None
+
+
+# --- loading documents: ours from the database, others over safe HTTP ------------------------------
+
+
+class Documents:
+    """Loads Open Badges documents by URL, once each."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[dict[str, Any], int]] = {}
+        self.branding: dict[str, dict[str, Any]] = {}
+        self.fetched_remote = False
+
+    def get(self, url: str, what: str) -> tuple[dict[str, Any], int]:
+        if not isinstance(url, str) or not url:
+            raise DocumentError(f"The {what} has no address.")
+        if url not in self._seen:
+            local = self._local(url, what)
+            self._seen[url] = local if local is not None else self._remote(url, what)
+        return self._seen[url]
+
+    def _local(self, url: str, what: str) -> tuple[dict[str, Any], int] | None:
+        base = settings.PUBLIC_BASE_URL + "/public/"
+        if not url.startswith(base):
+            return None
+        match = OUR_PATH_RE.match(url[len(settings.PUBLIC_BASE_URL):])
+        if not match:
+            raise DocumentError(f"The {what} at {url} does not exist.")
+        kind, public_id, suffix = match.group(1), match.group(2), match.group(3)
+        from assertions import documents
+        from assertions.models import Assertion
+        from badges.models import BadgeClass
+        from issuers.models import Issuer, SigningKey
+        from issuers.scoping import unscoped
+
+        with unscoped("verifying our own badges from the database, without HTTP"):
+            try:
+                if kind == "assertions":
+                    a = Assertion.objects.select_related("badge_class__issuer", "signing_key").filter(
+                        public_id=public_id).first()
+                    if a is not None:
+                        return documents.assertion_document(a), 410 if a.revoked else 200
+                elif kind == "badges":
+                    b = BadgeClass.objects.select_related("issuer").filter(public_id=public_id).first()
+                    if b is not None:
+                        return documents.badge_document(b), 200
+                elif kind == "keys":
+                    k = SigningKey.objects.select_related("issuer").filter(public_id=public_id).first()
+                    if k is not None:
+                        return documents.key_document(k), 200
+                else:
+                    i = Issuer.objects.select_related("tenant").filter(public_id=public_id).first()
+                    if i is not None:
+                        if suffix:
+                            return documents.revocation_list_document(i), 200
+                        self.branding[url] = {"college": i.tenant.name, "colour": i.tenant.primary_colour,
+                                              "logo": i.tenant.logo.url if i.tenant.logo else None}
+                        return documents.issuer_document(i), 200
+            except ValueError as exc:  # a malformed UUID
+                raise DocumentError(f"The {what} at {url} does not exist.") from exc
+        raise DocumentError(f"The {what} at {url} does not exist (it may have been deleted).")
+
+    def _remote(self, url: str, what: str) -> tuple[dict[str, Any], int]:
+        self.fetched_remote = True
+        try:
+            response = fetch(url)
+        except FetchError as exc:
+            raise DocumentError(f"The {what} could not be fetched from {url}: {exc}") from exc
+        if response.status not in (200, 410):
+            raise DocumentError(f"The {what} at {url} could not be loaded (the server answered {response.status}).")
+        doc = parse_json(response.body)
+        if doc is None:
+            raise DocumentError(f"The {what} at {url} is not an Open Badges JSON document.")
+        return doc, response.status
+
+
+def parse_json(data: bytes | str) -> dict[str, Any] | None:
+    if len(data) > MAX_TEXT_INPUT * 4:
+        return None
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+# --- small, type-safe readers for untrusted documents ----------------------------------------------
+
+
+def _text(value: Any, limit: int = 5000) -> str:
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def _url(value: Any, *, image: bool = False) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("id")
+    if not isinstance(value, str) or len(value) > 2048 * (64 if image else 1):
+        return None
+    if value.startswith(("https://", "http://")):
+        return value
+    if image and value.startswith(("data:image/png;", "data:image/svg+xml;", "data:image/jpeg;")):
+        return value
+    return None
+
+
+def _has_type(doc: dict[str, Any], name: str) -> bool:
+    types = doc.get("type", doc.get("@type"))
+    types = types if isinstance(types, list) else [types]
+    return any(isinstance(t, str) and (t == name or t.endswith(("#" + name, "/" + name))) for t in types)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _time(value: Any) -> datetime | None:
+    try:
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(value, tz=UTC)
+        if isinstance(value, str):
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _day(value: datetime) -> str:
+    return value.strftime("%-d %B %Y")
+
+
+def _b64url(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+# --- recipient -------------------------------------------------------------------------------------
+
+
+def recipient_matches(recipient: Any, candidate: str) -> bool:
+    """Compare ``candidate`` with the assertion's (usually salted, hashed) recipient, in constant time."""
+    if not isinstance(recipient, dict) or not isinstance(candidate, str) or not candidate.strip():
+        return False
+    identity = recipient.get("identity")
+    if not isinstance(identity, str):
+        return False
+    salt = recipient.get("salt") if isinstance(recipient.get("salt"), str) else ""
+    candidate = candidate.strip()
+    if recipient.get("type", "email") == "email":
+        candidate = candidate.lower()
+    if recipient.get("hashed") in (True, "true"):
+        algorithm, _, digest = identity.partition("$")
+        if algorithm.lower() not in {"sha256", "md5"} or not digest:
+            return False
+        computed = hashlib.new(algorithm.lower(), (candidate + salt).encode(), usedforsecurity=False).hexdigest()
+        return hmac.compare_digest(computed, digest.lower())
+    return hmac.compare_digest(identity.strip().lower().encode(), candidate.lower().encode())
+
+
+# --- the verification run --------------------------------------------------------------------------
+
+
+class _Run:
+    def __init__(self, recipient: str | None) -> None:
+        self.docs = Documents()
+        self.checks: list[Check] = []
+        self.recipient = (recipient or "").strip() or None
+        self.badge: dict[str, Any] | None = None
+        self.issuer: dict[str, Any] | None = None
+        self.assertion_url: str | None = None
+        self.revoked = False
+        self.expired = False
+        self.input_text: str | None = None
+
+    def check(self, name: str, passed: bool, message: str, *, fatal: bool = True) -> None:
+        self.checks.append(Check(name, passed, message))
+        if not passed and fatal:
+            raise _Stop
+
+    def load(self, url: Any, what: str, type_name: str) -> dict[str, Any]:
+        if isinstance(url, dict):
+            url = url.get("id")
+        try:
+            doc, _status = self.docs.get(url, what)
+        except DocumentError as exc:
+            self.check("documents", False, str(exc))
+        if not _has_type(doc, type_name) and not (type_name == "Issuer" and _has_type(doc, "Profile")):
+            self.check("documents", False, f"The {what} at {url} is not an Open Badges {type_name}.")
+        return doc
+
+    # ---- input -----------------------------------------------------------------------------------
+
+    def run_text(self, text: str) -> None:
+        text = text.strip()
+        self.input_text = text if len(text) <= MAX_TEXT_INPUT else None
+        if not text:
+            self.check("documents", False, "Nothing was given to verify: paste a link, JSON or a signed badge.")
+        if len(text) > MAX_TEXT_INPUT:
+            self.check("documents", False, "The input is too large to be an Open Badges assertion.")
+        if text.startswith("{"):
+            assertion = parse_json(text)
+            if assertion is None:
+                self.check("documents", False, "The text is not valid JSON (or is not a JSON object).")
+            self.run_json(assertion)
+        elif text.startswith(("https://", "http://")):
+            self.run_hosted(text)
+        elif JWS_RE.match(text):
+            self.run_signed(text)
+        else:
+            self.check("documents", False,
+                       "This is not an Open Badges assertion: expected a link, assertion JSON or a signed badge.")
+
+    def run_json(self, assertion: dict[str, Any]) -> None:
+        verification = assertion.get("verification", assertion.get("verify"))
+        kind = _text(verification.get("type")) if isinstance(verification, dict) else ""
+        if kind.lower() in {"signedbadge", "signed"}:
+            self.check("signature", False, "This signed badge was given without its signature, so it cannot be "
+                       "trusted: verify the badge image or the signed text (JWS) instead.")
+        url = _url(assertion.get("id"))
+        if url is None:
+            self.check("documents", False, "The assertion has no web address (id) where its issuer hosts it.")
+        # A hosted assertion is trusted only as its issuer hosts it now: verify the hosted copy.
+        self.run_hosted(url)
+
+    # ---- hosted ----------------------------------------------------------------------------------
+
+    def run_hosted(self, url: str) -> None:
+        self.assertion_url = url
+        try:
+            assertion, status = self.docs.get(url, "assertion")
+        except DocumentError as exc:
+            self.check("documents", False, str(exc))
+        if assertion.get("revoked") in (True, "true") or status == 410:
+            self.revoked = True
+            reason = _text(assertion.get("revocationReason"), 300)
+            self.check("documents", True, "The issuer's server answered for this badge.")
+            self.check("revocation", False, "The issuer has revoked this badge" + (f": {reason}" if reason else "."),
+                       fatal=False)
+            return
+        if not _has_type(assertion, "Assertion"):
+            self.check("documents", False, "The link does not lead to an Open Badges assertion.")
+        if assertion.get("id") != url:
+            self.check("documents", False, "The assertion's id is not the address it was fetched from.")
+        badge, issuer = self.load_badge_and_issuer(assertion)
+        self.check_documents(assertion, badge, issuer)
+        allowed, policy = self.hosted_origin_allowed(url, issuer)
+        name = _text(issuer.get("name"), 200) or "its issuer"
+        self.check("issuer", allowed, f"The badge is hosted at {_origin(url)}, which {name} {policy}."
+                   if allowed else f"The badge is hosted at {_origin(url)}, which {name} does not name as its own "
+                   "(its issuer is elsewhere): it may not be genuine.")
+        self.check_revocation(issuer, url, required=False)
+        self.check_expiry_and_recipient(assertion)
+
+    def hosted_origin_allowed(self, url: str, issuer: dict[str, Any]) -> tuple[bool, str]:
+        policy = issuer.get("verification")
+        if isinstance(policy, dict):
+            starts = [s for s in _as_list(policy.get("startsWith")) if isinstance(s, str) and s]
+            origins = [o for o in _as_list(policy.get("allowedOrigins")) if isinstance(o, str) and o]
+            if starts:
+                return any(url.startswith(s) for s in starts), "lists as the place its badges are hosted"
+            if origins:
+                host = (urlsplit(url).netloc or "").lower()
+                return host in {o.lower() for o in origins}, "lists as an allowed origin"
+        issuer_id = issuer.get("id")
+        return (isinstance(issuer_id, str) and _origin(issuer_id) == _origin(url),
+                "uses for its own profile")
+
+    # ---- signed ----------------------------------------------------------------------------------
+
+    def run_signed(self, jws: str) -> None:
+        head, body, signature = jws.split(".")
+        try:
+            header = json.loads(_b64url(head))
+            payload = json.loads(_b64url(body))
+            signature_bytes = _b64url(signature)
+        except (ValueError, binascii.Error, RecursionError, UnicodeDecodeError):
+            self.check("documents", False, "The signed badge (JWS) is damaged and cannot be read.")
+        if not isinstance(header, dict) or not isinstance(payload, dict):
+            self.check("documents", False, "The signed badge (JWS) is damaged and cannot be read.")
+        if header.get("alg") != "RS256":
+            self.check("signature", False, "The badge is signed with an algorithm other than RS256, which Open "
+                       "Badges 2.0 requires.")
+        if not _has_type(payload, "Assertion"):
+            self.check("documents", False, "The signed data is not an Open Badges assertion.")
+        self.assertion_url = _url(payload.get("id"))
+        verification = payload.get("verification")
+        creator = verification.get("creator") if isinstance(verification, dict) else None
+        creator = _url(creator) or _url(header.get("kid"))
+        if creator is None:
+            self.check("signature", False, "The signed badge does not say which key signed it.")
+        try:
+            key_doc, _ = self.docs.get(creator, "signing key")
+        except DocumentError as exc:
+            self.check("signature", False, f"The key that signed this badge could not be loaded. {exc}")
+        public_key = _public_key(key_doc)
+        if public_key is None:
+            self.check("signature", False, "The signing key is not a valid RSA public key.")
+        try:
+            public_key.verify(signature_bytes, f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+        except (InvalidSignature, ValueError):
+            self.check("signature", False, "The digital signature does not match the badge: it has been altered, "
+                       "or it was not signed with the key it names.")
+        badge, issuer = self.load_badge_and_issuer(payload)
+        self.check_documents(payload, badge, issuer)
+        issuer_id = issuer.get("id")
+        listed = {_url(k) for k in _as_list(issuer.get("publicKey"))}
+        owned = key_doc.get("owner") == issuer_id and (creator in listed or _origin(creator) == _origin(issuer_id))
+        name = _text(issuer.get("name"), 200) or "the issuer"
+        self.check("issuer", owned, f"The signing key belongs to {name}, the issuer of this badge." if owned
+                   else f"The key that signed this badge does not belong to {name}: it may not be genuine.")
+        self.check("signature", True, f"The digital signature is valid: the badge is exactly as {name} signed it.")
+        self.check_revocation(issuer, self.assertion_url, required=True)
+        self.check_expiry_and_recipient(payload)
+
+    # ---- shared rules --------------------------------------------------------------------------
+
+    def load_badge_and_issuer(self, assertion: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        badge = self.load(assertion.get("badge"), "badge", "BadgeClass")
+        issuer = self.load(badge.get("issuer"), "issuer", "Issuer")
+        self.describe(assertion, badge, issuer)
+        return badge, issuer
+
+    def check_documents(self, assertion: dict[str, Any], badge: dict[str, Any], issuer: dict[str, Any]) -> None:
+        problems = []
+        if not isinstance(assertion.get("recipient"), dict):
+            problems.append("the assertion names no recipient")
+        if _time(assertion.get("issuedOn")) is None:
+            problems.append("the assertion has no valid issue date")
+        if not _text(badge.get("name")):
+            problems.append("the badge has no name")
+        if badge.get("criteria") is None:
+            problems.append("the badge has no criteria")
+        if not _text(issuer.get("name")):
+            problems.append("the issuer has no name")
+        if problems:
+            self.check("documents", False, "The badge's documents are incomplete: " + "; ".join(problems) + ".")
+        self.check("documents", True, "The badge, its description and its issuer were found and are well-formed "
+                   "Open Badges 2.0 documents.")
+
+    def check_revocation(self, issuer: dict[str, Any], assertion_url: str | None, *, required: bool) -> None:
+        name = _text(issuer.get("name"), 200) or "The issuer"
+        list_url = issuer.get("revocationList")
+        if not list_url:
+            message = f"{name} has not revoked this badge." if not required else (
+                f"{name} publishes no revocation list, so revocation cannot be ruled out; the signature is valid.")
+            self.check("revocation", True, message)
+            return
+        try:
+            revocations = self.load(list_url, "revocation list", "RevocationList")
+        except _Stop:
+            if required:
+                raise
+            self.checks.pop()
+            self.check("revocation", True, f"{name} still publishes this badge (its revocation list is unavailable).")
+            return
+        for entry in _as_list(revocations.get("revokedAssertions")):
+            entry_id = entry.get("id") if isinstance(entry, dict) else entry
+            if assertion_url and entry_id == assertion_url:
+                reason = _text(entry.get("revocationReason"), 300) if isinstance(entry, dict) else ""
+                self.revoked = True
+                self.check("revocation", False, f"{name} has revoked this badge" + (f": {reason}" if reason else "."),
+                           fatal=False)
+                return
+        self.check("revocation", True, f"{name} has not revoked this badge.")
+
+    def check_expiry_and_recipient(self, assertion: dict[str, Any]) -> None:
+        expires_raw = assertion.get("expires")
+        if expires_raw is None:
+            self.check("expiry", True, "This badge does not expire.")
+        else:
+            expires = _time(expires_raw)
+            if expires is None:
+                self.check("documents", False, "The badge's expiry date cannot be read.")
+            elif expires <= timezone.now():
+                self.expired = True
+                self.check("expiry", False, f"This badge expired on {_day(expires)}.", fatal=False)
+            else:
+                self.check("expiry", True, f"This badge is valid until {_day(expires)}.")
+        issued = _time(assertion.get("issuedOn"))
+        if issued is not None and (issued - timezone.now()).total_seconds() > 86400:
+            self.check("documents", False, "The badge's issue date is in the future.")
+        if self.recipient is not None:
+            matches = recipient_matches(assertion.get("recipient"), self.recipient)
+            self.check("recipient", matches,
+                       "The email address you entered is the one this badge was issued to." if matches else
+                       "The email address you entered is not the one this badge was issued to.", fatal=False)
+
+    def describe(self, assertion: dict[str, Any], badge: dict[str, Any], issuer: dict[str, Any]) -> None:
+        criteria = badge.get("criteria")
+        criteria = criteria if isinstance(criteria, dict) else {"id": criteria}
+        issued, expires = _time(assertion.get("issuedOn")), _time(assertion.get("expires"))
+        verification = assertion.get("verification")
+        kind = _text(verification.get("type")) if isinstance(verification, dict) else ""
+        self.badge = {
+            "id": _url(badge.get("id")),
+            "assertion": self.assertion_url,
+            "name": _text(badge.get("name"), 300),
+            "description": _text(badge.get("description")),
+            "image": _url(badge.get("image"), image=True),
+            "criteria": {"url": _url(criteria.get("id")), "narrative": _text(criteria.get("narrative"))},
+            "alignments": [
+                {"name": _text(a.get("targetName"), 300), "url": _url(a.get("targetUrl")),
+                 "description": _text(a.get("targetDescription")), "framework": _text(a.get("targetFramework"), 300),
+                 "code": _text(a.get("targetCode"), 100)}
+                for a in _as_list(badge.get("alignment"))[:50] if isinstance(a, dict)
+            ],
+            "tags": [_text(t, 100) for t in _as_list(badge.get("tags"))[:50] if isinstance(t, str)],
+            "evidence": [
+                {"url": _url(e.get("id")) if isinstance(e, dict) else _url(e),
+                 "name": _text(e.get("name"), 300) if isinstance(e, dict) else "",
+                 "narrative": _text(e.get("narrative")) if isinstance(e, dict) else ""}
+                for e in _as_list(assertion.get("evidence"))[:50] if isinstance(e, dict | str)
+            ],
+            "narrative": _text(assertion.get("narrative")),
+            "issued_on": issued.isoformat().replace("+00:00", "Z") if issued else None,
+            "expires": expires.isoformat().replace("+00:00", "Z") if expires else None,
+            "verification": "signed" if kind.lower() in {"signedbadge", "signed"} else "hosted",
+        }
+        issuer_id = _url(issuer.get("id"))
+        self.issuer = {
+            "id": issuer_id,
+            "name": _text(issuer.get("name"), 300),
+            "url": _url(issuer.get("url")),
+            "email": _text(issuer.get("email"), 320),
+            "description": _text(issuer.get("description")),
+            "image": _url(issuer.get("image"), image=True),
+            "branding": self.docs.branding.get(issuer_id or ""),
+        }
+
+    def result(self) -> Verification:
+        failed = {c.name for c in self.checks if not c.passed}
+        if failed - {"revocation", "expiry"} or not self.checks:
+            verdict = INVALID
+        elif self.revoked:
+            verdict = REVOKED
+        elif self.expired:
+            verdict = EXPIRED
+        else:
+            verdict = VALID
+        return Verification(verdict=verdict, checks=self.checks, badge=self.badge, issuer=self.issuer,
+                            assertion_url=self.assertion_url, recipient_checked=self.recipient is not None,
+                            input_text=self.input_text)
+
+
+def _public_key(key_doc: dict[str, Any]) -> rsa.RSAPublicKey | None:
+    pem = key_doc.get("publicKeyPem")
+    if not isinstance(pem, str) or len(pem) > 20000:
+        return None
+    try:
+        key = load_pem_public_key(pem.encode())
+    except (ValueError, TypeError):
+        return None
+    return key if isinstance(key, rsa.RSAPublicKey) and key.key_size >= 2048 else None
+
+
+def _guarded(run: _Run, step: Any, *args: Any) -> Verification:
+    try:
+        step(*args)
+    except _Stop:
+        pass
+    except Exception:  # a verifier bug must not become a 500 or a "valid": report it as not verified
+        logger.exception("verifier failed on an input")
+        run.checks.append(Check("documents", False, "The badge could not be checked because of an internal error."))
+    return run.result()
+
+
+def verify(*, url: str | None = None, jws: str | None = None, assertion: str | dict[str, Any] | None = None,
+           image: bytes | None = None, text: str | None = None, recipient: str | None = None) -> Verification:
+    """Verify one badge given in exactly one form. Never raises for bad input."""
+    run = _Run(recipient if isinstance(recipient, str) else None)
+    given = [v for v in (url, jws, assertion, image, text) if v is not None]
+    if len(given) != 1:
+        return _guarded(run, run.check, "documents", False, "Give exactly one badge to verify: a link, a signed "
+                        "badge (JWS), assertion JSON or a baked image.")
+    if image is not None:
+        if not isinstance(image, bytes | bytearray):
+            return _guarded(run, run.check, "documents", False, "The image could not be read.")
+        try:
+            payload = read_baked(bytes(image))
+        except UnbakeError as exc:
+            return _guarded(run, run.check, "documents", False, str(exc))
+        return _guarded(run, run.run_text, payload)
+    if isinstance(assertion, dict):
+        try:
+            run.input_text = json.dumps(assertion, separators=(",", ":"))
+        except (TypeError, ValueError, RecursionError):
+            return _guarded(run, run.check, "documents", False, "The assertion JSON cannot be read.")
+        return _guarded(run, run.run_json, assertion)
+    value = given[0]
+    if not isinstance(value, str):
+        return _guarded(run, run.check, "documents", False, "The badge must be given as text: a link, JSON or a JWS.")
+    if url is not None and not value.strip().startswith(("https://", "http://")):
+        return _guarded(run, run.check, "documents", False, "Only http and https links can be verified.")
+    if jws is not None and not JWS_RE.match(value.strip()):
+        return _guarded(run, run.check, "documents", False, "This is not a compact JWS (three dot-separated parts).")
+    return _guarded(run, run.run_text, value)
