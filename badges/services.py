@@ -14,7 +14,7 @@ from badges.images import svg_to_png, validate_badge_image
 from badges.models import BadgeClass
 from issuers.models import Issuer
 from issuers.scoping import current_tenant_id
-from issuers.services import audit_record
+from issuers.services import audit_record, publication_notify
 
 
 def badge_class_create(
@@ -93,6 +93,7 @@ def badge_class_update(*, badge_class: BadgeClass, actor: Any = None, **changes:
         obj=badge_class,
         data={"changed": sorted(changed)},
     )
+    publication_notify(badge_class_id=badge_class.public_id)
     return badge_class
 
 

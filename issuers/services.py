@@ -7,6 +7,7 @@ audit entry in the same transaction as the change.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,6 +24,16 @@ from issuers.scoping import current_tenant_id, tenant_scope
 from issuers.selectors import API_KEY_PREFIX, hash_secret
 
 User = get_user_model()
+
+# The public-document cache lives in a higher layer (verification registers it in its AppConfig), so
+# this layer tells it that published documents changed without importing it.
+PUBLICATION_LISTENERS: list[Callable[..., None]] = []
+
+
+def publication_notify(**public_ids: Any) -> None:
+    """Call inside the service's transaction with ``issuer_id=``/``badge_class_id=``/``assertion_ids=``."""
+    for listener in PUBLICATION_LISTENERS:
+        listener(**public_ids)
 
 
 def audit_record(
@@ -302,6 +313,7 @@ def issuer_update(*, issuer: Issuer, actor: Any = None, **changes: Any) -> Issue
     issuer.full_clean(exclude=["tenant", "image"])
     issuer.save()
     audit_record(tenant=issuer.tenant, action="issuer.update", actor=actor, obj=issuer, data={"changed": changed})
+    publication_notify(issuer_id=issuer.public_id)
     return issuer
 
 
