@@ -1,0 +1,196 @@
+"""Cohort awards: reading the MIS file, the row-by-row preview, and the resumable bulk job."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from PIL import Image
+
+from assertions.bulk import (
+    bulk_job_create,
+    bulk_job_run,
+    bulk_preview,
+    problems_csv,
+    rows_from_csv,
+    rows_from_json,
+    rows_from_lines,
+)
+from assertions.models import Assertion, BulkJob
+from assertions.services import Recipient, assertion_issue, assertions_issue
+from badges.models import BadgeClass
+from issuers.models import AuditEntry
+from issuers.scoping import tenant_scope
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", (128, 128), (29, 78, 216, 255)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def badge(tenant_a, issuer_a):
+    with tenant_scope(tenant_a):
+        b = BadgeClass(tenant=tenant_a, issuer=issuer_a, name="Food Hygiene", description="Level 2.")
+        b.image.save("b.png", ContentFile(_png()), save=False)
+        b.save()
+    return b
+
+
+CSV = (
+    "Email,Full Name,evidence_url,issued_on,expires\n"
+    "ann@example.org,Ann Lee,https://portfolio.example/ann,2026-09-01,\n"
+    "not-an-email,Bad Row,,,\n"
+    "ben@example.org,Ben Ode,,31/08/2026,\n"
+    "ANN@example.org,Ann Again,,,\n"
+    "cat@example.org,Cat Ray,,2026-13-40,\n"
+    "dan@example.org,Dan Fox,,,2020-01-01\n"
+    "\n"
+    "eve@example.org,Eve Oak,javascript:alert(1),,\n"
+)
+
+
+def test_csv_preview_names_every_problem_by_its_line_in_the_file(tenant_a, badge):
+    rows = rows_from_csv(CSV.encode())
+    with tenant_scope(tenant_a):
+        preview = bulk_preview(badge_class=badge, rows=rows)
+    assert [r.email for r in preview.good] == ["ann@example.org", "ben@example.org"]
+    problems = {p.row: p.error for p in preview.problems}
+    assert set(problems) == {3, 5, 6, 7, 9}
+    assert "not a valid email" in problems[3]
+    assert "already on line 2" in problems[5]
+    assert "not a date" in problems[6]
+    assert "expiry date must be after" in problems[7]
+    assert "not a web link" in problems[9]
+
+
+def test_learner_who_already_holds_the_badge_is_a_problem_not_a_second_award(tenant_a, badge):
+    with tenant_scope(tenant_a):
+        assertion_issue(badge_class=badge, recipient_identity="ann@example.org")
+        preview = bulk_preview(badge_class=badge, rows=rows_from_lines("ann@example.org\nben@example.org"))
+    assert [r.email for r in preview.good] == ["ben@example.org"]
+    assert preview.problems[0].error == "Already holds Food Hygiene."
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"", "empty"),
+    (b"name,course\nAnn,Bakery\n", "no 'email' column"),
+    (b"email\n", "no learners"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe\x00garbage\xff", "no 'email' column"),
+])
+def test_unreadable_files_get_a_clear_message(data, message):
+    with pytest.raises(ValidationError) as exc:
+        rows_from_csv(data)
+    assert message in " ".join(exc.value.messages)
+
+
+def test_too_many_rows_are_refused(settings):
+    settings.BULK_MAX_ROWS = 3
+    data = "email\n" + "".join(f"l{i}@example.org\n" for i in range(4))
+    with pytest.raises(ValidationError, match="more than 3"):
+        rows_from_csv(data.encode())
+
+
+def test_excel_cp1252_and_semicolon_files_are_read():
+    data = "email;name\nzoe@example.org;Zoë Brontë\n".encode("cp1252")
+    (row,) = rows_from_csv(data)
+    assert (row.email, row.name, row.row) == ("zoe@example.org", "Zoë Brontë", 2)
+
+
+def test_pasted_lines_accept_names_in_either_form():
+    rows = rows_from_lines(
+        "a@example.org\nAnn Lee <ann@example.org>\nben@example.org, Ben Ode\n\nCat Ray, cat@example.org")
+    assert [(r.row, r.email, r.name) for r in rows] == [
+        (1, "a@example.org", ""), (2, "ann@example.org", "Ann Lee"), (3, "ben@example.org", "Ben Ode"),
+        (5, "cat@example.org", "Cat Ray"),
+    ]
+
+
+def test_json_rows_are_numbered_as_if_the_first_line_were_a_header():
+    rows = rows_from_json([{"email": "a@example.org"}, {"email": "b@example.org", "name": 7}])
+    assert [(r.row, r.name) for r in rows] == [(2, ""), (3, "7")]
+    with pytest.raises(ValidationError):
+        rows_from_json({"email": "a@example.org"})
+
+
+def test_bad_rows_download_defuses_spreadsheet_formulas(tenant_a, badge):
+    rows = rows_from_csv(b'email,name\n=HYPERLINK("http://evil"),x\n')
+    with tenant_scope(tenant_a):
+        preview = bulk_preview(badge_class=badge, rows=rows)
+    text = problems_csv(preview.problems).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text
+    assert "\n=HYPERLINK" not in text
+    assert ",=HYPERLINK" not in text
+
+
+def test_the_same_file_twice_is_one_job_and_issues_once(tenant_a, badge, alice):
+    rows = rows_from_csv(CSV.encode())
+    with tenant_scope(tenant_a):
+        preview = bulk_preview(badge_class=badge, rows=rows)
+        job, created = bulk_job_create(badge_class=badge, preview=preview, actor=alice, issue_now=False)
+        again, created_again = bulk_job_create(badge_class=badge, preview=bulk_preview(badge_class=badge, rows=rows),
+                                               actor=alice, issue_now=False)
+        assert created
+        assert not created_again
+        assert again.pk == job.pk
+        bulk_job_run(job=job)
+        bulk_job_run(job=job)
+        job.refresh_from_db()
+        assert (job.status, job.total, job.issued, job.failed) == ("done", 7, 2, 5)
+        assert sorted(e["row"] for e in job.errors) == [3, 5, 6, 7, 9]
+        assert Assertion.objects.filter(bulk_job=job).count() == 2
+        ann = Assertion.objects.get(recipient_identity="ann@example.org")
+        assert ann.evidence == [{"id": "https://portfolio.example/ann"}]
+        assert ann.issued_on.date().isoformat() in {"2026-08-31", "2026-09-01"}  # midnight London is 23:00 UTC
+
+
+def test_a_job_resumes_from_its_cursor_without_issuing_twice(tenant_a, badge, settings):
+    settings.BULK_CHUNK_SIZE = 4
+    rows = rows_from_lines("\n".join(f"l{i}@example.org" for i in range(10)))
+    with tenant_scope(tenant_a):
+        job, _ = bulk_job_create(badge_class=badge, preview=bulk_preview(badge_class=badge, rows=rows),
+                                 issue_now=False)
+        # As if a worker committed the first chunk and died: the cursor says where to resume.
+        assertions_issue(badge_class=badge, recipients=[Recipient(identity=r["email"]) for r in job.rows[:4]],
+                         bulk_job=job)
+        BulkJob.objects.filter(pk=job.pk).update(cursor=4, issued=4, status="running")
+        bulk_job_run(job=job)
+        job.refresh_from_db()
+        assert (job.status, job.issued, job.failed) == ("done", 10, 0)
+        assert Assertion.objects.filter(badge_class=badge).count() == 10
+
+
+def test_a_batch_is_all_or_nothing_and_names_the_bad_row(tenant_a, badge):
+    with tenant_scope(tenant_a):
+        with pytest.raises(ValidationError) as exc:
+            assertions_issue(badge_class=badge, recipients=[Recipient(identity="ok@example.org", row=2),
+                                                            Recipient(identity="nope", row=3)])
+        assert "Row 3" in exc.value.messages[0]
+        assert not Assertion.objects.exists()
+
+
+def test_a_batch_audits_every_award(tenant_a, badge, alice):
+    with tenant_scope(tenant_a):
+        made = assertions_issue(badge_class=badge, actor=alice,
+                                recipients=[Recipient(identity=f"x{i}@example.org") for i in range(5)])
+        entries = AuditEntry.objects.filter(action="assertion.issue")
+        assert {e.object_id for e in entries} == {str(a.public_id) for a in made}
+        assert all(e.actor_label == alice.email for e in entries)
+
+
+def test_a_retired_badge_cannot_be_awarded_in_bulk(tenant_a, badge):
+    from badges.services import badge_class_retire
+
+    rows = rows_from_lines("a@example.org")
+    with tenant_scope(tenant_a):
+        job, _ = bulk_job_create(badge_class=badge, preview=bulk_preview(badge_class=badge, rows=rows),
+                                 issue_now=False)
+        badge_class_retire(badge_class=badge)
+        bulk_job_run(job=job)
+        job.refresh_from_db()
+        assert job.status == "failed"
+        assert "retired" in job.errors[-1]["error"]
+        assert not Assertion.objects.exists()
