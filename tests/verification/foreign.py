@@ -15,7 +15,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 CONTEXT = "https://w3id.org/openbadges/v2"
-KEY_CACHE: list[rsa.RSAPrivateKey] = []
+# A 1x1 PNG: the reference validator fetches badge images.
+_PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9aw"
+                        "AAAABJRU5ErkJggg==")
 
 
 def fresh_key() -> rsa.RSAPrivateKey:
@@ -107,9 +109,10 @@ class ForeignIssuer:
                                        "owner": self.issuer_url, "publicKeyPem": pem})
         server.json(f"{prefix}/badge", {"@context": CONTEXT, "type": "BadgeClass", "id": self.badge_url,
                                          "name": "Forklift Safety", "description": "Operates a forklift safely.",
-                                         "image": "https://northgate.example/forklift.png",
+                                         "image": server.url(f"{prefix}/badge.png"),
                                          "criteria": {"narrative": "Passes the practical test."},
                                          "issuer": self.issuer_url})
+        server.routes[f"{prefix}/badge.png"] = (200, {"Content-Type": "image/png"}, _PNG)
         self.publish_revocations()
 
     def publish_revocations(self) -> None:
