@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from assertions.models import Assertion, BulkJob
 from assertions.publication import publication_changed
@@ -227,6 +228,7 @@ def assertions_issue(
     ], batch_size=1000)
     tenant_id, ids = badge_class.tenant_id, [a.pk for a in assertions]
     transaction.on_commit(lambda: pipeline_enqueue(tenant_id=tenant_id, assertion_ids=ids))
+    transaction.on_commit(lambda: announce("issued", tenant_id=tenant_id, assertion_ids=ids))
     return assertions
 
 
@@ -260,6 +262,17 @@ def pipeline_enqueue(*, tenant_id: int, assertion_ids: Sequence[int]) -> None:
             return
 
 
+def announce(event: str, **kwargs: Any) -> None:
+    """Tell the layers above (pathways, ...) about an award event, through the tasks they registered in
+    ``settings.ASSERTION_EVENT_TASKS``: this layer never imports them. A broker failure is logged; the
+    layers above reconcile from the database."""
+    for path in settings.ASSERTION_EVENT_TASKS.get(event, ()):
+        try:
+            import_string(path).delay(**kwargs)
+        except Exception:  # noqa: BLE001 - broker down: see the docstring
+            logger.warning("Broker unavailable: %s not told about %s", path, event, exc_info=True)
+
+
 @transaction.atomic
 def assertion_revoke(*, assertion: Assertion, reason: str, actor: Any = None, actor_label: str = "") -> Assertion:
     if assertion.tenant_id != current_tenant_id():
@@ -280,6 +293,8 @@ def assertion_revoke(*, assertion: Assertion, reason: str, actor: Any = None, ac
                  obj=assertion, summary=reason[:200])
     public_id = assertion.public_id
     transaction.on_commit(lambda: publication_changed(assertion_ids=[public_id]))
+    tenant_id, assertion_id = assertion.tenant_id, assertion.pk
+    transaction.on_commit(lambda: announce("revoked", tenant_id=tenant_id, assertion_id=assertion_id))
     return assertion
 
 

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "badges",
     "assertions",
     "verification",
+    "pathways",
 ]
 
 MIDDLEWARE = [
@@ -161,9 +162,15 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE: dict = {
     "pipeline-sweep": {"task": "assertions.tasks.pipeline_sweep", "schedule": env_int("PIPELINE_SWEEP_SECONDS", 60)},
+    "pathways-reconcile": {"task": "pathways.tasks.pathways_reconcile", "schedule": 24 * 3600},
 }
 
 # --- the award pipeline ---------------------------------------------------------------------
+# Tasks of higher layers told about award events (the assertions layer does not import them).
+ASSERTION_EVENT_TASKS = {
+    "issued": ["pathways.tasks.assertions_issued"],
+    "revoked": ["pathways.tasks.assertion_revoked"],
+}
 PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 200)  # assertions per bake-and-email task
 # Work pending this long (no task picked it up) is enqueued again by the sweep.
 PIPELINE_STUCK_AFTER = env_int("PIPELINE_STUCK_AFTER", 120)

@@ -37,6 +37,7 @@ UNSCOPED_ALLOW_LIST = {
     ("verification/tasks.py", "recording an anonymous verification count, for our own badges and foreign ones"),
     ("assertions/publication.py", "dropping cached public documents of a changed badge class or issuer"),
     ("assertions/tasks.py", "pipeline sweep: finds stuck work of every tenant, then enqueues it per tenant"),
+    ("pathways/tasks.py", "pathway reconcile: lists every tenant's pathways, then runs each in its tenant's task"),
     ("issuers/management/commands/rotate_encryption_key.py",
      "platform maintenance: re-encrypt every tenant's signing keys"),
 }

@@ -1,0 +1,192 @@
+"""Defining pathways and awarding their capstones, exactly once, through the one issuing service."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from assertions.models import Assertion
+from assertions.services import Recipient, assertions_issue, holders
+from badges.models import BadgeClass
+from issuers.models import Tenant
+from issuers.scoping import current_tenant_id
+from issuers.services import audit_record
+from pathways import requirements
+from pathways.models import Pathway, PathwayCompletion
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def pathway_create(*, tenant: Tenant, name: str, description: str = "", tree: dict[str, Any],
+                   capstone: BadgeClass | None = None, actor: Any = None, retro_award: bool = True) -> Pathway:
+    """A new pathway. ``tree`` names badge classes of this tenant by public id. Existing awards count:
+    a background job awards the capstones already due."""
+    if tenant.pk != current_tenant_id():
+        raise PermissionDenied("This pathway belongs to another college.")
+    if not name.strip():
+        raise ValidationError("Give the pathway a name.")
+    try:
+        requirements.validate(tree)
+    except requirements.RequirementError as exc:
+        raise ValidationError(str(exc)) from None
+    named = requirements.badges_in(tree)
+    found = {str(b) for b in BadgeClass.objects.filter(public_id__in=named).values_list("public_id", flat=True)}
+    if missing := named - found:
+        raise ValidationError(f"These badges are not badges of {tenant.name}: {', '.join(sorted(missing))}.")
+    if capstone is not None:
+        if capstone.tenant_id != tenant.pk:
+            raise ValidationError("The capstone must be a badge of this college.")
+        if str(capstone.public_id) in named:
+            raise ValidationError("The capstone cannot also be one of the requirements.")
+    pathway = Pathway.objects.create(tenant=tenant, name=name.strip(), description=description, requirements=tree,
+                                     capstone=capstone, retro_status="queued" if retro_award else "done",
+                                     created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    audit_record(tenant=tenant, action="pathway.create", actor=actor, obj=pathway, summary=name)
+    if retro_award:
+        from pathways.tasks import pathway_retro_award
+
+        tenant_id, pathway_id = tenant.pk, pathway.pk
+        transaction.on_commit(lambda: _enqueue(pathway_retro_award, tenant_id=tenant_id, pathway_id=pathway_id))
+    return pathway
+
+
+def _enqueue(task: Any, **kwargs: Any) -> None:
+    try:
+        task.delay(**kwargs)
+    except Exception:  # noqa: BLE001 - broker down: the nightly reconcile finds what is due
+        logger.warning("Broker unavailable: %s left for the reconcile", task.name, exc_info=True)
+
+
+def learner(identity: str) -> tuple[str, set[str], str]:
+    """``(key, identities, send_to)``: a learner with an account is every verified address of it, and
+    their capstone goes to their primary address; otherwise the one address is the learner."""
+    identity = identity.lower()
+    owner = EmailAddress.objects.filter(email__iexact=identity, verified=True).values_list("user_id", flat=True).first()
+    if owner is None:
+        return f"email:{identity}", {identity}, identity
+    addresses = list(EmailAddress.objects.filter(user_id=owner, verified=True).values_list("email", "primary"))
+    primary = next((e for e, p in addresses if p), identity)
+    return f"user:{owner}", {e.lower() for e, _ in addresses}, primary.lower()
+
+
+def _version_ids(badge_ids: Iterable[int]) -> set[str]:
+    """Public ids of every version of these badge classes: any version of a required badge counts."""
+    rows = {b.pk: b for b in BadgeClass.objects.only("pk", "public_id", "previous_version_id")}
+    parent = {pk: b.previous_version_id for pk, b in rows.items()}
+    children: dict[int, int] = {p: c for c, p in parent.items() if p}
+    out: set[str] = set()
+    for start in badge_ids:
+        node = start
+        while node is not None and node in rows:
+            out.add(str(rows[node].public_id))
+            node = parent.get(node)
+        node = children.get(start)
+        while node is not None:
+            out.add(str(rows[node].public_id))
+            node = children.get(node)
+    return out
+
+
+def held_badges(identities: Iterable[str]) -> set[str]:
+    badge_ids = set(Assertion.objects.filter(recipient_identity__in=list(identities), revoked=False)
+                    .values_list("badge_class_id", flat=True))
+    return _version_ids(badge_ids)
+
+
+def pathway_progress(*, pathway: Pathway, identity: str) -> requirements.Progress:
+    _, identities, _ = learner(identity)
+    return requirements.progress(pathway.requirements, held_badges(identities))
+
+
+def pathway_check(*, pathway: Pathway, identity: str) -> Assertion | None:
+    """Award the capstone if the learner now satisfies the pathway and has not completed it before.
+    Safe under concurrent calls: the completion row is unique per learner, so one call wins."""
+    key, identities, send_to = learner(identity)
+    if not requirements.satisfied(pathway.requirements, held_badges(identities)):
+        return None
+    try:
+        with transaction.atomic():
+            completion = PathwayCompletion.objects.create(tenant=pathway.tenant, pathway=pathway, learner_key=key)
+            if pathway.capstone is None or pathway.capstone.retired_at is not None:
+                return None
+            if holders(badge_class=pathway.capstone, identities=identities):
+                return None  # awarded by hand before the pathway existed
+            (capstone,) = assertions_issue(
+                badge_class=pathway.capstone, actor_label=f"pathway {pathway.name}"[:200],
+                recipients=[Recipient(identity=send_to, name=_name(identities))],
+            )
+            completion.capstone = capstone
+            completion.save(update_fields=["capstone"])
+            return capstone
+    except IntegrityError:
+        return None  # another worker completed it first
+
+
+def _name(identities: set[str]) -> str:
+    return (Assertion.objects.filter(recipient_identity__in=identities).exclude(recipient_name="")
+            .order_by("-issued_on").values_list("recipient_name", flat=True).first() or "")
+
+
+def pathways_after_issue(*, assertion_ids: Iterable[int]) -> int:
+    """Check the pathways that the badges of these new awards belong to. Returns capstones awarded."""
+    awarded = 0
+    rows = list(Assertion.objects.filter(pk__in=list(assertion_ids), revoked=False)
+                .values_list("recipient_identity", "badge_class_id"))
+    if not rows:
+        return 0
+    versions = _version_ids({b for _, b in rows})
+    pathways = [p for p in Pathway.objects.select_related("capstone", "tenant")
+                if requirements.badges_in(p.requirements) & versions]
+    for identity in {i for i, _ in rows}:
+        for pathway in pathways:
+            awarded += pathway_check(pathway=pathway, identity=identity) is not None
+    return awarded
+
+
+def pathways_after_revoke(*, assertion: Assertion) -> int:
+    """A required badge was revoked: flag completions that no longer hold, for an admin to decide.
+    The capstone itself is never revoked silently."""
+    key, identities, _ = learner(assertion.recipient_identity)
+    flagged = 0
+    held = held_badges(identities)
+    for completion in PathwayCompletion.objects.filter(learner_key=key, flagged_at=None).select_related("pathway"):
+        if not requirements.satisfied(completion.pathway.requirements, held):
+            completion.flagged_at = timezone.now()
+            completion.flag_reason = (f"{assertion.badge_class.name} was revoked "
+                                      f"({assertion.revocation_reason}): decide whether the capstone stands.")[:300]
+            completion.save(update_fields=["flagged_at", "flag_reason"])
+            audit_record(tenant=completion.tenant, action="pathway.flag", obj=completion.pathway,
+                         summary=completion.flag_reason)
+            flagged += 1
+    return flagged
+
+
+def pathway_retro_award(*, pathway: Pathway, chunk: int = 500) -> Pathway:
+    """Award the capstones already due from awards made before the pathway existed, with progress."""
+    named = requirements.badges_in(pathway.requirements)
+    badge_ids = list(BadgeClass.objects.filter(public_id__in=named).values_list("pk", flat=True))
+    identities = sorted(set(Assertion.objects.filter(badge_class_id__in=_all_versions(badge_ids), revoked=False)
+                            .values_list("recipient_identity", flat=True)))
+    Pathway.objects.filter(pk=pathway.pk).update(retro_status="running", retro_total=len(identities), retro_done=0)
+    awarded = 0
+    for start in range(0, len(identities), chunk):
+        for identity in identities[start:start + chunk]:
+            awarded += pathway_check(pathway=pathway, identity=identity) is not None
+        Pathway.objects.filter(pk=pathway.pk).update(retro_done=min(len(identities), start + chunk),
+                                                     retro_awarded=awarded)
+    Pathway.objects.filter(pk=pathway.pk).update(retro_status="done", retro_done=len(identities),
+                                                 retro_awarded=awarded)
+    pathway.refresh_from_db()
+    return pathway
+
+
+def _all_versions(badge_ids: list[int]) -> list[int]:
+    public = _version_ids(badge_ids)
+    return list(BadgeClass.objects.filter(public_id__in=public).values_list("pk", flat=True))

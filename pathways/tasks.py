@@ -1,0 +1,41 @@
+"""Pathway work in the worker: check capstones after awards, flag after revocations, retro-award."""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+
+from assertions.models import Assertion
+from issuers.tasks import TenantTask
+from pathways import services
+from pathways.models import Pathway
+
+
+@shared_task(base=TenantTask, bind=True, max_retries=5, autoretry_for=(OSError,), retry_backoff=10)
+def assertions_issued(self: Task, *, tenant_id: int, assertion_ids: list[int]) -> int:
+    return services.pathways_after_issue(assertion_ids=assertion_ids)
+
+
+@shared_task(base=TenantTask, bind=True)
+def assertion_revoked(self: Task, *, tenant_id: int, assertion_id: int) -> int:
+    assertion = Assertion.objects.select_related("badge_class").filter(pk=assertion_id).first()
+    return 0 if assertion is None else services.pathways_after_revoke(assertion=assertion)
+
+
+@shared_task(base=TenantTask, bind=True)
+def pathway_retro_award(self: Task, *, tenant_id: int, pathway_id: int) -> None:
+    pathway = Pathway.objects.select_related("capstone").filter(pk=pathway_id).first()
+    if pathway is not None:
+        services.pathway_retro_award(pathway=pathway)
+
+
+@shared_task(bind=True)
+def pathways_reconcile(self: Task) -> int:
+    """Nightly (Celery beat): re-run every pathway over the awards, so a capstone missed while the
+    broker was down is still awarded. Idempotent: completions are unique per learner."""
+    from issuers.scoping import unscoped
+
+    with unscoped("pathway reconcile: lists every tenant's pathways, then runs each in its tenant's task"):
+        pathways = list(Pathway.objects.values_list("tenant_id", "pk"))
+    for tenant_id, pathway_id in pathways:
+        pathway_retro_award.delay(tenant_id=tenant_id, pathway_id=pathway_id)
+    return len(pathways)
