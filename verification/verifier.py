@@ -162,6 +162,23 @@ class Documents:
                 raise DocumentError(f"The {what} at {url} does not exist.") from exc
         raise DocumentError(f"The {what} at {url} does not exist (it may have been deleted).")
 
+    def revoked_context(self, url: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """For our own revoked assertion: its badge class and issuer documents, from the database."""
+        public_id = our_public_id(url, "assertions")
+        if public_id is None:
+            return None
+        from assertions import documents
+        from assertions.models import Assertion
+        from issuers.scoping import unscoped
+
+        with unscoped("verifying our own badges from the database, without HTTP"):
+            a = Assertion.objects.select_related("badge_class__issuer").filter(public_id=public_id).first()
+            if a is None:
+                return None
+            issuer_url = documents.public_url("issuers", a.badge_class.issuer.public_id)
+            issuer, _ = self.get(issuer_url, "issuer")
+            return documents.badge_document(a.badge_class), issuer
+
     def _remote(self, url: str, what: str) -> tuple[dict[str, Any], int]:
         self.fetched_remote = True
         try:
@@ -344,6 +361,9 @@ class _Run:
             self.revoked = True
             reason = _text(assertion.get("revocationReason"), 300)
             self.check("documents", True, "The issuer's server answered for this badge.")
+            context = self.docs.revoked_context(url)
+            if context is not None:  # ours: say which badge was withdrawn (the public document no longer does)
+                self.describe({"id": url}, *context)
             self.check("revocation", False, "The issuer has revoked this badge" + (f": {reason}" if reason else "."),
                        fatal=False)
             return
