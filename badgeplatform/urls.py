@@ -20,6 +20,7 @@ urlpatterns = [
     path("verify/", verification_views.verify_page, name="verify"),
     path("api/v1/verify/", verification_api.verify_api, name="api_verify"),
     path("api/v1/tenant/", issuers_api.tenant_detail, name="api_tenant"),
+    path("api/v1/", include("badgeplatform.api_urls")),
     path("public/", include("verification.urls")),
     path("admin/", admin.site.urls),
 ]

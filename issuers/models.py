@@ -201,3 +201,30 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return f"Key {self.public_id} of {self.issuer}"
+
+
+class IdempotencyKey(models.Model):
+    """An ``Idempotency-Key`` sent with an API POST, and the response it got: a retry with the same key
+    replays that response instead of acting twice (see ``badgeplatform.api.idempotent``)."""
+
+    class Status(models.TextChoices):
+        IN_FLIGHT = "in_flight", "In flight"
+        DONE = "done", "Done"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    # sha256 of the method, path, query and body: the same key with another request is refused.
+    fingerprint = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.IN_FLIGHT)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.BinaryField(blank=True, default=b"")
+    response_content_type = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantScopedManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="one_idempotency_key_per_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status})"

@@ -46,6 +46,8 @@ def audit_record(
     summary: str = "",
     data: dict | None = None,
 ) -> AuditEntry:
+    if isinstance(actor, ApiKey):  # the REST API acts as its key: the log says which one
+        actor_label = actor_label or f"API key {actor.prefix}"
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     return AuditEntry.objects.create(

@@ -1,0 +1,230 @@
+"""API endpoints for awards: issue one, issue a cohort (CSV or JSON rows, with a dry-run preview),
+follow a cohort job, list and read awards, revoke. Every write goes through ``assertions.services``
+or ``assertions.bulk``; these views only check the shape of the request and pick the objects."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assertions.bulk import MAX_FILE_BYTES, bulk_job_create, bulk_preview, rows_from_csv, rows_from_json
+from assertions.models import Assertion, BulkJob
+from assertions.serializers import (
+    AssertionCreateSerializer,
+    AssertionSerializer,
+    BulkFileSerializer,
+    BulkJobSerializer,
+    BulkPreviewSerializer,
+    BulkRowsSerializer,
+)
+from assertions.services import (
+    Recipient,
+    assertion_revoke,
+    assertions_issue,
+    badge_class_require_awardable,
+    expires_from_date,
+    issued_on_from_date,
+)
+from badges.api import badge_class_or_404
+from badges.models import BadgeClass
+from issuers.api import Pagination, api_actor, object_or_404
+
+_DONE_EMAIL = [Assertion.EmailStatus.SENT, Assertion.EmailStatus.FAILED, Assertion.EmailStatus.UNKNOWN]
+_LIVE = Q(revoked=False, claimed_at=None)
+_BEFORE_EMAIL = _LIVE & ~Q(email_status__in=_DONE_EMAIL)
+# ``Assertion.pipeline_status`` as database filters, one per value it can take.
+STATUS_FILTERS: dict[str, Q] = {
+    "revoked": Q(revoked=True),
+    "claimed": Q(revoked=False) & ~Q(claimed_at=None),
+    "email_sent": _LIVE & Q(email_status=Assertion.EmailStatus.SENT),
+    "email_failed": _LIVE & Q(email_status=Assertion.EmailStatus.FAILED),
+    "email_unknown": _LIVE & Q(email_status=Assertion.EmailStatus.UNKNOWN),
+    "image_failed": _BEFORE_EMAIL & Q(bake_status=Assertion.BakeStatus.FAILED),
+    "baked": _BEFORE_EMAIL & Q(bake_status=Assertion.BakeStatus.DONE),
+    "recorded": _BEFORE_EMAIL & Q(bake_status=Assertion.BakeStatus.PENDING),
+}
+
+
+def _in_college_time(request: Request, value: date | datetime | None, from_date: Callable[[date], datetime],
+                     ) -> datetime | None:
+    """A bare date is a day in the college's time zone; a date-time is taken as given."""
+    if value is None or isinstance(value, datetime):
+        return value
+    with timezone.override(zoneinfo.ZoneInfo(request.tenant.timezone)):
+        return from_date(value)
+
+
+class BadgeClassAssertions(APIView):
+    """Award this badge class to one learner."""
+
+    http_method_names = ["post", "options"]
+
+    @extend_schema(request=AssertionCreateSerializer, responses={201: AssertionSerializer})
+    def post(self, request: Request, public_id: uuid.UUID) -> Response:
+        badge = badge_class_or_404(public_id)
+        serializer = AssertionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        recipient = Recipient(
+            identity=data["recipient_email"], name=data["recipient_name"], narrative=data["narrative"],
+            issued_on=_in_college_time(request, data.get("issued_on"), issued_on_from_date),
+            expires=_in_college_time(request, data.get("expires"), expires_from_date),
+            evidence=tuple(data.get("evidence", ())),
+        )
+        (assertion,) = assertions_issue(badge_class=badge, recipients=[recipient], notify=data["notify"],
+                                        verification_type=data.get("verification"), **api_actor(request))
+        return Response(AssertionSerializer(assertion, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class BadgeClassBulk(APIView):
+    """Award this badge class to a cohort: a CSV as the multipart field ``file``, or JSON ``{"rows": [...]}``.
+    With ``?dry_run=1`` nothing is issued: the answer lists every problem by its line in the file
+    (header = line 1). Otherwise the good rows become a background job (202); sending the same rows
+    again returns the same job."""
+
+    http_method_names = ["post", "options"]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(
+        request={"multipart/form-data": BulkFileSerializer, "application/json": BulkRowsSerializer},
+        parameters=[OpenApiParameter("dry_run", bool, description="1: validate and list the problems only.")],
+        responses={
+            202: BulkJobSerializer,
+            200: OpenApiResponse(BulkPreviewSerializer, description="The preview of a dry run."),
+            400: OpenApiResponse(description="Nothing can be issued; errors.rows lists every problem."),
+        },
+    )
+    def post(self, request: Request, public_id: uuid.UUID) -> Response:
+        badge = badge_class_or_404(public_id)
+        badge_class_require_awardable(badge)
+        rows, source, filename, options = self._rows(request)
+        preview = bulk_preview(badge_class=badge, rows=rows)
+        problems = [p.as_dict() for p in preview.problems]
+        if request.query_params.get("dry_run", "").lower() in {"1", "true", "yes"}:
+            return Response({"dry_run": True, "total": preview.total, "good": len(preview.good),
+                             "problems": problems})
+        if not preview.good:
+            return Response({"detail": f"None of the {preview.total} rows can be issued: fix them and send them "
+                                       "again (errors.rows lists every problem).", "errors": {"rows": problems}},
+                            status=status.HTTP_400_BAD_REQUEST)
+        job, _ = bulk_job_create(badge_class=badge, preview=preview, source=source, filename=filename,
+                                 actor=request.auth, **options)
+        response = Response(BulkJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+        response["Location"] = response.data["url"]
+        return response
+
+    def _rows(self, request: Request) -> tuple[list, str, str, dict[str, Any]]:
+        if "file" in request.FILES:
+            serializer = BulkFileSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            upload = serializer.validated_data["file"]
+            if upload.size > MAX_FILE_BYTES:
+                raise ValidationError({"file": [f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB: "
+                                                "split it."]})
+            field, source, filename = "file", "csv", upload.name or ""
+            read: Callable[[], list] = lambda: rows_from_csv(upload.read())  # noqa: E731
+        else:
+            if not hasattr(request.data, "get") or ("rows" not in request.data and "file" in request.data):
+                raise ValidationError({"file": ["Send the CSV as a file upload (multipart/form-data), or JSON "
+                                                '{"rows": [...]}.']})
+            serializer = BulkRowsSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            field, source, filename = "rows", "api", ""
+            read = lambda: rows_from_json(serializer.validated_data["rows"])  # noqa: E731
+        try:
+            rows = read()
+        except DjangoValidationError as exc:
+            raise ValidationError({field: exc.messages}) from None
+        options = {"notify": serializer.validated_data["notify"],
+                   "verification_type": serializer.validated_data.get("verification")}
+        return rows, source, filename, options
+
+
+class JobDetail(generics.RetrieveAPIView):
+    """A cohort job: ``status`` (queued, running, done, failed), counts, and every row that was not
+    issued, by its line in the file."""
+
+    serializer_class = BulkJobSerializer
+
+    def get_object(self) -> BulkJob:
+        return object_or_404(BulkJob.objects.all(), self.kwargs["public_id"], "job", "The 202 answer of a bulk POST")
+
+
+class AssertionList(generics.ListAPIView):
+    """Your college's awards, newest first. Filter with ``badge_class`` (id), ``recipient`` (email)
+    and ``status`` (a pipeline status)."""
+
+    serializer_class = AssertionSerializer
+    pagination_class = Pagination
+
+    @extend_schema(parameters=[
+        OpenApiParameter("badge_class", uuid.UUID, description="Only awards of this badge class."),
+        OpenApiParameter("recipient", str, description="Only awards to this email address."),
+        OpenApiParameter("status", str, enum=sorted(STATUS_FILTERS), description="Only awards in this status."),
+    ])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Assertion]:
+        queryset = Assertion.objects.select_related("badge_class", "bulk_job").order_by("-issued_on", "-id")
+        params = self.request.query_params
+        if params.get("badge_class"):
+            try:
+                badge_id = uuid.UUID(params["badge_class"])
+            except ValueError:
+                raise ValidationError({"badge_class": ["Give a badge class id (a UUID)."]}) from None
+            badge = BadgeClass.objects.filter(public_id=badge_id).first()
+            queryset = queryset.filter(badge_class=badge) if badge is not None else queryset.none()
+        if params.get("recipient"):
+            queryset = queryset.filter(recipient_identity=params["recipient"].strip().lower())
+        if params.get("status"):
+            if params["status"] not in STATUS_FILTERS:
+                raise ValidationError({"status": [f"Unknown status; use one of {', '.join(sorted(STATUS_FILTERS))}."]})
+            queryset = queryset.filter(STATUS_FILTERS[params["status"]])
+        return queryset
+
+
+class AssertionDetail(generics.RetrieveAPIView):
+    """One award, with where its image and email are."""
+
+    serializer_class = AssertionSerializer
+
+    def get_object(self) -> Assertion:
+        return assertion_or_404(self.kwargs["public_id"])
+
+
+def assertion_or_404(public_id: Any) -> Assertion:
+    return object_or_404(Assertion.objects.select_related("badge_class__issuer", "bulk_job"), public_id, "award",
+                         "GET /api/v1/assertions/")
+
+
+class AssertionRevoke(APIView):
+    """Revoke an award. The ``reason`` is public: learners and employers see it. Revoking a revoked
+    award changes nothing and answers the same."""
+
+    http_method_names = ["post", "options"]
+
+    @extend_schema(request=inline_serializer("RevokeRequest", {"reason": serializers.CharField(max_length=300)}),
+                   responses={200: AssertionSerializer})
+    def post(self, request: Request, public_id: uuid.UUID) -> Response:
+        assertion = assertion_or_404(public_id)
+        reason = request.data.get("reason") if hasattr(request.data, "get") else None
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValidationError({"reason": ["Give a reason (text): learners and employers see it."]})
+        assertion = assertion_revoke(assertion=assertion, reason=reason, **api_actor(request))
+        return Response(AssertionSerializer(assertion, context={"request": request}).data)

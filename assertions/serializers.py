@@ -1,0 +1,151 @@
+"""The REST API's shapes for awards (assertions) and cohort jobs. What the values *mean* (a valid
+recipient, dates in order, an awardable badge) is checked by ``assertions.services``."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from assertions import links
+from assertions.models import Assertion, BulkJob
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@extend_schema_field({"type": "string", "description": "A date (2026-09-30) or a date-time (ISO 8601)."})
+class DateOrDateTimeField(serializers.Field):
+    """``2026-09-30`` (a day, read in the college's time zone) or a full ISO 8601 date-time."""
+
+    def to_internal_value(self, data: Any) -> date | datetime:
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Must be a date such as 2026-09-30, or an ISO 8601 date-time.")
+        data = data.strip()
+        if _DATE.match(data):
+            try:
+                return date.fromisoformat(data)
+            except ValueError:
+                raise serializers.ValidationError(f"{data!r} is not a real date.") from None
+        return serializers.DateTimeField().run_validation(data)
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class EvidenceSerializer(serializers.Serializer):
+    url = serializers.URLField(required=False, allow_blank=True, max_length=2000)
+    narrative = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not (attrs.get("url") or attrs.get("narrative", "").strip()):
+            raise serializers.ValidationError("Evidence needs a url, a narrative, or both.")
+        return attrs
+
+
+class AssertionCreateSerializer(serializers.Serializer):
+    recipient_email = serializers.EmailField(max_length=320)
+    recipient_name = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    evidence = EvidenceSerializer(many=True, required=False, max_length=20)
+    narrative = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+    issued_on = DateOrDateTimeField(required=False, help_text="Default: now.")
+    expires = DateOrDateTimeField(required=False, help_text="Default: from the badge class's validity, if any.")
+    notify = serializers.BooleanField(required=False, default=True, help_text="Email the learner (default true).")
+    verification = serializers.ChoiceField(choices=Assertion.Verification.choices, required=False,
+                                           help_text="Default: the issuer's.")
+
+
+class BulkRowsSerializer(serializers.Serializer):
+    """JSON: ``{"rows": [{"email", "name", "evidence_url", ...}], "notify", "verification"}``."""
+
+    rows = serializers.ListField(child=serializers.JSONField(), allow_empty=False,
+                                 help_text="Objects with email and optional name, evidence_url, evidence_narrative, "
+                                           "narrative, issued_on, expires. Row numbers start at 2, as in a CSV.")
+    notify = serializers.BooleanField(required=False, default=True)
+    verification = serializers.ChoiceField(choices=Assertion.Verification.choices, required=False)
+
+
+class BulkFileSerializer(serializers.Serializer):
+    """Multipart: a CSV ``file`` with a header line (email, name, and optional evidence_url,
+    evidence_narrative, narrative, issued_on, expires)."""
+
+    file = serializers.FileField()
+    notify = serializers.BooleanField(required=False, default=True)
+    verification = serializers.ChoiceField(choices=Assertion.Verification.choices, required=False)
+
+
+class ProblemSerializer(serializers.Serializer):
+    row = serializers.IntegerField(allow_null=True, help_text="The line in the file, header included.")
+    email = serializers.CharField()
+    error = serializers.CharField()
+
+
+class BulkPreviewSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    total = serializers.IntegerField()
+    good = serializers.IntegerField()
+    problems = ProblemSerializer(many=True)
+
+
+class BulkJobSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    url = serializers.SerializerMethodField()
+    badge_class = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    errors = ProblemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = BulkJob
+        fields = ["id", "url", "status", "badge_class", "source", "filename", "total", "issued", "failed", "errors",
+                  "progress_percent", "created_at", "finished_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, job: BulkJob) -> str:
+        return reverse("api:job", args=[job.public_id], request=self.context.get("request"))
+
+
+class AssertionSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    open_badge_id = serializers.SerializerMethodField(help_text="The public Open Badges Assertion URL.")
+    badge_class = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    badge_class_name = serializers.CharField(source="badge_class.name", read_only=True)
+    recipient_email = serializers.CharField(source="recipient_identity", read_only=True)
+    evidence = serializers.SerializerMethodField()
+    verification = serializers.CharField(source="verification_type", read_only=True)
+    status = serializers.CharField(source="pipeline_status", read_only=True,
+                                   help_text="recorded, baked, image_failed, email_sent, email_failed, "
+                                             "email_unknown (resend?), claimed or revoked.")
+    image_url = serializers.SerializerMethodField(help_text="The baked badge image.")
+    share_url = serializers.SerializerMethodField(help_text="The learner's share page, once it exists.")
+    bulk_job = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+
+    class Meta:
+        model = Assertion
+        fields = ["id", "open_badge_id", "badge_class", "badge_class_name", "recipient_type", "recipient_email",
+                  "recipient_name", "issued_on", "expires", "evidence", "narrative", "verification", "revoked",
+                  "revocation_reason", "revoked_at", "status", "bake_status", "email_status", "email_error",
+                  "claimed_at", "image_url", "share_url", "bulk_job", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_open_badge_id(self, obj: Assertion) -> str:
+        return links.verify_url(obj)
+
+    @extend_schema_field({"type": "array", "items": {"type": "object", "properties": {
+        "url": {"type": "string"}, "narrative": {"type": "string"}}}})
+    def get_evidence(self, obj: Assertion) -> list[dict[str, str]]:
+        return [{"url": e.get("id", ""), "narrative": e.get("narrative", "")} for e in obj.evidence]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_image_url(self, obj: Assertion) -> str:
+        return links.download_url(obj)
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_share_url(self, obj: Assertion) -> str | None:
+        # Hook: the learner issue adds ``assertions.links.share_url(assertion)``; until then, null.
+        share_url = getattr(links, "share_url", None)
+        return share_url(obj) if share_url is not None else None
