@@ -1,0 +1,208 @@
+"""Benchmark the public assertion JSON and HTML against a minimal Django view and nginx.
+
+Starts gunicorn (2 sync workers) on loopback with the app on PostgreSQL + Redis, seeds one badge
+award, and measures requests per second and p99 latency with wrk (32 connections) for:
+
+* the public assertion JSON (``/public/assertions/<id>``, ``Accept: application/ld+json``);
+* the public assertion HTML page (a browser's ``Accept``);
+* a minimal Django view returning constant JSON, on the same server and settings;
+* nginx serving the same JSON bytes as a static file (when nginx is installed).
+
+Usage: ``.venv/bin/python bench/public_docs.py [--duration 10]``. Needs PostgreSQL and Redis on
+127.0.0.1 (a database ``bench`` is created if absent; Redis database 14 is flushed) and wrk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = ROOT / ".venv" / "bin" / "python"
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+CONNECTIONS = 32
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+SEED = """
+from django.utils import timezone
+from assertions.services import assertion_issue
+from badges.models import BadgeClass
+from django.core.files.base import ContentFile
+from issuers.scoping import tenant_scope
+from issuers.services import issuer_create, tenant_create
+import io
+from PIL import Image
+tenant = tenant_create(slug="bench", name="Bench College", admin_email="admin@bench.example",
+                       admin_password="bench-password-123").tenant
+with tenant_scope(tenant):
+    issuer = issuer_create(tenant=tenant, name="Bench College", url="https://bench.example",
+                           email="badges@bench.example")
+    out = io.BytesIO(); Image.new("RGB", (128, 128), (29, 78, 216)).save(out, "PNG")
+    badge = BadgeClass(tenant=tenant, issuer=issuer, name="Bench Badge", description="Measured.",
+                       criteria_narrative="Answer many requests.")
+    badge.image.save("bench.png", ContentFile(out.getvalue()), save=False)
+    badge.save()
+    a = assertion_issue(badge_class=badge, recipient_identity="learner@bench.example")
+print("ASSERTION", a.public_id)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def environment(port: int, var_dir: Path) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    env = {k: v for k, v in os.environ.items() if k not in {"CI_SKIP"}}
+    env.update({
+        "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "DEBUG": "false", "LOG_LEVEL": "WARNING",
+        "SECRET_KEY": "bench-" + "x" * 40, "KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "badgeplatform.settings", "PYTHONPATH": str(ROOT),
+    })
+    return env
+
+
+def prepare(env: dict[str, str]) -> str:
+    made = subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "bench"], capture_output=True, text=True)
+    if made.returncode and "already exists" not in made.stderr:
+        sys.exit(f"createdb failed: {made.stderr}")
+    subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=True, capture_output=True)
+    for args in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
+        subprocess.run([str(PY), "manage.py", *args], cwd=ROOT, env=env, check=True)
+    out = subprocess.run([str(PY), "manage.py", "shell", "-c", SEED], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return re.search(r"ASSERTION (\S+)", out).group(1)
+
+
+def wait_for(url: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"server at {url} did not start")
+
+
+def fetch(url: str, accept: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    with urllib.request.urlopen(request, timeout=5) as r:
+        return r.status, r.read()
+
+
+def run_wrk(url: str, accept: str, duration: int) -> tuple[float, float]:
+    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "-H", f"Accept: {accept}",
+                          url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()
+    p99_ms = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    if "Non-2xx" in out:
+        sys.exit(f"non-2xx answers while measuring {url}:\n{out}")
+    return rps, p99_ms
+
+
+def start_nginx(tmp: Path, body: bytes) -> tuple[subprocess.Popen | None, int]:
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if nginx is None:
+        return None, 0
+    port = free_port()
+    (tmp / "www").mkdir()
+    (tmp / "www" / "assertion.json").write_bytes(body)
+    for path in (tmp, tmp / "www"):  # nginx's workers run as another user and must read the file
+        path.chmod(0o755)  # noqa: S103 -- a throwaway directory holding one public document
+    conf = tmp / "nginx.conf"
+    conf.write_text(f"""
+worker_processes 2;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fastcgi;
+  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{ root {tmp}/www; default_type application/ld+json; }}
+  }}
+}}
+""")
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    conf.write_text(user + conf.read_text())
+    proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"])
+    wait_for(f"http://127.0.0.1:{port}/assertion.json")
+    return proc, port
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed (apt-get install wrk)")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        env = environment(port, tmp / "var")
+        public_id = prepare(env)
+        server = subprocess.Popen([str(GUNICORN), "bench.wsgi:application", "-w", "2", "-b", f"127.0.0.1:{port}",
+                                   "--log-level", "warning"], cwd=ROOT, env=env, start_new_session=True)
+        nginx = None
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for(f"{base}/bench/minimal")
+            json_url, minimal_url = f"{base}/public/assertions/{public_id}", f"{base}/bench/minimal"
+            status, body = fetch(json_url, "application/ld+json")
+            assert status == 200, status
+            assert b'"type":"Assertion"' in body, body[:200]
+            status, page = fetch(json_url, BROWSER_ACCEPT)
+            assert status == 200, status
+            assert b"Valid badge" in page, page[:200]
+            nginx, nginx_port = start_nginx(tmp, body)
+            targets = [("minimal Django view (constant JSON)", minimal_url, "application/json"),
+                       ("public assertion JSON", json_url, "application/ld+json"),
+                       ("public assertion HTML", json_url, BROWSER_ACCEPT)]
+            if nginx is not None:
+                targets.append(("nginx static file (same JSON)", f"http://127.0.0.1:{nginx_port}/assertion.json",
+                                "application/ld+json"))
+            results = {}
+            for name, url, accept in targets:
+                run_wrk(url, accept, 2)  # warm up: connections, caches, worker imports
+                results[name] = run_wrk(url, accept, args.duration)
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=20)
+            if nginx is not None:
+                nginx.terminate()
+                nginx.wait(timeout=20)
+    minimal_rps = results["minimal Django view (constant JSON)"][0]
+    print(f"\ngunicorn 2 sync workers, PostgreSQL + Redis, wrk {CONNECTIONS} connections, {args.duration}s each, "
+          f"{os.cpu_count()} CPUs\n")
+    print(f"{'target':40} {'req/s':>10} {'p99 ms':>9} {'vs minimal':>11}")
+    for name, (rps, p99) in results.items():
+        print(f"{name:40} {rps:10.0f} {p99:9.2f} {rps / minimal_rps:10.0%}")
+    json_ratio = results["public assertion JSON"][0] / minimal_rps
+    print(f"\npublic JSON / minimal view = {json_ratio:.0%} (goal: >= 40%)")
+    if nginx is not None:
+        nginx_rps = results["nginx static file (same JSON)"][0]
+        print(f"nginx / public JSON = {nginx_rps / results['public assertion JSON'][0]:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
