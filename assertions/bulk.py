@@ -261,6 +261,7 @@ def bulk_job_create(*, badge_class: BadgeClass, preview: Preview, source: str = 
                 fingerprint=fingerprint, rows=[asdict(r) for r in preview.good], options=options,
                 total=preview.total, failed=len(preview.problems),
                 errors=[p.as_dict() for p in preview.problems],
+                status=BulkJob.Status.QUEUED if issue_now else BulkJob.Status.PREVIEW,
                 created_by=actor if getattr(actor, "is_authenticated", False) else None,
             )
     except IntegrityError:  # the same file submitted twice at the same moment
@@ -271,6 +272,22 @@ def bulk_job_create(*, badge_class: BadgeClass, preview: Preview, source: str = 
         tenant_id, job_id = job.tenant_id, job.pk
         transaction.on_commit(lambda: bulk_job_enqueue(tenant_id=tenant_id, job_id=job_id))
     return job, True
+
+
+def bulk_job_start(*, job: BulkJob) -> BulkJob:
+    """The tutor confirmed a previewed job: queue it. Only the request that moves it out of
+    ``preview`` enqueues it, so a double click starts it once."""
+    badge_class_require_awardable(job.badge_class)
+    with transaction.atomic():
+        started = BulkJob.objects.filter(pk=job.pk, status=BulkJob.Status.PREVIEW).update(
+            status=BulkJob.Status.QUEUED, updated_at=timezone.now())
+        if started:
+            from assertions.tasks import bulk_job_enqueue
+
+            tenant_id, job_id = job.tenant_id, job.pk
+            transaction.on_commit(lambda: bulk_job_enqueue(tenant_id=tenant_id, job_id=job_id))
+    job.refresh_from_db()
+    return job
 
 
 def bulk_job_run(*, job: BulkJob) -> BulkJob:

@@ -16,6 +16,8 @@ class BulkJob(models.Model):
     """One cohort award: the validated rows of a CSV, pasted list or API call, issued in the background."""
 
     class Status(models.TextChoices):
+        # Created from the tutor's preview, waiting for "Issue N badges": neither run nor swept until then.
+        PREVIEW = "preview", "Awaiting confirmation"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
