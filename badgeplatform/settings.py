@@ -8,6 +8,7 @@ PostgreSQL and Redis. Unsafe production values fail at start-up (see ``_refuse_u
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "assertions",
     "verification",
     "pathways",
+    "endorsements",
 ]
 
 MIDDLEWARE = [
@@ -122,8 +124,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # A file (not :memory:) so that a real worker process started by a test sees the same data.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # A file (not :memory:) so that a real worker process started by a test sees the same data; one per
+    # test run (its process id), so that two runs on one machine never share or delete each other's.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

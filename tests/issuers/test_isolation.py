@@ -24,7 +24,10 @@ from tests.conftest import make_user
 #   /platform/    platform admin (superusers only): tested below
 #   /public/      public verification documents, read-only
 #   /media/       local uploads (logos, badge images), served only with DEBUG on in `make run`
-PUBLIC_OR_REVIEWED = ("admin/", "accounts/", "invitations/", "platform/", "public/", "media/")
+#   /endorse/     an endorsement request's secret token names the tenant; tests/endorsements
+#   /endorser/    an endorser's own endorsements, looked up by owner; tests/endorsements
+PUBLIC_OR_REVIEWED = ("admin/", "accounts/", "invitations/", "platform/", "public/", "media/", "endorse/",
+                      "endorser/")
 
 # Every place that switches tenant scoping off, with its file. A new one fails the test below.
 UNSCOPED_ALLOW_LIST = {
@@ -38,6 +41,10 @@ UNSCOPED_ALLOW_LIST = {
     ("assertions/publication.py", "dropping cached public documents of a changed badge class or issuer"),
     ("assertions/tasks.py", "pipeline sweep: finds stuck work of every tenant, then enqueues it per tenant"),
     ("pathways/tasks.py", "pathway reconcile: lists every tenant's pathways, then runs each in its tenant's task"),
+    ("endorsements/services.py", "an endorsement link names its tenant by its secret token"),
+    ("endorsements/services.py", "an endorser's profile change republishes its endorsements of every college"),
+    ("endorsements/services.py", "an endorser lists its own endorsements, of any college"),
+    ("endorsements/services.py", "an endorser opens one of its own endorsements, of any college"),
     ("issuers/management/commands/rotate_encryption_key.py",
      "platform maintenance: re-encrypt every tenant's signing keys"),
 }
@@ -45,11 +52,13 @@ UNSCOPED_ALLOW_LIST = {
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _walk(patterns, prefix=""):
+def _walk(patterns, prefix="", namespace=""):
     for p in patterns:
         if isinstance(p, URLResolver):
-            yield from _walk(p.url_patterns, prefix + str(p.pattern))
+            inner = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), inner)
         elif isinstance(p, URLPattern):
+            p.full_name = namespace + (p.name or "")
             yield prefix + str(p.pattern), p
 
 
@@ -69,6 +78,7 @@ def _objects_of(tenant, admin, outsider_email):
         invitation, _ = invitation_create(tenant=tenant, email=outsider_email, role="viewer", actor=admin)
         key, _ = api_key_create(tenant=tenant, name="sweep", actor=admin)
         issuer = tenant.issuers.first()
+        request = _endorsement_request(tenant, issuer, admin)
     return {
         "issuers:member_edit": teammate.public_id,
         "issuers:member_remove": teammate.public_id,
@@ -76,16 +86,29 @@ def _objects_of(tenant, admin, outsider_email):
         "issuers:api_key_revoke": key.public_id,
         "issuers:issuer": issuer.public_id,
         "issuers:issuer_rotate_key": issuer.public_id,
+        "endorsements:request_revoke": request.public_id,
     }
 
 
+def _endorsement_request(tenant, issuer, admin):
+    from django.core.files.base import ContentFile
+
+    from badges.models import BadgeClass
+    from endorsements.services import endorsement_request_create
+
+    badge = BadgeClass(tenant=tenant, issuer=issuer, name="Sweep", description="Sweep")
+    badge.image.save("sweep.png", ContentFile(b"not checked here"), save=False)
+    badge.save()
+    request, _ = endorsement_request_create(badge_class=badge, email="endorser@elsewhere.example", actor=admin)
+    return request
+
+
 POST_ONLY = {"issuers:member_remove", "issuers:invitation_revoke", "issuers:api_key_revoke",
-             "issuers:issuer_rotate_key"}
+             "issuers:issuer_rotate_key", "endorsements:request_revoke"}
 
 
 def _name(pattern: URLPattern, route: str) -> str:
-    namespace = "issuers:" if route.startswith("t/") else ""
-    return namespace + (pattern.name or route)
+    return pattern.full_name if pattern.name else route
 
 
 @pytest.fixture
