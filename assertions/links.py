@@ -32,6 +32,11 @@ def claim_url(assertion: Assertion) -> str:
     return f"{settings.PUBLIC_BASE_URL}/claim/{claim_token(assertion)}/"
 
 
+def share_url(assertion: Assertion) -> str:
+    """The learner's share page (HTML for people and link-preview crawlers alike)."""
+    return f"{settings.PUBLIC_BASE_URL}/s/{assertion.public_id}/"
+
+
 def download_url(assertion: Assertion) -> str:
     return public_url("assertions", assertion.public_id, "/image")
 

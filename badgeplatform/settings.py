@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "verification",
     "pathways",
     "endorsements",
+    "insights",
 ]
 
 MIDDLEWARE = [

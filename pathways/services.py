@@ -76,7 +76,7 @@ def learner(identity: str) -> tuple[str, set[str], str]:
     return f"user:{owner}", {e.lower() for e, _ in addresses}, primary.lower()
 
 
-def _version_ids(badge_ids: Iterable[int]) -> set[str]:
+def badge_version_ids(badge_ids: Iterable[int]) -> set[str]:
     """Public ids of every version of these badge classes: any version of a required badge counts."""
     rows = {b.pk: b for b in BadgeClass.objects.only("pk", "public_id", "previous_version_id")}
     parent = {pk: b.previous_version_id for pk, b in rows.items()}
@@ -97,7 +97,7 @@ def _version_ids(badge_ids: Iterable[int]) -> set[str]:
 def held_badges(identities: Iterable[str]) -> set[str]:
     badge_ids = set(Assertion.objects.filter(recipient_identity__in=list(identities), revoked=False)
                     .values_list("badge_class_id", flat=True))
-    return _version_ids(badge_ids)
+    return badge_version_ids(badge_ids)
 
 
 def pathway_progress(*, pathway: Pathway, identity: str) -> requirements.Progress:
@@ -141,7 +141,7 @@ def pathways_after_issue(*, assertion_ids: Iterable[int]) -> int:
                 .values_list("recipient_identity", "badge_class_id"))
     if not rows:
         return 0
-    versions = _version_ids({b for _, b in rows})
+    versions = badge_version_ids({b for _, b in rows})
     pathways = [p for p in Pathway.objects.select_related("capstone", "tenant")
                 if requirements.badges_in(p.requirements) & versions]
     for identity in {i for i, _ in rows}:
@@ -188,5 +188,5 @@ def pathway_retro_award(*, pathway: Pathway, chunk: int = 500) -> Pathway:
 
 
 def _all_versions(badge_ids: list[int]) -> list[int]:
-    public = _version_ids(badge_ids)
+    public = badge_version_ids(badge_ids)
     return list(BadgeClass.objects.filter(public_id__in=public).values_list("pk", flat=True))

@@ -26,8 +26,11 @@ from tests.conftest import make_user
 #   /media/       local uploads (logos, badge images), served only with DEBUG on in `make run`
 #   /endorse/     an endorsement request's secret token names the tenant; tests/endorsements
 #   /endorser/    an endorser's own endorsements, looked up by owner; tests/endorsements
+#   /backpack/    learners' pages, owned by users not tenants: learner sweep in tests/backpack/test_isolation.py
+#   /claim/       the signed token names the award; covered by tests/backpack/test_claim.py
+#   /s/ and /c/   share and collection pages, public by link and read-only; covered by tests/backpack/test_sharing.py
 PUBLIC_OR_REVIEWED = ("admin/", "accounts/", "invitations/", "platform/", "public/", "media/", "endorse/",
-                      "endorser/")
+                      "endorser/", "backpack/", "claim/", "s/", "c/")
 
 # Every place that switches tenant scoping off, with its file. A new one fails the test below.
 UNSCOPED_ALLOW_LIST = {
@@ -40,6 +43,9 @@ UNSCOPED_ALLOW_LIST = {
     ("verification/tasks.py", "recording an anonymous verification count, for our own badges and foreign ones"),
     ("assertions/publication.py", "dropping cached public documents of a changed badge class or issuer"),
     ("assertions/tasks.py", "pipeline sweep: finds stuck work of every tenant, then enqueues it per tenant"),
+    ("backpack/selectors.py",
+     "a learner's own awards across colleges: sent to their verified addresses or claimed by them"),
+    ("backpack/tasks.py", "expiry reminders: awards of every college that expire soon, each reminded once"),
     ("pathways/tasks.py", "pathway reconcile: lists every tenant's pathways, then runs each in its tenant's task"),
     ("endorsements/services.py", "an endorsement link names its tenant by its secret token"),
     ("endorsements/services.py", "an endorser's profile change republishes its endorsements of every college"),

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BackpackConfig(AppConfig):
+    name = "backpack"
+    verbose_name = "Learners' backpacks"

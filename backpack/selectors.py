@@ -1,0 +1,187 @@
+"""Reads for the learner layer.
+
+A learner is not a member of any college, so reading their awards leaves the tenant scope on
+purpose. Every such read is in this module and fetches only assertions sent to one of the user's
+*verified* addresses or claimed by them: that filter is the learner's equivalent of the tenant scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from allauth.account.models import EmailAddress
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from assertions.models import Assertion
+from backpack.models import BackpackEntry, Collection, CollectionItem, Visibility
+from issuers.scoping import unscoped
+
+_RELATED = ("badge_class__issuer", "tenant", "signing_key", "claimed_by")
+
+
+@contextmanager
+def learner_reads() -> Iterator[None]:
+    """Leave the tenant scope for a learner's own awards (filtered by their verified addresses)."""
+    with unscoped("a learner's own awards across colleges: sent to their verified addresses or claimed by them"):
+        yield
+
+
+def verified_emails(user: Any) -> set[str]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return {e.lower() for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)}
+
+
+def _own_filter(user: Any) -> Q:
+    emails = verified_emails(user)
+    return Q(claimed_by=user) | Q(recipient_type=Assertion.RecipientType.EMAIL, recipient_identity__in=emails)
+
+
+def learner_assertions(user: Any) -> list[Assertion]:
+    """Every award of ours that belongs to ``user``, from every college."""
+    with learner_reads():
+        return list(Assertion.objects.filter(_own_filter(user)).select_related(*_RELATED))
+
+
+def assertion_for_public_id(public_id: UUID | str) -> Assertion | None:
+    """One award by its public id, for pages that anyone with the link may see (share, claim)."""
+    with learner_reads():
+        try:
+            return Assertion.objects.select_related(*_RELATED).filter(public_id=public_id).first()
+        except (ValueError, TypeError):
+            return None
+
+
+def entries_sync(user: Any) -> None:
+    """Give every award of the learner an entry (their settings for it). Idempotent."""
+    have = set(BackpackEntry.objects.filter(user=user, assertion__isnull=False).values_list("assertion_id", flat=True))
+    missing = [a for a in learner_assertions(user) if a.pk not in have]
+    BackpackEntry.objects.bulk_create([BackpackEntry(user=user, assertion=a) for a in missing],
+                                      ignore_conflicts=True)
+
+
+@dataclass
+class Item:
+    """A badge as the backpack shows it, ours or imported, in one shape."""
+
+    entry: BackpackEntry
+    name: str
+    description: str
+    issuer_name: str
+    image_url: str | None
+    issued_on: datetime | None
+    expires: datetime | None
+    status: str  # valid, expired, revoked, invalid, declined
+    imported: bool
+    assertion: Assertion | None = None
+
+    @property
+    def public_id(self) -> UUID:
+        return self.entry.public_id
+
+    @property
+    def status_label(self) -> str:
+        return {"valid": "Valid", "expired": "Expired", "revoked": "Revoked", "invalid": "Not verified",
+                "declined": "Declined"}.get(self.status, self.status)
+
+    @property
+    def status_class(self) -> str:
+        return {"valid": "ok", "expired": "warn"}.get(self.status, "bad")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def item_of(entry: BackpackEntry) -> Item:
+    now = timezone.now()
+    if entry.assertion_id is not None:
+        a = entry.assertion
+        status = "revoked" if a.revoked else "expired" if a.expires and a.expires <= now else "valid"
+        if entry.declined_at:
+            status = "declined"
+        return Item(entry=entry, name=a.badge_class.name, description=a.badge_class.description,
+                    issuer_name=a.badge_class.issuer.name,
+                    image_url=reverse("public:badge_image", args=[a.badge_class.public_id]),
+                    issued_on=a.issued_on, expires=a.expires, status=status, imported=False, assertion=a)
+    imp = entry.imported
+    expires = _parse_time(imp.badge.get("expires"))
+    status = imp.verdict
+    if status == "valid" and expires and expires <= now:
+        status = "expired"
+    return Item(entry=entry, name=imp.badge.get("name") or "Imported badge",
+                description=imp.badge.get("description") or "", issuer_name=imp.issuer.get("name") or "Unknown issuer",
+                image_url=imp.badge.get("image"), issued_on=_parse_time(imp.badge.get("issued_on")), expires=expires,
+                status=status, imported=True)
+
+
+def _entries(user: Any) -> QuerySet[BackpackEntry]:
+    return BackpackEntry.objects.filter(user=user).select_related(
+        "imported", "assertion__badge_class__issuer", "assertion__tenant", "assertion__claimed_by")
+
+
+def backpack_items(user: Any, *, query: str = "", include_declined: bool = False) -> list[Item]:
+    """The learner's grid: ours (sent to a verified address or claimed) and imported, newest first."""
+    entries_sync(user)
+    owned = {a.pk for a in learner_assertions(user)}
+    items = []
+    for entry in _entries(user):
+        # An address removed from the account takes its (unclaimed) awards out of the backpack.
+        if entry.assertion_id is not None and entry.assertion_id not in owned:
+            continue
+        if entry.declined_at and not include_declined:
+            continue
+        items.append(item_of(entry))
+    query = query.strip().lower()
+    if query:
+        items = [i for i in items if query in f"{i.name} {i.issuer_name} {i.description}".lower()]
+    items.sort(key=lambda i: i.issued_on or i.entry.created_at, reverse=True)
+    return items
+
+
+def entry_of_user(user: Any, public_id: UUID | str) -> BackpackEntry | None:
+    """The learner's own entry, or None (another learner's ids find nothing)."""
+    try:
+        entry = _entries(user).filter(public_id=public_id).first()
+    except (ValueError, TypeError):
+        return None
+    if entry is None or entry.assertion_id is None:
+        return entry
+    return entry if entry.assertion_id in {a.pk for a in learner_assertions(user)} else None
+
+
+def share_entry(assertion: Assertion) -> BackpackEntry | None:
+    """The learner's settings for an award: the claimer's entry, else the entry of a verified owner."""
+    entries = BackpackEntry.objects.filter(assertion=assertion).select_related("user")
+    if assertion.claimed_by_id:
+        return entries.filter(user_id=assertion.claimed_by_id).first()
+    owners = EmailAddress.objects.filter(email__iexact=assertion.recipient_identity, verified=True).values("user_id")
+    return entries.filter(user_id__in=owners).first()
+
+
+def collection_items(collection: Collection, *, public: bool) -> list[Item]:
+    """The badges of a collection; on its public page only those the learner shows (not private or declined)."""
+    items = []
+    owned = {a.pk for a in learner_assertions(collection.user)}
+    ids = CollectionItem.objects.filter(collection=collection).values_list("entry_id", flat=True)
+    order = {pk: n for n, pk in enumerate(ids)}
+    for entry in _entries(collection.user).filter(pk__in=order):
+        if entry.assertion_id is not None and entry.assertion_id not in owned:
+            continue
+        if public and (entry.visibility == Visibility.PRIVATE or entry.declined_at):
+            continue
+        items.append(item_of(entry))
+    items.sort(key=lambda i: order[i.entry.pk])
+    return items

@@ -1,0 +1,286 @@
+"""Writes of the learner layer: claim, decline, visibility, collections, import, account deletion."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Sequence
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from assertions import documents
+from assertions.models import Assertion
+from backpack import selectors
+from backpack.models import BackpackEntry, Collection, CollectionItem, ImportedBadge, Visibility
+from verification.verifier import INVALID, Verification, verify
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+# --- claim and decline ---------------------------------------------------------------------------
+
+
+def learner_signup_from_claim(*, assertion: Assertion, password: str, name: str = "") -> Any:
+    """One-step account for the award's address: the signed claim link proved the address."""
+    email = assertion.recipient_identity.lower()
+    User = get_user_model()  # noqa: N806
+    if User.objects.filter(email__iexact=email).exists() or EmailAddress.objects.filter(email__iexact=email).exists():
+        raise ValidationError("An account with this address already exists: log in to claim the badge.")
+    with transaction.atomic():
+        user = User.objects.create_user(email, password, name=name.strip()[:150])
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+@transaction.atomic
+def assertion_claim(*, assertion: Assertion, user: Any) -> BackpackEntry:
+    """Claim an award into ``user``'s account. Only an owner of the (verified) address may; once only."""
+    if assertion.revoked:
+        raise ValidationError("This badge has been revoked by its issuer, so it can no longer be claimed.")
+    if assertion.claimed_by_id is not None and assertion.claimed_by_id != user.pk:
+        raise PermissionDenied("This badge has already been claimed by another account.")
+    if assertion.recipient_identity.lower() not in selectors.verified_emails(user):
+        raise PermissionDenied(f"Verify the address {assertion.recipient_identity} in your account to claim "
+                               "this badge.")
+    if assertion.claimed_by_id is None:
+        now = timezone.now()
+        with selectors.learner_reads():
+            # Compare-and-swap: two tabs claiming at once make one claim.
+            updated = Assertion.objects.filter(pk=assertion.pk, claimed_by=None, revoked=False).update(
+                claimed_at=now, claimed_by=user, updated_at=now)
+        if not updated:
+            assertion.refresh_from_db(fields=["claimed_by", "claimed_at", "revoked"])
+            if assertion.claimed_by_id != user.pk:
+                raise PermissionDenied("This badge has already been claimed by another account.")
+        else:
+            assertion.claimed_at, assertion.claimed_by = now, user
+    entry, _ = BackpackEntry.objects.get_or_create(user=user, assertion=assertion)
+    if entry.declined_at:
+        entry.declined_at = None
+        entry.save(update_fields=["declined_at"])
+    return entry
+
+
+def entry_decline(*, entry: BackpackEntry) -> BackpackEntry:
+    """Declining hides the badge from the learner's pages and its share page; verification is untouched."""
+    entry.declined_at = timezone.now()
+    entry.save(update_fields=["declined_at"])
+    CollectionItem.objects.filter(entry=entry).delete()
+    return entry
+
+
+def entry_restore(*, entry: BackpackEntry) -> BackpackEntry:
+    entry.declined_at = None
+    entry.save(update_fields=["declined_at"])
+    return entry
+
+
+def entry_update(*, entry: BackpackEntry, visibility: str, show_name: bool, indexable: bool) -> BackpackEntry:
+    if visibility not in Visibility.values:
+        raise ValidationError("Choose who can see this badge: public, anyone with the link, or only me.")
+    entry.visibility = visibility
+    entry.show_name = show_name
+    entry.indexable = indexable and visibility != Visibility.PRIVATE
+    entry.save(update_fields=["visibility", "show_name", "indexable"])
+    return entry
+
+
+# --- collections ---------------------------------------------------------------------------------
+
+
+def _collection_fields(name: str, description: str, visibility: str) -> tuple[str, str, str]:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("Give the collection a name, e.g. “Level 2 Construction”.")
+    if len(name) > 120:
+        raise ValidationError("The name is too long (120 characters at most).")
+    if visibility not in Visibility.values:
+        raise ValidationError("Choose who can see the collection: public, anyone with the link, or only me.")
+    return name, (description or "").strip()[:2000], visibility
+
+
+def collection_create(*, user: Any, name: str, description: str = "", visibility: str = Visibility.LINK,
+                      entries: Sequence[BackpackEntry] = ()) -> Collection:
+    name, description, visibility = _collection_fields(name, description, visibility)
+    with transaction.atomic():
+        collection = Collection.objects.create(user=user, name=name, description=description, visibility=visibility)
+        collection_set_entries(collection=collection, entries=entries)
+    return collection
+
+
+@transaction.atomic
+def collection_update(*, collection: Collection, name: str, description: str, visibility: str,
+                      entries: Sequence[BackpackEntry]) -> Collection:
+    collection.name, collection.description, collection.visibility = _collection_fields(name, description, visibility)
+    collection.save()
+    collection_set_entries(collection=collection, entries=entries)
+    return collection
+
+
+def collection_set_entries(*, collection: Collection, entries: Sequence[BackpackEntry]) -> None:
+    """Replace the collection's badges, in this order. Only the collection owner's entries are accepted."""
+    if any(e.user_id != collection.user_id for e in entries):
+        raise PermissionDenied("Only your own badges can go in your collections.")
+    CollectionItem.objects.filter(collection=collection).delete()
+    CollectionItem.objects.bulk_create(
+        [CollectionItem(collection=collection, entry=e, position=n) for n, e in enumerate(dict.fromkeys(entries))])
+
+
+def collection_add(*, collection: Collection, entry: BackpackEntry) -> None:
+    if entry.user_id != collection.user_id:
+        raise PermissionDenied("Only your own badges can go in your collections.")
+    last = CollectionItem.objects.filter(collection=collection).order_by("-position").first()
+    CollectionItem.objects.get_or_create(collection=collection, entry=entry,
+                                         defaults={"position": last.position + 1 if last else 0})
+
+
+def collection_delete(*, collection: Collection) -> None:
+    collection.delete()
+
+
+# --- import and export ---------------------------------------------------------------------------
+
+
+def _source_of(data: bytes | None, text: str | None) -> str:
+    if data is not None:
+        return ImportedBadge.Source.PNG if data.startswith(b"\x89PNG") else ImportedBadge.Source.SVG
+    text = (text or "").strip()
+    if text.startswith(("http://", "https://")):
+        return ImportedBadge.Source.URL
+    if text.startswith("{"):
+        return ImportedBadge.Source.JSON
+    return ImportedBadge.Source.JWS
+
+
+def _verify(data: bytes | None, text: str | None, recipient: str | None) -> Verification:
+    return verify(image=data, recipient=recipient) if data is not None else verify(text=text, recipient=recipient)
+
+
+def _verify_for_user(user: Any, data: bytes | None, text: str | None) -> tuple[Verification, str | None]:
+    """Verify the badge and find which verified address of the user it was issued to (if any)."""
+    emails = sorted(selectors.verified_emails(user))
+    result = _verify(data, text, emails[0] if emails else None)
+    if result.verdict == INVALID and not any(c.name == "recipient" for c in result.checks):
+        return result, None
+    for n, email in enumerate(emails):
+        if n:
+            result = _verify(data, text, email)
+        if any(c.name == "recipient" and c.passed for c in result.checks):
+            return result, email
+    return result, None
+
+
+def badge_import(*, user: Any, data: bytes | None = None, filename: str = "", text: str | None = None
+                 ) -> BackpackEntry:
+    """Import a badge earned elsewhere: verified, matched to a verified address, kept exactly as given."""
+    if (data is None) == (text is None or not text.strip()):
+        raise ValidationError("Upload a badge image, or paste an assertion link or a signed badge (JWS).")
+    if data is not None and len(data) > MAX_IMPORT_BYTES:
+        raise ValidationError("The file is too large; the limit is 5 MB.")
+    result, email = _verify_for_user(user, data, text)
+    if result.verdict == INVALID:
+        failed = [c.message for c in result.checks if not c.passed and c.name != "recipient"]
+        raise ValidationError(failed[0] if failed else "This is not a valid Open Badge.")
+    if email is None:
+        raise ValidationError("This badge was not issued to any of your verified email addresses. Add and verify "
+                              "the address it was sent to (under Email addresses), then import it again.")
+    ours = result.our_assertion_id
+    if ours is not None:
+        assertion = selectors.assertion_for_public_id(ours)
+        if assertion is not None:
+            entry, _ = BackpackEntry.objects.get_or_create(user=user, assertion=assertion)
+            return entry
+    original = data if data is not None else text.strip().encode()
+    with transaction.atomic():
+        imported = ImportedBadge.objects.create(
+            user=user, source=_source_of(data, text), original=original, original_filename=filename[:255],
+            assertion_url=(result.assertion_url or "")[:2048], matched_email=email, verdict=result.verdict,
+            checks=[{"name": c.name, "passed": c.passed, "message": c.message} for c in result.checks],
+            badge=result.badge or {}, issuer=result.issuer or {}, checked_at=result.checked_at)
+        return BackpackEntry.objects.create(user=user, imported=imported)
+
+
+def imported_recheck(*, imported: ImportedBadge) -> ImportedBadge:
+    """Verify an imported badge again (revocation, expiry, a key that changed)."""
+    data = bytes(imported.original)
+    image = data if imported.source in (ImportedBadge.Source.PNG, ImportedBadge.Source.SVG) else None
+    result = _verify(image, None if image is not None else data.decode("utf-8", "replace"), imported.matched_email)
+    imported.verdict = result.verdict
+    imported.checks = [{"name": c.name, "passed": c.passed, "message": c.message} for c in result.checks]
+    if result.badge:
+        imported.badge = result.badge
+    if result.issuer:
+        imported.issuer = result.issuer
+    imported.checked_at = result.checked_at
+    imported.save(update_fields=["verdict", "checks", "badge", "issuer", "checked_at"])
+    return imported
+
+
+def entry_delete_import(*, entry: BackpackEntry) -> None:
+    if entry.imported_id is None:
+        raise ValidationError("Only imported badges can be removed; decline an awarded badge instead.")
+    entry.imported.delete()
+
+
+def baked_image(assertion: Assertion) -> tuple[bytes, str]:
+    """The baked image (PNG, or SVG for an SVG badge), baked now if the worker has not yet."""
+    from assertions.tasks import assertion_bake
+
+    ext = assertion.badge_class.image_type
+    if assertion.baked_image and assertion.baked_image.storage.exists(assertion.baked_image.name):
+        with assertion.baked_image.open("rb") as fh:
+            return fh.read(), ext
+    with selectors.learner_reads():
+        return assertion_bake(assertion), ext
+
+
+def _slug(text: str) -> str:
+    cleaned = "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+    return "-".join(filter(None, cleaned.split("-")))[:60] or "badge"
+
+
+def backpack_zip(*, user: Any) -> bytes:
+    """Everything: each award's baked image and OB 2.0 JSON; each import exactly as imported."""
+    out = io.BytesIO()
+    names: set[str] = set()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for item in selectors.backpack_items(user, include_declined=True):
+            base = _slug(item.name)
+            stem, n = base, 1
+            while stem in names:
+                n += 1
+                stem = f"{base}-{n}"
+            names.add(stem)
+            if item.assertion is not None:
+                if not item.assertion.revoked:
+                    data, ext = baked_image(item.assertion)
+                    zf.writestr(f"{stem}/{stem}.{ext}", data)
+                doc = documents.assertion_document(item.assertion)
+                zf.writestr(f"{stem}/assertion.json", documents.serialize(doc))
+                zf.writestr(f"{stem}/badge.json", json.dumps(documents.badge_document(item.assertion.badge_class)))
+            else:
+                imp = item.entry.imported
+                zf.writestr(f"{stem}/{stem}.{imp.extension}", bytes(imp.original))
+    return out.getvalue()
+
+
+# --- account -------------------------------------------------------------------------------------
+
+
+def learner_delete(*, user: Any) -> None:
+    """Delete the learner's account and personal data. Awards stay with their issuers and still verify:
+    ``claimed_by`` is cleared; entries, collections, imports and addresses go with the user."""
+    from issuers.selectors import user_memberships
+
+    if user_memberships(user):
+        raise ValidationError("You are staff of a college: ask its admin to remove you before deleting your account.")
+    with transaction.atomic():
+        with selectors.learner_reads():
+            Assertion.objects.filter(claimed_by=user).update(claimed_by=None)
+        user.delete()

@@ -1,0 +1,74 @@
+"""Periodic learner work: expiry reminders (once per award) and re-checking imported badges."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from assertions.models import Assertion
+from backpack.models import ExpiryReminder, ImportedBadge
+from backpack.services import imported_recheck
+from issuers.scoping import unscoped
+
+logger = logging.getLogger(__name__)
+RECHECK_AFTER = timedelta(days=7)
+RECHECK_BATCH = 200
+
+
+def _due_reminders() -> list[Assertion]:
+    now = timezone.now()
+    horizon = now + timedelta(days=settings.EXPIRY_REMINDER_DAYS)
+    with unscoped("expiry reminders: awards of every college that expire soon, each reminded once"):
+        return list(Assertion.objects.filter(
+            revoked=False, recipient_type=Assertion.RecipientType.EMAIL, expires__gt=now, expires__lte=horizon,
+        ).exclude(pk__in=ExpiryReminder.objects.values("assertion_id"))
+         .select_related("badge_class__issuer", "tenant")[:1000])
+
+
+def expiry_reminder_send(assertion: Assertion) -> bool:
+    """Record the reminder first (unique per award), then send: never twice, even with two beats."""
+    try:
+        with transaction.atomic():
+            reminder = ExpiryReminder.objects.create(assertion=assertion)
+    except IntegrityError:
+        return False
+    badge = assertion.badge_class
+    context = {"assertion": assertion, "badge": badge, "issuer": badge.issuer, "tenant": assertion.tenant,
+               "learner_name": assertion.recipient_name or "there",
+               "backpack_url": settings.PUBLIC_BASE_URL + reverse("backpack:home")}
+    message = EmailMessage(
+        subject=f"Your badge “{badge.name}” expires on {assertion.expires:%-d %B %Y}",
+        body=render_to_string("backpack/email/expiry_reminder.txt", context),
+        to=[assertion.recipient_identity])
+    try:
+        message.send()
+    except OSError as exc:  # SMTP down: recorded, not retried (at most once)
+        logger.warning("expiry reminder for %s failed: %s", assertion.public_id, exc)
+        ExpiryReminder.objects.filter(pk=reminder.pk).update(error=str(exc)[:500])
+        return False
+    ExpiryReminder.objects.filter(pk=reminder.pk).update(sent_at=timezone.now())
+    return True
+
+
+@shared_task(acks_late=True)
+def expiry_reminders_send() -> int:
+    return sum(expiry_reminder_send(a) for a in _due_reminders())
+
+
+@shared_task(acks_late=True)
+def imported_badges_recheck() -> int:
+    """Re-verify imports not checked for a week: revocations and expiry show in the backpack."""
+    stale = ImportedBadge.objects.filter(checked_at__lt=timezone.now() - RECHECK_AFTER).order_by("checked_at")
+    done = 0
+    for imported in stale[:RECHECK_BATCH]:
+        imported_recheck(imported=imported)
+        done += 1
+    return done

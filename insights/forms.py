@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+
+from badges.models import BadgeClass
+from issuers.models import Issuer
+from pathways.models import Pathway
+
+
+class OutcomesFilter(forms.Form):
+    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    issuer = forms.ModelChoiceField(queryset=Issuer.objects.none(), required=False, empty_label="All issuers")
+    badge_class = forms.ModelChoiceField(queryset=BadgeClass.objects.none(), required=False, label="Badge",
+                                         empty_label="All badges")
+    pathway = forms.ModelChoiceField(queryset=Pathway.objects.none(), required=False, empty_label="All pathways")
+
+    def __init__(self, data=None, **kwargs) -> None:
+        today = timezone.localdate()
+        initial = {"start": today - timedelta(days=89), "end": today}
+        merged = {**{k: v.isoformat() for k, v in initial.items()}, **(data.dict() if data else {})}
+        super().__init__(merged, **kwargs)
+        self.fields["issuer"].queryset = Issuer.objects.all()
+        self.fields["badge_class"].queryset = BadgeClass.objects.all()
+        self.fields["pathway"].queryset = Pathway.objects.all()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end"):
+            if data["start"] > data["end"]:
+                raise forms.ValidationError("'From' must be on or before 'To'.")
+            if (data["end"] - data["start"]).days > 3 * 366:
+                raise forms.ValidationError("Choose at most three years at a time.")
+        return data

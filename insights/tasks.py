@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from celery import Task, shared_task
+
+from insights.events import daily_count_add
+from issuers.tasks import TenantTask
+
+
+@shared_task(base=TenantTask, bind=True, ignore_result=True)
+def count_event(self: Task, *, tenant_id: int, badge_class_id: int, kind: str, day: str) -> None:
+    daily_count_add(tenant_id=tenant_id, badge_class_id=badge_class_id, kind=kind, day=day)

@@ -1,0 +1,56 @@
+"""The outcomes dashboard for governors, funders and inspectors: admins and viewers of a college."""
+
+from __future__ import annotations
+
+import csv
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from insights.forms import OutcomesFilter
+from insights.selectors import outcomes
+from issuers.models import Role
+from issuers.permissions import role_required
+
+
+@role_required(Role.ADMIN, Role.VIEWER)
+def dashboard(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    form = OutcomesFilter(request.GET or None)
+    result = None
+    if form.is_valid():
+        f = form.cleaned_data
+        result = outcomes(start=f["start"], end=f["end"], issuer=f["issuer"], badge_class=f["badge_class"],
+                          pathway=f["pathway"])
+        if request.GET.get("format") == "csv":
+            return _csv(result, tenant_slug)
+    return render(request, "insights/dashboard.html", {"form": form, "o": result, "chart": _chart(result)})
+
+
+def _chart(result) -> dict | None:
+    """Bar geometry for an inline SVG: no JavaScript, no third-party chart library."""
+    if result is None:
+        return None
+    peak = max([a for _, a, _ in result.series] + [1])
+    bars = []
+    for i, (week, awarded, claimed) in enumerate(result.series):
+        ha, hc = round(100 * awarded / peak), round(100 * claimed / peak)
+        bars.append({"x": i * 14 + 2, "week": week, "awarded": awarded, "claimed": claimed,
+                     "awarded_h": ha, "awarded_y": 102 - ha, "claimed_h": hc, "claimed_y": 102 - hc})
+    return {"bars": bars, "width": max(len(bars) * 14 + 4, 40)}
+
+
+def _csv(result, tenant_slug: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (f'attachment; filename="outcomes-{tenant_slug}-{result.start}-{result.end}.csv"')
+    writer = csv.writer(response)
+    writer.writerow(["badge", "issuer", "awarded", "claimed", "share page views", "linkedin add clicks", "downloads",
+                     "employer verifications", "median hours to claim"])
+    for r in result.rows:
+        name = r.badge_class.name
+        safe = "'" + name if name[:1] in ("=", "+", "-", "@") else name
+        writer.writerow([safe, r.badge_class.issuer.name, r.awarded, r.claimed, r.share_view, r.linkedin, r.download,
+                         r.verified, "" if r.median_hours_to_claim is None else r.median_hours_to_claim])
+    t = result.totals
+    writer.writerow(["All badges", "", t["awarded"], t["claimed"], t["share_view"], t["linkedin"], t["download"],
+                     t["verified"], "" if result.median_hours_to_claim is None else result.median_hours_to_claim])
+    return response
