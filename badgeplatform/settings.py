@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "pathways",
     "endorsements",
     "insights",
+    "backpack",
 ]
 
 MIDDLEWARE = [
@@ -169,7 +170,10 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE: dict = {
     "pipeline-sweep": {"task": "assertions.tasks.pipeline_sweep", "schedule": env_int("PIPELINE_SWEEP_SECONDS", 60)},
     "pathways-reconcile": {"task": "pathways.tasks.pathways_reconcile", "schedule": 24 * 3600},
+    "backpack-expiry-reminders": {"task": "backpack.tasks.expiry_reminders_send", "schedule": 6 * 3600},
+    "backpack-imports-recheck": {"task": "backpack.tasks.imported_badges_recheck", "schedule": 24 * 3600},
 }
+EXPIRY_REMINDER_DAYS = env_int("EXPIRY_REMINDER_DAYS", 30)  # learners are reminded this long before expiry
 
 # --- the award pipeline ---------------------------------------------------------------------
 # Tasks of higher layers told about award events (the assertions layer does not import them).

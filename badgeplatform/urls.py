@@ -24,6 +24,8 @@ urlpatterns = [
     path("api/v1/tenant/", issuers_api.tenant_detail, name="api_tenant"),
     path("api/v1/", include("badgeplatform.api_urls")),
     path("public/", include("verification.urls")),
+    # Learners: /claim/<token>/, /backpack/..., share pages /s/<id>/ and collection pages /c/<id>/.
+    path("", include("backpack.urls")),
     path("admin/", admin.site.urls),
 ]
 
