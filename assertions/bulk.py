@@ -34,6 +34,7 @@ from assertions.services import (
 from badges.models import BadgeClass
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+_HOLDS = "Already holds"
 COLUMNS = ("email", "name", "evidence_url", "evidence_narrative", "narrative", "issued_on", "expires")
 _ALIASES = {
     "e-mail": "email", "email address": "email", "e-mail address": "email", "learner email": "email",
@@ -215,7 +216,7 @@ def bulk_preview(*, badge_class: BadgeClass, rows: list[Row]) -> Preview:
     held = holders(badge_class=badge_class, identities=seen.keys())
     for row, _ in candidates:
         if row.email.strip().lower() in held:
-            problems.append(Problem(row.row, row.email, f"Already holds {badge_class.name}.", asdict(row)))
+            problems.append(Problem(row.row, row.email, f"{_HOLDS} {badge_class.name}.", asdict(row)))
         else:
             good.append(row)
     problems.sort(key=lambda p: p.row)
@@ -272,6 +273,21 @@ def bulk_job_create(*, badge_class: BadgeClass, preview: Preview, source: str = 
         tenant_id, job_id = job.tenant_id, job.pk
         transaction.on_commit(lambda: bulk_job_enqueue(tenant_id=tenant_id, job_id=job_id))
     return job, True
+
+
+def bulk_job_find(*, badge_class: BadgeClass, preview: Preview, notify: bool = True,
+                  verification_type: str | None = None) -> BulkJob | None:
+    """The job already made from this file, if any. Once a job has run, its learners hold the badge, so a
+    fresh preview of the same file calls them holders: those rows count as good again for the lookup."""
+    options = {"notify": notify, "verification_type": verification_type}
+    held = [Row(**p.values) for p in preview.problems if p.error.startswith(_HOLDS) and p.values]
+    candidates = [preview.good, sorted(preview.good + held, key=lambda r: r.row)] if held else [preview.good]
+    for rows in candidates:
+        if rows:
+            job = BulkJob.objects.filter(fingerprint=_fingerprint(badge_class, rows, options)).first()
+            if job is not None:
+                return job
+    return None
 
 
 def bulk_job_start(*, job: BulkJob) -> BulkJob:

@@ -16,6 +16,9 @@ urlpatterns = [
     path("platform/tenants/", issuers_views.platform_tenants, name="platform_tenants"),
     path("platform/tenants/<uuid:public_id>/status/", issuers_views.platform_tenant_status,
          name="platform_tenant_status"),
+    # The tutor's pages; assertions.urls first: its dashboard is the tenant's landing page.
+    path("t/<slug:tenant_slug>/", include("assertions.urls")),
+    path("t/<slug:tenant_slug>/", include("badges.urls")),
     path("t/<slug:tenant_slug>/", include("issuers.urls")),
     path("", include("endorsements.urls")),
     path("", include("insights.urls")),

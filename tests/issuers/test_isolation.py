@@ -93,6 +93,31 @@ def _objects_of(tenant, admin, outsider_email):
         "issuers:issuer": issuer.public_id,
         "issuers:issuer_rotate_key": issuer.public_id,
         "endorsements:request_revoke": request.public_id,
+        **_tutor_objects(tenant, issuer, admin),
+    }
+
+
+def _tutor_objects(tenant, issuer, admin):
+    """A badge class, an award and a cohort job, for the tutor's pages (badges/ and assertions/ URLs)."""
+    from assertions.bulk import bulk_job_create, bulk_preview, rows_from_lines
+    from assertions.services import assertion_issue
+    from badges.services import badge_class_create
+    from tests.badges.test_pages import png_bytes
+
+    with tenant_scope(tenant):
+        badge = badge_class_create(issuer=issuer, name="Sweep badge", description="Sweep", image=png_bytes(),
+                                   criteria_narrative="Sweeps.", actor=admin)
+        award = assertion_issue(badge_class=badge, recipient_identity="learner@sweep.example", actor=admin)
+        job, _ = bulk_job_create(badge_class=badge, preview=bulk_preview(
+            badge_class=badge, rows=rows_from_lines("cohort@sweep.example")), actor=admin, issue_now=False)
+    ids = {"badge": badge.public_id, "award": award.public_id, "job": job.public_id}
+    return {
+        "badges:edit": ids["badge"], "badges:retire": ids["badge"],
+        "assertions:badge": ids["badge"], "assertions:award": ids["badge"], "assertions:cohort": ids["badge"],
+        "assertions:assertion": ids["award"], "assertions:assertion_status": ids["award"],
+        "assertions:revoke": ids["award"], "assertions:resend": ids["award"], "assertions:correct": ids["award"],
+        "assertions:job": ids["job"], "assertions:job_status": ids["job"], "assertions:job_start": ids["job"],
+        "assertions:job_problems": ids["job"],
     }
 
 
@@ -110,7 +135,8 @@ def _endorsement_request(tenant, issuer, admin):
 
 
 POST_ONLY = {"issuers:member_remove", "issuers:invitation_revoke", "issuers:api_key_revoke",
-             "issuers:issuer_rotate_key", "endorsements:request_revoke"}
+             "issuers:issuer_rotate_key", "endorsements:request_revoke", "badges:retire", "assertions:revoke",
+             "assertions:resend", "assertions:correct", "assertions:job_start"}
 
 
 def _name(pattern: URLPattern, route: str) -> str:

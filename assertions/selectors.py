@@ -1,0 +1,82 @@
+"""Reads for the tutor's pages: counts per badge class, awards, and an award's status in steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from assertions.models import Assertion, BulkJob
+from badges.models import BadgeClass
+
+E = Assertion.EmailStatus
+
+
+def badge_classes_with_counts(badges: QuerySet[BadgeClass]) -> QuerySet[BadgeClass]:
+    """Each badge class with how many awards are live (not revoked), claimed, waiting for their
+    email, or whose email failed (or may not have arrived): one query."""
+    live = Q(assertions__revoked=False)
+    return badges.annotate(
+        n_issued=Count("assertions", filter=live),
+        n_claimed=Count("assertions", filter=live & Q(assertions__claimed_at__isnull=False)),
+        n_pending_email=Count("assertions", filter=live & Q(assertions__email_status__in=[E.PENDING, E.SENDING])),
+        n_failed_email=Count("assertions", filter=live & Q(assertions__email_status__in=[E.FAILED, E.UNKNOWN])),
+    )
+
+
+def badge_awards(badge: BadgeClass, *, search: str = "", limit: int = 50) -> QuerySet[Assertion]:
+    awards = Assertion.objects.filter(badge_class=badge)
+    search = search.strip()
+    if search:
+        awards = awards.filter(Q(recipient_identity__icontains=search) | Q(recipient_name__icontains=search))
+    return awards[:limit]
+
+
+def badge_jobs(badge: BadgeClass, *, limit: int = 10) -> QuerySet[BulkJob]:
+    return BulkJob.objects.filter(badge_class=badge)[:limit]
+
+
+def assertion_steps(assertion: Assertion) -> dict[str, Any]:
+    """Recorded → image baked → email sent → claimed, each ``done``, ``current``, ``failed``,
+    ``warning``, ``skipped`` or ``todo``; ``final`` once nothing more happens without the learner."""
+    bake = {Assertion.BakeStatus.DONE: "done", Assertion.BakeStatus.FAILED: "failed"}.get(assertion.bake_status,
+                                                                                       "current")
+    email_state = {E.SENT: "done", E.FAILED: "failed", E.UNKNOWN: "warning", E.NONE: "skipped"}.get(
+        assertion.email_status, "current" if bake == "done" else "todo")
+    email_label = {
+        E.SENT: "Email sent", E.FAILED: "Email failed", E.UNKNOWN: "Delivery unknown — resend?",
+        E.NONE: "No email sent", E.SENDING: "Email sending", E.PENDING: "Email queued",
+    }[assertion.email_status]
+    steps = [
+        {"key": "recorded", "label": "Recorded", "state": "done"},
+        {"key": "baked", "label": "Image failed" if bake == "failed" else "Image baked", "state": bake},
+        {"key": "email", "label": email_label, "state": email_state},
+        {"key": "claimed", "label": "Claimed" if assertion.claimed_at else "Not claimed yet",
+         "state": "done" if assertion.claimed_at else "todo"},
+    ]
+    settled = bake != "current" and email_state not in {"current", "todo"}
+    return {
+        "id": str(assertion.public_id),
+        "status": assertion.pipeline_status,
+        "revoked": assertion.revoked,
+        "steps": steps,
+        "email_status": assertion.email_status,
+        "email_error": assertion.email_error,
+        "bake_error": assertion.bake_error,
+        "can_resend": (not assertion.revoked and assertion.recipient_type == Assertion.RecipientType.EMAIL
+                       and assertion.email_status not in {E.PENDING, E.SENDING}),
+        "final": assertion.revoked or bool(assertion.claimed_at) or settled,
+    }
+
+
+def job_progress(job: BulkJob) -> dict[str, Any]:
+    return {
+        "id": str(job.public_id),
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "total": job.total,
+        "issued": job.issued,
+        "failed": job.failed,
+        "percent": job.progress_percent if job.status != BulkJob.Status.PREVIEW else 0,
+        "final": job.status in {BulkJob.Status.DONE, BulkJob.Status.FAILED},
+    }

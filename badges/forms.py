@@ -1,0 +1,117 @@
+"""The badge class form a tutor fills in: plain fields, alignments one per line, tags comma separated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db.models import QuerySet
+
+from badges.models import BadgeClass
+from issuers.models import Issuer
+
+MAX_IMAGE_BYTES = 256 * 1024
+ALIGNMENT_HELP = ("Optional. One competency per line: Name | link | framework | code, for example "
+                  "“Working at height | https://example.org/wah | CSCS | L1-3”. Name and link are needed.")
+
+
+def alignments_to_text(alignments: list[dict[str, str]]) -> str:
+    lines = []
+    for a in alignments:
+        parts = [a.get("targetName", ""), a.get("targetUrl", ""), a.get("targetFramework", ""), a.get("targetCode", "")]
+        while parts and not parts[-1]:
+            parts.pop()
+        lines.append(" | ".join(parts))
+    return "\n".join(lines)
+
+
+def alignments_from_text(text: str) -> list[dict[str, str]]:
+    result, errors = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) < 2 or not parts[0] or not parts[1]:
+            errors.append(f"Line {number}: give at least a name and a link, separated by “|”.")
+            continue
+        if len(parts) > 4:
+            errors.append(f"Line {number}: at most four parts (name | link | framework | code).")
+            continue
+        try:
+            URLValidator(schemes=["http", "https"])(parts[1])
+        except ValidationError:
+            errors.append(f"Line {number}: {parts[1]!r} is not a web link (http or https).")
+            continue
+        keys = ("targetName", "targetUrl", "targetFramework", "targetCode")
+        result.append({k: v for k, v in zip(keys, parts, strict=False) if v})
+    if errors:
+        raise ValidationError(errors)
+    return result
+
+
+class BadgeClassForm(forms.Form):
+    issuer = forms.ModelChoiceField(queryset=Issuer.objects.none(), empty_label=None,
+                                    help_text="The organisation named on the badge.")
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
+                                  help_text="What the badge means, in a sentence or two.")
+    image = forms.FileField(
+        required=False, help_text="PNG or SVG, square, at least 90 × 90 pixels, up to 256 KB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/svg+xml"}),
+    )
+    criteria_narrative = forms.CharField(label="What a learner must show", required=False,
+                                         widget=forms.Textarea(attrs={"rows": 4}))
+    criteria_url = forms.URLField(label="Or a link to the criteria", required=False, assume_scheme="https")
+    alignments = forms.CharField(label="Competencies", required=False, help_text=ALIGNMENT_HELP,
+                                 widget=forms.Textarea(attrs={"rows": 3}))
+    tags = forms.CharField(required=False, help_text="Comma separated, e.g. construction, level 1.")
+    validity_days = forms.IntegerField(label="Valid for (days)", required=False, min_value=1, max_value=36500,
+                                       help_text="Leave empty if the badge never expires.")
+
+    def __init__(self, *args: Any, issuers: QuerySet[Issuer], badge: BadgeClass | None = None, **kwargs: Any):
+        if badge is not None:
+            kwargs.setdefault("initial", {
+                "issuer": badge.issuer, "name": badge.name, "description": badge.description,
+                "criteria_narrative": badge.criteria_narrative, "criteria_url": badge.criteria_url,
+                "alignments": alignments_to_text(badge.alignments), "tags": ", ".join(badge.tags),
+                "validity_days": badge.validity_days,
+            })
+        super().__init__(*args, **kwargs)
+        self.badge = badge
+        self.fields["issuer"].queryset = issuers
+        if badge is not None:
+            del self.fields["issuer"]  # a badge class keeps its issuer; make a new one for another
+            self.fields["image"].help_text += " Leave empty to keep the current image."
+        else:
+            self.fields["image"].required = True
+
+    def clean_image(self) -> bytes | None:
+        upload = self.cleaned_data.get("image")
+        if not upload:
+            return None
+        if upload.size > MAX_IMAGE_BYTES:
+            raise ValidationError(f"The image is {upload.size // 1024} KB: the limit is 256 KB.")
+        return upload.read()
+
+    def clean_alignments(self) -> list[dict[str, str]]:
+        return alignments_from_text(self.cleaned_data.get("alignments", ""))
+
+    def clean_tags(self) -> list[str]:
+        tags = [t.strip() for t in self.cleaned_data.get("tags", "").split(",")]
+        return list(dict.fromkeys(t for t in tags if t))[:20]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("criteria_narrative", "").strip() and not data.get("criteria_url"):
+            self.add_error("criteria_narrative", "Say what a learner must show, or give a link to the criteria.")
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        """The fields for badge_class_create / badge_class_update (the image only when one was uploaded)."""
+        data = dict(self.cleaned_data)
+        data.pop("issuer", None)
+        if data.get("image") is None:
+            data.pop("image", None)
+        return data

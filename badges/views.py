@@ -1,0 +1,97 @@
+"""Staff pages to create, edit and retire badge classes. Thin: the services hold the rules.
+
+Admins may manage every badge class; issuer-role members those of their issuers; viewers none.
+Objects are looked up by public id inside the tenant scope, among the member's issuers (404 otherwise).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from badges import services
+from badges.forms import BadgeClassForm
+from badges.images import ImageRejected
+from badges.models import BadgeClass
+from badges.selectors import may_issue_for
+from issuers.models import Role
+from issuers.permissions import CAN_ISSUE, role_required
+from issuers.selectors import membership_issuers
+
+
+def _manageable(request: HttpRequest, public_id: str) -> BadgeClass:
+    badge = get_object_or_404(BadgeClass.objects.filter(issuer__in=membership_issuers(request.membership))
+                              .select_related("issuer"), public_id=public_id)
+    if not may_issue_for(request.membership, badge.issuer):
+        raise PermissionDenied("Your role does not allow changing this badge.")
+    return badge
+
+
+def _issuers(request: HttpRequest):
+    issuers = membership_issuers(request.membership)
+    return issuers if request.membership.role in (Role.ADMIN, Role.ISSUER) else issuers.none()
+
+
+def _save_errors(form: BadgeClassForm, exc: Exception) -> None:
+    if isinstance(exc, ImageRejected):
+        form.add_error("image", f"This image cannot be used: {exc}")
+        return
+    error_dict = getattr(exc, "error_dict", None)
+    if error_dict:
+        for field, errors in error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@role_required(*CAN_ISSUE)
+def badge_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    form = BadgeClassForm(request.POST or None, request.FILES or None, issuers=_issuers(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            badge = services.badge_class_create(issuer=form.cleaned_data["issuer"], actor=request.user,
+                                                **form.changes())
+        except (ValidationError, ImageRejected) as exc:
+            _save_errors(form, exc)
+        else:
+            messages.success(request, f"{badge.name} is ready to award.")
+            return redirect("assertions:badge", tenant_slug=tenant_slug, public_id=badge.public_id)
+    return render(request, "badges/badge_form.html", {"form": form, "badge": None})
+
+
+@role_required(*CAN_ISSUE)
+def badge_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    badge = _manageable(request, public_id)
+    if badge.retired_at is not None:
+        messages.error(request, f"{badge.name} is retired and can no longer be edited.")
+        return redirect("assertions:badge", tenant_slug=tenant_slug, public_id=badge.public_id)
+    form = BadgeClassForm(request.POST or None, request.FILES or None, issuers=_issuers(request), badge=badge)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.badge_class_update(badge_class=badge, actor=request.user, **form.changes())
+        except (ValidationError, ImageRejected) as exc:
+            _save_errors(form, exc)
+        else:
+            if saved.pk != badge.pk:
+                messages.success(request, f"{saved.name} has been awarded before, so your changes made a new version. "
+                                          "Learners who already hold it keep the old one; new awards use this one.")
+            else:
+                messages.success(request, f"{saved.name} saved.")
+            return redirect("assertions:badge", tenant_slug=tenant_slug, public_id=saved.public_id)
+    return render(request, "badges/badge_form.html", {"form": form, "badge": badge})
+
+
+@role_required(*CAN_ISSUE)
+@require_POST
+def badge_retire(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    badge = _manageable(request, public_id)
+    try:
+        services.badge_class_retire(badge_class=badge, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{badge.name} is retired: no new awards. Badges already awarded stay valid.")
+    return redirect("assertions:badge", tenant_slug=tenant_slug, public_id=badge.public_id)
