@@ -78,7 +78,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or "Your API key does not allow this.")
     elif isinstance(exc, exceptions.NotAuthenticated):
-        exc = exceptions.NotAuthenticated(NO_KEY_MESSAGE)
+        exc.detail = exceptions.ErrorDetail(NO_KEY_MESSAGE, code="not_authenticated")  # keeps its auth header
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -260,7 +260,6 @@ SCHEMA_SETTINGS = {
         "retry it safely: the first response is replayed (409 while it is still in flight, 422 if the "
         "key was used for a different request)."
     ),
-    "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {"VerificationEnum": "assertions.models.Assertion.Verification"},
@@ -274,6 +273,10 @@ class SchemaView(SpectacularAPIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     custom_settings = SCHEMA_SETTINGS
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
 
 class DocsView(SpectacularSwaggerView):

@@ -1,0 +1,115 @@
+"""The isolation sweep of the REST API: every /api/ URL that takes an object id, tried with the
+owner's key, another college's key, a revoked key and no key. A new API URL with an id fails
+``test_every_api_object_url_is_covered`` until it is given an object here.
+
+(tests/issuers/test_isolation.py sweeps the staff pages and hands the ``api/`` prefix to this file.)"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from assertions.bulk import bulk_job_create, bulk_preview, rows_from_lines
+from assertions.services import assertion_issue
+from issuers.scoping import tenant_scope
+from issuers.services import api_key_create, api_key_revoke
+
+
+def _walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _walk(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), p
+
+
+def api_object_routes() -> dict[str, str]:
+    """URL name → route, for every API pattern that takes an id."""
+    found = {}
+    for route, pattern in _walk(get_resolver().url_patterns):
+        if route.startswith("api/") and re.findall(r"<(?:\w+:)?(\w+)>", route):
+            found[f"api:{pattern.name}"] = route
+    return found
+
+
+# What the owner may do with each URL, and what success looks like.
+METHODS = {
+    "api:issuer": ("get", 200), "api:badgeclass": ("get", 200), "api:job": ("get", 200),
+    "api:assertion": ("get", 200), "api:badgeclass_assertions": ("post", 201), "api:badgeclass_bulk": ("post", 202),
+    "api:assertion_revoke": ("post", 200),
+}
+BODIES = {
+    "api:badgeclass_assertions": {"recipient_email": "sweep@example.org", "notify": False},
+    "api:badgeclass_bulk": {"rows": [{"email": "sweep-bulk@example.org"}], "notify": False},
+    "api:assertion_revoke": {"reason": "Sweep"},
+}
+
+
+@pytest.fixture
+def objects(tenant_a, badge_a):
+    with tenant_scope(tenant_a):
+        assertion = assertion_issue(badge_class=badge_a, recipient_identity="held@example.org", notify=False)
+        preview = bulk_preview(badge_class=badge_a, rows=rows_from_lines("one@example.org"))
+        job, _ = bulk_job_create(badge_class=badge_a, preview=preview, notify=False, issue_now=False)
+    return {
+        "api:issuer": badge_a.issuer.public_id, "api:badgeclass": badge_a.public_id,
+        "api:badgeclass_assertions": badge_a.public_id, "api:badgeclass_bulk": badge_a.public_id,
+        "api:job": job.public_id, "api:assertion": assertion.public_id, "api:assertion_revoke": assertion.public_id,
+    }
+
+
+def _call(api, name, public_id, method=None):
+    url = reverse(name, args=[public_id])
+    method = method or METHODS[name][0]
+    if method == "get":
+        return api.get(url)
+    if method == "patch":
+        return api.patch(url, {"name": "Changed by the sweep"})
+    return api.post(url, BODIES.get(name, {}))
+
+
+def test_every_api_object_url_is_covered(objects):
+    routes = api_object_routes()
+    assert routes, "the API URLs were not found"
+    missing = sorted(set(routes) - set(objects))
+    assert not missing, f"Give the API isolation sweep an object for: {missing}"
+
+
+@pytest.mark.parametrize("method", ["get", "post", "patch"])
+def test_another_colleges_key_gets_404_on_every_api_object_url(api_b, objects, method):
+    for name, public_id in objects.items():
+        response = _call(api_b, name, public_id, method)
+        allowed = METHODS[name][0] == method or (method == "patch" and name in {"api:issuer", "api:badgeclass"})
+        assert response.status_code == (404 if allowed else 405), (name, method, response.content)
+        if allowed:
+            assert "in your college" in response.json()["detail"]
+
+
+def test_no_key_and_a_revoked_key_get_401_on_every_api_object_url(objects, tenant_a, alice):
+    with tenant_scope(tenant_a):
+        key, secret = api_key_create(tenant=tenant_a, name="old", actor=alice)
+        api_key_revoke(key=key, actor=alice)
+    from tests.api.conftest import Api
+
+    for api in (Api(Client(), None), Api(Client(), secret), Api(Client(), "bp_guessed")):
+        for name, public_id in objects.items():
+            response = _call(api, name, public_id)
+            assert response.status_code == 401, (name, response.content)
+            assert "API key" in response.json()["detail"]
+
+
+def test_the_owners_key_reaches_every_api_object_url(api_a, objects):
+    for name in sorted(objects, key=lambda n: n == "api:assertion_revoke"):  # revoke last
+        response = _call(api_a, name, objects[name])
+        assert response.status_code == METHODS[name][1], (name, response.content)
+
+
+@pytest.mark.parametrize("url", ["/api/v1/issuers/", "/api/v1/badgeclasses/", "/api/v1/assertions/"])
+def test_list_endpoints_refuse_a_missing_key(client, url, tenant_a):
+    response = client.get(url)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert "Authorization: Bearer" in response.json()["detail"]
