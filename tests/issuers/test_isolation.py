@@ -27,8 +27,11 @@ from tests.conftest import make_user
 #   /endorse/     an endorsement request's secret token names the tenant; tests/endorsements
 #   /endorser/    an endorser's own endorsements, looked up by owner; tests/endorsements
 #   /api/         the REST API, by tenant API key: its own sweep in tests/api/test_api_isolation.py
+#   /backpack/    learners' pages, owned by users not tenants: learner sweep in tests/backpack/test_isolation.py
+#   /claim/       the signed token names the award; covered by tests/backpack/test_claim.py
+#   /s/ and /c/   share and collection pages, public by link and read-only; covered by tests/backpack/test_sharing.py
 PUBLIC_OR_REVIEWED = ("admin/", "accounts/", "invitations/", "platform/", "public/", "media/", "endorse/",
-                      "endorser/", "api/")
+                      "endorser/", "backpack/", "claim/", "s/", "c/", "api/")
 
 # Every place that switches tenant scoping off, with its file. A new one fails the test below.
 UNSCOPED_ALLOW_LIST = {
@@ -41,6 +44,9 @@ UNSCOPED_ALLOW_LIST = {
     ("verification/tasks.py", "recording an anonymous verification count, for our own badges and foreign ones"),
     ("assertions/publication.py", "dropping cached public documents of a changed badge class or issuer"),
     ("assertions/tasks.py", "pipeline sweep: finds stuck work of every tenant, then enqueues it per tenant"),
+    ("backpack/selectors.py",
+     "a learner's own awards across colleges: sent to their verified addresses or claimed by them"),
+    ("backpack/tasks.py", "expiry reminders: awards of every college that expire soon, each reminded once"),
     ("pathways/tasks.py", "pathway reconcile: lists every tenant's pathways, then runs each in its tenant's task"),
     ("endorsements/services.py", "an endorsement link names its tenant by its secret token"),
     ("endorsements/services.py", "an endorser's profile change republishes its endorsements of every college"),
@@ -88,6 +94,31 @@ def _objects_of(tenant, admin, outsider_email):
         "issuers:issuer": issuer.public_id,
         "issuers:issuer_rotate_key": issuer.public_id,
         "endorsements:request_revoke": request.public_id,
+        **_tutor_objects(tenant, issuer, admin),
+    }
+
+
+def _tutor_objects(tenant, issuer, admin):
+    """A badge class, an award and a cohort job, for the tutor's pages (badges/ and assertions/ URLs)."""
+    from assertions.bulk import bulk_job_create, bulk_preview, rows_from_lines
+    from assertions.services import assertion_issue
+    from badges.services import badge_class_create
+    from tests.badges.test_pages import png_bytes
+
+    with tenant_scope(tenant):
+        badge = badge_class_create(issuer=issuer, name="Sweep badge", description="Sweep", image=png_bytes(),
+                                   criteria_narrative="Sweeps.", actor=admin)
+        award = assertion_issue(badge_class=badge, recipient_identity="learner@sweep.example", actor=admin)
+        job, _ = bulk_job_create(badge_class=badge, preview=bulk_preview(
+            badge_class=badge, rows=rows_from_lines("cohort@sweep.example")), actor=admin, issue_now=False)
+    ids = {"badge": badge.public_id, "award": award.public_id, "job": job.public_id}
+    return {
+        "badges:edit": ids["badge"], "badges:retire": ids["badge"],
+        "assertions:badge": ids["badge"], "assertions:award": ids["badge"], "assertions:cohort": ids["badge"],
+        "assertions:assertion": ids["award"], "assertions:assertion_status": ids["award"],
+        "assertions:revoke": ids["award"], "assertions:resend": ids["award"], "assertions:correct": ids["award"],
+        "assertions:job": ids["job"], "assertions:job_status": ids["job"], "assertions:job_start": ids["job"],
+        "assertions:job_problems": ids["job"],
     }
 
 
@@ -105,7 +136,8 @@ def _endorsement_request(tenant, issuer, admin):
 
 
 POST_ONLY = {"issuers:member_remove", "issuers:invitation_revoke", "issuers:api_key_revoke",
-             "issuers:issuer_rotate_key", "endorsements:request_revoke"}
+             "issuers:issuer_rotate_key", "endorsements:request_revoke", "badges:retire", "assertions:revoke",
+             "assertions:resend", "assertions:correct", "assertions:job_start"}
 
 
 def _name(pattern: URLPattern, route: str) -> str:
