@@ -56,7 +56,8 @@ def key_document(key: SigningKey) -> dict[str, Any]:
     }
 
 
-def badge_document(badge: BadgeClass) -> dict[str, Any]:
+def badge_document(badge: BadgeClass, *, endorsements: list[str] | None = None) -> dict[str, Any]:
+    """``endorsements``: the URLs of its live endorsements (the endorsements layer knows them)."""
     criteria: dict[str, Any] = {}
     if badge.criteria_url:
         criteria["id"] = badge.criteria_url
@@ -76,6 +77,8 @@ def badge_document(badge: BadgeClass) -> dict[str, Any]:
         doc["alignment"] = [{k: v for k, v in a.items() if v} for a in badge.alignments]
     if badge.tags:
         doc["tags"] = list(badge.tags)
+    if endorsements:
+        doc["endorsement"] = list(endorsements)
     return doc
 
 

@@ -14,4 +14,7 @@ urlpatterns = [
     path("badges/<uuid:public_id>/image", views.badge_image, name="badge_image"),
     path("assertions/<uuid:public_id>", views.assertion, name="assertion"),
     path("assertions/<uuid:public_id>/image", views.assertion_image, name="assertion_image"),
+    path("endorsements/<uuid:public_id>", views.endorsement, name="endorsement"),
+    path("endorsers/<uuid:public_id>", views.endorser, name="endorser"),
+    path("endorsers/<uuid:public_id>/image", views.endorser_image, name="endorser_image"),
 ]

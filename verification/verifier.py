@@ -38,7 +38,9 @@ logger = logging.getLogger(__name__)
 
 MAX_TEXT_INPUT = 256 * 1024
 JWS_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
-OUR_PATH_RE = re.compile(r"^/public/(issuers|badges|assertions|keys)/([0-9a-fA-F-]{36})(/revocations)?$")
+OUR_PATH_RE = re.compile(
+    r"^/public/(issuers|badges|assertions|keys|endorsements|endorsers)/([0-9a-fA-F-]{36})(/revocations)?$")
+MAX_ENDORSEMENTS = 5
 
 VALID, REVOKED, EXPIRED, INVALID = "valid", "revoked", "expired", "invalid"
 
@@ -132,6 +134,8 @@ class Documents:
         from assertions import documents
         from assertions.models import Assertion
         from badges.models import BadgeClass
+        from endorsements.documents import endorsement_document, endorsement_urls, endorser_document
+        from endorsements.models import Endorsement, EndorserProfile
         from issuers.models import Issuer, SigningKey
         from issuers.scoping import unscoped
 
@@ -145,7 +149,16 @@ class Documents:
                 elif kind == "badges":
                     b = BadgeClass.objects.select_related("issuer").filter(public_id=public_id).first()
                     if b is not None:
-                        return documents.badge_document(b), 200
+                        return documents.badge_document(b, endorsements=endorsement_urls(b)), 200
+                elif kind == "endorsements":
+                    e = Endorsement.objects.select_related("badge_class", "endorser").filter(
+                        public_id=public_id).first()
+                    if e is not None:
+                        return endorsement_document(e), 410 if e.withdrawn_at else 200
+                elif kind == "endorsers":
+                    p = EndorserProfile.objects.filter(public_id=public_id).first()
+                    if p is not None:
+                        return endorser_document(p), 200
                 elif kind == "keys":
                     k = SigningKey.objects.select_related("issuer").filter(public_id=public_id).first()
                     if k is not None:
@@ -177,7 +190,9 @@ class Documents:
                 return None
             issuer_url = documents.public_url("issuers", a.badge_class.issuer.public_id)
             issuer, _ = self.get(issuer_url, "issuer")
-            return documents.badge_document(a.badge_class), issuer
+            from endorsements.documents import endorsement_urls
+
+            return documents.badge_document(a.badge_class, endorsements=endorsement_urls(a.badge_class)), issuer
 
     def _remote(self, url: str, what: str) -> tuple[dict[str, Any], int]:
         self.fetched_remote = True
@@ -545,6 +560,7 @@ class _Run:
             "issued_on": issued.isoformat().replace("+00:00", "Z") if issued else None,
             "expires": expires.isoformat().replace("+00:00", "Z") if expires else None,
             "verification": "signed" if kind.lower() in {"signedbadge", "signed"} else "hosted",
+            "endorsements": self.endorsements(badge),
         }
         issuer_id = _url(issuer.get("id"))
         self.issuer = {
@@ -556,6 +572,25 @@ class _Run:
             "image": _url(issuer.get("image"), image=True),
             "branding": self.docs.branding.get(issuer_id or ""),
         }
+
+    def endorsements(self, badge: dict[str, Any]) -> list[dict[str, Any]]:
+        """"Endorsed by ...": the badge class's endorsements that load and name it. Not a check: an
+        endorsement that cannot be loaded is left out, it never makes the badge itself invalid."""
+        found = []
+        for url in _as_list(badge.get("endorsement"))[:MAX_ENDORSEMENTS]:
+            try:
+                doc, status = self.docs.get(url if isinstance(url, str) else "", "endorsement")
+                claim = doc.get("claim") if isinstance(doc.get("claim"), dict) else {}
+                if status != 200 or doc.get("revoked") or claim.get("id") != badge.get("id"):
+                    continue
+                endorser, _ = self.docs.get(doc.get("issuer") if isinstance(doc.get("issuer"), str) else "",
+                                            "endorser")
+            except DocumentError:
+                continue
+            found.append({"name": _text(endorser.get("name"), 300), "url": _url(endorser.get("url")),
+                          "comment": _text(claim.get("endorsementComment")),
+                          "issued_on": _text(doc.get("issuedOn"), 40)[:10]})
+        return found
 
     def result(self) -> Verification:
         failed = {c.name for c in self.checks if not c.passed}

@@ -16,6 +16,8 @@ from assertions import documents, publication
 from assertions.models import Assertion
 from assertions.tasks import assertion_bake
 from badges.models import BadgeClass
+from endorsements.documents import endorsement_document, endorsement_urls, endorser_document
+from endorsements.models import Endorsement, EndorserProfile
 from issuers.models import Issuer, SigningKey
 from issuers.scoping import unscoped
 from verification.forms import VerifyForm
@@ -102,7 +104,29 @@ def key(request: HttpRequest, public_id: str) -> HttpResponse:
 @public_view
 def badge(request: HttpRequest, public_id: str) -> HttpResponse:
     obj = _get(BadgeClass, public_id, ("issuer",))
-    return _document(request, documents.badge_document(obj), obj.name)
+    return _document(request, documents.badge_document(obj, endorsements=endorsement_urls(obj)), obj.name)
+
+
+@public_view
+def endorser(request: HttpRequest, public_id: str) -> HttpResponse:
+    obj = _get(EndorserProfile, public_id)
+    return _document(request, endorser_document(obj), obj.name)
+
+
+@public_view
+def endorser_image(request: HttpRequest, public_id: str) -> HttpResponse:
+    obj = _get(EndorserProfile, public_id)
+    if not obj.logo:
+        raise Http404("This endorser has no logo.")
+    with obj.logo.open("rb") as fh:
+        return _file(fh.read(), "image/png")  # re-encoded as PNG when uploaded
+
+
+@public_view
+def endorsement(request: HttpRequest, public_id: str) -> HttpResponse:
+    obj = _get(Endorsement, public_id, ("badge_class", "endorser"))
+    return _document(request, endorsement_document(obj), f"{obj.endorser.name} endorses {obj.badge_class.name}",
+                     status=410 if obj.withdrawn_at else 200)
 
 
 @public_view
@@ -193,6 +217,9 @@ _TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 @public_view
 def badge_image(request: HttpRequest, public_id: str) -> HttpResponse:
     obj = _get(BadgeClass, public_id)
+    if request.GET.get("format") == "png" and obj.image_type == "svg" and obj.image_png:
+        with obj.image_png.open("rb") as fh:  # for email clients, which rarely show SVG
+            return _file(fh.read(), "image/png")
     with obj.image.open("rb") as fh:
         return _file(fh.read(), _TYPES[obj.image_type])
 

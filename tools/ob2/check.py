@@ -2,7 +2,7 @@
 
 Usage (inside var/obvenv): python tools/ob2/check.py INPUT [--recipient EMAIL]
 INPUT is an assertion URL, a baked .png/.svg file, or a compact JWS. Prints the validator's report
-as JSON on stdout. The network is limited to loopback; the OB v2 JSON-LD context is served from
+(plus the graph of documents it read, as "graph") as JSON on stdout. The network is limited to loopback; the OB v2 JSON-LD context is served from
 the copy beside this file, so a run never reaches the internet.
 """
 
@@ -87,7 +87,9 @@ def main() -> int:
                                                             "result": "nothing baked in the image"}]}))
             return 1
     result = verify(badge_input, profile)
-    json.dump(result["report"], sys.stdout, default=str)
+    out = dict(result["report"])
+    out["graph"] = result.get("graph", [])  # the documents the validator read, to check what it saw
+    json.dump(out, sys.stdout, default=str)
     return 0 if result["report"]["valid"] else 1
 
 
