@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import socket
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -28,10 +29,12 @@ from issuers.tasks import TenantTask
 
 logger = logging.getLogger(__name__)
 
-# Never count down longer than Redis's visibility timeout, or the message is delivered again and again.
+# Never count down longer than Redis's visibility timeout (tests/worker/test_settings.py checks), or the
+# message is delivered again and again.
 MAX_RETRY_DELAY = 600
-TEMPORARY_MAIL_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError,
-                         socket.timeout, TimeoutError)
+# Emails claimed (pending → sending) and recorded together: one query per chunk instead of one per email;
+# a worker killed mid-send leaves at most this many as "delivery unknown".
+EMAIL_CLAIM_CHUNK = 25
 
 
 def baked_payload(assertion: Assertion) -> str:
@@ -101,88 +104,146 @@ def _claim_emails(ids: Sequence[int]) -> list[int]:
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True)
         claimed = list(rows.values_list("pk", flat=True))
+        now = timezone.now()
         Assertion.objects.filter(pk__in=claimed).update(
-            email_status=Assertion.EmailStatus.SENDING, email_started_at=timezone.now(),
-            email_attempts=F("email_attempts") + 1, updated_at=timezone.now())
+            email_status=Assertion.EmailStatus.SENDING, email_started_at=now,
+            email_attempts=F("email_attempts") + 1, updated_at=now)
     return claimed
 
 
-def _send_claimed(claimed: Sequence[int]) -> list[int]:
-    """Send over one SMTP connection. Returns the ids still to send after a temporary failure."""
+class MailUnavailable(Exception):
+    """The mail server could not be reached or answered "try later": the unsent rows are pending again."""
+
+
+@dataclass
+class _Outcome:
+    sent: list[int] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    unknown: list[tuple[int, str]] = field(default_factory=list)
+    unsent: list[int] = field(default_factory=list)  # claimed but not tried: hand back as pending
+    stopped: str = ""  # why sending stopped early (a temporary failure)
+
+
+def _send_pending(ids: Sequence[int]) -> None:
+    """Send the pending emails of ``ids`` over one SMTP connection, claiming ``EMAIL_CLAIM_CHUNK`` rows
+    at a time and recording each chunk's outcome in a few queries. A worker killed mid-chunk leaves at
+    most that many rows in ``sending`` (later "delivery unknown"); the rest stay pending for the retry.
+    Raises ``MailUnavailable`` on a temporary failure, after handing the unsent rows back."""
+    mail = None
+    try:
+        for start in range(0, len(ids), EMAIL_CLAIM_CHUNK):
+            claimed = _claim_emails(ids[start:start + EMAIL_CLAIM_CHUNK])
+            if not claimed:
+                continue
+            if mail is None:
+                mail = get_connection()
+                try:
+                    mail.open()
+                except (OSError, smtplib.SMTPException) as exc:  # nothing went out: all of it is still to send
+                    _record(_Outcome(unsent=claimed, stopped=f"The mail server could not be reached: {_text(exc)}"))
+                    raise MailUnavailable(f"The mail server could not be reached: {_text(exc)}") from exc
+            outcome = _send_chunk(mail, claimed)
+            _record(outcome)
+            if outcome.stopped:
+                raise MailUnavailable(outcome.stopped)
+    finally:
+        if mail is not None:
+            try:
+                mail.close()
+            except (OSError, smtplib.SMTPException):  # a broken connection may not even say goodbye
+                logger.debug("Closing the SMTP connection failed", exc_info=True)
+
+
+def _send_chunk(mail: Any, claimed: Sequence[int]) -> _Outcome:
     from assertions.emails import award_message
 
-    assertions = (Assertion.objects.select_related("badge_class__issuer", "tenant")
-                  .filter(pk__in=claimed).order_by("pk"))
-    remaining = list(assertions)
-    with get_connection() as mail:
-        while remaining:
-            assertion = remaining[0]
+    outcome = _Outcome()
+    assertions = list(Assertion.objects.select_related("badge_class__issuer", "tenant")
+                      .filter(pk__in=claimed).order_by("pk"))
+    for index, assertion in enumerate(assertions):
+        try:
             message = award_message(assertion, connection=mail)
-            try:
-                message.send()
-            except TEMPORARY_MAIL_ERRORS + (smtplib.SMTPResponseException,) as exc:
-                code = getattr(exc, "smtp_code", None)
-                if code is not None and code >= 500:
-                    _email_failed(assertion, f"The mail server refused it: {code} {_text(exc)}")
-                    remaining.pop(0)
-                    continue
-                if code is None:
-                    # The connection broke while this message was going out: it may have arrived.
-                    Assertion.objects.filter(pk=assertion.pk).update(
-                        email_status=Assertion.EmailStatus.UNKNOWN, updated_at=timezone.now(),
-                        email_error=f"The connection broke while sending ({_text(exc)}): it may or may not have "
-                                    "arrived.")
-                    remaining.pop(0)
-                return [a.pk for a in remaining]
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, ValueError) as exc:
-                _email_failed(assertion, f"The mail server refused the address: {_text(exc)}")
-                remaining.pop(0)
+            mail.send_messages([message])
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            if codes and min(codes) < 500:
+                outcome.unsent += [a.pk for a in assertions[index:]]
+                outcome.stopped = f"The mail server said to try later: {_refused(exc)}"
+                break
+            outcome.failed.append((assertion.pk, f"The mail server refused the address: {_refused(exc)}"))
+        except smtplib.SMTPResponseException as exc:  # data or sender refused, with an SMTP code
+            if exc.smtp_code >= 500:
+                outcome.failed.append((assertion.pk, f"The mail server refused it: {exc.smtp_code} {_text(exc)}"))
                 continue
-            Assertion.objects.filter(pk=assertion.pk).update(
-                email_status=Assertion.EmailStatus.SENT, email_sent_at=timezone.now(), email_error="",
-                updated_at=timezone.now())
-            remaining.pop(0)
-    return []
+            outcome.unsent += [a.pk for a in assertions[index:]]
+            outcome.stopped = f"The mail server said to try later: {exc.smtp_code} {_text(exc)}"
+            break
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            # The connection broke while this message was going out: it may have arrived. Never resend it
+            # silently; the rest of the chunk was not tried.
+            outcome.unknown.append((assertion.pk, f"The connection broke while sending ({_text(exc)}): the email "
+                                                  "may or may not have arrived."))
+            outcome.unsent += [a.pk for a in assertions[index + 1:]]
+            outcome.stopped = f"The connection to the mail server broke: {_text(exc)}"
+            break
+        except (smtplib.SMTPException, ValueError) as exc:  # e.g. an address or header Python cannot write
+            outcome.failed.append((assertion.pk, f"The email could not be sent: {_text(exc)}"))
+        else:
+            outcome.sent.append(assertion.pk)
+    return outcome
 
 
-def _text(exc: Exception) -> str:
+def _record(outcome: _Outcome) -> None:
+    """One update for the sent rows; failures are rare and get one each."""
+    now = timezone.now()
+    Status = Assertion.EmailStatus  # noqa: N806
+    if outcome.sent:
+        Assertion.objects.filter(pk__in=outcome.sent).update(email_status=Status.SENT, email_sent_at=now,
+                                                              email_error="", updated_at=now)
+    for pk, error in outcome.failed:
+        Assertion.objects.filter(pk=pk).update(email_status=Status.FAILED, email_error=error[:500], updated_at=now)
+    for pk, error in outcome.unknown:
+        Assertion.objects.filter(pk=pk).update(email_status=Status.UNKNOWN, email_error=error[:500], updated_at=now)
+    if outcome.unsent:
+        Assertion.objects.filter(pk__in=outcome.unsent, email_status=Status.SENDING).update(
+            email_status=Status.PENDING, email_error=outcome.stopped[:500], updated_at=now)
+
+
+def _text(exc: BaseException) -> str:
     error = getattr(exc, "smtp_error", None)
     if isinstance(error, bytes):
         return error.decode(errors="replace")[:300]
-    return str(exc)[:300]
+    return (str(exc) or type(exc).__name__)[:300]
 
 
-def _email_failed(assertion: Assertion, error: str) -> None:
-    Assertion.objects.filter(pk=assertion.pk).update(email_status=Assertion.EmailStatus.FAILED, email_error=error[:500],
-                                                     updated_at=timezone.now())
+def _refused(exc: smtplib.SMTPRecipientsRefused) -> str:
+    return "; ".join(f"{code} {_text(smtplib.SMTPResponseException(code, msg))}"
+                     for code, msg in exc.recipients.values())[:300]
 
 
 @shared_task(base=TenantTask, bind=True, max_retries=8)
 def process_assertions(self: Task, *, tenant_id: int, assertion_ids: list[int]) -> None:
-    """Bake, then email, a batch of assertions. Safe to run twice on the same ids."""
+    """Bake, then email, a batch of assertions. Safe to run twice on the same ids: only pending work is done."""
     _bake_pending(assertion_ids)
-    baked = list(Assertion.objects.filter(pk__in=assertion_ids).exclude(bake_status=Assertion.BakeStatus.PENDING)
-                 .values_list("pk", flat=True))
-    claimed = _claim_emails(baked)
-    if not claimed:
-        return
+    ready = list(Assertion.objects.filter(pk__in=assertion_ids).exclude(bake_status=Assertion.BakeStatus.PENDING)
+                 .order_by("pk").values_list("pk", flat=True))
     try:
-        unsent = _send_claimed(claimed)
-        error = "The mail server did not answer."
-    except TEMPORARY_MAIL_ERRORS + (OSError,) as exc:  # could not even connect
-        unsent, error = list(claimed), f"The mail server could not be reached: {exc}"[:500]
-    if not unsent:
-        return
-    if self.request.retries >= self.max_retries:
-        Assertion.objects.filter(pk__in=unsent, email_status=Assertion.EmailStatus.SENDING).update(
-            email_status=Assertion.EmailStatus.FAILED, email_error=f"{error} Gave up after {self.max_retries} tries.",
-            updated_at=timezone.now())
-        return
-    # Not sent: hand the rows back so the retry (or the sweep) may claim them again.
-    Assertion.objects.filter(pk__in=unsent, email_status=Assertion.EmailStatus.SENDING).update(
-        email_status=Assertion.EmailStatus.PENDING, email_error=error, updated_at=timezone.now())
-    delay = min(MAX_RETRY_DELAY, 10 * 2 ** self.request.retries)
-    raise self.retry(countdown=delay, kwargs={"tenant_id": tenant_id, "assertion_ids": unsent})
+        _send_pending(ready)
+    except MailUnavailable as exc:
+        pending = Assertion.objects.filter(pk__in=assertion_ids, email_status=Assertion.EmailStatus.PENDING,
+                                           revoked=False)
+        if self.request.retries >= self.max_retries:
+            pending.update(email_status=Assertion.EmailStatus.FAILED, updated_at=timezone.now(),
+                           email_error=f"{exc} Gave up after {self.max_retries + 1} tries."[:500])
+            return
+        delay = min(MAX_RETRY_DELAY, 10 * 2 ** self.request.retries)
+        # The sweep re-enqueues pending rows not touched for PIPELINE_STUCK_AFTER; dating them at the retry
+        # keeps it from starting a second retry chain while this one waits.
+        ids = list(pending.values_list("pk", flat=True))
+        if not ids:  # another task took them meanwhile
+            return
+        Assertion.objects.filter(pk__in=ids).update(updated_at=timezone.now() + timedelta(seconds=delay))
+        raise self.retry(countdown=delay, kwargs={"tenant_id": tenant_id, "assertion_ids": ids}) from exc
 
 
 @shared_task(base=TenantTask, bind=True)

@@ -1,0 +1,214 @@
+"""The award pipeline in this process, against a real SMTP sink (aiosmtpd) through Django's SMTP backend:
+bake then email, at most once, permanent failures recorded, temporary ones retried, and the sweep."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from celery.exceptions import Retry
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from assertions import links
+from assertions.models import Assertion
+from assertions.services import Recipient, assertion_resend_email, assertion_revoke, assertions_issue
+from assertions.tasks import MAX_RETRY_DELAY, pipeline_sweep, process_assertions
+from badgeplatform.celery import app
+from badges.models import BadgeClass
+from issuers.scoping import tenant_scope
+from tests.worker.conftest import png_bytes
+from tests.worker.helpers import SmtpSink
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def badge(tenant_a, issuer_a):
+    with tenant_scope(tenant_a):
+        badge = BadgeClass(tenant=tenant_a, issuer=issuer_a, name="Safe Scaffolding",
+                           description="Erects a scaffold tower to the TG20 guidance.")
+        badge.image.save("scaffold.png", ContentFile(png_bytes()), save=False)
+        badge.save()
+    return badge
+
+
+@pytest.fixture
+def sink(settings):
+    smtp = SmtpSink().start()
+    smtp.settings_for(settings)
+    yield smtp
+    smtp.stop()
+
+
+def issue(tenant, badge, *emails: str) -> list[Assertion]:
+    with tenant_scope(tenant):
+        return assertions_issue(badge_class=badge, recipients=[
+            Recipient(identity=e, name=e.split("@")[0].title()) for e in emails])
+
+
+def run(tenant, assertions: list[Assertion]) -> None:
+    process_assertions(tenant_id=tenant.pk, assertion_ids=[a.pk for a in assertions])
+
+
+def rows(tenant, assertions: list[Assertion]) -> list[Assertion]:
+    with tenant_scope(tenant):
+        return list(Assertion.objects.filter(pk__in=[a.pk for a in assertions]).order_by("pk"))
+
+
+def test_a_batch_is_baked_then_emailed_over_smtp(tenant_a, badge, sink):
+    issued = issue(tenant_a, badge, "ann@example.org", "ben@example.org", "cat@example.org")
+    run(tenant_a, issued)
+    for row in rows(tenant_a, issued):
+        assert row.bake_status == Assertion.BakeStatus.DONE
+        assert row.baked_image.name.endswith(f"{row.public_id}.png")
+        assert row.email_status == Assertion.EmailStatus.SENT
+        assert row.email_sent_at is not None
+        assert row.email_attempts == 1
+        assert row.pipeline_status == "email_sent"
+    assert sink.assertion_ids() == {str(a.public_id): 1 for a in issued}
+
+
+def test_running_the_same_batch_twice_sends_each_email_once(tenant_a, badge, sink):
+    issued = issue(tenant_a, badge, "ann@example.org", "ben@example.org")
+    run(tenant_a, issued)
+    run(tenant_a, issued)
+    assert sink.assertion_ids() == {str(a.public_id): 1 for a in issued}
+
+
+def test_a_permanent_refusal_is_recorded_as_failed_with_the_servers_reason(tenant_a, badge, sink):
+    sink.reply = "550 5.1.1 Mailbox does not exist"
+    (assertion,) = issue(tenant_a, badge, "nobody@example.org")
+    run(tenant_a, [assertion])  # no retry is raised: a 5xx will not mend itself
+    (row,) = rows(tenant_a, [assertion])
+    assert row.email_status == Assertion.EmailStatus.FAILED
+    assert "550" in row.email_error
+    assert "Mailbox does not exist" in row.email_error
+    assert row.pipeline_status == "email_failed"
+
+
+def test_a_mail_server_that_is_down_is_retried_later_and_the_rows_stay_pending(tenant_a, badge, sink):
+    sink.stop()  # connection refused
+    issued = issue(tenant_a, badge, "ann@example.org", "ben@example.org")
+    with pytest.raises(Retry):
+        run(tenant_a, issued)
+    for row in rows(tenant_a, issued):
+        assert row.email_status == Assertion.EmailStatus.PENDING
+        assert row.bake_status == Assertion.BakeStatus.DONE
+        assert "could not be reached" in row.email_error
+        # dated at the first retry (10 s on), so the sweep does not start a second retry chain meanwhile
+        assert timezone.now() + timedelta(seconds=5) < row.updated_at
+        assert row.updated_at < timezone.now() + timedelta(seconds=MAX_RETRY_DELAY)
+    sink.start()
+    run(tenant_a, issued)
+    run(tenant_a, issued)
+    assert sink.assertion_ids() == {str(a.public_id): 1 for a in issued}
+    assert {r.email_status for r in rows(tenant_a, issued)} == {Assertion.EmailStatus.SENT}
+
+
+def test_a_temporary_refusal_after_the_last_retry_is_recorded_as_failed(tenant_a, badge, sink):
+    sink.reply = "451 4.3.0 Try again later"
+    (assertion,) = issue(tenant_a, badge, "ann@example.org")
+    process_assertions.apply(kwargs={"tenant_id": tenant_a.pk, "assertion_ids": [assertion.pk]},
+                             retries=process_assertions.max_retries)
+    (row,) = rows(tenant_a, [assertion])
+    assert row.email_status == Assertion.EmailStatus.FAILED
+    assert "451" in row.email_error
+    assert "Gave up after 9 tries" in row.email_error
+
+
+def test_an_award_revoked_before_sending_is_not_emailed(tenant_a, badge, sink):
+    keep, revoke = issue(tenant_a, badge, "ann@example.org", "ben@example.org")
+    with tenant_scope(tenant_a):
+        assertion_revoke(assertion=revoke, reason="Awarded by mistake")
+    run(tenant_a, [keep, revoke])
+    assert sink.assertion_ids() == {str(keep.public_id): 1}
+    assert rows(tenant_a, [revoke])[0].email_status == Assertion.EmailStatus.NONE
+
+
+def test_resending_after_a_failure_sends_exactly_once(tenant_a, badge, sink):
+    sink.reply = "550 5.7.1 Rejected"
+    (assertion,) = issue(tenant_a, badge, "ann@example.org")
+    run(tenant_a, [assertion])
+    assert rows(tenant_a, [assertion])[0].email_status == Assertion.EmailStatus.FAILED
+    sink.reply = None
+    with tenant_scope(tenant_a):
+        assertion_resend_email(assertion=rows(tenant_a, [assertion])[0])
+    run(tenant_a, [assertion])
+    run(tenant_a, [assertion])
+    (row,) = rows(tenant_a, [assertion])
+    assert row.email_status == Assertion.EmailStatus.SENT
+    assert row.email_error == ""
+    assert row.email_attempts == 2
+    assert sink.assertion_ids() == {str(assertion.public_id): 1}
+
+
+def test_the_sweep_marks_an_email_stuck_sending_as_delivery_unknown_and_never_resends_it(tenant_a, badge, sink,
+                                                                                       settings):
+    settings.EMAIL_SENDING_TIMEOUT = 60
+    stuck, recent = issue(tenant_a, badge, "ann@example.org", "ben@example.org")
+    with tenant_scope(tenant_a):  # as a worker killed mid-send leaves them
+        Assertion.objects.filter(pk=stuck.pk).update(email_status=Assertion.EmailStatus.SENDING,
+                                                     email_started_at=timezone.now() - timedelta(seconds=61))
+        Assertion.objects.filter(pk=recent.pk).update(email_status=Assertion.EmailStatus.SENDING,
+                                                      email_started_at=timezone.now() - timedelta(seconds=5))
+    assert pipeline_sweep()["unknown"] == 1
+    stuck_row, recent_row = rows(tenant_a, [stuck, recent])
+    assert stuck_row.email_status == Assertion.EmailStatus.UNKNOWN
+    assert stuck_row.pipeline_status == "email_unknown"
+    assert "may or may not have arrived" in stuck_row.email_error
+    assert recent_row.email_status == Assertion.EmailStatus.SENDING  # its worker may still be at it
+    run(tenant_a, [stuck, recent])
+    assert pipeline_sweep()["requeued"] == 0
+    assert sink.messages == []
+
+
+def test_the_sweep_sends_pending_work_older_than_the_stuck_limit(tenant_a, badge, sink, settings):
+    settings.PIPELINE_STUCK_AFTER = 120
+    old, new = issue(tenant_a, badge, "ann@example.org", "ben@example.org")  # no broker took their tasks
+    with tenant_scope(tenant_a):
+        Assertion.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(seconds=121))
+    app.conf.task_always_eager = True  # the sweep's enqueue runs the task here, against the sink
+    try:
+        counts = pipeline_sweep()
+    finally:
+        app.conf.task_always_eager = False
+    assert counts["requeued"] == 1
+    assert sink.assertion_ids() == {str(old.public_id): 1}
+    old_row, new_row = rows(tenant_a, [old, new])
+    assert old_row.bake_status == Assertion.BakeStatus.DONE
+    assert new_row.email_status == Assertion.EmailStatus.PENDING
+
+
+def test_the_award_email_links_the_badge_and_offers_claim_linkedin_and_download(tenant_a, badge, sink):
+    tenant_a.name = 'St. Mary\'s College, "Leeds"'  # a comma and quotes must not break the From header
+    tenant_a.reply_to_email = "tutors@stmarys.example"
+    tenant_a.primary_colour = "#7c2d12"
+    tenant_a.save()
+    (assertion,) = issue(tenant_a, badge, "ann.lee@example.org")
+    run(tenant_a, [assertion])
+    (message,) = sink.messages
+    (row,) = rows(tenant_a, [assertion])
+    assert message["To"] == "ann.lee@example.org"
+    assert message["Subject"] == "You've earned a badge: Safe Scaffolding"
+    assert message["From"].addresses[0].display_name == 'St. Mary\'s College, "Leeds" via Badge Platform'
+    assert message["Reply-To"].addresses[0].addr_spec == "tutors@stmarys.example"
+    assert message.get_content_type() == "multipart/alternative"
+    parts = {part.get_content_type(): part.get_content() for part in message.iter_parts()}
+    assert set(parts) == {"text/plain", "text/html"}  # linked, never attached
+    text, html = parts["text/plain"], parts["text/html"]
+    with tenant_scope(tenant_a):
+        expected = [links.claim_url(row), links.download_url(row), links.verify_url(row)]
+        linkedin = links.linkedin_add_url(row)
+    for body in (text, html):
+        assert "Hello Ann.Lee" in body
+        assert "Erects a scaffold tower to the TG20 guidance." in body
+        assert "College A Construction" in body
+        for url in expected:
+            assert url in body
+    assert linkedin in text
+    assert linkedin.replace("&", "&amp;") in html
+    assert f'<img src="{links.badge_png_url(row)}' in html
+    assert f'href="{links.claim_url(row)}"' in html
+    assert "View and claim your badge" in html
+    assert "#7c2d12" in html

@@ -1,0 +1,54 @@
+"""Fixtures for tests that run the real pipeline: an SMTP sink, worker processes, a badge to award."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.core.files.base import ContentFile
+from PIL import Image
+
+from badges.models import BadgeClass
+from issuers.scoping import tenant_scope
+from tests.worker.helpers import SmtpSink, Worker, broker_purge
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    smtp = SmtpSink().start()
+    yield smtp
+    smtp.stop()
+
+
+@pytest.fixture
+def start_worker(tmp_path) -> Iterator[Callable[..., Worker]]:
+    """Start worker processes (stopped at the end of the test); the broker is purged before the first."""
+    workers: list[Worker] = []
+
+    def start(**kwargs) -> Worker:
+        if not workers:
+            broker_purge()
+        worker = Worker(log_dir=tmp_path, **kwargs).start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def png_bytes(size: int = 96) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", (size, size), (29, 78, 216, 255)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def badge(tenant_a, issuer_a) -> BadgeClass:
+    with tenant_scope(tenant_a):
+        badge = BadgeClass(tenant=tenant_a, issuer=issuer_a, name="Safe Scaffolding",
+                           description="Erects a scaffold tower safely.")
+        badge.image.save("scaffold.png", ContentFile(png_bytes()), save=False)
+        badge.save()
+    return badge

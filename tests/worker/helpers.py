@@ -1,0 +1,212 @@
+"""Real things for the pipeline tests: an SMTP sink (aiosmtpd), a Celery worker process, a private
+redis-server. No mocks: the worker reads the test database the test wrote, over the same broker."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """aiosmtpd and redis-server cannot be told to pick a port: bind to port 0 to find a free one."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], Any], *, timeout: float, message: str, interval: float = 0.1,
+             alive: Callable[[], None] | None = None) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        if alive is not None:
+            alive()
+        time.sleep(interval)
+    raise AssertionError(message)
+
+
+class SmtpSink:
+    """A local SMTP server that keeps every message it accepts. ``delay`` slows each message (so a kill
+    lands mid-batch); ``reply`` (e.g. "550 5.1.1 No such mailbox") refuses every message with it.
+    It can be stopped and started again on the same port, to play a mail server that is down."""
+
+    def __init__(self, *, delay: float = 0.0, reply: str | None = None, port: int | None = None) -> None:
+        self.delay, self.reply = delay, reply
+        self.port = port or free_port()
+        self.messages: list[EmailMessage] = []
+        self._controller: Controller | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.reply:
+            return self.reply
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+        return "250 Message accepted for delivery"
+
+    def start(self) -> SmtpSink:
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def assertion_ids(self) -> Counter[str]:
+        """How many times each assertion's email arrived (by its X-Badge-Assertion header)."""
+        return Counter(str(m["X-Badge-Assertion"]) for m in self.messages)
+
+    def settings_for(self, settings: Any) -> None:
+        """Point Django's SMTP backend in this process at the sink (pytest-django ``settings`` fixture)."""
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", self.port
+        settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL = False, False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_TIMEOUT = 5
+
+
+def database_url() -> str:
+    """The test database, for a worker process to read what the test wrote."""
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def broker_purge() -> None:
+    """Drop messages earlier tests left on the broker: they name rows of a flushed database."""
+    from badgeplatform.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(app.conf.task_default_queue)
+
+
+class Worker:
+    """``celery worker`` as a subprocess: prefork with one pool process by default, so the test can SIGKILL
+    the pool process (the one running the task) as well as the main one."""
+
+    def __init__(self, *, log_dir: Path, smtp_port: int | None = None, env: dict[str, str] | None = None,
+                 pool: str = "prefork", concurrency: int = 1) -> None:
+        self.log_path = log_dir / f"worker-{uuid.uuid4().hex[:8]}.log"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            **({"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_port), "EMAIL_USE_TLS": "false",
+                "EMAIL_TIMEOUT": "5"} if smtp_port else {}),
+            **(env or {}),
+        }
+        self.env.pop("PYTEST_CURRENT_TEST", None)
+        self.pool, self.concurrency = pool, concurrency
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Worker:
+        self._log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "badgeplatform", "worker", f"--pool={self.pool}",
+             f"--concurrency={self.concurrency}", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+             "--without-heartbeat", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
+            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def assert_alive(self) -> None:
+        assert self.proc is not None, "the worker was not started"
+        assert self.proc.poll() is None, f"the worker died:\n{self.log()}"
+
+    def children(self) -> list[int]:
+        """The pool processes: the children of the main worker process, from /proc."""
+        assert self.proc is not None
+        try:
+            text = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+        except FileNotFoundError:
+            return []
+        return [int(pid) for pid in text.split()]
+
+    def kill_pool_process(self) -> int:
+        """SIGKILL the pool process running the task: no cleanup, no acknowledgement, no goodbye."""
+        (child,) = wait_for(self.children, timeout=10, message="the worker has no pool process")[:1]
+        os.kill(child, signal.SIGKILL)
+        return child
+
+    def kill(self) -> None:
+        """SIGKILL the main process and its pool processes, as a power cut would."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        children = self.children()
+        self.proc.kill()
+        for child in children:
+            try:
+                os.kill(child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        """Tests need no warm shutdown (it waits for the broker's poll): kill, and close the log."""
+        self.kill()
+        if hasattr(self, "_log"):
+            self._log.close()
+
+
+class RedisServer:
+    """A private redis-server on a spare port, to stop and start again: never the shared one."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.port = free_port()
+        self.log_path = log_dir / f"redis-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        self._log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "no"],
+            stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        wait_for(self._answers, timeout=10, message=f"redis-server did not start on port {self.port}")
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        if hasattr(self, "_log"):
+            self._log.close()
