@@ -93,7 +93,7 @@ def badge_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> Http
 def award(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     badge = _badge(request, public_id)
     _require_issue(request, badge)
-    form = AwardForm(request.POST or None)
+    form = AwardForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -196,7 +196,7 @@ def cohort(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpRespon
     """Paste or upload → the preview of every problem (a job waiting for confirmation) → issue."""
     badge = _badge(request, public_id)
     _require_issue(request, badge)
-    form = CohortForm(request.POST or None, request.FILES or None)
+    form = CohortForm(request.POST if request.method == "POST" else None, request.FILES or None)
     problems = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("file")

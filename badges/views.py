@@ -49,7 +49,8 @@ def _save_errors(form: BadgeClassForm, exc: Exception) -> None:
 
 @role_required(*CAN_ISSUE)
 def badge_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
-    form = BadgeClassForm(request.POST or None, request.FILES or None, issuers=_issuers(request))
+    data = request.POST if request.method == "POST" else None
+    form = BadgeClassForm(data, request.FILES or None, issuers=_issuers(request))
     if request.method == "POST" and form.is_valid():
         try:
             badge = services.badge_class_create(issuer=form.cleaned_data["issuer"], actor=request.user,
@@ -68,7 +69,8 @@ def badge_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpRe
     if badge.retired_at is not None:
         messages.error(request, f"{badge.name} is retired and can no longer be edited.")
         return redirect("assertions:badge", tenant_slug=tenant_slug, public_id=badge.public_id)
-    form = BadgeClassForm(request.POST or None, request.FILES or None, issuers=_issuers(request), badge=badge)
+    data = request.POST if request.method == "POST" else None
+    form = BadgeClassForm(data, request.FILES or None, issuers=_issuers(request), badge=badge)
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.badge_class_update(badge_class=badge, actor=request.user, **form.changes())
