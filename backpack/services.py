@@ -162,11 +162,19 @@ def _verify(data: bytes | None, text: str | None, recipient: str | None) -> Veri
     return verify(image=data, recipient=recipient) if data is not None else verify(text=text, recipient=recipient)
 
 
+def _verdict(result: Verification) -> str:
+    """The verdict about the badge itself: a recipient mismatch is reported separately, not as "invalid"."""
+    failed = {c.name for c in result.checks if not c.passed} - {"recipient"}
+    if failed - {"revocation", "expiry"} or not result.checks:
+        return INVALID
+    return "revoked" if "revocation" in failed else "expired" if "expiry" in failed else "valid"
+
+
 def _verify_for_user(user: Any, data: bytes | None, text: str | None) -> tuple[Verification, str | None]:
     """Verify the badge and find which verified address of the user it was issued to (if any)."""
     emails = sorted(selectors.verified_emails(user))
     result = _verify(data, text, emails[0] if emails else None)
-    if result.verdict == INVALID and not any(c.name == "recipient" for c in result.checks):
+    if _verdict(result) == INVALID:
         return result, None
     for n, email in enumerate(emails):
         if n:
@@ -184,7 +192,7 @@ def badge_import(*, user: Any, data: bytes | None = None, filename: str = "", te
     if data is not None and len(data) > MAX_IMPORT_BYTES:
         raise ValidationError("The file is too large; the limit is 5 MB.")
     result, email = _verify_for_user(user, data, text)
-    if result.verdict == INVALID:
+    if _verdict(result) == INVALID:
         failed = [c.message for c in result.checks if not c.passed and c.name != "recipient"]
         raise ValidationError(failed[0] if failed else "This is not a valid Open Badge.")
     if email is None:
@@ -200,7 +208,7 @@ def badge_import(*, user: Any, data: bytes | None = None, filename: str = "", te
     with transaction.atomic():
         imported = ImportedBadge.objects.create(
             user=user, source=_source_of(data, text), original=original, original_filename=filename[:255],
-            assertion_url=(result.assertion_url or "")[:2048], matched_email=email, verdict=result.verdict,
+            assertion_url=(result.assertion_url or "")[:2048], matched_email=email, verdict=_verdict(result),
             checks=[{"name": c.name, "passed": c.passed, "message": c.message} for c in result.checks],
             badge=result.badge or {}, issuer=result.issuer or {}, checked_at=result.checked_at)
         return BackpackEntry.objects.create(user=user, imported=imported)
@@ -211,7 +219,7 @@ def imported_recheck(*, imported: ImportedBadge) -> ImportedBadge:
     data = bytes(imported.original)
     image = data if imported.source in (ImportedBadge.Source.PNG, ImportedBadge.Source.SVG) else None
     result = _verify(image, None if image is not None else data.decode("utf-8", "replace"), imported.matched_email)
-    imported.verdict = result.verdict
+    imported.verdict = _verdict(result)
     imported.checks = [{"name": c.name, "passed": c.passed, "message": c.message} for c in result.checks]
     if result.badge:
         imported.badge = result.badge

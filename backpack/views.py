@@ -33,6 +33,11 @@ def _error(request: HttpRequest, exc: ValidationError | PermissionDenied) -> Non
     messages.error(request, text)
 
 
+def _posted(request: HttpRequest) -> Any:
+    """The POST data of a POST (even an empty one, so the form shows what is missing), else None."""
+    return request.POST if request.method == "POST" else None
+
+
 def _own_entry(view: Any) -> Any:
     """Resolve ``public_id`` to the learner's own entry, else 404."""
     @wraps(view)
@@ -97,7 +102,7 @@ def _claim_anonymous(request: HttpRequest, assertion: Any, context: dict[str, An
     login_url = reverse("account_login") + "?" + urlencode({"next": request.path})
     if has_account:
         return render(request, "backpack/claim_login.html", {**context, "login_url": login_url})
-    form = forms.ClaimSignupForm(request.POST or None, email=email)
+    form = forms.ClaimSignupForm(_posted(request), email=email)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.learner_signup_from_claim(assertion=assertion, password=form.cleaned_data["password1"],
@@ -150,7 +155,7 @@ def _share_tools(item: selectors.Item) -> dict[str, Any]:
 @require_http_methods(["GET", "HEAD", "POST"])
 def badge(request: HttpRequest, entry: BackpackEntry) -> HttpResponse:
     item = selectors.item_of(entry)
-    form = forms.EntrySettingsForm(request.POST or None, initial={
+    form = forms.EntrySettingsForm(_posted(request), initial={
         "visibility": entry.visibility, "show_name": entry.show_name, "indexable": entry.indexable})
     if request.method == "POST":
         if form.is_valid():
@@ -256,7 +261,7 @@ def export_all(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def import_badge(request: HttpRequest) -> HttpResponse:
-    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    form = forms.ImportForm(_posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("image")
         try:
@@ -277,7 +282,7 @@ def import_badge(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def delete_account(request: HttpRequest) -> HttpResponse:
-    form = forms.DeleteAccountForm(request.POST or None)
+    form = forms.DeleteAccountForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         if not request.user.check_password(form.cleaned_data["password"]):
             form.add_error("password", "That is not your password.")
@@ -308,7 +313,7 @@ def _chosen_entries(request: HttpRequest, ids: list[str]) -> list[BackpackEntry]
 @require_http_methods(["GET", "HEAD", "POST"])
 def collections(request: HttpRequest) -> HttpResponse:
     items = selectors.backpack_items(request.user)
-    form = forms.CollectionForm(request.POST or None, items=items)
+    form = forms.CollectionForm(_posted(request), items=items)
     if request.method == "POST" and form.is_valid():
         try:
             collection = services.collection_create(
@@ -331,7 +336,7 @@ def collection_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     collection = get_object_or_404(Collection, user=request.user, public_id=public_id)
     items = selectors.backpack_items(request.user)
     current = [str(i.public_id) for i in selectors.collection_items(collection, public=False)]
-    form = forms.CollectionForm(request.POST or None, items=items, initial={
+    form = forms.CollectionForm(_posted(request), items=items, initial={
         "name": collection.name, "description": collection.description, "visibility": collection.visibility,
         "entries": current})
     if request.method == "POST" and form.is_valid():
