@@ -44,6 +44,7 @@ class PathwayCompletion(models.Model):
     """A learner completed a pathway. At most one per learner: the capstone is awarded exactly once."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     pathway = models.ForeignKey(Pathway, on_delete=models.CASCADE, related_name="completions")
     # "user:<id>" for a learner with an account (all their verified addresses count), else "email:<address>".
     learner_key = models.CharField(max_length=340)
@@ -61,3 +62,37 @@ class PathwayCompletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pathway} completed by {self.learner_key}"
+
+
+class Cohort(models.Model):
+    """A named group of learners a tutor follows (saved from a bulk award, or uploaded as a CSV)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="cohorts")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantScopedManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CohortMember(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="members")
+    email = models.EmailField()
+    name = models.CharField(max_length=200, blank=True)
+
+    objects = TenantScopedManager()
+
+    class Meta:
+        ordering = ["name", "email"]
+        constraints = [models.UniqueConstraint(fields=["cohort", "email"], name="one_member_per_cohort")]
+
+    def __str__(self) -> str:
+        return self.email

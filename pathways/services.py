@@ -18,7 +18,7 @@ from issuers.models import Tenant
 from issuers.scoping import current_tenant_id
 from issuers.services import audit_record
 from pathways import requirements
-from pathways.models import Pathway, PathwayCompletion
+from pathways.models import Cohort, CohortMember, Pathway, PathwayCompletion
 
 logger = logging.getLogger(__name__)
 
@@ -190,3 +190,57 @@ def pathway_retro_award(*, pathway: Pathway, chunk: int = 500) -> Pathway:
 def _all_versions(badge_ids: list[int]) -> list[int]:
     public = badge_version_ids(badge_ids)
     return list(BadgeClass.objects.filter(public_id__in=public).values_list("pk", flat=True))
+
+
+@transaction.atomic
+def pathway_flag_resolve(*, completion: PathwayCompletion, revoke_capstone: bool, actor: Any = None) -> None:
+    """The admin's decision on a flagged completion: keep the capstone, or revoke it."""
+    from assertions.services import assertion_revoke
+
+    if completion.flagged_at is None:
+        raise ValidationError("This completion is not flagged.")
+    if revoke_capstone and completion.capstone is not None:
+        assertion_revoke(assertion=completion.capstone, actor=actor,
+                         reason=f"A badge required for {completion.pathway.name} was revoked")
+    audit_record(tenant=completion.tenant, action="pathway.flag_resolve", actor=actor, obj=completion.pathway,
+                 summary=("Capstone revoked: " if revoke_capstone else "Capstone kept: ") + completion.flag_reason)
+    completion.flagged_at = None
+    completion.flag_reason = ""
+    completion.save(update_fields=["flagged_at", "flag_reason"])
+
+
+@transaction.atomic
+def cohort_create(*, tenant: Tenant, name: str, members: Iterable[tuple[str, str]], actor: Any = None) -> Cohort:
+    """A named group of learners: ``members`` are (email, name) pairs; bad or repeated addresses are skipped."""
+    from assertions.services import clean_identity
+
+    if tenant.pk != current_tenant_id():
+        raise PermissionDenied("This cohort belongs to another college.")
+    if not name.strip():
+        raise ValidationError("Give the cohort a name.")
+    cohort = Cohort.objects.create(tenant=tenant, name=name.strip()[:200],
+                                   created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    seen: dict[str, str] = {}
+    for email, learner_name in members:
+        try:
+            seen.setdefault(clean_identity(email), (learner_name or "").strip()[:200])
+        except ValidationError:
+            continue
+    if not seen:
+        raise ValidationError("The cohort has no valid email addresses.")
+    CohortMember.objects.bulk_create([CohortMember(tenant=tenant, cohort=cohort, email=e, name=n)
+                                      for e, n in seen.items()])
+    audit_record(tenant=tenant, action="cohort.create", actor=actor, obj=cohort,
+                 summary=f"{cohort.name}: {len(seen)} learners")
+    return cohort
+
+
+def cohort_progress(*, cohort: Cohort, pathway: Pathway) -> list[tuple[CohortMember, requirements.Progress, bool]]:
+    """Each member's progress towards ``pathway``, and whether they completed it."""
+    completed = set(PathwayCompletion.objects.filter(pathway=pathway).values_list("learner_key", flat=True))
+    rows = []
+    for member in cohort.members.all():
+        key, identities, _ = learner(member.email)
+        rows.append((member, requirements.progress(pathway.requirements, held_badges(identities)),
+                     key in completed))
+    return rows

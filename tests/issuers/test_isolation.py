@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from issuers.models import ApiKey, Invitation, Membership
 from issuers.scoping import ScopeError, tenant_scope
@@ -30,8 +31,9 @@ from tests.conftest import make_user
 #   /backpack/    learners' pages, owned by users not tenants: learner sweep in tests/backpack/test_isolation.py
 #   /claim/       the signed token names the award; covered by tests/backpack/test_claim.py
 #   /s/ and /c/   share and collection pages, public by link and read-only; covered by tests/backpack/test_sharing.py
+#   /pathways/    public pathway pages (what a pathway is made of, no learner data); tests/pathways/test_pages.py
 PUBLIC_OR_REVIEWED = ("admin/", "accounts/", "invitations/", "platform/", "public/", "media/", "endorse/",
-                      "endorser/", "backpack/", "claim/", "s/", "c/", "api/")
+                      "endorser/", "backpack/", "claim/", "s/", "c/", "api/", "pathways/")
 
 # Every place that switches tenant scoping off, with its file. A new one fails the test below.
 UNSCOPED_ALLOW_LIST = {
@@ -48,6 +50,8 @@ UNSCOPED_ALLOW_LIST = {
      "a learner's own awards across colleges: sent to their verified addresses or claimed by them"),
     ("backpack/tasks.py", "expiry reminders: awards of every college that expire soon, each reminded once"),
     ("pathways/tasks.py", "pathway reconcile: lists every tenant's pathways, then runs each in its tenant's task"),
+    ("pathways/selectors.py", "a learner's own progress towards pathways of every college that awarded them"),
+    ("pathways/views.py", "public pathway page: what a college's pathway is made of, readable by anyone"),
     ("endorsements/services.py", "an endorsement link names its tenant by its secret token"),
     ("endorsements/services.py", "an endorser's profile change republishes its endorsements of every college"),
     ("endorsements/services.py", "an endorser lists its own endorsements, of any college"),
@@ -95,7 +99,23 @@ def _objects_of(tenant, admin, outsider_email):
         "issuers:issuer_rotate_key": issuer.public_id,
         "endorsements:request_revoke": request.public_id,
         **_tutor_objects(tenant, issuer, admin),
+        **_pathway_objects(tenant, admin),
     }
+
+
+def _pathway_objects(tenant, admin):
+    from badges.models import BadgeClass
+    from pathways.models import PathwayCompletion
+    from pathways.services import cohort_create, pathway_create
+
+    with tenant_scope(tenant):
+        badge = BadgeClass.objects.first()
+        pathway = pathway_create(tenant=tenant, name="Sweep", tree={"badge": str(badge.public_id)}, retro_award=False)
+        completion = PathwayCompletion.objects.create(tenant=tenant, pathway=pathway, learner_key="email:x@y.example",
+                                                      flagged_at=timezone.now(), flag_reason="Sweep")
+        cohort = cohort_create(tenant=tenant, name="Sweep", members=[("x@y.example", "X")], actor=admin)
+    return {"pathways:detail": pathway.public_id, "pathways:completion_resolve": completion.public_id,
+            "pathways:cohort": cohort.public_id}
 
 
 def _tutor_objects(tenant, issuer, admin):
@@ -136,7 +156,8 @@ def _endorsement_request(tenant, issuer, admin):
 
 
 POST_ONLY = {"issuers:member_remove", "issuers:invitation_revoke", "issuers:api_key_revoke",
-             "issuers:issuer_rotate_key", "endorsements:request_revoke", "badges:retire", "assertions:revoke",
+             "issuers:issuer_rotate_key", "endorsements:request_revoke", "pathways:completion_resolve",
+             "badges:retire", "assertions:revoke",
              "assertions:resend", "assertions:correct", "assertions:job_start"}
 
 
