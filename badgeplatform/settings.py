@@ -151,6 +151,8 @@ else:
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # The default (1 s) delivers at most one message a second, a slow pipeline even for `make run`.
+        "polling_interval": 0.1,
     }
 
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
