@@ -378,8 +378,8 @@ def collection_public(request: HttpRequest, public_id: Any) -> HttpResponse:
     shown = [(i, links.share_url(i.assertion) if i.assertion else None) for i in items]
     return render(request, "backpack/collection_public.html", {
         "collection": collection, "shown": shown, "is_owner": is_owner,
+        # No owner name: many learners are minors, and the name is opted into per badge, not here.
         "noindex": collection.visibility != Visibility.PUBLIC,
-        "owner_name": collection.user.name,
     })
 
 
