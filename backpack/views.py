@@ -224,6 +224,8 @@ def download(request: HttpRequest, entry: BackpackEntry, kind: str) -> HttpRespo
             raise Http404("Imported badges are exported exactly as they were imported.")
         return _attachment(bytes(imp.original), imp.content_type, f"{name}.{imp.extension}")
     a = entry.assertion
+    if kind in ("json", "image"):
+        _count("download", a)
     if kind == "json":
         return _attachment(documents.serialize(documents.assertion_document(a)), "application/ld+json",
                            f"{name}.json")
@@ -412,6 +414,8 @@ def share(request: HttpRequest, public_id: Any) -> HttpResponse:
         "description": f"Awarded by {a.badge_class.issuer.name}. {a.badge_class.description}"[:300],
     }, status=410 if a.revoked else 200)
     response["Vary"] = "Cookie"
+    if not is_owner and not a.revoked:
+        _count("share_view", a)
     return response
 
 
@@ -429,6 +433,13 @@ def share_image(request: HttpRequest, public_id: Any) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+def _count(kind: str, assertion: Any) -> None:
+    """Tell the college's outcomes dashboard (counted in the background; never fails the page)."""
+    from insights.events import event_count
+
+    event_count(kind=kind, tenant_id=assertion.tenant_id, badge_class_id=assertion.badge_class_id)
 
 
 def _now() -> Any:

@@ -162,3 +162,23 @@ def test_collection_needs_a_name_and_says_so(client, learner):
     assert response.status_code == 400
     assert b"This field is required" in response.content or b"Give the collection a name" in response.content
     assert not learner.badge_collections.exists()
+
+
+def test_share_views_and_downloads_reach_the_outcomes_dashboard(client, learner, badge_a):
+    from badgeplatform.celery import app
+    from insights.models import DailyCount
+    from issuers.scoping import tenant_scope
+
+    a, entry = _claimed(learner, badge_a)
+    app.conf.task_always_eager = True
+    try:
+        client.get(f"/s/{a.public_id}/", **CRAWLER)
+        client.get(f"/s/{a.public_id}/", **CRAWLER)
+        client.force_login(learner)
+        client.get(f"/s/{a.public_id}/")  # the owner's own look is not a view
+        client.get(f"/backpack/badges/{entry.public_id}/download/image/")
+    finally:
+        app.conf.task_always_eager = False
+    with tenant_scope(a.tenant):
+        counts = dict(DailyCount.objects.filter(badge_class=badge_a).values_list("kind", "count"))
+    assert counts == {"share_view": 2, "download": 1}
