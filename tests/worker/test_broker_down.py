@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from kombu import pools
 
 from assertions.models import Assertion
 from assertions.services import Recipient, assertions_issue
@@ -31,8 +32,7 @@ def broker_is(private_redis):
 
     def use(url: str, options: dict) -> None:
         app.conf.broker_url, app.conf.broker_transport_options = url, options
-        if app._pool is not None:
-            app._pool.force_close_all()
+        pools.reset()  # kombu keeps connection pools in a process-wide registry: close and forget them all
         app._pool = None
         app.amqp._producer_pool = None
 
