@@ -14,8 +14,8 @@ from assertions.bulk import MAX_FILE_BYTES
 class AwardForm(forms.Form):
     email = forms.EmailField(label="Learner’s email", widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     name = forms.CharField(label="Learner’s name", max_length=200)
-    issued_on = forms.DateField(label="Date achieved", widget=forms.DateInput(attrs={"type": "date"}),
-                                help_text="Today, unless the skill was shown earlier.")
+    issued_on = forms.DateField(label="Date achieved", help_text="Today, unless the skill was shown earlier.",
+                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     evidence_url = forms.URLField(label="Evidence link", required=False, assume_scheme="https",
                                   help_text="Optional: a photo, video or portfolio page.")
     evidence_narrative = forms.CharField(label="Evidence note", required=False,
