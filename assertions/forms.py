@@ -17,12 +17,12 @@ class AwardForm(forms.Form):
     issued_on = forms.DateField(label="Date achieved", help_text="Today, unless the skill was shown earlier.",
                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     evidence_url = forms.URLField(label="Evidence link", required=False, assume_scheme="https",
-                                  help_text="Optional: a photo, video or portfolio page.")
+                                  help_text="A photo, video or portfolio page.")
     evidence_narrative = forms.CharField(label="Evidence note", required=False,
                                          widget=forms.Textarea(attrs={"rows": 2}),
-                                         help_text="Optional: what you saw the learner do.")
+                                         help_text="What you saw the learner do.")
     narrative = forms.CharField(label="Narrative", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                                help_text="Optional: anything else to say about this award.")
+                                help_text="Anything else to say about this award.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"issued_on": timezone.localdate()})

@@ -13,7 +13,7 @@ from badges.models import BadgeClass
 from issuers.models import Issuer
 
 MAX_IMAGE_BYTES = 256 * 1024
-ALIGNMENT_HELP = ("Optional. One competency per line: Name | link | framework | code, for example "
+ALIGNMENT_HELP = ("One competency per line: Name | link | framework | code, for example "
                   "“Working at height | https://example.org/wah | CSCS | L1-3”. Name and link are needed.")
 
 
