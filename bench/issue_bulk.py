@@ -1,0 +1,171 @@
+"""Benchmark the cohort path of issue 4: a 10,000-row CSV previewed, recorded, then baked and emailed.
+
+On PostgreSQL + Redis with one real Celery worker (prefork, ``--concurrency`` pool processes, 2 by
+default on this 2-core machine) and a local SMTP sink (aiosmtpd, in this process), it measures:
+
+1. read + validate + preview the CSV (``rows_from_csv`` + ``bulk_preview``; goal < 2 s);
+2. record every award (``bulk_job_run`` → ``assertions_issue`` in chunks; goal < 3 s);
+3. all baked and emailed to the sink (from the start of recording to the last email; goal < 30 s).
+
+Usage: ``.venv/bin/python bench/issue_bulk.py [--rows 10000] [--concurrency 2]``. Needs PostgreSQL
+and Redis on 127.0.0.1: the database ``bench_issue`` is created if absent and migrated; Redis database
+12 is flushed. Each run makes a tenant of its own, so runs do not see each other's learners.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_issue"
+REDIS_URL = "redis://127.0.0.1:6379/12"
+GOALS = {"preview": 2.0, "record": 3.0, "pipeline": 30.0}
+
+
+def environment(var_dir: Path, smtp_port: int) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    return {
+        **os.environ,
+        "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "VAR_DIR": str(var_dir),
+        # DEBUG off: with DEBUG on, Django keeps every query in memory, which is not what production pays.
+        "DEBUG": "false", "SECRET_KEY": "bench-" + "x" * 40, "KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "badgeplatform.settings",
+        "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_port), "EMAIL_USE_TLS": "false",
+        "PIPELINE_STUCK_AFTER": "3600",  # no sweep runs here, but keep it out of the figures regardless
+    }
+
+
+def database_prepare(env: dict[str, str]) -> None:
+    exists = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc",
+                             "SELECT 1 FROM pg_database WHERE datname = 'bench_issue'"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    if exists != "1":
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "bench_issue"], check=True)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(["redis-cli", "-n", REDIS_URL.rsplit("/", 1)[1], "FLUSHDB"], check=True, capture_output=True)
+
+
+def cohort_csv(rows: int, tag: str) -> bytes:
+    out = io.StringIO()
+    out.write("email,name,evidence_url,issued_on\n")
+    for n in range(rows):
+        out.write(f"learner{n}.{tag}@example.org,Learner {n},https://portfolio.example/{tag}/{n},2026-09-01\n")
+    return out.getvalue().encode()
+
+
+def worker_start(env: dict[str, str], concurrency: int, log: Path) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "badgeplatform", "worker", "--pool=prefork",
+         f"--concurrency={concurrency}", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+         "--without-heartbeat", "-n", f"bench-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while "ready." not in log.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"the worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.2)
+    return proc
+
+
+def line(name: str, seconds: float, count: int, goal: float) -> str:
+    verdict = "ok" if seconds < goal else "MISSED"
+    return (f"{name:<34} {seconds:8.2f} s  {seconds / count * 1e6:9.0f} µs/row  {count / seconds:9.0f} rows/s"
+            f"  goal < {goal:.0f} s: {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=2, help="pool processes of the one worker")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT / "tests" / "worker"))
+    from helpers import SmtpSink  # the tests' aiosmtpd sink: counts messages by their X-Badge-Assertion
+
+    sink = SmtpSink().start()
+    var_dir = Path(tempfile.mkdtemp(prefix="bench-issue-"))
+    env = environment(var_dir, sink.port)
+    os.environ.update(env)
+    database_prepare(env)
+    worker = worker_start(env, args.concurrency, var_dir / "worker.log")
+    try:
+        run(args.rows, args.concurrency, sink)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        sink.stop()
+
+
+def run(count: int, concurrency: int, sink: SmtpSink) -> None:  # noqa: F821 - imported in main
+    import django
+
+    django.setup()
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from assertions.bulk import bulk_job_create, bulk_job_run, bulk_preview, rows_from_csv
+    from assertions.models import Assertion
+    from badges.models import BadgeClass
+    from issuers.scoping import tenant_scope
+    from issuers.services import issuer_create, tenant_create
+
+    tag = f"{int(time.time())}"
+    tenant = tenant_create(slug=f"bench-{tag}", name="Bench College", admin_email=f"admin-{tag}@bench.example").tenant
+    with tenant_scope(tenant):
+        issuer = issuer_create(tenant=tenant, name="Bench College Construction", url="https://bench.example",
+                               email="badges@bench.example")
+        png = io.BytesIO()
+        Image.new("RGBA", (256, 256), (29, 78, 216, 255)).save(png, "PNG")
+        badge = BadgeClass(tenant=tenant, issuer=issuer, name="Safe Scaffolding",
+                           description="Erects a scaffold tower to the TG20 guidance.")
+        badge.image.save("bench.png", ContentFile(png.getvalue()), save=False)
+        badge.save()
+        data = cohort_csv(count, tag)
+
+        started = time.perf_counter()
+        preview = bulk_preview(badge_class=badge, rows=rows_from_csv(data))
+        preview_s = time.perf_counter() - started
+        assert not preview.problems, preview.problems[:3]
+        assert len(preview.good) == count
+
+        job, _ = bulk_job_create(badge_class=badge, preview=preview, filename="cohort.csv", issue_now=False)
+        started = time.perf_counter()
+        job = bulk_job_run(job=job)  # what the worker's run_bulk_job does; here so it is timed alone
+        record_s = time.perf_counter() - started
+        assert job.issued == count, job.errors[:3]
+
+        deadline = time.monotonic() + 300
+        while len(sink.raw) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pipeline_s = time.perf_counter() - started
+        time.sleep(1)  # let the last status updates land before counting
+        awards = Assertion.objects.filter(bulk_job=job)
+        baked = awards.filter(bake_status=Assertion.BakeStatus.DONE).count()
+        sent = awards.filter(email_status=Assertion.EmailStatus.SENT).count()
+    deliveries = sink.assertion_ids()
+
+    print(f"\n{count} learners, PostgreSQL + Redis, one worker (prefork, concurrency {concurrency}), aiosmtpd sink\n")
+    print(line("CSV read, validated and previewed", preview_s, count, GOALS["preview"]))
+    print(line("all awards recorded", record_s, count, GOALS["record"]))
+    print(line("all baked and emailed", pipeline_s, count, GOALS["pipeline"]))
+    print(f"\nbaked {baked}/{count}, email sent {sent}/{count}, delivered {len(deliveries)} distinct, "
+          f"most deliveries of one award: {max(deliveries.values(), default=0)}")
+    if len(deliveries) < count or baked < count or sent < count:
+        raise SystemExit("not everything was baked and emailed")
+
+
+if __name__ == "__main__":
+    main()
