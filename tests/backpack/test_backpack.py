@@ -176,3 +176,24 @@ def test_backpack_pages_require_login(client, db):
         response = client.get(url)
         assert response.status_code == 302
         assert response.url.startswith("/accounts/login/")
+
+
+def test_an_svg_badge_downloads_as_baked_svg(client, learner, tenant_a, issuer_a):
+    from django.core.files.base import ContentFile
+
+    from badges.models import BadgeClass
+
+    svg = (b'<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100" viewBox="0 0 100 100">'
+           b'<circle cx="50" cy="50" r="45" fill="#1d4ed8"/></svg>')
+    with tenant_scope(tenant_a):
+        badge = BadgeClass(tenant=tenant_a, issuer=issuer_a, name="Vector Badge", description="An SVG badge.",
+                           image_type="svg")
+        badge.image.save("v.svg", ContentFile(svg), save=False)
+        badge.save()
+    a = award(badge)
+    entry = services.assertion_claim(assertion=a, user=learner)
+    client.force_login(learner)
+    response = client.get(f"/backpack/badges/{entry.public_id}/download/image/")
+    assert response["Content-Type"] == "image/svg+xml"
+    assert response["Content-Disposition"].endswith('vector-badge.svg"')
+    assert json.loads(read_baked(response.content))["id"].endswith(str(a.public_id))
