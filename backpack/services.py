@@ -67,6 +67,16 @@ def assertion_claim(*, assertion: Assertion, user: Any) -> BackpackEntry:
     return entry
 
 
+def assertion_decline(*, assertion: Assertion, user: Any) -> BackpackEntry:
+    """Decline an award without claiming it (the college then sees it unclaimed, not claimed)."""
+    if assertion.claimed_by_id not in (None, user.pk) or (
+            assertion.claimed_by_id is None and assertion.recipient_identity.lower() not in
+            selectors.verified_emails(user)):
+        raise PermissionDenied(f"Verify the address {assertion.recipient_identity} in your account first.")
+    entry, _ = BackpackEntry.objects.get_or_create(user=user, assertion=assertion)
+    return entry_decline(entry=entry)
+
+
 def entry_decline(*, entry: BackpackEntry) -> BackpackEntry:
     """Declining hides the badge from the learner's pages and its share page; verification is untouched."""
     entry.declined_at = timezone.now()

@@ -74,14 +74,15 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
     owns = assertion.recipient_identity.lower() in selectors.verified_emails(user)
     if action == "claim" or action == "decline":
         try:
+            if action == "decline":
+                services.assertion_decline(assertion=assertion, user=user)
+                messages.success(request, f"You declined “{assertion.badge_class.name}”. It is hidden from your "
+                                          "pages.")
+                return redirect("backpack:home")
             entry = services.assertion_claim(assertion=assertion, user=user)
         except (ValidationError, PermissionDenied) as exc:
             _error(request, exc)
             return redirect(request.path)
-        if action == "decline":
-            services.entry_decline(entry=entry)
-            messages.success(request, f"You declined “{assertion.badge_class.name}”. It is hidden from your pages.")
-            return redirect("backpack:home")
         messages.success(request, f"“{assertion.badge_class.name}” is in your backpack.")
         return redirect("backpack:badge", entry.public_id)
     if action == "add_email" and not owns:

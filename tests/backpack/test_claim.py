@@ -140,6 +140,7 @@ def test_a_learner_can_decline_a_badge_from_the_link(client, learner, badge_a):
     client.post(claim_path(a), {"action": "decline"})
     entry = BackpackEntry.objects.get(user=learner, assertion=a)
     assert entry.declined_at is not None
+    assert _refresh(a).claimed_at is None  # declining is not claiming: the college sees it unclaimed
     page = client.get("/backpack/")
     assert page.context["items"] == []  # not in the grid; listed under "Declined badges" to restore
     assert [i.name for i in page.context["declined"]] == ["Safe Scaffolding"]
@@ -147,6 +148,13 @@ def test_a_learner_can_decline_a_badge_from_the_link(client, learner, badge_a):
     assert client.get(f"/s/{a.public_id}/").status_code == 404
     # Declining never breaks verification.
     assert client.get(f"/public/assertions/{a.public_id}", HTTP_ACCEPT="application/ld+json").status_code == 200
+
+
+def test_a_stranger_cannot_decline_someone_elses_badge(client, other_learner, badge_a):
+    a = award(badge_a)
+    client.force_login(other_learner)
+    client.post(claim_path(a), {"action": "decline"})
+    assert not BackpackEntry.objects.filter(assertion=a).exists()
 
 
 def test_a_revoked_badge_cannot_be_claimed(client, learner, badge_a):
