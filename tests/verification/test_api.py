@@ -209,13 +209,14 @@ def test_verification_answers_when_the_broker_is_down(client, issue, settings, c
     previous = app.conf.broker_url
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     app.conf.broker_connection_timeout = 1
-    app.pool.force_close_all()
-    app._pool = None
+    # New pools for the dead broker. Not force_close_all(): kombu keeps pools in a global registry by
+    # broker URL, so the closed pool would come back for the real broker in every later test.
+    app._pool = app.amqp._producer_pool = None
     try:
         response = client.post(API, {"url": public_url("assertions", a.public_id)}, content_type="application/json")
     finally:
         app.conf.broker_url = previous
-        app._pool = None
+        app._pool = app.amqp._producer_pool = None
     assert response.status_code == 200
     assert response.json()["verdict"] == "valid"
     assert "could not enqueue a verification record" in caplog.text
