@@ -50,3 +50,8 @@ $(OBVENV)/.installed: tools/ob2/requirements.txt
 
 clean:
 	rm -rf $(VENV) var
+
+## The issuing benchmark (issue 4): 10,000-row CSV preview, recording, bake and email. Needs PostgreSQL + Redis.
+.PHONY: bench-issue
+bench-issue: install
+	$(PY) bench/issue_bulk.py

@@ -291,8 +291,10 @@ def pipeline_sweep(self: Task) -> dict[str, int]:
         for tenant_id, pk in stuck[:50000]:
             by_tenant.setdefault(tenant_id, []).append(pk)
         for tenant_id, ids in by_tenant.items():
-            Assertion.objects.filter(pk__in=ids).update(updated_at=now)  # not again until the next period
-            pipeline_enqueue(tenant_id=tenant_id, assertion_ids=ids)
+            for start in range(0, len(ids), 1000):  # bounded IN lists (SQLite limits query parameters)
+                part = ids[start:start + 1000]
+                Assertion.objects.filter(pk__in=part).update(updated_at=now)  # not again until the next period
+                pipeline_enqueue(tenant_id=tenant_id, assertion_ids=part)
             counts["requeued"] += len(ids)
         jobs = list(BulkJob.objects.filter(status__in=[BulkJob.Status.QUEUED, BulkJob.Status.RUNNING],
                                            updated_at__lt=stuck_before).values_list("tenant_id", "pk"))
