@@ -16,7 +16,7 @@ from assertions import documents, publication
 from assertions.models import Assertion
 from assertions.tasks import assertion_bake
 from badges.models import BadgeClass
-from endorsements.documents import endorsement_document, endorsement_urls, endorser_document
+from endorsements.documents import endorsement_document, endorsement_urls, endorser_document, live_endorsements
 from endorsements.models import Endorsement, EndorserProfile
 from issuers.models import Issuer, SigningKey
 from issuers.scoping import unscoped
@@ -104,7 +104,8 @@ def key(request: HttpRequest, public_id: str) -> HttpResponse:
 @public_view
 def badge(request: HttpRequest, public_id: str) -> HttpResponse:
     obj = _get(BadgeClass, public_id, ("issuer",))
-    return _document(request, documents.badge_document(obj, endorsements=endorsement_urls(obj)), obj.name)
+    return _document(request, documents.badge_document(obj, endorsements=endorsement_urls(obj)), obj.name,
+                     context={"endorsements": live_endorsements(obj)})
 
 
 @public_view

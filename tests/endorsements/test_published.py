@@ -9,7 +9,7 @@ import pytest
 from endorsements.services import endorsement_publish, endorsement_request_create, endorser_profile_save
 from issuers.scoping import tenant_scope
 from tests.conftest import make_user
-from tests.verification.test_conformance import RECIPIENT, _issue, errors, served, validate  # noqa: F401 - fixture
+from tests.verification.test_conformance import _issue, errors, validate
 from verification.verifier import verify
 
 
@@ -47,6 +47,9 @@ def test_the_employer_sees_who_endorsed_the_badge(served, tenant_a, client):
     page = client.get(f"/public/assertions/{a.public_id}", HTTP_ACCEPT="text/html")
     assert b"Endorsed by" in page.content
     assert b"Acme Builders" in page.content
+    badge_page = client.get(f"/public/badges/{badges['png'].public_id}", HTTP_ACCEPT="text/html")
+    assert b"Endorsed by" in badge_page.content
+    assert b"Our site managers trust this badge." in badge_page.content
 
 
 def test_a_withdrawn_endorsement_is_gone_from_the_badge_and_answers_410(served, tenant_a, client):

@@ -2,8 +2,9 @@
 
 Usage (inside var/obvenv): python tools/ob2/check.py INPUT [--recipient EMAIL]
 INPUT is an assertion URL, a baked .png/.svg file, or a compact JWS. Prints the validator's report
-(plus the graph of documents it read, as "graph") as JSON on stdout. The network is limited to loopback; the OB v2 JSON-LD context is served from
-the copy beside this file, so a run never reaches the internet.
+(plus the graph of documents it read, as "graph") as JSON on stdout. The network is limited to
+loopback; the OB v2 JSON-LD context is served from the copy beside this file, so a run never
+reaches the internet.
 """
 
 from __future__ import annotations
