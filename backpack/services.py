@@ -258,7 +258,7 @@ def baked_image(assertion: Assertion) -> tuple[bytes, str]:
         return assertion_bake(assertion), ext
 
 
-def _slug(text: str) -> str:
+def file_slug(text: str) -> str:
     cleaned = "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
     return "-".join(filter(None, cleaned.split("-")))[:60] or "badge"
 
@@ -269,7 +269,7 @@ def backpack_zip(*, user: Any) -> bytes:
     names: set[str] = set()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for item in selectors.backpack_items(user, include_declined=True):
-            base = _slug(item.name)
+            base = file_slug(item.name)
             stem, n = base, 1
             while stem in names:
                 n += 1

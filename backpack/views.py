@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from assertions import documents, links
@@ -218,7 +219,7 @@ def _attachment(data: bytes, content_type: str, filename: str) -> HttpResponse:
 @_own_entry
 @require_safe
 def download(request: HttpRequest, entry: BackpackEntry, kind: str) -> HttpResponse:
-    name = services._slug(selectors.item_of(entry).name)
+    name = services.file_slug(selectors.item_of(entry).name)
     if entry.imported_id:
         imp = entry.imported
         if kind != "original":
@@ -405,7 +406,7 @@ def share(request: HttpRequest, public_id: Any) -> HttpResponse:
     name = ""
     if claimed and entry is not None and entry.show_name:
         name = a.claimed_by.name or a.recipient_name
-    item_status = "revoked" if a.revoked else "expired" if a.expires and a.expires <= _now() else "valid"
+    item_status = "revoked" if a.revoked else "expired" if a.expires and a.expires <= timezone.now() else "valid"
     share = links.share_url(a)
     response = render(request, "backpack/share.html", {
         "assertion": a, "badge": a.badge_class, "issuer": a.badge_class.issuer, "tenant": a.tenant,
@@ -441,9 +442,3 @@ def _count(kind: str, assertion: Any) -> None:
     from insights.events import event_count
 
     event_count(kind=kind, tenant_id=assertion.tenant_id, badge_class_id=assertion.badge_class_id)
-
-
-def _now() -> Any:
-    from django.utils import timezone
-
-    return timezone.now()
