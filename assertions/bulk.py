@@ -24,6 +24,7 @@ from django.utils import timezone
 from assertions.models import BulkJob
 from assertions.services import (
     Recipient,
+    RecipientProblem,
     assertions_issue,
     badge_class_require_awardable,
     expires_from_date,
@@ -310,12 +311,14 @@ def bulk_job_run(*, job: BulkJob) -> BulkJob:
     """Issue the job's rows in chunks, each chunk in one transaction with the job's cursor, so a worker
     killed mid-job resumes where the last commit left it: nothing lost, nothing issued twice."""
     chunk = settings.BULK_CHUNK_SIZE
+    all_rows = BulkJob.objects.values_list("rows", flat=True).get(pk=job.pk)  # fixed once the job exists
     while True:
         with transaction.atomic():
-            job = BulkJob.objects.select_for_update().select_related("badge_class__issuer", "tenant").get(pk=job.pk)
+            job = (BulkJob.objects.select_for_update(of=("self",)).defer("rows")
+                   .select_related("badge_class__issuer", "tenant").get(pk=job.pk))
             if job.status in {BulkJob.Status.DONE, BulkJob.Status.FAILED}:
                 return job
-            rows = [Row(**r) for r in job.rows[job.cursor:job.cursor + chunk]]
+            rows = [Row(**r) for r in all_rows[job.cursor:job.cursor + chunk]]
             if not rows:
                 job.status, job.finished_at = BulkJob.Status.DONE, timezone.now()
                 job.save(update_fields=["status", "finished_at", "updated_at"])
@@ -334,13 +337,25 @@ def _issue_chunk(job: BulkJob, rows: list[Row]) -> None:
         job.errors.append({"row": None, "email": "", "error": " ".join(exc.messages)})
         job.save(update_fields=["status", "finished_at", "errors", "updated_at"])
         return
-    # Checked again at issue time: another award may have landed since the preview.
-    preview = bulk_preview(badge_class=job.badge_class, rows=rows)
-    if preview.good:
-        assertions_issue(badge_class=job.badge_class, recipients=[_recipient(r) for r in preview.good],
-                         notify=job.options.get("notify", True),
-                         verification_type=job.options.get("verification_type"),
-                         actor=job.created_by, bulk_job=job)
-    job.issued += len(preview.good)
-    job.failed += len(preview.problems)
-    job.errors.extend(p.as_dict() for p in preview.problems)
+    # The rows were previewed; at issue time only what can have changed since is checked again:
+    # another award of this badge may have landed. Each row is validated once, by assertions_issue.
+    held = holders(badge_class=job.badge_class, identities={r.email.strip().lower() for r in rows})
+    errors: list[dict[str, Any]] = []
+    recipients = []
+    for row in rows:
+        if row.email.strip().lower() in held:
+            errors.append({"row": row.row, "email": row.email, "error": f"Already holds {job.badge_class.name}."})
+            continue
+        try:
+            recipients.append(_recipient(row))
+        except ValidationError as exc:
+            errors.append({"row": row.row, "email": row.email, "error": " ".join(exc.messages)})
+    problems: list[RecipientProblem] = []
+    issued = assertions_issue(badge_class=job.badge_class, recipients=recipients, problems=problems,
+                              notify=job.options.get("notify", True),
+                              verification_type=job.options.get("verification_type"),
+                              actor=job.created_by, bulk_job=job) if recipients else []
+    errors.extend({"row": p.row, "email": p.identity, "error": p.error} for p in problems)
+    job.issued += len(issued)
+    job.failed += len(errors)
+    job.errors.extend(sorted(errors, key=lambda e: e["row"] or 0))

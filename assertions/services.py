@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -171,9 +171,12 @@ def assertions_issue(
     actor_label: str = "",
     bulk_job: BulkJob | None = None,
     replaces: Assertion | None = None,
+    problems: list[RecipientProblem] | None = None,
 ) -> list[Assertion]:
     """Issue ``badge_class`` to every recipient, or to none: a bad row raises ``ValidationError``
-    naming it. Checks of the tenant, its status and the badge class are made once for the batch."""
+    naming it. Given a ``problems`` list instead, bad rows are added to it and the good ones issued
+    (a bulk job, whose rows were previewed, records them). Checks of the tenant, its status and the
+    badge class are made once for the batch."""
     badge_class_require_awardable(badge_class)
     verification_type = verification_type or badge_class.issuer.default_verification
     if verification_type not in Assertion.Verification.values:
@@ -184,15 +187,16 @@ def assertions_issue(
         if signing_key is None:
             raise ValidationError(f"{badge_class.issuer.name} has no signing key: rotate one in before signing.")
     now = timezone.now()
-    checked, problems = [], []
+    checked, found = [], []
     for recipient in recipients:
         try:
             checked.append(_check(badge_class, recipient, now))
         except ValidationError as exc:
-            where = f"Row {recipient.row}: " if recipient.row is not None else ""
-            problems.append(f"{where}{' '.join(exc.messages)}")
-    if problems:
-        raise ValidationError(problems)
+            found.append(RecipientProblem(recipient.row, recipient.identity, " ".join(exc.messages)))
+    if problems is not None:
+        problems.extend(found)
+    elif found:
+        raise ValidationError([f"Row {p.row}: {p.error}" if p.row is not None else p.error for p in found])
     issued_by = actor if getattr(actor, "is_authenticated", False) else None
     assertions = []
     for item in checked:
@@ -218,18 +222,64 @@ def assertions_issue(
             email_status=Assertion.EmailStatus.PENDING if emailable else Assertion.EmailStatus.NONE,
             claim_nonce=secrets.token_hex(8),
         ))
-    assertions = Assertion.objects.bulk_create(assertions, batch_size=1000)
-    label = actor_label or (issued_by.email if issued_by else "system")
-    AuditEntry.objects.bulk_create([
-        AuditEntry(tenant=badge_class.tenant, actor=issued_by, actor_label=label, action="assertion.issue",
-                   object_type="Assertion", object_id=str(a.public_id), summary=f"{badge_class.name} awarded",
-                   data={"bulk_job": str(bulk_job.public_id)} if bulk_job else {})
-        for a in assertions
-    ], batch_size=1000)
+    assertions = _insert(assertions)
+    _audit_issue(badge_class, assertions, issued_by, actor_label, bulk_job)
     tenant_id, ids = badge_class.tenant_id, [a.pk for a in assertions]
     transaction.on_commit(lambda: pipeline_enqueue(tenant_id=tenant_id, assertion_ids=ids))
     transaction.on_commit(lambda: announce("issued", tenant_id=tenant_id, assertion_ids=ids))
     return assertions
+
+
+def _insert(assertions: list[Assertion]) -> list[Assertion]:
+    """``bulk_create``; on PostgreSQL a large batch goes through COPY, several times faster than a
+    multi-row INSERT built by the ORM (the bulk path's budget is 10,000 awards in under 3 s)."""
+    if connection.vendor != "postgresql" or len(assertions) < 100:
+        return Assertion.objects.bulk_create(assertions, batch_size=1000)
+    from psycopg.types.json import Jsonb
+
+    fields = [f for f in Assertion._meta.concrete_fields if not f.primary_key]
+    for a in assertions:  # what the ORM would do on save: auto_now(_add) timestamps
+        for f in fields:
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                f.pre_save(a, add=True)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(Assertion._meta.db_table)
+
+    def value(f: models.Field, a: Assertion) -> Any:
+        v = getattr(a, f.attname)
+        if isinstance(f, models.JSONField):
+            return Jsonb(v)
+        if isinstance(f, models.FileField):
+            return v.name or ""
+        return v
+
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for a in assertions:
+            copy.write_row([value(f, a) for f in fields])
+    ids = dict(Assertion.objects.filter(public_id__in=[a.public_id for a in assertions])
+               .values_list("public_id", "id"))
+    for a in assertions:
+        a.pk = ids[a.public_id]
+        a._state.adding = False
+    return assertions
+
+
+def _audit_issue(badge_class: BadgeClass, assertions: list[Assertion], issued_by: Any, actor_label: str,
+                 bulk_job: BulkJob | None) -> None:
+    """One entry for one award; one entry naming every award for a batch (a 10,000-row cohort
+    would otherwise double its inserts)."""
+    if not assertions:
+        return
+    label = actor_label or (issued_by.email if issued_by else "system")
+    data: dict[str, Any] = {"bulk_job": str(bulk_job.public_id)} if bulk_job else {}
+    if len(assertions) == 1:
+        obj_type, obj_id, summary = "Assertion", str(assertions[0].public_id), f"{badge_class.name} awarded"
+    else:
+        obj_type, obj_id = "BadgeClass", str(badge_class.public_id)
+        summary = f"{badge_class.name} awarded to {len(assertions)} learners"
+        data["assertions"] = [str(a.public_id) for a in assertions]
+    AuditEntry.objects.create(tenant=badge_class.tenant, actor=issued_by, actor_label=label, action="assertion.issue",
+                              object_type=obj_type, object_id=obj_id, summary=summary[:300], data=data)
 
 
 def assertion_issue(*, badge_class: BadgeClass, recipient_identity: str,
