@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from assertions import documents, links
 from backpack import forms, selectors, services
 from backpack.models import BackpackEntry, Collection, Visibility
+from pathways.selectors import learner_progress
 
 AUTH_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
 
@@ -133,6 +134,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "backpack/home.html", {
         "items": items, "query": query, "declined": declined, "emails": emails,
         "collections": Collection.objects.filter(user=request.user),
+        "pathways": learner_progress([e.email for e in emails if e.verified]),
     })
 
 
@@ -198,6 +200,10 @@ def badge_action(request: HttpRequest, entry: BackpackEntry) -> HttpResponse:
             services.entry_delete_import(entry=entry)
             messages.success(request, "Removed the imported badge.")
             return redirect("backpack:home")
+        elif action == "linkedin" and entry.assertion_id:
+            # Sent by the page's script as the learner follows "Add to LinkedIn profile": count, no page.
+            _count("linkedin", entry.assertion)
+            return HttpResponse(status=204)
         elif action == "add_to_collection":
             collection = get_object_or_404(Collection, user=request.user, public_id=request.POST.get("collection"))
             services.collection_add(collection=collection, entry=entry)

@@ -30,6 +30,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("issuers:dashboard", tenant_slug=last)
     if len(memberships) == 1:
         return redirect("issuers:dashboard", tenant_slug=memberships[0].tenant.slug)
+    if not memberships:  # a learner (or an endorser): their own badges
+        return redirect("backpack:home")
     return render(request, "issuers/choose_tenant.html", {"memberships": memberships})
 
 
