@@ -31,7 +31,7 @@ class ApiKeyForm(forms.Form):
 class TenantSettingsForm(forms.ModelForm):
     class Meta:
         model = Tenant
-        fields = ["name", "contact_email", "primary_colour", "timezone", "require_mfa"]
+        fields = ["name", "contact_email", "reply_to_email", "primary_colour", "timezone", "require_mfa"]
         widgets = {"primary_colour": forms.TextInput(attrs={"type": "color"})}
 
 
@@ -42,6 +42,9 @@ class TenantCreateForm(forms.Form):
 
 
 class IssuerForm(forms.ModelForm):
+    url = forms.URLField(label="Website", assume_scheme="https",
+                         help_text="The college's or department's public website.")
+
     class Meta:
         model = Issuer
         fields = ["name", "url", "email", "description", "default_verification"]

@@ -6,7 +6,6 @@ sizes; axe-core finds no serious or critical violations on any learner page."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -14,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from assertions import links
 from assertions.services import assertion_issue
@@ -22,26 +21,15 @@ from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from issuers.services import issuer_create, tenant_create
 from tests.backpack.conftest import png_bytes
+from tests.browser.support import ARTIFACTS, assert_accessible
 from verification.baked import read_baked
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LEARNER = "jordan@learner.example"
 PASSWORD = "violet-harbour-lantern-63"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 pytestmark = pytest.mark.browser
-
-
-def _axe(page) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    serious = [v for v in results.response["violations"] if v.get("impact") in {"critical", "serious"}]
-    assert not serious, results.generate_report()
 
 
 def _shots(page, name: str) -> None:
@@ -52,17 +40,6 @@ def _shots(page, name: str) -> None:
     # Nothing may overflow sideways on a phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1, name
     page.set_viewport_size(DESKTOP)
-
-
-@pytest.fixture
-def browser():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
@@ -96,7 +73,7 @@ def test_learner_claims_collects_shares_and_downloads(live_server, award, browse
     page.goto(claim)
     expect(page.get_by_role("heading", name="Level 2 Bricklaying")).to_be_visible()
     expect(page.locator("#claim-email")).to_have_value(LEARNER)
-    _axe(page)
+    assert_accessible(page)
     _shots(page, "claim")
     page.fill("input[name=name]", "Jordan Lee")
     page.fill("input[name=password1]", PASSWORD)
@@ -110,7 +87,7 @@ def test_learner_claims_collects_shares_and_downloads(live_server, award, browse
     page.get_by_role("link", name="My badges").first.click()
     expect(page.get_by_role("link", name="Level 2 Bricklaying")).to_be_visible()
     expect(page.get_by_text("Riverside Construction")).to_be_visible()
-    _axe(page)
+    assert_accessible(page)
     _shots(page, "backpack")
 
     # --- Add it to a collection --------------------------------------------------------------------
@@ -129,18 +106,18 @@ def test_learner_claims_collects_shares_and_downloads(live_server, award, browse
     expect(public.get_by_role("heading", name="Level 2 Construction")).to_be_visible()
     expect(public.get_by_text("Level 2 Bricklaying")).to_be_visible()
     expect(public.get_by_role("button", name="Log out")).to_have_count(0)
-    _axe(public)
+    assert_accessible(public)
     _shots(public, "collection-public")
     # The share page, as a link-preview crawler sees it.
     public.goto(base + f"/s/{award.public_id}/")
     assert public.locator('meta[property="og:title"]').get_attribute("content") == "Level 2 Bricklaying"
-    _axe(public)
+    assert_accessible(public)
     _shots(public, "share")
     visitor.close()
 
     # --- The LinkedIn link carries the right parameters -------------------------------------------
     page.goto(badge_url)
-    _axe(page)
+    assert_accessible(page)
     _shots(page, "badge")
     href = page.locator("#linkedin-add").get_attribute("href")
     parts = urlsplit(href)
@@ -165,7 +142,7 @@ def test_learner_claims_collects_shares_and_downloads(live_server, award, browse
     page.get_by_role("link", name="Printable certificate").click()
     expect(page.get_by_role("heading", name="Jordan Lee")).to_be_visible()
     expect(page.locator(".cert-qr svg")).to_be_visible()
-    _axe(page)
+    assert_accessible(page)
     _shots(page, "certificate")
     page.emulate_media(media="print")
     expect(page.locator(".cert-noprint")).to_be_hidden()

@@ -4,50 +4,23 @@ and reads the outcomes dashboard; the learner who completes it gets the completi
 from __future__ import annotations
 
 import io
-import os
-from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from assertions.models import Assertion
 from assertions.services import assertion_issue
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
+from tests.browser.support import ARTIFACTS, assert_accessible
 from tests.conftest import PASSWORD
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 NAMES = ("Health & Safety", "Food Hygiene", "First Aid", "Allergen Awareness", "Customer Service",
          "Hospitality Ready")
 
 pytestmark = pytest.mark.browser
-
-
-def _axe(page) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    serious = [v for v in results.response["violations"] if v.get("impact") in {"critical", "serious"}]
-    assert not serious, results.generate_report()
-
-
-@pytest.fixture
-def page():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
 
 
 @pytest.fixture
@@ -99,7 +72,7 @@ def _run(base, tenant_a, alice, badges, page):
     for name in ("First Aid", "Allergen Awareness", "Customer Service"):
         group.get_by_label(name).check()
     page.select_option("#id_capstone", label="Hospitality Ready")
-    _axe(page)
+    assert_accessible(page)
     page.screenshot(path=str(ARTIFACTS / "pathway-new.png"), full_page=True)
     page.get_by_role("button", name="Create pathway").click()
     expect(page.get_by_role("heading", name="Hospitality Ready", level=1)).to_be_visible()
@@ -114,7 +87,7 @@ def _run(base, tenant_a, alice, badges, page):
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("row", name="Ann Lee")).to_contain_text("2 of 3")
     expect(page.get_by_role("row", name="Ben Ode")).to_contain_text("1 of 3")
-    _axe(page)
+    assert_accessible(page)
     page.screenshot(path=str(ARTIFACTS / "pathway-cohort.png"), full_page=True)
 
     # Ann earns an optional badge: the worker awards the completion badge, once.
@@ -129,7 +102,7 @@ def _run(base, tenant_a, alice, badges, page):
     page.get_by_role("link", name="Outcomes").click()
     expect(page.locator(".stat-tiles")).to_contain_text("Awarded")
     expect(page.locator(".funnel").first).to_contain_text("Completed")
-    _axe(page)
+    assert_accessible(page)
     page.screenshot(path=str(ARTIFACTS / "outcomes.png"), full_page=True)
 
     # Employers see what the pathway is made of, without logging in.
@@ -142,5 +115,5 @@ def _run(base, tenant_a, alice, badges, page):
     page.goto(base + pathway_link)
     expect(page.get_by_role("heading", name="Hospitality Ready")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("ann@example.org")
-    _axe(page)
+    assert_accessible(page)
     page.screenshot(path=str(ARTIFACTS / "pathway-public-phone.png"), full_page=True)

@@ -3,41 +3,19 @@ between two colleges with the "Switch college" menu in the top bar."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.core import mail
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from issuers.services import tenant_create
+from tests.browser.support import ARTIFACTS
 
-# Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls from it.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 EMAIL = "dana@college-a.example"
 PASSWORD = "quiet-lantern-orchard-47"
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def page():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        context.set_default_timeout(10_000)
-        pg = context.new_page()
-        try:
-            yield pg
-        finally:
-            context.close()
-            browser.close()
 
 
 def test_signup_verify_login_and_switch_college(live_server, transactional_db, page):

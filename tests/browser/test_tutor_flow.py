@@ -10,23 +10,19 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from assertions.models import Assertion, BulkJob
 from issuers.scoping import tenant_scope
 from tests.badges.test_pages import png_bytes
+from tests.browser.support import ARTIFACTS, assert_accessible
 from tests.conftest import PASSWORD
 from tests.worker.helpers import RedisServer, SmtpSink, Worker, wait_for
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
 BAD_LINES = {51: "not-an-email", 101: "duplicate", 151: "bad date"}
 
@@ -63,25 +59,6 @@ def worker(live_server, broker, sink, tmp_path, settings):
     }).start()
     yield proc
     proc.stop()
-
-
-@pytest.fixture
-def browser():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _axe(page: Page, where: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    bad = [v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}]
-    assert not bad, f"{where}: {[(v['id'], [n['target'] for n in v['nodes']]) for v in bad]}"
 
 
 def _shot(page: Page, name: str) -> None:
@@ -152,7 +129,7 @@ def test_tutor_creates_a_badge_awards_it_in_two_clicks_and_awards_a_cohort(
     page.fill("#id_tags", "construction, level 1")
     page.fill("#id_validity_days", "730")
     _shot(page, "badge-form")
-    _axe(page, "badge form")
+    assert_accessible(page, "badge form")
     badge_form_url = page.url
     _submit(page, "Create badge")
     expect(page.locator("h1")).to_have_text("Safe Scaffolding")
@@ -162,13 +139,13 @@ def test_tutor_creates_a_badge_awards_it_in_two_clicks_and_awards_a_cohort(
     page.get_by_role("link", name="Dashboard").click()
     expect(page.locator(".badge-row")).to_have_count(1)
     _shot(page, "dashboard")
-    _axe(page, "dashboard")
+    assert_accessible(page, "dashboard")
     dashboard_url = page.url
     page.get_by_role("link", name="Award Safe Scaffolding", exact=True).click()  # click 1
     page.fill("#id_email", "ann.lee@example.org")
     page.fill("#id_name", "Ann Lee")
     _shot(page, "award-form")
-    _axe(page, "award form")
+    assert_accessible(page, "award form")
     award_url = page.url
     _submit(page, "Award")  # click 2
     expect(page.locator("p.lead")).to_contain_text("Awarded to Ann Lee")
@@ -179,7 +156,7 @@ def test_tutor_creates_a_badge_awards_it_in_two_clicks_and_awards_a_cohort(
     public_link = page.locator("#public-link").inner_text()
     assert public_link.startswith(f"{base}/public/assertions/")
     _shot(page, "assertion")
-    _axe(page, "assertion page")
+    assert_accessible(page, "assertion page")
     assertion_url = page.url
 
     # The email is in the sink, with a claim link that works.
@@ -217,7 +194,7 @@ def test_tutor_creates_a_badge_awards_it_in_two_clicks_and_awards_a_cohort(
     bad_rows = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
     assert [line.split(",")[0] for line in bad_rows[1:]] == ["51", "101", "151"]
     _shot(page, "cohort-preview")
-    _axe(page, "cohort preview")
+    assert_accessible(page, "cohort preview")
     preview_url = page.url
     with tenant_scope(tenant_a):
         assert Assertion.objects.count() == 1  # nothing issued by the preview
@@ -239,7 +216,7 @@ def test_tutor_creates_a_badge_awards_it_in_two_clicks_and_awards_a_cohort(
     assert percents, "the job page never polled its status"
     assert percents[-1] == 100, percents  # the bar was fed by the live status polling
     _shot(page, "job-done")
-    _axe(page, "job page")
+    assert_accessible(page, "job page")
     job_url = page.url
     with tenant_scope(tenant_a):
         job = BulkJob.objects.get()
@@ -269,7 +246,7 @@ def test_tutor_creates_a_badge_awards_it_in_two_clicks_and_awards_a_cohort(
         width = mobile.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{name} scrolls sideways on a phone ({width}px)"
         mobile.screenshot(path=str(ARTIFACTS / f"tutor-{name}-phone.png"), full_page=True)
-    _axe(mobile, "job page on a phone")
+    assert_accessible(mobile, "job page on a phone")
     phone.close()
     desktop.close()
     # The cohort's emails go out too, through the same worker: one per learner.

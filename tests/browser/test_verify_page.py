@@ -4,35 +4,18 @@ unmistakable verdict, confirms the candidate's email, and the page passes axe-co
 from __future__ import annotations
 
 import base64
-import os
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from assertions.services import assertion_revoke
 from issuers.scoping import tenant_scope
+from tests.browser.support import ARTIFACTS, assert_accessible
 
 # The verification fixtures (pytest finds them by these names in this module).
 from tests.verification.conftest import RECIPIENT, badges, baked, issue  # noqa: F401
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _page(browser, width: int = 1280, height: int = 900):
@@ -55,14 +38,6 @@ def _drop(page, data: bytes, name: str, mime: str) -> None:
     page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
 
 
-def _axe(page) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    serious = [v for v in results.response["violations"] if v.get("impact") in {"critical", "serious"}]
-    assert not serious, results.generate_report()
-
-
 def test_employer_drops_a_baked_badge_and_confirms_the_candidate(
         live_server, settings, issue, baked, tenant_a, browser):  # noqa: F811 -- the fixtures imported above
     settings.PUBLIC_BASE_URL = live_server.url
@@ -73,7 +48,7 @@ def test_employer_drops_a_baked_badge_and_confirms_the_candidate(
 
     page.goto(f"{live_server.url}/verify")
     expect(page.get_by_role("heading", name="Verify a badge")).to_be_visible()
-    _axe(page)
+    assert_accessible(page)
     page.screenshot(path=str(ARTIFACTS / "verify-form.png"), full_page=True)
 
     _drop(page, image, "candidate-badge.png", "image/png")
@@ -84,7 +59,7 @@ def test_employer_drops_a_baked_badge_and_confirms_the_candidate(
     expect(page.get_by_role("heading", name="Bricklaying (png)")).to_be_visible()
     expect(page.locator(".issuer-card")).to_contain_text("College A Construction")
     expect(page.locator(".checks")).to_contain_text("has not revoked this badge")
-    _axe(page)
+    assert_accessible(page)
     page.screenshot(path=str(ARTIFACTS / "verify-valid.png"), full_page=True)
 
     # The recipient check: right email, then a wrong one.
@@ -106,7 +81,7 @@ def test_employer_drops_a_baked_badge_and_confirms_the_candidate(
     page.get_by_role("button", name="Verify again").click()
     expect(page.get_by_role("heading", name="Revoked: not valid")).to_be_visible()
     expect(page.locator(".check.failed")).to_contain_text("Issued in error")
-    _axe(page)
+    assert_accessible(page)
     page.screenshot(path=str(ARTIFACTS / "verify-revoked.png"), full_page=True)
 
 
@@ -121,5 +96,5 @@ def test_public_assertion_page_shows_the_verification_on_a_phone(
     expect(page.get_by_label("Candidate's email")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
-    _axe(page)
+    assert_accessible(page)
     page.screenshot(path=str(ARTIFACTS / "public-assertion-phone.png"), full_page=True)
