@@ -12,5 +12,6 @@ urlpatterns = [
          name="completion_resolve"),
     path("t/<slug:tenant_slug>/cohorts/", views.cohort_list, name="cohorts"),
     path("t/<slug:tenant_slug>/cohorts/<uuid:public_id>/", views.cohort_detail, name="cohort"),
+    path("t/<slug:tenant_slug>/cohorts/from-job/<uuid:public_id>/", views.cohort_from_job, name="cohort_from_job"),
     path("pathways/<uuid:public_id>/", views.public_pathway, name="public"),
 ]

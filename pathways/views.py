@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from assertions.bulk import rows_from_csv, rows_from_lines
+from assertions.models import BulkJob
 from badges.models import BadgeClass
 from issuers.models import Role
 from issuers.permissions import ANY_STAFF, CAN_ISSUE, role_required
@@ -96,6 +97,22 @@ def cohort_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
                 messages.success(request, f"Cohort “{cohort.name}” saved with {cohort.members.count()} learners.")
                 return redirect("pathways:cohort", tenant_slug=tenant_slug, public_id=cohort.public_id)
     return render(request, "pathways/cohorts.html", {"form": form, "cohorts": Cohort.objects.all()})
+
+
+@require_POST
+@role_required(*CAN_ISSUE)
+def cohort_from_job(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    """Save the learners of a finished cohort award as a cohort to follow."""
+    job = get_object_or_404(BulkJob, public_id=public_id)
+    try:
+        cohort = services.cohort_create(tenant=request.tenant, name=request.POST.get("name", ""),
+                                        members=[(r["email"], r.get("name", "")) for r in job.rows],
+                                        actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("assertions:job", tenant_slug=tenant_slug, public_id=job.public_id)
+    messages.success(request, f"Cohort “{cohort.name}” saved with {cohort.members.count()} learners.")
+    return redirect("pathways:cohort", tenant_slug=tenant_slug, public_id=cohort.public_id)
 
 
 @role_required(*ANY_STAFF)

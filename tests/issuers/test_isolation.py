@@ -98,8 +98,9 @@ def _objects_of(tenant, admin, outsider_email):
         "issuers:issuer": issuer.public_id,
         "issuers:issuer_rotate_key": issuer.public_id,
         "endorsements:request_revoke": request.public_id,
-        **_tutor_objects(tenant, issuer, admin),
+        **(tutor := _tutor_objects(tenant, issuer, admin)),
         **_pathway_objects(tenant, admin),
+        "pathways:cohort_from_job": tutor["assertions:job"],
     }
 
 
@@ -157,6 +158,7 @@ def _endorsement_request(tenant, issuer, admin):
 
 POST_ONLY = {"issuers:member_remove", "issuers:invitation_revoke", "issuers:api_key_revoke",
              "issuers:issuer_rotate_key", "endorsements:request_revoke", "pathways:completion_resolve",
+             "pathways:cohort_from_job",
              "badges:retire", "assertions:revoke",
              "assertions:resend", "assertions:correct", "assertions:job_start"}
 

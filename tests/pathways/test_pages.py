@@ -138,3 +138,23 @@ def test_viewers_read_tutors_follow_and_other_colleges_get_404(client, tenant_a,
     client.login(email=charlie.email, password=PASSWORD)
     assert client.get(f"/t/college-a/pathways/{defined.public_id}/").status_code == 404
     assert client.get(f"/t/college-b/pathways/{defined.public_id}/").status_code == 404
+
+
+def test_a_finished_cohort_award_is_saved_as_a_cohort(client, tenant_a, alice, badges):
+    from assertions.bulk import bulk_job_create, bulk_job_run, bulk_preview, rows_from_lines
+
+    with tenant_scope(tenant_a):
+        badge = badges["First Aid"]
+        rows = rows_from_lines("Ann Lee <ann@example.org>\nben@example.org\nnot-an-email")
+        job, _ = bulk_job_create(badge_class=badge, preview=bulk_preview(badge_class=badge, rows=rows),
+                                 issue_now=False)
+        bulk_job_run(job=job)
+    client.login(email=alice.email, password=PASSWORD)
+    page = client.get(f"/t/college-a/jobs/{job.public_id}/").content.decode()
+    assert "Save as cohort" in page
+    response = client.post(f"/t/college-a/cohorts/from-job/{job.public_id}/", {"name": "First Aid, Nov"})
+    assert response.status_code == 302
+    with tenant_scope(tenant_a):
+        cohort = Cohort.objects.get(name="First Aid, Nov")
+        assert sorted(cohort.members.values_list("email", "name")) == [("ann@example.org", "Ann Lee"),
+                                                                      ("ben@example.org", "")]
