@@ -15,7 +15,7 @@ from assertions.services import assertion_issue
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from tests.browser.support import ARTIFACTS, assert_accessible
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_user
 
 NAMES = ("Health & Safety", "Food Hygiene", "First Aid", "Allergen Awareness", "Customer Service",
          "Hospitality Ready")
@@ -97,6 +97,20 @@ def _run(base, tenant_a, alice, badges, page):
     assert [(a.recipient_identity, a.recipient_name) for a in capstones] == [("ann@example.org", "Ann Lee")]
     page.reload()
     expect(page.get_by_role("row", name="Ann Lee")).to_contain_text("Completed")
+
+    # Ben, who has an account, sees in his backpack how far he is; so does Ann, who has completed it.
+    make_user("ben@example.org")
+    learner = page.context.browser.new_context(viewport={"width": 390, "height": 844})
+    ben = learner.new_page()
+    ben.goto(f"{base}/accounts/login/")
+    ben.fill("input[name=login]", "ben@example.org")
+    ben.fill("input[name=password]", PASSWORD)
+    ben.locator("main form [type=submit]").click()
+    ben.goto(f"{base}/backpack/")
+    expect(ben.locator(".bp-pathways")).to_contain_text("1 of 3 towards Hospitality Ready")
+    assert_accessible(ben, "backpack with pathway progress")
+    ben.screenshot(path=str(ARTIFACTS / "pathway-learner-progress-phone.png"), full_page=True)
+    learner.close()
 
     # The outcomes dashboard counts it.
     page.get_by_role("link", name="Outcomes").click()
