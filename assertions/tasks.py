@@ -20,7 +20,7 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from assertions.models import Assertion, BulkJob
@@ -77,7 +77,7 @@ def assertion_bake(assertion: Assertion, *, source: bytes | None = None) -> byte
 
 def _bake_pending(ids: Sequence[int]) -> None:
     pending = (Assertion.objects.select_related("badge_class__issuer", "signing_key")
-               .filter(pk__in=ids, bake_status=Assertion.BakeStatus.PENDING, revoked=False))
+               .filter(pk__in=ids, bake_status=Assertion.BakeStatus.PENDING, revoked=False).order_by("pk"))
     sources: dict[int, bytes] = {}
     done: list[int] = []
     failed: list[tuple[int, str]] = []
@@ -276,21 +276,25 @@ def pipeline_sweep(self: Task) -> dict[str, int]:
     stuck_before = now - timedelta(seconds=settings.PIPELINE_STUCK_AFTER)
     counts = {"requeued": 0, "unknown": 0, "jobs": 0}
     with unscoped("pipeline sweep: finds stuck work of every tenant, then enqueues it per tenant"):
-        counts["unknown"] = Assertion.objects.filter(
-            email_status=Assertion.EmailStatus.SENDING,
-            email_started_at__lt=now - timedelta(seconds=settings.EMAIL_SENDING_TIMEOUT),
-        ).update(email_status=Assertion.EmailStatus.UNKNOWN, updated_at=now,
-                 email_error="The worker stopped while sending: the email may or may not have arrived.")
-        stuck = (Assertion.objects.filter(revoked=False, updated_at__lt=stuck_before)
-                 .filter(Q(bake_status=Assertion.BakeStatus.PENDING) | Q(email_status=Assertion.EmailStatus.PENDING))
-                 .values_list("tenant_id", "pk"))
+        sending = Assertion.objects.filter(email_status=Assertion.EmailStatus.SENDING,
+                                           email_started_at__lt=now - timedelta(seconds=settings.EMAIL_SENDING_TIMEOUT))
+        with transaction.atomic():
+            ids = list(_unlocked(sending).values_list("pk", flat=True)[:50000])
+            for part in _parts(ids):
+                counts["unknown"] += Assertion.objects.filter(pk__in=part).update(
+                    email_status=Assertion.EmailStatus.UNKNOWN, updated_at=now,
+                    email_error="The worker stopped while sending: the email may or may not have arrived.")
+        pending = (Assertion.objects.filter(revoked=False, updated_at__lt=stuck_before)
+                   .filter(Q(bake_status=Assertion.BakeStatus.PENDING) | Q(email_status=Assertion.EmailStatus.PENDING)))
         by_tenant: dict[int, list[int]] = {}
-        for tenant_id, pk in stuck[:50000]:
-            by_tenant.setdefault(tenant_id, []).append(pk)
+        with transaction.atomic():
+            for tenant_id, pk in _unlocked(pending).values_list("tenant_id", "pk")[:50000]:
+                by_tenant.setdefault(tenant_id, []).append(pk)
+            for ids in by_tenant.values():
+                for part in _parts(ids):
+                    Assertion.objects.filter(pk__in=part).update(updated_at=now)  # not again until the next period
         for tenant_id, ids in by_tenant.items():
-            for start in range(0, len(ids), 1000):  # bounded IN lists (SQLite limits query parameters)
-                part = ids[start:start + 1000]
-                Assertion.objects.filter(pk__in=part).update(updated_at=now)  # not again until the next period
+            for part in _parts(ids):
                 pipeline_enqueue(tenant_id=tenant_id, assertion_ids=part)
             counts["requeued"] += len(ids)
         jobs = list(BulkJob.objects.filter(status__in=[BulkJob.Status.QUEUED, BulkJob.Status.RUNNING],
@@ -300,6 +304,21 @@ def pipeline_sweep(self: Task) -> dict[str, int]:
             bulk_job_enqueue(tenant_id=tenant_id, job_id=pk)
         counts["jobs"] = len(jobs)
     return counts
+
+
+def _unlocked(rows: QuerySet[Assertion]) -> QuerySet[Assertion]:
+    """The rows no transaction holds, in one order. A row a worker is baking or sending right now is not
+    stuck; waiting for its lock while holding others (in another order) is how two sweeps, or a sweep
+    and a worker, deadlock."""
+    rows = rows.order_by("pk")
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    return rows
+
+
+def _parts(ids: list[int], size: int = 1000) -> list[list[int]]:
+    """Bounded IN lists (SQLite limits query parameters)."""
+    return [ids[start:start + size] for start in range(0, len(ids), size)]
 
 
 def bulk_job_enqueue(*, tenant_id: int, job_id: int) -> None:
