@@ -126,16 +126,14 @@ def _funnels(only: Pathway | None) -> list[Funnel]:
     for identity, badge_id in Assertion.objects.filter(revoked=False).values_list("recipient_identity",
                                                                                     "badge_class_id"):
         holdings.setdefault(identity, set()).add(badge_id)
-    version_cache: dict[frozenset[int], set[str]] = {}
+    # Each badge class's versions once (a handful of badges), not once per learner.
+    versions = {b: badge_version_ids({b}) for b in set().union(*holdings.values())} if holdings else {}
     funnels = []
     for p in pathways:
         named = requirements.badges_in(p.requirements)
         started = halfway = 0
         for held_ids in holdings.values():
-            key = frozenset(held_ids)
-            if key not in version_cache:
-                version_cache[key] = badge_version_ids(held_ids)
-            held = version_cache[key]
+            held = set().union(*(versions[b] for b in held_ids))
             if not held & named:
                 continue
             started += 1

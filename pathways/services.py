@@ -9,6 +9,7 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from assertions.models import Assertion
@@ -77,21 +78,16 @@ def learner(identity: str) -> tuple[str, set[str], str]:
 
 
 def badge_version_ids(badge_ids: Iterable[int]) -> set[str]:
-    """Public ids of every version of these badge classes: any version of a required badge counts."""
-    rows = {b.pk: b for b in BadgeClass.objects.only("pk", "public_id", "previous_version_id")}
-    parent = {pk: b.previous_version_id for pk, b in rows.items()}
-    children: dict[int, int] = {p: c for c, p in parent.items() if p}
-    out: set[str] = set()
-    for start in badge_ids:
-        node = start
-        while node is not None and node in rows:
-            out.add(str(rows[node].public_id))
-            node = parent.get(node)
-        node = children.get(start)
-        while node is not None:
-            out.add(str(rows[node].public_id))
-            node = children.get(node)
-    return out
+    """Public ids of every version of these badge classes: any version of a required badge counts.
+    Walks the version chains outwards, one query per step (chains are short), never the whole table."""
+    found = set(badge_ids)
+    frontier = set(found)
+    while frontier:
+        step = BadgeClass.objects.filter(Q(pk__in=frontier) | Q(previous_version_id__in=frontier))
+        linked = {x for pair in step.values_list("pk", "previous_version_id") for x in pair if x is not None}
+        frontier = linked - found
+        found |= frontier
+    return {str(p) for p in BadgeClass.objects.filter(pk__in=found).values_list("public_id", flat=True)}
 
 
 def held_badges(identities: Iterable[str]) -> set[str]:
