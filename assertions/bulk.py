@@ -33,6 +33,7 @@ from assertions.services import (
     recipients_check,
 )
 from badges.models import BadgeClass
+from issuers.models import ApiKey
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 _HOLDS = "Already holds"
@@ -265,6 +266,7 @@ def bulk_job_create(*, badge_class: BadgeClass, preview: Preview, source: str = 
                 errors=[p.as_dict() for p in preview.problems],
                 status=BulkJob.Status.QUEUED if issue_now else BulkJob.Status.PREVIEW,
                 created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                actor_label=f"API key {actor.prefix}" if isinstance(actor, ApiKey) else "",
             )
     except IntegrityError:  # the same file submitted twice at the same moment
         return BulkJob.objects.get(fingerprint=fingerprint), False
@@ -354,7 +356,7 @@ def _issue_chunk(job: BulkJob, rows: list[Row]) -> None:
     issued = assertions_issue(badge_class=job.badge_class, recipients=recipients, problems=problems,
                               notify=job.options.get("notify", True),
                               verification_type=job.options.get("verification_type"),
-                              actor=job.created_by, bulk_job=job) if recipients else []
+                              actor=job.created_by, actor_label=job.actor_label, bulk_job=job) if recipients else []
     errors.extend({"row": p.row, "email": p.identity, "error": p.error} for p in problems)
     job.issued += len(issued)
     job.failed += len(errors)

@@ -39,6 +39,7 @@ class BulkJob(models.Model):
     failed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list)  # [{"row", "email", "error"}]
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    actor_label = models.CharField(max_length=200, blank=True)  # e.g. "API key bp_ab12cd34" for the audit log
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)

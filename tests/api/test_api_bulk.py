@@ -154,3 +154,15 @@ def test_another_colleges_key_cannot_bulk_award_or_read_a_job(api_a, api_b, badg
     response = api_b.get(f"/api/v1/jobs/{job['id']}/")
     assert response.status_code == 404
     assert "in your college" in response.json()["detail"]
+
+
+def test_awards_of_a_job_started_by_a_key_are_audited_as_that_key(api_a, key_a, badge_a, tenant_a):
+    from issuers.models import AuditEntry
+
+    response = api_a.post(_url(badge_a), {"rows": [{"email": "x1@example.org"}, {"email": "x2@example.org"}]})
+    assert response.status_code == 202, response.content
+    with tenant_scope(tenant_a):
+        bulk_job_run(job=BulkJob.objects.get())
+        entry = AuditEntry.objects.get(action="assertion.issue")
+    assert entry.actor_label == f"API key {key_a[0].prefix}"
+    assert len(entry.data["assertions"]) == 2
