@@ -3,23 +3,16 @@ College A, and a small client that sends the key."""
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
 import pytest
 from django.test import Client
-from PIL import Image
 
 from badges.services import badge_class_create
 from issuers.scoping import tenant_scope
 from issuers.services import api_key_create, issuer_create
-
-
-def png_bytes(size: int = 128, colour: tuple[int, int, int, int] = (29, 78, 216, 255)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGBA", (size, size), colour).save(out, "PNG")
-    return out.getvalue()
+from tests.support import png_bytes
 
 
 class Api:

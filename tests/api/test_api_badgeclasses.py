@@ -10,7 +10,7 @@ from assertions.services import assertion_issue
 from badges.models import BadgeClass
 from issuers.models import AuditEntry
 from issuers.scoping import tenant_scope
-from tests.api.conftest import png_bytes
+from tests.support import png_bytes
 
 
 def _form(issuer, **overrides):

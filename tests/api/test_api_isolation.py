@@ -10,26 +10,19 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from assertions.bulk import bulk_job_create, bulk_preview, rows_from_lines
 from assertions.services import assertion_issue
 from issuers.scoping import tenant_scope
 from issuers.services import api_key_create, api_key_revoke
-
-
-def _walk(patterns, prefix=""):
-    for p in patterns:
-        if isinstance(p, URLResolver):
-            yield from _walk(p.url_patterns, prefix + str(p.pattern))
-        elif isinstance(p, URLPattern):
-            yield prefix + str(p.pattern), p
+from tests.support import url_routes
 
 
 def api_object_routes() -> dict[str, str]:
     """URL name → route, for every API pattern that takes an id."""
     found = {}
-    for route, pattern in _walk(get_resolver().url_patterns):
+    for route, pattern in url_routes():
         if route.startswith("api/") and re.findall(r"<(?:\w+:)?(\w+)>", route):
             found[f"api:{pattern.name}"] = route
     return found

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from PIL import Image
 
 from assertions.bulk import (
     bulk_job_create,
@@ -23,19 +20,14 @@ from assertions.services import Recipient, assertion_issue, assertions_issue
 from badges.models import BadgeClass
 from issuers.models import AuditEntry
 from issuers.scoping import tenant_scope
-
-
-def _png() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGBA", (128, 128), (29, 78, 216, 255)).save(out, "PNG")
-    return out.getvalue()
+from tests.support import png_bytes
 
 
 @pytest.fixture
 def badge(tenant_a, issuer_a):
     with tenant_scope(tenant_a):
         b = BadgeClass(tenant=tenant_a, issuer=issuer_a, name="Food Hygiene", description="Level 2.")
-        b.image.save("b.png", ContentFile(_png()), save=False)
+        b.image.save("b.png", ContentFile(png_bytes()), save=False)
         b.save()
     return b
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 
 import pytest
@@ -11,21 +10,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from PIL import Image
 
 from assertions.models import Assertion
 from assertions.services import assertion_issue, assertion_revoke, recipient_hash
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
+from tests.support import png_bytes
 from verification.baked import read_baked
 
 LD = {"HTTP_ACCEPT": "application/ld+json"}
-
-
-def png_bytes(size: int = 128) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGBA", (size, size), (29, 78, 216, 255)).save(out, "PNG")
-    return out.getvalue()
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from assertions.models import Assertion, BulkJob
 from assertions.services import assertion_issue
 from badges.services import badge_class_create
 from issuers.scoping import tenant_scope
-from tests.badges.test_pages import badge_a, limited, other_issuer, png_bytes, viewer  # noqa: F401 - fixtures
+from tests.badges.test_pages import badge_a, limited, other_issuer, viewer  # noqa: F401 - fixtures
+from tests.support import png_bytes
 
 E = Assertion.EmailStatus
 

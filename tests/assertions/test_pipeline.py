@@ -17,7 +17,7 @@ from assertions.tasks import MAX_RETRY_DELAY, pipeline_sweep, process_assertions
 from badgeplatform.celery import app
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
-from tests.worker.conftest import png_bytes
+from tests.support import png_bytes
 from tests.worker.helpers import SmtpSink
 
 pytestmark = pytest.mark.django_db

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
 from django.core import mail
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from PIL import Image
 
 from assertions import links
 from assertions.models import Assertion
@@ -18,14 +16,9 @@ from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from issuers.services import issuer_create
 from tests.conftest import make_user
+from tests.support import png_bytes
 
 LEARNER = "lee@learner.example"
-
-
-def png_bytes(size: int = 96) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (size, size), (29, 78, 216)).save(out, "PNG")
-    return out.getvalue()
 
 
 @pytest.fixture(autouse=True)

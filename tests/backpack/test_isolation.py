@@ -7,25 +7,17 @@ import re
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from backpack import services
 from backpack.models import BackpackEntry, Collection, ImportedBadge, Visibility
 from tests.backpack.conftest import award
-
-
-def _walk(patterns, prefix="", namespace=""):
-    for p in patterns:
-        if isinstance(p, URLResolver):
-            inner = f"{namespace}{p.namespace}:" if p.namespace else namespace
-            yield from _walk(p.url_patterns, prefix + str(p.pattern), inner)
-        elif isinstance(p, URLPattern):
-            yield prefix + str(p.pattern), namespace + (p.name or "")
+from tests.support import url_routes
 
 
 def learner_object_urls() -> list[str]:
-    return [name for route, name in _walk(get_resolver().url_patterns)
+    return [p.full_name for route, p in url_routes()
             if route.startswith("backpack/") and re.search(r"<(?:\w+:)?public_id>", route)]
 
 

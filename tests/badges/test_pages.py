@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
 
 from assertions.services import assertion_issue
 from badges.models import BadgeClass
@@ -16,12 +13,7 @@ from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope
 from issuers.services import issuer_create
 from tests.conftest import make_user
-
-
-def png_bytes(size: int = 128, colour: tuple[int, int, int, int] = (29, 78, 216, 255)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGBA", (size, size), colour).save(out, "PNG")
-    return out.getvalue()
+from tests.support import png_bytes
 
 
 def upload(data: bytes | None = None, name: str = "badge.png") -> SimpleUploadedFile:

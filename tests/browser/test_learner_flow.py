@@ -20,8 +20,8 @@ from assertions.services import assertion_issue
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from issuers.services import issuer_create, tenant_create
-from tests.backpack.conftest import png_bytes
 from tests.browser.support import ARTIFACTS, assert_accessible
+from tests.support import png_bytes
 from verification.baked import read_baked
 
 LEARNER = "jordan@learner.example"

@@ -18,9 +18,9 @@ from playwright.sync_api import Page, expect
 
 from assertions.models import Assertion, BulkJob
 from issuers.scoping import tenant_scope
-from tests.badges.test_pages import png_bytes
 from tests.browser.support import ARTIFACTS, assert_accessible
 from tests.conftest import PASSWORD
+from tests.support import png_bytes
 from tests.worker.helpers import RedisServer, SmtpSink, Worker, wait_for
 
 PHONE = {"width": 390, "height": 844}

@@ -25,19 +25,14 @@ from endorsements.services import (
 from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope
 from tests.conftest import PASSWORD, make_user
-
-
-def _png(size: int = 128) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGBA", (size, size), (10, 120, 60, 255)).save(out, "PNG")
-    return out.getvalue()
+from tests.support import png_bytes
 
 
 @pytest.fixture
 def badge(tenant_a, issuer_a):
     with tenant_scope(tenant_a):
         b = BadgeClass(tenant=tenant_a, issuer=issuer_a, name="Site Safety", description="Works safely on site.")
-        b.image.save("b.png", ContentFile(_png()), save=False)
+        b.image.save("b.png", ContentFile(png_bytes()), save=False)
         b.save()
     return b
 
@@ -46,7 +41,7 @@ def badge(tenant_a, issuer_a):
 def acme(db):
     user = make_user("hr@acme-builders.example")
     endorser_profile_save(user=user, name="Acme Builders", url="https://acme-builders.example",
-                          email="skills@acme-builders.example", logo=_png(64))
+                          email="skills@acme-builders.example", logo=png_bytes(64))
     return user
 
 

@@ -10,13 +10,14 @@ import re
 from pathlib import Path
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from issuers.models import ApiKey, Invitation, Membership
 from issuers.scoping import ScopeError, tenant_scope
 from issuers.services import api_key_create, invitation_create
 from tests.conftest import make_user
+from tests.support import url_routes
 
 # URL prefixes that do not belong to a tenant and are reviewed by hand:
 #   /admin/       Django admin, superusers only (scoping switched off for them in the middleware)
@@ -63,19 +64,10 @@ UNSCOPED_ALLOW_LIST = {
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _walk(patterns, prefix="", namespace=""):
-    for p in patterns:
-        if isinstance(p, URLResolver):
-            inner = f"{namespace}{p.namespace}:" if p.namespace else namespace
-            yield from _walk(p.url_patterns, prefix + str(p.pattern), inner)
-        elif isinstance(p, URLPattern):
-            p.full_name = namespace + (p.name or "")
-            yield prefix + str(p.pattern), p
-
 
 def object_url_patterns() -> list[tuple[str, URLPattern]]:
     found = []
-    for route, pattern in _walk(get_resolver().url_patterns):
+    for route, pattern in url_routes():
         params = set(re.findall(r"<(?:\w+:)?(\w+)>", route)) - {"tenant_slug"}
         if params and not route.lstrip("^").startswith(PUBLIC_OR_REVIEWED):
             found.append((route, pattern))
@@ -124,7 +116,7 @@ def _tutor_objects(tenant, issuer, admin):
     from assertions.bulk import bulk_job_create, bulk_preview, rows_from_lines
     from assertions.services import assertion_issue
     from badges.services import badge_class_create
-    from tests.badges.test_pages import png_bytes
+    from tests.support import png_bytes
 
     with tenant_scope(tenant):
         badge = badge_class_create(issuer=issuer, name="Sweep badge", description="Sweep", image=png_bytes(),

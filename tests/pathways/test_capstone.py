@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import threading
 
 import pytest
@@ -11,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import override_settings
-from PIL import Image
 
 from assertions.models import Assertion
 from assertions.services import Recipient, assertion_issue, assertion_revoke, assertions_issue
@@ -21,20 +19,15 @@ from issuers.scoping import tenant_scope
 from pathways.models import Pathway, PathwayCompletion
 from pathways.services import pathway_check, pathway_create, pathway_progress, pathway_retro_award
 from tests.conftest import make_user
+from tests.support import png_bytes
 
 NAMES = ["Health & Safety", "Food Hygiene", "First Aid", "Allergen Awareness", "Customer Service",
          "Hospitality Ready"]
 
 
-def _png() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGBA", (96, 96), (200, 30, 30, 255)).save(out, "PNG")
-    return out.getvalue()
-
-
 def _badge(tenant, issuer, name):
     b = BadgeClass(tenant=tenant, issuer=issuer, name=name, description=name)
-    b.image.save("b.png", ContentFile(_png()), save=False)
+    b.image.save("b.png", ContentFile(png_bytes()), save=False)
     b.save()
     return b
 

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from PIL import Image
 
 from assertions.models import Assertion
 from assertions.services import assertion_issue
 from assertions.tasks import assertion_bake
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
+from tests.support import png_bytes
 
 RECIPIENT = "learner@example.org"
 SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200" viewBox="0 0 200 200">'
        b'<circle cx="100" cy="100" r="90" fill="#1d4ed8"/></svg>')
-
-
-def png_bytes(size: int = 128, colour: tuple[int, int, int] = (29, 78, 216)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (size, size), colour).save(out, "PNG")
-    return out.getvalue()
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,8 @@ from assertions.documents import public_url
 from assertions.services import assertion_revoke
 from assertions.tasks import assertion_bake, baked_payload
 from issuers.scoping import tenant_scope
-from tests.verification.conftest import RECIPIENT, png_bytes
+from tests.support import png_bytes
+from tests.verification.conftest import RECIPIENT
 from tests.verification.foreign import ForeignIssuer, Server, fresh_key, sign
 from tests.verification.test_conformance import errors, validate
 from verification.verifier import verify

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 
 import pytest
 from django.core.files.base import ContentFile
-from PIL import Image
 
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
+from tests.support import png_bytes
 from tests.worker.helpers import SmtpSink, Worker, broker_purge
 
 
@@ -36,12 +35,6 @@ def start_worker(tmp_path) -> Iterator[Callable[..., Worker]]:
     yield start
     for worker in workers:
         worker.stop()
-
-
-def png_bytes(size: int = 96) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGBA", (size, size), (29, 78, 216, 255)).save(out, "PNG")
-    return out.getvalue()
 
 
 @pytest.fixture
