@@ -341,10 +341,7 @@ def assertion_revoke(*, assertion: Assertion, reason: str, actor: Any = None, ac
     assertion.save(update_fields=fields)
     audit_record(tenant=assertion.tenant, action="assertion.revoke", actor=actor, actor_label=actor_label,
                  obj=assertion, summary=reason[:200])
-    public_id = assertion.public_id
-    # Dropped now and again after commit: a reader between the two cannot keep the old document.
-    publication_changed(assertion_ids=[public_id])
-    transaction.on_commit(lambda: publication_changed(assertion_ids=[public_id]))
+    publication_changed(assertion_ids=[assertion.public_id])  # drops it now and again on commit
     tenant_id, assertion_id = assertion.tenant_id, assertion.pk
     transaction.on_commit(lambda: announce("revoked", tenant_id=tenant_id, assertion_id=assertion_id))
     return assertion

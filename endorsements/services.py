@@ -87,7 +87,8 @@ def endorser_profile_save(*, user: Any, name: str, url: str, email: str, descrip
     profile.save()
     with unscoped("an endorser's profile change republishes its endorsements of every college"):
         badge_ids = list(Endorsement.objects.filter(endorser=profile).values_list("badge_class__public_id", flat=True))
-    transaction.on_commit(lambda: [publication_changed(badge_class_id=b) for b in badge_ids])
+    for badge_id in badge_ids:  # each drops the badge's documents now and again on commit
+        publication_changed(badge_class_id=badge_id)
     return profile
 
 
@@ -116,8 +117,7 @@ def endorsement_publish(*, request: EndorsementRequest, user: Any, comment: str)
             raise ValidationError(f"{profile.name} already endorses {request.badge_class.name}.") from None
         audit_record(tenant=request.tenant, action="endorsement.publish", actor_label=f"endorser {profile.name}",
                      obj=endorsement, summary=f"{profile.name} endorsed {request.badge_class.name}")
-    badge_id = request.badge_class.public_id
-    transaction.on_commit(lambda: publication_changed(badge_class_id=badge_id))
+    publication_changed(badge_class_id=request.badge_class.public_id)
     return endorsement
 
 
@@ -132,8 +132,7 @@ def endorsement_withdraw(*, endorsement: Endorsement, user: Any) -> Endorsement:
             audit_record(tenant=endorsement.tenant, action="endorsement.withdraw",
                          actor_label=f"endorser {endorsement.endorser.name}", obj=endorsement,
                          summary=f"{endorsement.endorser.name} withdrew its endorsement")
-        badge_id = endorsement.badge_class.public_id
-        transaction.on_commit(lambda: publication_changed(badge_class_id=badge_id))
+        publication_changed(badge_class_id=endorsement.badge_class.public_id)
     return endorsement
 
 
