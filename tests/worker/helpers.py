@@ -75,7 +75,9 @@ class SmtpSink:
         return self._parsed
 
     def start(self) -> SmtpSink:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        # aiosmtpd runs inspect.getmembers() on its handler for every new connection, which would evaluate
+        # ``messages`` (parsing everything received so far): hand it an object with the hook alone.
+        self._controller = Controller(_Hook(self), hostname="127.0.0.1", port=self.port)
         self._controller.start()
         return self
 
@@ -96,6 +98,11 @@ class SmtpSink:
         settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL = False, False
         settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
         settings.EMAIL_TIMEOUT = 5
+
+
+class _Hook:
+    def __init__(self, sink: SmtpSink) -> None:
+        self.handle_DATA = sink.handle_DATA  # noqa: N815 - aiosmtpd's hook name
 
 
 def database_url() -> str:
