@@ -171,6 +171,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE: dict = {
     "pipeline-sweep": {"task": "assertions.tasks.pipeline_sweep", "schedule": env_int("PIPELINE_SWEEP_SECONDS", 60)},
+    "link-emails-sweep": {"task": "issuers.tasks.link_emails_sweep", "schedule": env_int("PIPELINE_SWEEP_SECONDS", 60)},
     "pathways-reconcile": {"task": "pathways.tasks.pathways_reconcile", "schedule": 24 * 3600},
     "backpack-expiry-reminders": {"task": "backpack.tasks.expiry_reminders_send", "schedule": 6 * 3600},
     "backpack-imports-recheck": {"task": "backpack.tasks.imported_badges_recheck", "schedule": 24 * 3600},

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from badges.models import BadgeClass
-from issuers.models import Tenant
+from issuers.models import LinkEmail, Tenant
 from issuers.scoping import TenantScopedManager
 
 
@@ -34,7 +34,7 @@ class EndorserProfile(models.Model):
         return self.name
 
 
-class EndorsementRequest(models.Model):
+class EndorsementRequest(LinkEmail):
     """A tenant admin's invitation to endorse one badge class. The link works once, for that address."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="endorsement_requests")
@@ -51,7 +51,7 @@ class EndorsementRequest(models.Model):
 
     objects = TenantScopedManager()
 
-    class Meta:
+    class Meta(LinkEmail.Meta):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

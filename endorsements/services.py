@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from assertions.publication import publication_changed
 from badges.models import BadgeClass
 from endorsements.models import Endorsement, EndorsementRequest, EndorserProfile
+from issuers.outbox import enqueue_on_commit, link_email_renew, link_token_new
 from issuers.scoping import current_tenant_id, tenant_scope, unscoped
 from issuers.selectors import hash_secret
 from issuers.services import audit_record
@@ -26,10 +26,17 @@ REQUEST_VALID_DAYS = 30
 MAX_LOGO_BYTES = 1024 * 1024
 
 
+def endorsement_request_url(token: str) -> str:
+    return f"{settings.PUBLIC_BASE_URL}/endorse/{token}/"
+
+
 @transaction.atomic
 def endorsement_request_create(*, badge_class: BadgeClass, email: str, message: str = "",
                                actor: Any = None) -> tuple[EndorsementRequest, str]:
-    """Invite ``email`` to endorse ``badge_class``. Returns the request and its one-time link."""
+    """Invite ``email`` to endorse ``badge_class``. Returns the request and its one-time link.
+
+    The email is queued once the request is committed; if the broker is down the request stays pending
+    and the sweep sends it (with a new link) later (see ``issuers.outbox``)."""
     from endorsements.tasks import send_endorsement_request
 
     if badge_class.tenant_id != current_tenant_id():
@@ -37,18 +44,33 @@ def endorsement_request_create(*, badge_class: BadgeClass, email: str, message: 
     if badge_class.retired_at is not None:
         raise ValidationError(f"{badge_class.name} is retired: ask for endorsement of its current version.")
     email = email.strip().lower()
-    token = secrets.token_urlsafe(32)
+    token, token_hash = link_token_new()
     request = EndorsementRequest.objects.create(
         tenant=badge_class.tenant, badge_class=badge_class, email=email, message=message.strip()[:2000],
-        token_hash=hash_secret(token), invited_by=actor if getattr(actor, "is_authenticated", False) else None,
+        token_hash=token_hash, invited_by=actor if getattr(actor, "is_authenticated", False) else None,
         expires_at=timezone.now() + timedelta(days=REQUEST_VALID_DAYS),
     )
-    url = f"{settings.PUBLIC_BASE_URL}/endorse/{token}/"
     audit_record(tenant=badge_class.tenant, action="endorsement.request", actor=actor, obj=request,
                  summary=f"Asked {email} to endorse {badge_class.name}")
-    tenant_id, request_id = badge_class.tenant_id, request.pk
-    transaction.on_commit(lambda: send_endorsement_request.delay(tenant_id=tenant_id, request_id=request_id, url=url))
-    return request, url
+    enqueue_on_commit(send_endorsement_request, tenant_id=badge_class.tenant_id, request_id=request.pk, token=token)
+    return request, endorsement_request_url(token)
+
+
+@transaction.atomic
+def endorsement_request_resend(*, request: EndorsementRequest, actor: Any) -> str:
+    """Send the request again with a new link, valid for the full period; the earlier link stops working
+    (only its hash was kept, so it cannot be sent again). Returns the new link."""
+    from endorsements.tasks import send_endorsement_request
+
+    if request.tenant_id != current_tenant_id():
+        raise PermissionDenied("This request belongs to another college.")
+    if request.accepted_at is not None or request.revoked_at is not None:
+        raise ValidationError("This request has already been answered or withdrawn.")
+    token = link_email_renew(request, expires_at=timezone.now() + timedelta(days=REQUEST_VALID_DAYS))
+    audit_record(tenant=request.tenant, action="endorsement.request_resend", actor=actor, obj=request,
+                 summary=f"Request sent again to {request.email} with a new link")
+    enqueue_on_commit(send_endorsement_request, tenant_id=request.tenant_id, request_id=request.pk, token=token)
+    return endorsement_request_url(token)
 
 
 def endorsement_request_by_token(token: str) -> EndorsementRequest | None:

@@ -34,7 +34,8 @@ def tenant_endorsements(request: HttpRequest, tenant_slug: str) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(request, f"Request sent to {form.cleaned_data['email']}.")
+                messages.success(request, f"Request to {form.cleaned_data['email']} is on its way: see its "
+                                          "email status below.")
                 return redirect("endorsements:tenant", tenant_slug=tenant_slug)
     return render(request, "endorsements/tenant.html", {
         "form": form,
@@ -53,6 +54,20 @@ def tenant_request_revoke(request: HttpRequest, tenant_slug: str, public_id: str
         audit_record(tenant=request.tenant, action="endorsement.request_revoke", actor=request.user,
                      obj=endorsement_request, summary=f"Withdrew the request to {endorsement_request.email}")
     messages.success(request, "Request withdrawn.")
+    return redirect("endorsements:tenant", tenant_slug=tenant_slug)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def tenant_request_resend(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    endorsement_request = get_object_or_404(EndorsementRequest, public_id=public_id)
+    try:
+        services.endorsement_request_resend(request=endorsement_request, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"A new link is on its way to {endorsement_request.email}; the earlier one no "
+                                  "longer works.")
     return redirect("endorsements:tenant", tenant_slug=tenant_slug)
 
 

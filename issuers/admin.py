@@ -38,7 +38,8 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["email", "tenant", "role", "created_at", "expires_at", "accepted_at"]
+    list_display = ["email", "tenant", "role", "created_at", "expires_at", "accepted_at", "email_status"]
+    list_filter = ["email_status"]
     exclude = ["token_hash"]
 
 

@@ -81,7 +81,27 @@ class Membership(models.Model):
         return f"{self.user} @ {self.tenant} ({self.role})"
 
 
-class Invitation(models.Model):
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class LinkEmail(models.Model):
+    """What became of the email that carries a row's one-time link (see ``issuers.outbox``)."""
+
+    email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    email_error = models.TextField(blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    # Set by every change of the email's status (queryset updates, so not auto_now): the sweep reads it.
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class Invitation(LinkEmail):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField()
@@ -98,7 +118,7 @@ class Invitation(models.Model):
 
     objects = TenantScopedManager()
 
-    class Meta:
+    class Meta(LinkEmail.Meta):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from issuers import keys
 from issuers.models import ApiKey, AuditEntry, Invitation, Issuer, Membership, Role, SigningKey, Tenant
+from issuers.outbox import enqueue_on_commit, link_email_renew, link_token_new
 from issuers.scoping import current_tenant_id, tenant_scope
 from issuers.selectors import API_KEY_PREFIX, hash_secret
 
@@ -130,9 +131,16 @@ def tenant_require_active(tenant: Tenant) -> None:
 # --- Staff ------------------------------------------------------------------------------------
 
 
+def invitation_url(token: str) -> str:
+    return f"{settings.PUBLIC_BASE_URL}/invitations/{token}/"
+
+
 @transaction.atomic
 def invitation_create(*, tenant: Tenant, email: str, role: str, actor: Any = None) -> tuple[Invitation, str]:
-    """Invite ``email`` as staff. Returns the invitation and its one-time link (sent by email)."""
+    """Invite ``email`` as staff. Returns the invitation and its one-time link (sent by email).
+
+    The email is queued once the invitation is committed; if the broker is down the invitation stays
+    pending and the sweep sends it (with a new link) later (see ``issuers.outbox``)."""
     from issuers.tasks import send_invitation_email
 
     if role not in Role.values:
@@ -140,23 +148,37 @@ def invitation_create(*, tenant: Tenant, email: str, role: str, actor: Any = Non
     email = email.strip().lower()
     if Membership.objects.filter(user__email__iexact=email).exists():
         raise ValidationError(f"{email} is already a member of {tenant.name}.")
-    token = secrets.token_urlsafe(32)
+    token, token_hash = link_token_new()
     invitation = Invitation.objects.create(
         tenant=tenant,
         email=email,
         role=role,
-        token_hash=hash_secret(token),
+        token_hash=token_hash,
         invited_by=actor if getattr(actor, "is_authenticated", False) else None,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
     )
-    url = f"{settings.PUBLIC_BASE_URL}/invitations/{token}/"
     audit_record(
         tenant=tenant, action="invitation.create", actor=actor, obj=invitation, summary=f"Invited {email} as {role}"
     )
-    transaction.on_commit(
-        lambda: send_invitation_email.delay(tenant_id=tenant.pk, invitation_id=invitation.pk, url=url)
-    )
-    return invitation, url
+    enqueue_on_commit(send_invitation_email, tenant_id=tenant.pk, invitation_id=invitation.pk, token=token)
+    return invitation, invitation_url(token)
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, actor: Any) -> str:
+    """Send the invitation again with a new link, valid for the full period; the earlier link stops working
+    (only its hash was kept, so it cannot be sent again). Returns the new link."""
+    from issuers.tasks import send_invitation_email
+
+    if invitation.tenant_id != current_tenant_id():
+        raise PermissionDenied("This invitation belongs to another college.")
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise ValidationError("This invitation has already been used or withdrawn.")
+    token = link_email_renew(invitation, expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS))
+    audit_record(tenant=invitation.tenant, action="invitation.resend", actor=actor, obj=invitation,
+                 summary=f"Invitation sent again to {invitation.email} with a new link")
+    enqueue_on_commit(send_invitation_email, tenant_id=invitation.tenant_id, invitation_id=invitation.pk, token=token)
+    return invitation_url(token)
 
 
 def invitation_by_token(token: str) -> Invitation | None:

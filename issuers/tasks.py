@@ -1,4 +1,4 @@
-"""Celery plumbing for tenant-owned work, and the staff invitation email."""
+"""Celery plumbing for tenant-owned work, the staff invitation email and the sweep of link emails."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 
 from issuers.models import Invitation, Tenant
-from issuers.scoping import tenant_scope
+from issuers.outbox import LINK_EMAIL_KINDS, enqueue, link_email_send, link_emails_sweep_kind
+from issuers.scoping import tenant_scope, unscoped
+from issuers.services import invitation_url
 
 
 class TenantTask(Task):
@@ -32,16 +34,34 @@ class TenantTask(Task):
             return super().__call__(*args, **kwargs)
 
 
-@shared_task(base=TenantTask, bind=True, autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=1800,
-             max_retries=8)
-def send_invitation_email(self: Task, *, tenant_id: int, invitation_id: int, url: str) -> None:
-    invitation = Invitation.objects.select_related("tenant", "invited_by").filter(pk=invitation_id).first()
-    if invitation is None or not invitation.is_usable:
-        return
-    context = {"invitation": invitation, "url": url, "tenant": invitation.tenant}
-    send_mail(
+@shared_task(base=TenantTask, bind=True, max_retries=8)
+def send_invitation_email(self: Task, *, tenant_id: int, invitation_id: int, token: str) -> str:
+    """Send the invitation with the link for ``token``, at most once (see ``issuers.outbox``)."""
+    return link_email_send(self, model=Invitation, row_id=invitation_id, token=token, message=invitation_message)
+
+
+def invitation_message(invitation: Invitation, token: str) -> EmailMessage:
+    context = {"invitation": invitation, "url": invitation_url(token), "tenant": invitation.tenant}
+    return EmailMessage(
         subject=f"You're invited to issue badges for {invitation.tenant.name}",
-        message=render_to_string("issuers/email/invitation.txt", context),
+        body=render_to_string("issuers/email/invitation.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[invitation.email],
+        to=[invitation.email],
     )
+
+
+def invitation_queue(invitation: Invitation, token: str) -> None:
+    enqueue(send_invitation_email, tenant_id=invitation.tenant_id, invitation_id=invitation.pk, token=token)
+
+
+@shared_task(bind=True)
+def link_emails_sweep(self: Task) -> dict[str, int]:
+    """Periodic (Celery beat): send the link emails (invitations, endorsement requests) that no task took,
+    with a new link; mark as failed those whose worker died while sending."""
+    counts = {"requeued": 0, "failed": 0}
+    for kind in LINK_EMAIL_KINDS:
+        with unscoped("link email sweep: finds unsent link emails of every tenant, each sent by its tenant's task"):
+            found = link_emails_sweep_kind(kind)
+        for key, value in found.items():
+            counts[key] += value
+    return counts

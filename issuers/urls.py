@@ -11,6 +11,7 @@ urlpatterns = [
     path("staff/<uuid:public_id>/", views.member_edit, name="member_edit"),
     path("staff/<uuid:public_id>/remove/", views.member_remove, name="member_remove"),
     path("invitations/<uuid:public_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path("invitations/<uuid:public_id>/resend/", views.invitation_resend, name="invitation_resend"),
     path("api-keys/", views.api_keys, name="api_keys"),
     path("api-keys/<uuid:public_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("audit/", views.audit_log, name="audit"),

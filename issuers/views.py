@@ -63,7 +63,7 @@ def staff(request: HttpRequest, tenant_slug: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("email", exc)
         else:
-            messages.success(request, f"Invitation sent to {invitation.email}.")
+            messages.success(request, f"Invitation to {invitation.email} is on its way: see its email status below.")
             return redirect("issuers:staff", tenant_slug=tenant_slug)
     context = {
         "form": form,
@@ -113,6 +113,20 @@ def invitation_revoke(request: HttpRequest, tenant_slug: str, public_id: str) ->
     invitation = get_object_or_404(Invitation, public_id=public_id)
     services.invitation_revoke(invitation=invitation, actor=request.user)
     messages.success(request, f"Invitation to {invitation.email} withdrawn.")
+    return redirect("issuers:staff", tenant_slug=tenant_slug)
+
+
+@admin_only
+@require_POST
+def invitation_resend(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, public_id=public_id)
+    try:
+        services.invitation_resend(invitation=invitation, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"A new invitation link is on its way to {invitation.email}; the earlier one "
+                                  "no longer works.")
     return redirect("issuers:staff", tenant_slug=tenant_slug)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.urls import URLPattern, URLResolver, get_resolver
 from PIL import Image
@@ -26,3 +27,32 @@ def url_routes(patterns: list | None = None, prefix: str = "", namespace: str = 
         elif isinstance(p, URLPattern):
             p.full_name = namespace + (p.name or "")
             yield prefix + str(p.pattern), p
+
+
+@contextmanager
+def broker_down() -> Iterator[None]:
+    """Point this process's Celery app at a broker nobody answers (port 1) for the block: ``.delay`` raises
+    as it would with Redis down. Not kombu's force_close_all(): its pools are kept per broker URL in a
+    global registry, so the closed pool would come back for the real broker in every later test."""
+    from badgeplatform.celery import app
+
+    saved = app.conf.broker_url, app.conf.broker_connection_timeout
+    app.conf.broker_url, app.conf.broker_connection_timeout = "redis://127.0.0.1:1/0", 1
+    app._pool = app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        app.conf.broker_url, app.conf.broker_connection_timeout = saved
+        app._pool = app.amqp._producer_pool = None
+
+
+@contextmanager
+def eager_tasks() -> Iterator[None]:
+    """Run tasks in this process as they are queued (``.delay`` calls the task at once)."""
+    from badgeplatform.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = False

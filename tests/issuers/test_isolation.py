@@ -47,6 +47,7 @@ UNSCOPED_ALLOW_LIST = {
     ("verification/tasks.py", "recording an anonymous verification count, for our own badges and foreign ones"),
     ("assertions/publication.py", "dropping cached public documents of a changed badge class or issuer"),
     ("assertions/tasks.py", "pipeline sweep: finds stuck work of every tenant, then enqueues it per tenant"),
+    ("issuers/tasks.py", "link email sweep: finds unsent link emails of every tenant, each sent by its tenant's task"),
     ("backpack/selectors.py",
      "a learner's own awards across colleges: sent to their verified addresses or claimed by them"),
     ("backpack/tasks.py", "expiry reminders: awards of every college that expire soon, each reminded once"),
@@ -86,10 +87,12 @@ def _objects_of(tenant, admin, outsider_email):
         "issuers:member_edit": teammate.public_id,
         "issuers:member_remove": teammate.public_id,
         "issuers:invitation_revoke": invitation.public_id,
+        "issuers:invitation_resend": invitation.public_id,
         "issuers:api_key_revoke": key.public_id,
         "issuers:issuer": issuer.public_id,
         "issuers:issuer_rotate_key": issuer.public_id,
         "endorsements:request_revoke": request.public_id,
+        "endorsements:request_resend": request.public_id,
         **(tutor := _tutor_objects(tenant, issuer, admin)),
         **_pathway_objects(tenant, admin),
         "pathways:cohort_from_job": tutor["assertions:job"],
@@ -148,8 +151,9 @@ def _endorsement_request(tenant, issuer, admin):
     return request
 
 
-POST_ONLY = {"issuers:member_remove", "issuers:invitation_revoke", "issuers:api_key_revoke",
-             "issuers:issuer_rotate_key", "endorsements:request_revoke", "pathways:completion_resolve",
+POST_ONLY = {"issuers:member_remove", "issuers:invitation_revoke", "issuers:invitation_resend",
+             "issuers:api_key_revoke", "issuers:issuer_rotate_key", "endorsements:request_revoke",
+             "endorsements:request_resend", "pathways:completion_resolve",
              "pathways:cohort_from_job",
              "badges:retire", "assertions:revoke",
              "assertions:resend", "assertions:correct", "assertions:job_start"}

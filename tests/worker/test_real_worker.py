@@ -9,6 +9,7 @@ import pytest
 from assertions.documents import assertion_document, serialize
 from assertions.models import Assertion
 from assertions.services import assertion_issue
+from issuers.models import EmailStatus
 from issuers.scoping import tenant_scope
 from issuers.services import invitation_create
 from tests.worker.helpers import wait_for
@@ -27,6 +28,13 @@ def test_worker_sends_the_invitation_email_over_smtp(tenant_a, alice, sink, star
     message = sink.messages[0]
     assert message["To"] == "newtutor@college-a.example"
     assert url in message.get_content()
+
+    def sent() -> bool:
+        with tenant_scope(tenant_a):
+            invitation.refresh_from_db()
+        return invitation.email_status == EmailStatus.SENT
+
+    wait_for(sent, timeout=10, message="the worker did not record the invitation as sent")
 
 
 @pytest.mark.worker

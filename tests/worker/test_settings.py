@@ -10,6 +10,7 @@ import sys
 
 from assertions.tasks import MAX_RETRY_DELAY
 from badgeplatform.celery import app
+from issuers.outbox import MAX_RETRY_DELAY as LINK_EMAIL_MAX_RETRY_DELAY
 from tests.worker.helpers import ROOT
 
 
@@ -30,7 +31,7 @@ def test_the_redis_visibility_timeout_outlasts_every_countdown_and_retry():
     backoffs = {name: getattr(task, "retry_backoff_max", 600) for name, task in app.tasks.items()  # 600: Celery default
                 if getattr(task, "retry_backoff", False)}
     assert backoffs, "no task with a retry backoff was found: the check below would prove nothing"
-    longest = max([MAX_RETRY_DELAY, *backoffs.values()])
+    longest = max([MAX_RETRY_DELAY, LINK_EMAIL_MAX_RETRY_DELAY, *backoffs.values()])
     assert redis["options"]["visibility_timeout"] > longest
 
 

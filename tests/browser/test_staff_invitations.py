@@ -1,0 +1,72 @@
+"""In headless Chromium: the staff page shows each pending invitation's email (queued, sent, or refused with
+the mail server's reason) and the admin resends a refused one with a new link. Screenshots go to
+test-artifacts/; axe-core checks the page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from issuers.models import EmailStatus, Invitation, Role
+from issuers.scoping import tenant_scope
+from issuers.services import invitation_create
+from issuers.tasks import send_invitation_email
+from tests.browser.support import ARTIFACTS, assert_accessible
+from tests.conftest import PASSWORD
+from tests.support import eager_tasks
+from tests.worker.helpers import SmtpSink
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def sink(settings):
+    smtp = SmtpSink().start()
+    smtp.settings_for(settings)
+    yield smtp
+    smtp.stop()
+
+
+def _invite(tenant, email: str, actor) -> tuple[Invitation, str]:
+    with tenant_scope(tenant):
+        invitation, url = invitation_create(tenant=tenant, email=email, role=Role.ISSUER, actor=actor)
+    return invitation, url.rstrip("/").rsplit("/", 1)[1]
+
+
+def test_the_admin_sees_a_refused_invitation_and_resends_it(live_server, page, alice, tenant_a, sink, settings):
+    settings.PUBLIC_BASE_URL = live_server.url
+    refused, token = _invite(tenant_a, "dana@college-a.example", alice)
+    sink.reply = "550 5.1.1 <dana@college-a.example>: Recipient address rejected: User unknown"
+    send_invitation_email(tenant_id=tenant_a.pk, invitation_id=refused.pk, token=token)
+    sink.reply = None
+    sent, token = _invite(tenant_a, "erin@college-a.example", alice)
+    send_invitation_email(tenant_id=tenant_a.pk, invitation_id=sent.pk, token=token)
+    _invite(tenant_a, "frank@college-a.example", alice)  # no task took it yet: queued
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", alice.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form [type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/t/college-a/")
+    page.goto(f"{live_server.url}/t/college-a/staff/")
+
+    row = page.locator("tr", has_text="dana@college-a.example")
+    expect(row.locator(".pill")).to_have_text("Not delivered")
+    expect(row.locator(".email-error")).to_contain_text("550 5.1.1")
+    expect(page.locator("tr", has_text="erin@college-a.example").locator(".pill")).to_contain_text("Sent")
+    expect(page.locator("tr", has_text="frank@college-a.example").locator(".pill")).to_have_text("Queued")
+    assert_accessible(page, "staff page with a refused invitation")
+    page.screenshot(path=str(ARTIFACTS / "staff-invitation-failed.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(ARTIFACTS / "staff-invitation-failed-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    with eager_tasks():
+        row.get_by_role("button", name="Resend").click()
+        expect(page.locator(".messages")).to_contain_text("A new invitation link is on its way to dana@")
+    expect(page.locator("tr", has_text="dana@college-a.example").locator(".pill")).to_contain_text("Sent")
+    assert [m["To"] for m in sink.messages] == ["erin@college-a.example", "dana@college-a.example"]
+    with tenant_scope(tenant_a):
+        assert Invitation.objects.get(pk=refused.pk).email_status == EmailStatus.SENT
+    page.screenshot(path=str(ARTIFACTS / "staff-invitation-resent.png"), full_page=True)

@@ -1,0 +1,150 @@
+"""The endorsement request email loses nothing: a dead broker leaves it pending for the sweep, which sends a
+new link; it is sent at most once; a refusal is shown to the college admin, who can resend it with a new
+link. Sent through Django's SMTP backend to a real SMTP sink (aiosmtpd)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from badges.models import BadgeClass
+from endorsements.models import EndorsementRequest
+from endorsements.services import endorsement_request_by_token, endorsement_request_create
+from endorsements.tasks import send_endorsement_request
+from issuers.models import AuditEntry, EmailStatus, Membership, Role
+from issuers.scoping import tenant_scope
+from issuers.tasks import link_emails_sweep
+from tests.conftest import make_user
+from tests.support import broker_down, eager_tasks, png_bytes
+from tests.worker.helpers import SmtpSink
+
+pytestmark = pytest.mark.django_db
+PAGE = "/t/college-a/endorsements/"
+
+
+@pytest.fixture
+def sink(settings):
+    smtp = SmtpSink().start()
+    smtp.settings_for(settings)
+    yield smtp
+    smtp.stop()
+
+
+@pytest.fixture
+def badge(tenant_a, issuer_a):
+    with tenant_scope(tenant_a):
+        b = BadgeClass(tenant=tenant_a, issuer=issuer_a, name="Site Safety", description="Works safely on site.")
+        b.image.save("b.png", ContentFile(png_bytes()), save=False)
+        b.save()
+    return b
+
+
+def ask(tenant, badge, actor=None) -> tuple[EndorsementRequest, str]:
+    """A request whose task no broker took (the on-commit hook does not run in these tests)."""
+    with tenant_scope(tenant):
+        return endorsement_request_create(badge_class=badge, email="hr@acme.example", actor=actor)
+
+
+def token_of(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[1]
+
+
+def send(tenant, request, url) -> str:
+    return send_endorsement_request(tenant_id=tenant.pk, request_id=request.pk, token=token_of(url))
+
+
+def row(tenant, request) -> EndorsementRequest:
+    with tenant_scope(tenant):
+        return EndorsementRequest.objects.get(pk=request.pk)
+
+
+def tokens_sent(sink) -> list[str]:
+    return [re.search(r"/endorse/(\S+)/", m.get_content()).group(1) for m in sink.messages]
+
+
+def test_a_request_made_while_the_broker_is_down_stays_pending_and_the_page_still_works(
+        client, alice, tenant_a, badge, django_capture_on_commit_callbacks, caplog):
+    client.force_login(alice)
+    with broker_down(), django_capture_on_commit_callbacks(execute=True):
+        response = client.post(PAGE, {"badge_class": badge.pk, "email": "hr@acme.example", "message": "Please"})
+    assert response.status_code == 302
+    assert "Broker unavailable" in caplog.text
+    with tenant_scope(tenant_a):
+        assert EndorsementRequest.objects.get().email_status == EmailStatus.PENDING
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    assert b"hr@acme.example" in page.content
+    assert b"Queued" in page.content
+
+
+def test_the_sweep_sends_a_stuck_request_with_a_new_link_and_the_old_link_is_dead(
+        alice, tenant_a, badge, sink, settings):
+    settings.PIPELINE_STUCK_AFTER = 120
+    request, old_url = ask(tenant_a, badge, actor=alice)
+    with tenant_scope(tenant_a):
+        EndorsementRequest.objects.update(updated_at=timezone.now() - timedelta(seconds=121))
+    with eager_tasks():
+        assert link_emails_sweep() == {"requeued": 1, "failed": 0}
+        assert link_emails_sweep() == {"requeued": 0, "failed": 0}
+    (token,) = tokens_sent(sink)
+    assert "Site Safety" in sink.messages[0]["Subject"]
+    assert row(tenant_a, request).email_status == EmailStatus.SENT
+    assert endorsement_request_by_token(token_of(old_url)) is None
+    assert endorsement_request_by_token(token).pk == request.pk
+
+
+def test_a_sent_request_is_not_sent_again(alice, tenant_a, badge, sink):
+    request, url = ask(tenant_a, badge, actor=alice)
+    assert send(tenant_a, request, url) == "sent"
+    assert send(tenant_a, request, url) == "skipped"
+    assert len(sink.messages) == 1
+
+
+def test_a_permanent_refusal_is_recorded_as_failed_and_shown_to_the_admin(client, alice, tenant_a, badge, sink):
+    sink.reply = "550 5.1.1 No such mailbox"
+    request, url = ask(tenant_a, badge, actor=alice)
+    assert send(tenant_a, request, url) == "failed"
+    assert "550 5.1.1 No such mailbox" in row(tenant_a, request).email_error
+    client.force_login(alice)
+    page = client.get(PAGE).content.decode()
+    assert "Not delivered" in page
+    assert "550 5.1.1 No such mailbox" in page
+    assert f"/requests/{request.public_id}/resend/" in page
+
+
+def test_an_admin_resends_a_failed_request_with_a_new_link(
+        client, alice, tenant_a, badge, sink, django_capture_on_commit_callbacks):
+    sink.reply = "550 5.7.1 Rejected"
+    request, old_url = ask(tenant_a, badge, actor=alice)
+    send(tenant_a, request, old_url)
+    sink.reply = None
+    client.force_login(alice)
+    with eager_tasks(), django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/t/college-a/endorsements/requests/{request.public_id}/resend/")
+    assert response.status_code == 302
+    (token,) = tokens_sent(sink)
+    resent = row(tenant_a, request)
+    assert (resent.email_status, resent.email_error) == (EmailStatus.SENT, "")
+    with tenant_scope(tenant_a):
+        assert AuditEntry.objects.filter(action="endorsement.request_resend", actor=alice).exists()
+    assert endorsement_request_by_token(token_of(old_url)) is None
+    assert endorsement_request_by_token(token).pk == request.pk
+
+
+def test_resend_is_refused_to_a_viewer_and_to_another_college(client, alice, charlie, tenant_a, tenant_b, badge):
+    request, _ = ask(tenant_a, badge, actor=alice)
+    before = row(tenant_a, request).token_hash
+    viewer = make_user("viewer@college-a.example")
+    with tenant_scope(tenant_a):
+        Membership.objects.create(tenant=tenant_a, user=viewer, role=Role.VIEWER)
+    client.force_login(viewer)
+    assert b"/resend/" not in client.get(PAGE).content
+    assert client.post(f"/t/college-a/endorsements/requests/{request.public_id}/resend/").status_code == 403
+    client.force_login(charlie)
+    assert client.post(f"/t/college-a/endorsements/requests/{request.public_id}/resend/").status_code == 404
+    assert client.post(f"/t/college-b/endorsements/requests/{request.public_id}/resend/").status_code == 404
+    assert row(tenant_a, request).token_hash == before
