@@ -1,14 +1,24 @@
 """The award email: the learner's name, the badge (linked, not attached), what it means, the issuer,
-a button to claim it, and links to add it to LinkedIn and download it. HTML and plain text."""
+a button to claim it, and links to add it to LinkedIn and download it. HTML and plain text.
+
+``award_message`` builds one the usual way. ``AwardMessages`` builds a batch's: rendering two
+templates and writing the MIME message cost about 1 ms per email, yet between learners of one
+badge only a name, four links, the address and two ids differ. So each badge's email is written
+once with markers where those go, and each learner's copy is that with the markers replaced
+(``tests/assertions/test_award_email.py`` checks the two ways give the same message).
+"""
 
 from __future__ import annotations
 
-from email.utils import formataddr, parseaddr
+import re
+from email.utils import formataddr, make_msgid, parseaddr
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
+from django.utils.html import escape
 
 from assertions import links
 from assertions.models import Assertion
@@ -39,20 +49,102 @@ def _absolute(url: str) -> str:
 
 def award_message(assertion: Assertion, *, connection: Any = None) -> EmailMultiAlternatives:
     context = award_context(assertion)
+    return _message(assertion, context, context, to=assertion.recipient_identity,
+                    public_id=str(assertion.public_id), connection=connection)
+
+
+def _message(assertion: Assertion, text_context: dict[str, Any], html_context: dict[str, Any], *, to: str,
+             public_id: str, connection: Any) -> EmailMultiAlternatives:
     tenant = assertion.tenant
     reply_to = tenant.reply_to_email or tenant.contact_email
     message = EmailMultiAlternatives(
         subject=_one_line(f"You've earned a badge: {assertion.badge_class.name}"),
-        body=render_to_string("assertions/email/award.txt", context),
+        body=render_to_string("assertions/email/award.txt", text_context),
         # formataddr quotes the college's name: a comma or quote in it must not split the address.
         from_email=formataddr((_one_line(f"{tenant.name} via Badge Platform"), _address(settings.DEFAULT_FROM_EMAIL))),
-        to=[assertion.recipient_identity],
+        to=[to],
         reply_to=[formataddr((_one_line(tenant.name), reply_to))] if reply_to else None,
         connection=connection,
-        headers={"X-Badge-Assertion": str(assertion.public_id)},
+        headers={"X-Badge-Assertion": public_id},
     )
-    message.attach_alternative(render_to_string("assertions/email/award.html", context), "text/html")
+    message.attach_alternative(render_to_string("assertions/email/award.html", html_context), "text/html")
     return message
+
+
+# What differs between two learners' emails of one badge (see the module docstring).
+LEARNER_FIELDS = ("learner_name", "claim_url", "linkedin_url", "download_url", "verify_url")
+# A value that cannot change how the message is encoded: printable ASCII (no 8bit body, no encoded
+# header) and short enough that no line nears SMTP's 998-octet limit. Anything else is built the usual way.
+_PLAIN_VALUE = re.compile(r"[\x20-\x7e]{0,800}")
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,190}")
+_MESSAGE_ID = re.compile(rb"^Message-ID: <[^>\r\n]*>\r$", re.MULTILINE)
+_TO, _PUBLIC_ID = "learner.zzbpto@example.invalid", "zzbpidzz"
+
+
+class PreparedEmail(EmailMultiAlternatives):
+    """An email whose bytes on the wire are already written (``prepared``, CRLF line ends). The SMTP
+    backend of ``settings.EMAIL_BACKEND`` sends those; any other backend sees an ordinary message."""
+
+    prepared: bytes = b""
+
+
+class _Prototype:
+    def __init__(self, assertion: Assertion) -> None:
+        context = award_context(assertion)
+        text = {**context, **{name: f"zzbpt{i}zz" for i, name in enumerate(LEARNER_FIELDS)}}
+        html = {**context, **{name: f"zzbph{i}zz" for i, name in enumerate(LEARNER_FIELDS)}}
+        self.message = _message(assertion, text, html, to=_TO, public_id=_PUBLIC_ID, connection=None)
+        wire = self.message.message().as_bytes(linesep="\r\n")
+        boundary = re.search(rb'boundary="([^"]+)"', wire)
+        self.boundary = boundary.group(1).decode() if boundary else ""
+        # Quoted-printable or base64 would break markers across lines; a wire format with a marker
+        # more or less than expected is not what this class was written for. Either: no shortcut.
+        self.usable = (bool(self.boundary) and b"quoted-printable" not in wire and b"base64" not in wire
+                       and wire.count(_TO.encode()) == 1 and wire.count(_PUBLIC_ID.encode()) == 1
+                       and len(_MESSAGE_ID.findall(wire)) == 1)
+        self.wire = wire.decode("utf-8", "surrogateescape")  # 8bit parts are UTF-8 (Django's charset)
+        markers = [_TO, _PUBLIC_ID] + [f"zzbp{part}{i}zz" for part in "th" for i in range(len(LEARNER_FIELDS))]
+        self.markers = re.compile("|".join(re.escape(marker) for marker in markers))
+
+    def fill(self, assertion: Assertion, connection: Any) -> PreparedEmail | None:
+        context = award_context(assertion)
+        values = [str(context[name]) for name in LEARNER_FIELDS]
+        to = assertion.recipient_identity
+        if not (_PLAIN_ADDRESS.fullmatch(to) and all(_PLAIN_VALUE.fullmatch(v) and self.boundary not in v
+                                                      for v in values)):
+            return None
+        public_id = str(assertion.public_id)
+        replacements = {_TO: to, _PUBLIC_ID: public_id}
+        for i, value in enumerate(values):
+            replacements[f"zzbpt{i}zz"] = value
+            replacements[f"zzbph{i}zz"] = escape(value)
+
+        def fill_in(text: str) -> str:
+            return self.markers.sub(lambda m: replacements[m.group(0)], text)
+
+        proto = self.message
+        message = PreparedEmail(subject=proto.subject, body=fill_in(proto.body), from_email=proto.from_email, to=[to],
+                                reply_to=proto.reply_to, connection=connection,
+                                headers={"X-Badge-Assertion": public_id})
+        message.attach_alternative(fill_in(proto.alternatives[0][0]), "text/html")
+        wire = fill_in(self.wire).encode("utf-8", "surrogateescape")
+        message_id = f"Message-ID: {make_msgid(domain=DNS_NAME)}\r".encode()
+        message.prepared = _MESSAGE_ID.sub(lambda _: message_id, wire, count=1)
+        return message
+
+
+class AwardMessages:
+    """The award emails of one batch, each badge's written once (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._prototypes: dict[int, _Prototype] = {}
+
+    def message(self, assertion: Assertion, *, connection: Any = None) -> EmailMultiAlternatives:
+        proto = self._prototypes.get(assertion.badge_class_id)
+        if proto is None:
+            proto = self._prototypes[assertion.badge_class_id] = _Prototype(assertion)
+        prepared = proto.fill(assertion, connection) if proto.usable else None
+        return prepared or award_message(assertion, connection=connection)
 
 
 def _address(from_email: str) -> str:

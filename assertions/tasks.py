@@ -126,8 +126,10 @@ def _record_baked(done: Sequence[tuple[int, str]], now: Any) -> None:
         for pk, name in part:
             params += [pk, name]
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET baked_image = v.name, bake_status = %s, bake_error = '', "
-                           f"updated_at = %s FROM ({rows}) AS v WHERE {table}.id = v.id", params)
+            # Only the table name and placeholders are formatted in; the values are parameters.
+            sql = (f"UPDATE {table} SET baked_image = v.name, bake_status = %s, bake_error = '', "  # noqa: S608
+                   f"updated_at = %s FROM ({rows}) AS v WHERE {table}.id = v.id")
+            cursor.execute(sql, params)
 
 
 def _claim_emails(ids: Sequence[int]) -> list[int]:
@@ -188,14 +190,14 @@ def _send_pending(ids: Sequence[int]) -> None:
 
 
 def _send_chunk(mail: Any, claimed: Sequence[int]) -> _Outcome:
-    from assertions.emails import award_message
+    from assertions.emails import AwardMessages
 
-    outcome = _Outcome()
+    outcome, messages = _Outcome(), AwardMessages()
     assertions = list(Assertion.objects.select_related("badge_class__issuer", "tenant")
                       .filter(pk__in=claimed).order_by("pk"))
     for index, assertion in enumerate(assertions):
         try:
-            message = award_message(assertion, connection=mail)
+            message = messages.message(assertion, connection=mail)
             mail.send_messages([message])
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]

@@ -1,12 +1,39 @@
-"""Email backend of the embedded default: every message is printed and also kept as a file."""
+"""Email backends: SMTP that sends prepared bytes, and the embedded default (console and file)."""
 
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Sequence
+from functools import lru_cache
 
 from django.core.mail import EmailMessage
 from django.core.mail.backends.console import EmailBackend as ConsoleBackend
 from django.core.mail.backends.filebased import EmailBackend as FileBackend
+from django.core.mail.backends.smtp import EmailBackend as DjangoSMTPBackend
+from django.core.mail.message import sanitize_address
+
+# A batch has one sender: parse it once (Django's address parser costs ~0.1 ms a call).
+_sender = lru_cache(maxsize=64)(sanitize_address)
+
+
+class SMTPBackend(DjangoSMTPBackend):
+    """Django's SMTP backend, except that a message carrying ``prepared`` bytes (CRLF line ends, as
+    ``assertions.emails.PreparedEmail``) is sent as those bytes instead of being written again: writing
+    a MIME message costs about a millisecond, and a cohort's award emails differ only in a few values."""
+
+    def _send(self, email_message: EmailMessage) -> bool:
+        prepared = getattr(email_message, "prepared", b"")
+        if not prepared:
+            return super()._send(email_message)
+        encoding = email_message.encoding or "utf-8"
+        try:
+            self.connection.sendmail(_sender(email_message.from_email, encoding),
+                                     [sanitize_address(to, encoding) for to in email_message.recipients()], prepared)
+        except smtplib.SMTPException:
+            if not self.fail_silently:
+                raise
+            return False
+        return True
 
 
 class ConsoleAndFileEmailBackend(FileBackend):

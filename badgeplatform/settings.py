@@ -134,13 +134,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 # --- Cache and Celery -----------------------------------------------------------------------
+# The broker and the cache belong in separate Redis servers in production: the cache's is allowed to evict
+# keys under memory pressure (allkeys-lru) and may be flushed; the broker's holds queued work and must not.
+# With REDIS_CACHE_URL unset the cache shares REDIS_URL (tests, the benchmarks).
 REDIS_URL = env_url("REDIS_URL", schemes={"redis", "rediss"})
+REDIS_CACHE_URL = env_url("REDIS_CACHE_URL", schemes={"redis", "rediss"}) or REDIS_URL
+if REDIS_CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     BROKER_DIR = VAR_DIR / "broker"
     for sub in ("queue", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
@@ -196,7 +202,7 @@ CLAIM_LINK_MAX_AGE_DAYS = env_int("CLAIM_LINK_MAX_AGE_DAYS", 90)
 # --- Email ----------------------------------------------------------------------------------
 _EMAIL_HOST = env_str("EMAIL_HOST")
 if _EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_BACKEND = "badgeplatform.mail.SMTPBackend"
     EMAIL_HOST = _EMAIL_HOST
     EMAIL_PORT = env_int("EMAIL_PORT", 587)
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")

@@ -77,6 +77,17 @@ def worker_start(env: dict[str, str], concurrency: int, log: Path) -> subprocess
     return proc
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children (Linux ``/proc``): the worker and its pool."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0.0
+    for each in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def line(name: str, seconds: float, count: int, goal: float) -> str:
     verdict = "ok" if seconds < goal else "MISSED"
     return (f"{name:<34} {seconds:8.2f} s  {seconds / count * 1e6:9.0f} µs/row  {count / seconds:9.0f} rows/s"
@@ -99,7 +110,7 @@ def main() -> None:
     database_prepare(env)
     worker = worker_start(env, args.concurrency, var_dir / "worker.log")
     try:
-        run(args.rows, args.concurrency, sink)
+        run(args.rows, args.concurrency, sink, worker.pid)
     finally:
         worker.terminate()
         try:
@@ -109,7 +120,9 @@ def main() -> None:
         sink.stop()
 
 
-def run(count: int, concurrency: int, sink: SmtpSink) -> None:  # noqa: F821 - imported in main
+def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int) -> None:  # noqa: F821 - imported in main
+    import resource
+
     import django
 
     django.setup()
@@ -142,6 +155,7 @@ def run(count: int, concurrency: int, sink: SmtpSink) -> None:  # noqa: F821 - i
         assert len(preview.good) == count
 
         job, _ = bulk_job_create(badge_class=badge, preview=preview, filename="cohort.csv", issue_now=False)
+        worker_cpu, own = cpu_seconds(worker_pid), resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         job = bulk_job_run(job=job)  # what the worker's run_bulk_job does; here so it is timed alone
         record_s = time.perf_counter() - started
@@ -151,6 +165,9 @@ def run(count: int, concurrency: int, sink: SmtpSink) -> None:  # noqa: F821 - i
         while len(sink.raw) < count and time.monotonic() < deadline:
             time.sleep(0.05)
         pipeline_s = time.perf_counter() - started
+        worker_cpu = cpu_seconds(worker_pid) - worker_cpu
+        now = resource.getrusage(resource.RUSAGE_SELF)
+        own_cpu = now.ru_utime + now.ru_stime - own.ru_utime - own.ru_stime
         time.sleep(1)  # let the last status updates land before counting
         awards = Assertion.objects.filter(bulk_job=job)
         baked = awards.filter(bake_status=Assertion.BakeStatus.DONE).count()
@@ -161,7 +178,9 @@ def run(count: int, concurrency: int, sink: SmtpSink) -> None:  # noqa: F821 - i
     print(line("CSV read, validated and previewed", preview_s, count, GOALS["preview"]))
     print(line("all awards recorded", record_s, count, GOALS["record"]))
     print(line("all baked and emailed", pipeline_s, count, GOALS["pipeline"]))
-    print(f"\nbaked {baked}/{count}, email sent {sent}/{count}, delivered {len(deliveries)} distinct, "
+    print(f"\nCPU time over the last two steps: worker (all pool processes) {worker_cpu:.1f} s = "
+          f"{worker_cpu / count * 1e3:.2f} ms per award; this process (recording + SMTP sink) {own_cpu:.1f} s")
+    print(f"baked {baked}/{count}, email sent {sent}/{count}, delivered {len(deliveries)} distinct, "
           f"most deliveries of one award: {max(deliveries.values(), default=0)}")
     if len(deliveries) < count or baked < count or sent < count:
         raise SystemExit("not everything was baked and emailed")

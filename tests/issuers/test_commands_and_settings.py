@@ -113,6 +113,19 @@ def test_unsafe_settings_fail_loudly_at_start_up(env, message):
     assert message in result.stderr
 
 
+def test_the_cache_can_have_a_redis_server_of_its_own():
+    """A cache may be evicted or flushed; the broker's queued work must not be: production keeps them apart."""
+    probe = "from django.conf import settings as s; print(s.CACHES['default']['LOCATION'], s.CELERY_BROKER_URL)"
+    env = {**os.environ, "REDIS_URL": "redis://broker.internal:6379/0", "REDIS_CACHE_URL": "redis://cache.internal:6379/0",
+           "DJANGO_SETTINGS_MODULE": "badgeplatform.settings"}
+    result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {probe}"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.split() == ["redis://cache.internal:6379/0", "redis://broker.internal:6379/0"]
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "REDIS_URL: redis://redis:6379/0" in compose
+    assert "REDIS_CACHE_URL: redis://cache:6379/0" in compose
+
+
 def test_env_helpers(monkeypatch):
     monkeypatch.setenv("X_FLAG", "yes")
     assert env_bool("X_FLAG") is True

@@ -93,7 +93,7 @@ class SmtpSink:
 
     def settings_for(self, settings: Any) -> None:
         """Point Django's SMTP backend in this process at the sink (pytest-django ``settings`` fixture)."""
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_BACKEND = "badgeplatform.mail.SMTPBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", self.port
         settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL = False, False
         settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
