@@ -58,3 +58,24 @@ def test_logout_is_a_post(client, alice):
     client.force_login(alice)
     client.post(reverse("account_logout"))
     assert client.get(reverse("account_email")).status_code == 302
+
+
+def test_a_refused_address_or_an_unreachable_mail_server_never_fails_the_sign_up(client, db, settings, caplog):
+    from tests.support import broker_down
+    from tests.worker.helpers import SmtpSink
+
+    refusing = SmtpSink(reply="550 5.1.1 No such mailbox").start()
+    refusing.settings_for(settings)
+    try:
+        response = client.post(reverse("account_signup"), {
+            "email": "nobody@example.org", "password1": PASSWORD, "password2": PASSWORD})
+    finally:
+        refusing.stop()
+    assert response.status_code == 302
+    assert "refused by the mail server" in caplog.text
+
+    with broker_down():  # the mail server is down (stopped above) and the broker too: logged, no 500
+        response = client.post(reverse("account_signup"), {
+            "email": "somebody@example.org", "password1": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 302
+    assert "could not be sent or queued" in caplog.text
