@@ -7,11 +7,10 @@ import smtplib
 from typing import Any
 
 from celery import Task, shared_task
+from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 
 logger = logging.getLogger(__name__)
-
-MAX_RETRY_DELAY = 600  # below Redis's visibility timeout (tests/worker/test_settings.py)
 
 
 def permanent(exc: BaseException) -> bool:
@@ -38,4 +37,4 @@ def send_account_email(self: Task, *, message: dict[str, Any]) -> None:
         if permanent(exc) or self.request.retries >= self.max_retries:
             logger.error("Account email to %s not sent: %s", message["to"], exc)
             return
-        raise self.retry(countdown=min(MAX_RETRY_DELAY, 10 * 2 ** self.request.retries)) from exc
+        raise self.retry(countdown=min(settings.TASK_MAX_COUNTDOWN, 10 * 2 ** self.request.retries)) from exc

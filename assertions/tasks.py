@@ -29,9 +29,6 @@ from issuers.tasks import TenantTask
 
 logger = logging.getLogger(__name__)
 
-# Never count down longer than Redis's visibility timeout (tests/worker/test_settings.py checks), or the
-# message is delivered again and again.
-MAX_RETRY_DELAY = 600
 # Emails claimed (pending → sending) and recorded together: one query per chunk instead of one per email;
 # a worker killed mid-send leaves at most this many as "delivery unknown".
 EMAIL_CLAIM_CHUNK = 25
@@ -271,7 +268,7 @@ def process_assertions(self: Task, *, tenant_id: int, assertion_ids: list[int]) 
             pending.update(email_status=Assertion.EmailStatus.FAILED, updated_at=timezone.now(),
                            email_error=f"{exc} Gave up after {self.max_retries + 1} tries."[:500])
             return
-        delay = min(MAX_RETRY_DELAY, 10 * 2 ** self.request.retries)
+        delay = min(settings.TASK_MAX_COUNTDOWN, 10 * 2 ** self.request.retries)
         # The sweep re-enqueues pending rows not touched for PIPELINE_STUCK_AFTER; dating them at the retry
         # keeps it from starting a second retry chain while this one waits.
         ids = list(pending.values_list("pk", flat=True))

@@ -175,6 +175,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # sweep below enqueues it again, so a request never hangs on a dead Redis.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Every countdown and retry delay stays below the Redis broker's visibility_timeout (3600 s), or the
+# message is delivered again and again while it waits (tests/worker/test_settings.py).
+TASK_MAX_COUNTDOWN = 600
 CELERY_BEAT_SCHEDULE: dict = {
     "pipeline-sweep": {"task": "assertions.tasks.pipeline_sweep", "schedule": env_int("PIPELINE_SWEEP_SECONDS", 60)},
     "link-emails-sweep": {"task": "issuers.tasks.link_emails_sweep", "schedule": env_int("PIPELINE_SWEEP_SECONDS", 60)},

@@ -30,9 +30,6 @@ from issuers.selectors import hash_secret
 
 logger = logging.getLogger(__name__)
 
-# Countdowns stay below Redis's visibility timeout (tests/worker/test_settings.py), or the message is
-# delivered again while it waits.
-MAX_RETRY_DELAY = 600
 FIRST_RETRY_DELAY = 30
 
 
@@ -106,7 +103,7 @@ def link_email_send(task: Task, *, model: type[LinkEmail], row_id: int, token: s
         retries = task.request.retries or 0
         if temporary and retries < task.max_retries:
             # Dated at the retry, so the sweep does not start a second send (with a new link) meanwhile.
-            delay = min(MAX_RETRY_DELAY, FIRST_RETRY_DELAY * 2 ** retries)
+            delay = min(settings.TASK_MAX_COUNTDOWN, FIRST_RETRY_DELAY * 2 ** retries)
             claimed.update(email_status=EmailStatus.PENDING, email_error=reason[:500],
                            updated_at=timezone.now() + timedelta(seconds=delay))
             raise task.retry(countdown=delay) from exc

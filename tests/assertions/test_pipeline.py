@@ -13,7 +13,7 @@ from django.utils import timezone
 from assertions import links
 from assertions.models import Assertion
 from assertions.services import Recipient, assertion_resend_email, assertion_revoke, assertions_issue
-from assertions.tasks import MAX_RETRY_DELAY, pipeline_sweep, process_assertions
+from assertions.tasks import pipeline_sweep, process_assertions
 from badgeplatform.celery import app
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
@@ -87,7 +87,7 @@ def test_a_permanent_refusal_is_recorded_as_failed_with_the_servers_reason(tenan
     assert row.pipeline_status == "email_failed"
 
 
-def test_a_mail_server_that_is_down_is_retried_later_and_the_rows_stay_pending(tenant_a, badge, sink):
+def test_a_mail_server_that_is_down_is_retried_later_and_the_rows_stay_pending(tenant_a, badge, sink, settings):
     sink.stop()  # connection refused
     issued = issue(tenant_a, badge, "ann@example.org", "ben@example.org")
     with pytest.raises(Retry):
@@ -98,7 +98,7 @@ def test_a_mail_server_that_is_down_is_retried_later_and_the_rows_stay_pending(t
         assert "could not be reached" in row.email_error
         # dated at the first retry (10 s on), so the sweep does not start a second retry chain meanwhile
         assert timezone.now() + timedelta(seconds=5) < row.updated_at
-        assert row.updated_at < timezone.now() + timedelta(seconds=MAX_RETRY_DELAY)
+        assert row.updated_at < timezone.now() + timedelta(seconds=settings.TASK_MAX_COUNTDOWN)
     sink.start()
     run(tenant_a, issued)
     run(tenant_a, issued)

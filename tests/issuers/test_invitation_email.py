@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from issuers.models import AuditEntry, EmailStatus, Invitation, Membership, Role
-from issuers.outbox import MAX_RETRY_DELAY
 from issuers.scoping import tenant_scope
 from issuers.services import invitation_create, invitation_revoke
 from issuers.tasks import link_emails_sweep, send_invitation_email
@@ -139,7 +138,7 @@ def test_a_permanent_refusal_is_recorded_as_failed_and_shown_to_the_admin(client
     assert reverse("issuers:invitation_resend", args=[tenant_a.slug, invitation.public_id]) in page
 
 
-def test_a_mail_server_that_is_down_is_retried_later_and_the_invitation_stays_pending(alice, tenant_a, sink):
+def test_a_mail_server_that_is_down_is_retried_later_and_the_invitation_stays_pending(alice, tenant_a, sink, settings):
     sink.stop()  # connection refused
     invitation, url = invite(tenant_a, actor=alice)
     with pytest.raises(Retry):
@@ -149,7 +148,7 @@ def test_a_mail_server_that_is_down_is_retried_later_and_the_invitation_stays_pe
     assert "could not be reached" in waiting.email_error
     # Dated at the retry, so the sweep does not send a second (new) link while the retry waits.
     assert timezone.now() + timedelta(seconds=20) < waiting.updated_at < timezone.now() + timedelta(
-        seconds=MAX_RETRY_DELAY)
+        seconds=settings.TASK_MAX_COUNTDOWN)
     sink.start()
     assert send(tenant_a, invitation, url) == "sent"
     assert len(sink.messages) == 1
