@@ -243,6 +243,9 @@ AUTHENTICATION_BACKENDS = [
 ]
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"  # a mail server outage queues the email, not a 500
 ACCOUNT_LOGIN_METHODS = {"email"}
+# "Email me a sign-in code": no password to remember for a learner who signs in twice a year.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60  # time to switch to the mail app on a phone and back
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"

@@ -85,3 +85,24 @@ def test_signup_verify_login_and_switch_college(live_server, transactional_db, p
     results = Axe().run(page)
     critical = [v for v in results.response["violations"] if v.get("impact") == "critical"]
     assert not critical, results.generate_report()
+
+
+def test_a_learner_signs_in_with_an_emailed_code(live_server, page, alice):
+    """No password to remember: "Send me a sign-in code", read it from the email, type it in."""
+    from tests.browser.support import assert_accessible
+
+    page.set_viewport_size({"width": 390, "height": 844})  # a learner on a phone
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.screenshot(path=str(ARTIFACTS / "login-phone.png"), full_page=True)
+    page.get_by_role("link", name=re.compile("sign-in code", re.IGNORECASE)).click()
+    page.fill("input[name=email]", alice.email)
+    assert_accessible(page, "request a sign-in code")
+    page.locator("main form [type=submit]").click()
+    page.wait_for_url(re.compile(r"/accounts/login/code/confirm/"))
+    (message,) = mail.outbox
+    code = re.search(r"^\s*([A-Z0-9]{3,}-?[A-Z0-9]{3,})\s*$", message.body, re.MULTILINE).group(1)
+    page.fill("input[name=code]", code)
+    assert_accessible(page, "enter the sign-in code")
+    page.screenshot(path=str(ARTIFACTS / "login-code-phone.png"), full_page=True)
+    page.locator("main form [type=submit]").first.click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()

@@ -79,3 +79,18 @@ def test_a_refused_address_or_an_unreachable_mail_server_never_fails_the_sign_up
             "email": "somebody@example.org", "password1": PASSWORD, "password2": PASSWORD})
     assert response.status_code == 302
     assert "could not be sent or queued" in caplog.text
+
+
+def test_a_learner_signs_in_with_a_code_sent_by_email_instead_of_a_password(client, alice):
+    page = client.get(reverse("account_login"))
+    assert reverse("account_request_login_code").encode() in page.content
+    response = client.post(reverse("account_request_login_code"), {"email": alice.email})
+    assert response.status_code == 302
+    (message,) = mail.outbox
+    assert message.to == [alice.email]
+    code = re.search(r"^\s*([A-Z0-9]{3,}-?[A-Z0-9]{3,})\s*$", message.body, re.MULTILINE).group(1)
+    wrong = client.post(reverse("account_confirm_login_code"), {"code": "AAAAAA" if code != "AAAAAA" else "BBBBBB"})
+    assert wrong.status_code == 200  # refused, asked again
+    response = client.post(reverse("account_confirm_login_code"), {"code": code})
+    assert response.status_code == 302
+    assert client.get(reverse("account_email")).status_code == 200  # signed in
