@@ -6,7 +6,9 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from allauth.account.models import EmailAddress
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from assertions.models import Assertion
@@ -118,21 +120,36 @@ def _weekly(awards, start: date, end: date) -> list[tuple[date, int, int]]:
     return [(w, a, c) for w, (a, c) in weeks.items()]
 
 
+def _by_learner(by_address: dict[str, set[int]]) -> list[set[int]]:
+    """What each learner holds: a learner with an account is all its verified addresses (as pathways
+    count them); an address no account has verified is a learner of its own."""
+    owner: dict[str, int] = {}
+    addresses = list(by_address)
+    for start in range(0, len(addresses), 2000):
+        owner.update(EmailAddress.objects.filter(verified=True).annotate(address=Lower("email"))
+                     .filter(address__in=addresses[start:start + 2000]).values_list("address", "user_id"))
+    learners: dict[object, set[int]] = {}
+    for address, badges in by_address.items():
+        learners.setdefault(("user", owner[address]) if address in owner else address, set()).update(badges)
+    return list(learners.values())
+
+
 def _funnels(only: Pathway | None) -> list[Funnel]:
     pathways = [only] if only is not None else list(Pathway.objects.all())
     if not pathways:
         return []
-    holdings: dict[str, set[int]] = {}
+    by_address: dict[str, set[int]] = {}
     for identity, badge_id in Assertion.objects.filter(revoked=False).values_list("recipient_identity",
                                                                                     "badge_class_id"):
-        holdings.setdefault(identity, set()).add(badge_id)
+        by_address.setdefault(identity, set()).add(badge_id)
+    holdings = _by_learner(by_address)
     # Each badge class's versions once (a handful of badges), not once per learner.
-    versions = {b: badge_version_ids({b}) for b in set().union(*holdings.values())} if holdings else {}
+    versions = {b: badge_version_ids({b}) for b in set().union(*holdings)} if holdings else {}
     funnels = []
     for p in pathways:
         named = requirements.badges_in(p.requirements)
         started = halfway = 0
-        for held_ids in holdings.values():
+        for held_ids in holdings:
             held = set().union(*(versions[b] for b in held_ids))
             if not held & named:
                 continue

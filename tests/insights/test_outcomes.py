@@ -98,6 +98,28 @@ def test_pathway_funnel_counts_started_halfway_and_completed(tenant_a, issuer_a,
     assert {r.badge_class.name for r in o.rows} == {"Welding", "Plumbing", "Trades Ready"}
 
 
+def test_a_funnel_counts_a_learner_with_two_addresses_once(tenant_a, issuer_a):
+    """Pathways count a learner as all their verified addresses; so does the funnel."""
+    from allauth.account.models import EmailAddress
+
+    learner = make_user("sam@home.example")
+    EmailAddress.objects.create(user=learner, email="Sam.Jones@College.example", verified=True)
+    today = timezone.localdate()
+    with tenant_scope(tenant_a):
+        welding, plumbing, safety, capstone = (_badge(tenant_a, issuer_a, n)
+                                               for n in ("Welding", "Plumbing", "Safety", "Trades"))
+        assertions_issue(badge_class=welding, recipients=[Recipient(identity="sam@home.example"),
+                                                          Recipient(identity="pat@example.org")])
+        assertions_issue(badge_class=plumbing, recipients=[Recipient(identity="sam.jones@college.example")])
+        pathway = pathway_create(tenant=tenant_a, name="Trades", capstone=capstone, retro_award=False,
+                                 tree={"all": [{"badge": str(welding.public_id)}, {"badge": str(plumbing.public_id)},
+                                               {"badge": str(safety.public_id)}]})
+        o = outcomes(start=today - timedelta(days=30), end=today, pathway=pathway)
+    (funnel,) = o.funnels
+    # Sam (two addresses, 2 of 3 badges: halfway) and Pat (1 of 3): two learners, not three addresses.
+    assert (funnel.started, funnel.halfway) == (2, 1)
+
+
 def test_counting_runs_in_the_worker_and_adds_up(tenant_a, scenario, settings):
     welding, _, today = scenario
     from badgeplatform.celery import app
