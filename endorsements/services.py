@@ -73,6 +73,19 @@ def endorsement_request_resend(*, request: EndorsementRequest, actor: Any) -> st
     return endorsement_request_url(token)
 
 
+@transaction.atomic
+def endorsement_request_revoke(*, request: EndorsementRequest, actor: Any) -> None:
+    """Withdraw a request not yet answered: its link stops working."""
+    if request.tenant_id != current_tenant_id():
+        raise PermissionDenied("This request belongs to another college.")
+    if not request.is_usable:
+        return
+    request.revoked_at = timezone.now()
+    request.save(update_fields=["revoked_at"])
+    audit_record(tenant=request.tenant, action="endorsement.request_revoke", actor=actor, obj=request,
+                 summary=f"Withdrew the request to {request.email}")
+
+
 def endorsement_request_by_token(token: str) -> EndorsementRequest | None:
     with unscoped("an endorsement link names its tenant by its secret token"):
         return (EndorsementRequest.objects.select_related("tenant", "badge_class__issuer")

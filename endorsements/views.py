@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from endorsements import services
@@ -15,7 +14,6 @@ from endorsements.forms import EndorsementForm, EndorsementRequestForm, Endorser
 from endorsements.models import Endorsement, EndorsementRequest, EndorserProfile
 from issuers.models import Role
 from issuers.permissions import role_required
-from issuers.services import audit_record
 
 # --- The college's side (under /t/<slug>/) -------------------------------------------------------
 
@@ -48,11 +46,7 @@ def tenant_endorsements(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 @role_required(Role.ADMIN)
 def tenant_request_revoke(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     endorsement_request = get_object_or_404(EndorsementRequest, public_id=public_id)
-    if endorsement_request.is_usable:
-        endorsement_request.revoked_at = timezone.now()
-        endorsement_request.save(update_fields=["revoked_at"])
-        audit_record(tenant=request.tenant, action="endorsement.request_revoke", actor=request.user,
-                     obj=endorsement_request, summary=f"Withdrew the request to {endorsement_request.email}")
+    services.endorsement_request_revoke(request=endorsement_request, actor=request.user)
     messages.success(request, "Request withdrawn.")
     return redirect("endorsements:tenant", tenant_slug=tenant_slug)
 

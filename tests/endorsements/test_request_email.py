@@ -148,3 +148,19 @@ def test_resend_is_refused_to_a_viewer_and_to_another_college(client, alice, cha
     assert client.post(f"/t/college-a/endorsements/requests/{request.public_id}/resend/").status_code == 404
     assert client.post(f"/t/college-b/endorsements/requests/{request.public_id}/resend/").status_code == 404
     assert row(tenant_a, request).token_hash == before
+
+
+def test_an_admin_withdraws_a_request_its_link_dies_and_the_sweep_leaves_it(client, alice, tenant_a, badge, sink,
+                                                                             settings):
+    settings.PIPELINE_STUCK_AFTER = 120
+    request, url = ask(tenant_a, badge, actor=alice)
+    client.force_login(alice)
+    response = client.post(f"{PAGE}requests/{request.public_id}/withdraw/")
+    assert response.status_code == 302
+    assert endorsement_request_by_token(token_of(url)).is_usable is False
+    with tenant_scope(tenant_a):
+        assert AuditEntry.objects.filter(action="endorsement.request_revoke").count() == 1
+        EndorsementRequest.objects.update(updated_at=timezone.now() - timedelta(seconds=121))
+    with eager_tasks():
+        link_emails_sweep()
+    assert sink.messages == []
