@@ -298,14 +298,18 @@ def assertion_issue(*, badge_class: BadgeClass, recipient_identity: str,
 
 
 def pipeline_enqueue(*, tenant_id: int, assertion_ids: Sequence[int]) -> None:
-    """Queue bake-then-email for these assertions, many per task. If the broker is down the work is
-    not lost: the rows say what is pending and the periodic sweep queues them again."""
+    """Queue bake-then-email for these assertions, many per task. More than one task's worth goes on
+    the bulk queue, which workers take from in turn with the default one, so a cohort never holds up
+    a single award. If the broker is down the work is not lost: the rows say what is pending and the
+    periodic sweep queues them again."""
     from assertions.tasks import process_assertions
 
     size = settings.PIPELINE_BATCH_SIZE
+    queue = settings.BULK_QUEUE if len(assertion_ids) > size else None
     for start in range(0, len(assertion_ids), size):
         try:
-            process_assertions.delay(tenant_id=tenant_id, assertion_ids=list(assertion_ids[start:start + size]))
+            process_assertions.apply_async(
+                kwargs={"tenant_id": tenant_id, "assertion_ids": list(assertion_ids[start:start + size])}, queue=queue)
         except Exception:  # noqa: BLE001 - any broker failure: the sweep re-enqueues from the database
             logger.warning("Broker unavailable: %d assertions left for the sweep", len(assertion_ids) - start,
                            exc_info=True)

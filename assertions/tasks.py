@@ -344,6 +344,6 @@ def _parts(ids: list[int], size: int = 1000) -> list[list[int]]:
 
 def bulk_job_enqueue(*, tenant_id: int, job_id: int) -> None:
     try:
-        run_bulk_job.delay(tenant_id=tenant_id, job_id=job_id)
+        run_bulk_job.apply_async(kwargs={"tenant_id": tenant_id, "job_id": job_id}, queue=settings.BULK_QUEUE)
     except Exception:  # noqa: BLE001 - broker down: the sweep enqueues the job again
         logger.warning("Broker unavailable: bulk job %s left for the sweep", job_id, exc_info=True)

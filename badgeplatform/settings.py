@@ -15,6 +15,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from badgeplatform.env import env_bool, env_int, env_list, env_origin, env_str, env_url
 
@@ -161,6 +162,11 @@ else:
         "polling_interval": 0.1,
     }
 
+# Two queues, and every worker takes from both in turn: a cohort's awards go to "bulk", so one learner's
+# award, and every other task, is not held up behind another college's 10,000-learner cohort.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("bulk"))
+BULK_QUEUE = "bulk"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

@@ -118,7 +118,8 @@ def broker_purge() -> None:
     from badgeplatform.celery import app
 
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(app.conf.task_default_queue)
+        for queue in app.conf.task_queues:
+            conn.default_channel.queue_purge(queue.name)
 
 
 class Worker:
