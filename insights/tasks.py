@@ -6,6 +6,8 @@ from insights.events import daily_count_add
 from issuers.tasks import TenantTask
 
 
-@shared_task(base=TenantTask, bind=True, ignore_result=True)
+# An increment is not idempotent: acknowledged on receipt, so a re-delivery (a worker killed after the
+# UPDATE, before the ack) cannot count an event twice. A worker killed mid-task loses that one count.
+@shared_task(base=TenantTask, bind=True, ignore_result=True, acks_late=False, reject_on_worker_lost=False)
 def count_event(self: Task, *, tenant_id: int, badge_class_id: int, kind: str, day: str) -> None:
     daily_count_add(tenant_id=tenant_id, badge_class_id=badge_class_id, kind=kind, day=day)

@@ -42,3 +42,10 @@ def test_tasks_are_acknowledged_late_and_requeued_when_their_worker_dies():
     process = app.tasks["assertions.tasks.process_assertions"]
     assert process.acks_late is True
     assert process.reject_on_worker_lost is True
+
+
+def test_an_event_count_is_acknowledged_on_receipt_so_a_redelivery_cannot_count_it_twice():
+    app.loader.import_default_modules()
+    count = app.tasks["insights.tasks.count_event"]
+    assert count.acks_late is False
+    assert count.reject_on_worker_lost is False
