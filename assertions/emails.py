@@ -90,7 +90,9 @@ class PreparedEmail(EmailMultiAlternatives):
 
 class _Prototype:
     def __init__(self, assertion: Assertion) -> None:
-        context = award_context(assertion)
+        # No "assertion" in the prototype: a template that read one learner's award directly would put
+        # it in every learner's email. (It would read as empty here, and the equality test would fail.)
+        context = {**award_context(assertion), "assertion": None}
         text = {**context, **{name: f"zzbpt{i}zz" for i, name in enumerate(LEARNER_FIELDS)}}
         html = {**context, **{name: f"zzbph{i}zz" for i, name in enumerate(LEARNER_FIELDS)}}
         self.message = _message(assertion, text, html, to=_TO, public_id=_PUBLIC_ID, connection=None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
@@ -44,10 +45,14 @@ def badges(tenant_a, issuer_a):
     return made
 
 
-def award(badge: BadgeClass, identity: str, name: str) -> Assertion:
-    """An award as the worker loads it (unsaved: the email needs nothing from the database)."""
+def award(badge: BadgeClass, identity: str, name: str, days_ago: int = 0) -> Assertion:
+    """An award as the worker loads it (unsaved: the email needs nothing from the database). Dates and
+    narrative differ between awards, so a template that read them would fail the equality below."""
+    issued_on = timezone.now() - timedelta(days=days_ago)
     return Assertion(tenant=badge.tenant, badge_class=badge, recipient_identity=identity, recipient_name=name,
-                     issued_on=timezone.now(), public_id=uuid.uuid4(), claim_nonce=uuid.uuid4().hex[:16])
+                     issued_on=issued_on, expires=issued_on + timedelta(days=365 + days_ago),
+                     narrative=f"Shown on day {days_ago}.", evidence=[{"id": f"https://e.example/{days_ago}"}],
+                     public_id=uuid.uuid4(), claim_nonce=uuid.uuid4().hex[:16])
 
 
 def normalised(wire: bytes) -> bytes:
@@ -63,12 +68,13 @@ def usual(assertion: Assertion) -> bytes:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(learners=st.lists(st.tuples(ADDRESSES, NAMES), min_size=1, max_size=4), which=st.integers(0, 1))
+@given(learners=st.lists(st.tuples(ADDRESSES, NAMES, st.integers(0, 800)), min_size=1, max_size=4),
+       which=st.integers(0, 1))
 def test_a_prepared_email_is_byte_for_byte_the_usual_one(tenant_a, badges, learners, which):
     messages = AwardMessages()
     with tenant_scope(tenant_a):
-        for identity, name in learners:
-            assertion = award(badges[which], identity, name)
+        for identity, name, days_ago in learners:
+            assertion = award(badges[which], identity, name, days_ago)
             message = messages.message(assertion)
             if isinstance(message, PreparedEmail):
                 assert normalised(message.prepared) == normalised(usual(assertion))
