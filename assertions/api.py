@@ -8,7 +8,7 @@ import uuid
 import zoneinfo
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
@@ -42,6 +42,7 @@ from assertions.services import (
 from badges.api import badge_class_or_404
 from badges.models import BadgeClass
 from issuers.api import Pagination, api_actor, object_or_404
+from issuers.http import ApiRequest
 
 _DONE_EMAIL = [Assertion.EmailStatus.SENT, Assertion.EmailStatus.FAILED, Assertion.EmailStatus.UNKNOWN]
 _LIVE = Q(revoked=False, claimed_at=None)
@@ -64,7 +65,7 @@ def _in_college_time(request: Request, value: date | datetime | None, from_date:
     """A bare date is a day in the college's time zone; a date-time is taken as given."""
     if value is None or isinstance(value, datetime):
         return value
-    with timezone.override(zoneinfo.ZoneInfo(request.tenant.timezone)):
+    with timezone.override(zoneinfo.ZoneInfo(cast(ApiRequest, request).tenant.timezone)):
         return from_date(value)
 
 
@@ -130,7 +131,7 @@ class BadgeClassBulk(APIView):
 
     def _rows(self, request: Request) -> tuple[list, str, str, dict[str, Any]]:
         if "file" in request.FILES:
-            serializer = BulkFileSerializer(data=request.data)
+            serializer: serializers.Serializer = BulkFileSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             upload = serializer.validated_data["file"]
             if upload.size > MAX_FILE_BYTES:

@@ -63,7 +63,7 @@ class Problem:
     row: int
     email: str
     error: str
-    values: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"row": self.row, "email": self.email, "error": self.error}
@@ -114,7 +114,7 @@ def rows_from_csv(data: bytes) -> list[Row]:
         found = ", ".join(h.strip() for h in header if h.strip()) or "none"
         raise ValidationError(f"The file has no 'email' column (columns found: {found}). The first line must name "
                               f"the columns: {', '.join(COLUMNS)}.")
-    rows = []
+    rows: list[Row] = []
     try:
         for values in reader:
             if not any(v.strip() for v in values):

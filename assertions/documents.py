@@ -103,6 +103,7 @@ def assertion_document(assertion: Assertion) -> dict[str, Any]:
         "image": public_url("assertions", assertion.public_id, "/image"),
     }
     if assertion.verification_type == Assertion.Verification.SIGNED:
+        assert assertion.signing_key is not None  # a signed assertion records the key that signs it
         doc["verification"] = {"type": "SignedBadge", "creator": public_url("keys", assertion.signing_key.public_id)}
     else:
         doc["verification"] = {"type": "HostedBadge"}

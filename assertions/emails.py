@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from email.utils import formataddr, make_msgid, parseaddr
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -96,7 +96,8 @@ class _Prototype:
         text = {**context, **{name: f"zzbpt{i}zz" for i, name in enumerate(LEARNER_FIELDS)}}
         html = {**context, **{name: f"zzbph{i}zz" for i, name in enumerate(LEARNER_FIELDS)}}
         self.message = _message(assertion, text, html, to=_TO, public_id=_PUBLIC_ID, connection=None)
-        wire = self.message.message().as_bytes(linesep="\r\n")
+        # Django 5.2's message() is a SafeMIMEMultipart, whose as_bytes() takes linesep; the stubs describe 6.0's.
+        wire = self.message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
         boundary = re.search(rb'boundary="([^"]+)"', wire)
         self.boundary = boundary.group(1).decode() if boundary else ""
         # Quoted-printable or base64 would break markers across lines; a wire format with a marker
@@ -125,10 +126,10 @@ class _Prototype:
             return self.markers.sub(lambda m: replacements[m.group(0)], text)
 
         proto = self.message
-        message = PreparedEmail(subject=proto.subject, body=fill_in(proto.body), from_email=proto.from_email, to=[to],
-                                reply_to=proto.reply_to, connection=connection,
+        message = PreparedEmail(subject=proto.subject, body=fill_in(cast(str, proto.body)), from_email=proto.from_email,
+                                to=[to], reply_to=proto.reply_to, connection=connection,
                                 headers={"X-Badge-Assertion": public_id})
-        message.attach_alternative(fill_in(proto.alternatives[0][0]), "text/html")
+        message.attach_alternative(fill_in(cast(str, proto.alternatives[0][0])), "text/html")  # the HTML we attached
         wire = fill_in(self.wire).encode("utf-8", "surrogateescape")
         message_id = f"Message-ID: {make_msgid(domain=DNS_NAME)}\r".encode()
         message.prepared = _MESSAGE_ID.sub(lambda _: message_id, wire, count=1)

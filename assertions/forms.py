@@ -57,6 +57,7 @@ class CohortForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         has_text, has_file = bool(data.get("emails", "").strip()), bool(data.get("file"))
         if has_text == has_file and not self.errors:
             raise ValidationError("Paste a list of emails or choose a CSV file (one of the two).")

@@ -52,6 +52,7 @@ def _affected(badge_class_id: UUID | None, issuer_id: UUID | None) -> list[str]:
         elif badge_class_id is not None:
             rows = rows.filter(badge_class__public_id=badge_class_id)
         else:
+            assert issuer_id is not None  # publication_changed() passes one of the two
             rows = rows.filter(badge_class__issuer__public_id=issuer_id)
         return [str(pid) for pid in rows.values_list("public_id", flat=True).iterator(chunk_size=CHUNK)]
 

@@ -39,14 +39,16 @@ def badge_jobs(badge: BadgeClass, *, limit: int = 10) -> QuerySet[BulkJob]:
 def assertion_steps(assertion: Assertion) -> dict[str, Any]:
     """Recorded → image baked → email sent → claimed, each ``done``, ``current``, ``failed``,
     ``warning``, ``skipped`` or ``todo``; ``final`` once nothing more happens without the learner."""
-    bake = {Assertion.BakeStatus.DONE: "done", Assertion.BakeStatus.FAILED: "failed"}.get(assertion.bake_status,
-                                                                                       "current")
-    email_state = {E.SENT: "done", E.FAILED: "failed", E.UNKNOWN: "warning", E.NONE: "skipped"}.get(
-        assertion.email_status, "current" if bake == "done" else "todo")
-    email_label = {
+    # Keyed by the choices, looked up by the stored str value: typed dict[str, str] for the lookups.
+    bake_states: dict[str, str] = {Assertion.BakeStatus.DONE: "done", Assertion.BakeStatus.FAILED: "failed"}
+    bake = bake_states.get(assertion.bake_status, "current")
+    email_states: dict[str, str] = {E.SENT: "done", E.FAILED: "failed", E.UNKNOWN: "warning", E.NONE: "skipped"}
+    email_state = email_states.get(assertion.email_status, "current" if bake == "done" else "todo")
+    email_labels: dict[str, str] = {
         E.SENT: "Email sent", E.FAILED: "Email failed", E.UNKNOWN: "Delivery unknown — resend?",
         E.NONE: "No email sent", E.SENDING: "Email sending", E.PENDING: "Email queued",
-    }[assertion.email_status]
+    }
+    email_label = email_labels[assertion.email_status]
     steps = [
         {"key": "recorded", "label": "Recorded", "state": "done"},
         {"key": "baked", "label": "Image failed" if bake == "failed" else "Image baked", "state": bake},

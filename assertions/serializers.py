@@ -14,6 +14,7 @@ from rest_framework.reverse import reverse
 
 from assertions import links
 from assertions.models import Assertion, BulkJob
+from badges.models import BadgeClass
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -50,7 +51,8 @@ class EvidenceSerializer(serializers.Serializer):
 class AssertionCreateSerializer(serializers.Serializer):
     recipient_email = serializers.EmailField(max_length=320)
     recipient_name = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-    evidence = EvidenceSerializer(many=True, required=False, max_length=20)
+    # many=True makes a ListSerializer, which takes max_length; the stubs type the call as an EvidenceSerializer.
+    evidence = EvidenceSerializer(many=True, required=False, max_length=20)  # type: ignore[call-arg]
     narrative = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
     issued_on = DateOrDateTimeField(required=False, help_text="Default: now.")
     expires = DateOrDateTimeField(required=False, help_text="Default: from the badge class's validity, if any.")
@@ -94,8 +96,10 @@ class BulkPreviewSerializer(serializers.Serializer):
 class BulkJobSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     url = serializers.SerializerMethodField()
-    badge_class = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
-    errors = ProblemSerializer(many=True, read_only=True)
+    badge_class: serializers.SlugRelatedField[BadgeClass] = serializers.SlugRelatedField(
+        slug_field="public_id", read_only=True)
+    # A declared field: DRF's metaclass takes it out of the class, so it does not hide Serializer.errors.
+    errors = ProblemSerializer(many=True, read_only=True)  # type: ignore[assignment]
 
     class Meta:
         model = BulkJob
@@ -111,7 +115,8 @@ class BulkJobSerializer(serializers.ModelSerializer):
 class AssertionSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     open_badge_id = serializers.SerializerMethodField(help_text="The public Open Badges Assertion URL.")
-    badge_class = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    badge_class: serializers.SlugRelatedField[BadgeClass] = serializers.SlugRelatedField(
+        slug_field="public_id", read_only=True)
     badge_class_name = serializers.CharField(source="badge_class.name", read_only=True)
     recipient_email = serializers.CharField(source="recipient_identity", read_only=True)
     evidence = serializers.SerializerMethodField()
@@ -121,7 +126,8 @@ class AssertionSerializer(serializers.ModelSerializer):
                                              "email_unknown (resend?), claimed or revoked.")
     image_url = serializers.SerializerMethodField(help_text="The baked badge image.")
     share_url = serializers.SerializerMethodField(help_text="The learner's share page, once it exists.")
-    bulk_job = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    bulk_job: serializers.SlugRelatedField[BulkJob] = serializers.SlugRelatedField(slug_field="public_id",
+                                                                                   read_only=True)
 
     class Meta:
         model = Assertion

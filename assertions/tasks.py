@@ -41,6 +41,7 @@ def baked_payload(assertion: Assertion) -> str:
 
     doc = assertion_document(assertion)
     if assertion.verification_type == Assertion.Verification.SIGNED:
+        assert assertion.signing_key is not None  # a signed assertion records the key that signs it
         return sign_compact(doc, assertion.signing_key)
     return serialize(doc).decode()
 
@@ -76,6 +77,7 @@ def _bake_and_store(assertion: Assertion, *, source: bytes | None = None) -> tup
     if old and old != assertion.baked_image.name:
         storage = assertion.baked_image.storage
         transaction.on_commit(lambda: storage.delete(old))  # only once the new name is committed
+    assert assertion.baked_image.name is not None  # just saved under that name
     return baked, assertion.baked_image.name
 
 

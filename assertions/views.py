@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -21,29 +21,30 @@ from assertions.forms import AwardForm, CohortForm, CorrectAddressForm, RevokeFo
 from assertions.models import Assertion, BulkJob
 from badges.models import BadgeClass
 from badges.selectors import badge_classes_visible, may_issue_for
+from issuers.http import StaffRequest
 from issuers.permissions import ANY_STAFF, CAN_ISSUE, role_required
 from issuers.selectors import membership_issuers
 
 
-def _badges(request: HttpRequest) -> QuerySet[BadgeClass]:
+def _badges(request: StaffRequest) -> QuerySet[BadgeClass]:
     return BadgeClass.objects.filter(issuer__in=membership_issuers(request.membership)).select_related("issuer")
 
 
-def _badge(request: HttpRequest, public_id: str) -> BadgeClass:
+def _badge(request: StaffRequest, public_id: str) -> BadgeClass:
     return get_object_or_404(_badges(request), public_id=public_id)
 
 
-def _assertion(request: HttpRequest, public_id: str) -> Assertion:
+def _assertion(request: StaffRequest, public_id: str) -> Assertion:
     awards = Assertion.objects.filter(badge_class__in=_badges(request)).select_related("badge_class__issuer")
     return get_object_or_404(awards, public_id=public_id)
 
 
-def _job(request: HttpRequest, public_id: str) -> BulkJob:
+def _job(request: StaffRequest, public_id: str) -> BulkJob:
     jobs = BulkJob.objects.filter(badge_class__in=_badges(request)).select_related("badge_class__issuer")
     return get_object_or_404(jobs, public_id=public_id)
 
 
-def _require_issue(request: HttpRequest, badge: BadgeClass) -> None:
+def _require_issue(request: StaffRequest, badge: BadgeClass) -> None:
     if not may_issue_for(request.membership, badge.issuer):
         raise PermissionDenied("Your role does not allow awarding this badge.")
 
@@ -56,7 +57,7 @@ def _errors(exc: ValidationError) -> str:
 
 
 @role_required(*ANY_STAFF)
-def dashboard(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def dashboard(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     """The tenant's landing page: the badges this member may use, with their counts."""
     search = request.GET.get("q", "")[:100]
     badges = selectors.badge_classes_with_counts(badge_classes_visible(request.membership, search=search))
@@ -71,7 +72,7 @@ def dashboard(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @role_required(*ANY_STAFF)
-def badge_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def badge_detail(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     badge = _badge(request, public_id)
     (counted,) = selectors.badge_classes_with_counts(BadgeClass.objects.filter(pk=badge.pk))
     search = request.GET.get("q", "")[:100]
@@ -90,7 +91,7 @@ def badge_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> Http
 
 
 @role_required(*CAN_ISSUE)
-def award(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def award(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     badge = _badge(request, public_id)
     _require_issue(request, badge)
     form = AwardForm(request.POST if request.method == "POST" else None)
@@ -111,7 +112,7 @@ def award(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpRespons
 
 
 @role_required(*ANY_STAFF)
-def assertion_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def assertion_detail(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     assertion = _assertion(request, public_id)
     can_act = may_issue_for(request.membership, assertion.badge_class.issuer)
     context = {
@@ -128,11 +129,11 @@ def assertion_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> 
 
 
 @role_required(*ANY_STAFF)
-def assertion_status(request: HttpRequest, tenant_slug: str, public_id: str) -> JsonResponse:
+def assertion_status(request: StaffRequest, tenant_slug: str, public_id: str) -> JsonResponse:
     return JsonResponse(selectors.assertion_steps(_assertion(request, public_id)))
 
 
-def _acting_on(request: HttpRequest, public_id: str) -> Assertion:
+def _acting_on(request: StaffRequest, public_id: str) -> Assertion:
     assertion = _assertion(request, public_id)
     _require_issue(request, assertion.badge_class)
     return assertion
@@ -140,7 +141,7 @@ def _acting_on(request: HttpRequest, public_id: str) -> Assertion:
 
 @role_required(*CAN_ISSUE)
 @require_POST
-def assertion_revoke(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def assertion_revoke(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     assertion = _acting_on(request, public_id)
     form = RevokeForm(request.POST)
     if not form.is_valid():
@@ -157,7 +158,7 @@ def assertion_revoke(request: HttpRequest, tenant_slug: str, public_id: str) -> 
 
 @role_required(*CAN_ISSUE)
 @require_POST
-def assertion_resend(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def assertion_resend(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     assertion = _acting_on(request, public_id)
     try:
         services.assertion_resend_email(assertion=assertion, actor=request.user)
@@ -170,7 +171,7 @@ def assertion_resend(request: HttpRequest, tenant_slug: str, public_id: str) -> 
 
 @role_required(*CAN_ISSUE)
 @require_POST
-def assertion_correct(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def assertion_correct(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     assertion = _acting_on(request, public_id)
     form = CorrectAddressForm(request.POST)
     if not form.is_valid():
@@ -192,7 +193,7 @@ def assertion_correct(request: HttpRequest, tenant_slug: str, public_id: str) ->
 
 
 @role_required(*CAN_ISSUE)
-def cohort(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def cohort(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     """Paste or upload → the preview of every problem (a job waiting for confirmation) → issue."""
     badge = _badge(request, public_id)
     _require_issue(request, badge)
@@ -226,7 +227,7 @@ def cohort(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpRespon
 
 
 @role_required(*ANY_STAFF)
-def job_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def job_detail(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     job = _job(request, public_id)
     context = {
         "job": job,
@@ -241,13 +242,13 @@ def job_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpRe
 
 
 @role_required(*ANY_STAFF)
-def job_status(request: HttpRequest, tenant_slug: str, public_id: str) -> JsonResponse:
+def job_status(request: StaffRequest, tenant_slug: str, public_id: str) -> JsonResponse:
     return JsonResponse(selectors.job_progress(_job(request, public_id)))
 
 
 @role_required(*CAN_ISSUE)
 @require_POST
-def job_start(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def job_start(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     job = _job(request, public_id)
     _require_issue(request, job.badge_class)
     try:
@@ -258,7 +259,7 @@ def job_start(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpRes
 
 
 @role_required(*ANY_STAFF)
-def job_problems(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def job_problems(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     """The bad rows as CSV, to fix in the spreadsheet and upload again."""
     job = _job(request, public_id)
     problems = [bulk.Problem(e.get("row") or 0, e.get("email", ""), e.get("error", ""), {"email": e.get("email", "")})

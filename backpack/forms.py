@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth import password_validation
 
@@ -20,6 +22,7 @@ class ClaimSignupForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
             self.add_error("password2", "The two passwords do not match.")
@@ -52,7 +55,8 @@ class CollectionForm(forms.Form):
 
     def __init__(self, *args, items=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["entries"].choices = [(str(i.public_id), f"{i.name} — {i.issuer_name}") for i in items]
+        cast(forms.ChoiceField, self.fields["entries"]).choices = [
+            (str(i.public_id), f"{i.name} — {i.issuer_name}") for i in items]
 
 
 class ImportForm(forms.Form):
@@ -63,6 +67,7 @@ class ImportForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         if bool(data.get("image")) == bool((data.get("text") or "").strip()):
             raise forms.ValidationError("Upload a badge image, or paste a link or signed badge — one of the two.")
         return data

@@ -109,6 +109,7 @@ def item_of(entry: BackpackEntry) -> Item:
     now = timezone.now()
     if entry.assertion_id is not None:
         a = entry.assertion
+        assert a is not None  # assertion_id is set
         status = "revoked" if a.revoked else "expired" if a.expires and a.expires <= now else "valid"
         if entry.declined_at:
             status = "declined"
@@ -117,6 +118,7 @@ def item_of(entry: BackpackEntry) -> Item:
                     image_url=reverse("public:badge_image", args=[a.badge_class.public_id]),
                     issued_on=a.issued_on, expires=a.expires, status=status, imported=False, assertion=a)
     imp = entry.imported
+    assert imp is not None  # the constraint entry_is_ours_or_imported: not ours, so imported
     expires = _parse_time(imp.badge.get("expires"))
     status = imp.verdict
     if status == "valid" and expires and expires <= now:

@@ -214,7 +214,11 @@ def badge_import(*, user: Any, data: bytes | None = None, filename: str = "", te
         if assertion is not None:
             entry, _ = BackpackEntry.objects.get_or_create(user=user, assertion=assertion)
             return entry
-    original = data if data is not None else text.strip().encode()
+    if data is not None:
+        original = data
+    else:
+        assert text is not None  # checked on entry: data or text is given
+        original = text.strip().encode()
     with transaction.atomic():
         imported = ImportedBadge.objects.create(
             user=user, source=_source_of(data, text), original=original, original_filename=filename[:255],
@@ -243,6 +247,7 @@ def imported_recheck(*, imported: ImportedBadge) -> ImportedBadge:
 def entry_delete_import(*, entry: BackpackEntry) -> None:
     if entry.imported_id is None:
         raise ValidationError("Only imported badges can be removed; decline an awarded badge instead.")
+    assert entry.imported is not None  # imported_id is set
     entry.imported.delete()
 
 
@@ -251,7 +256,7 @@ def baked_image(assertion: Assertion) -> tuple[bytes, str]:
     from assertions.tasks import assertion_bake
 
     ext = assertion.badge_class.image_type
-    if assertion.baked_image and assertion.baked_image.storage.exists(assertion.baked_image.name):
+    if assertion.baked_image.name and assertion.baked_image.storage.exists(assertion.baked_image.name):
         with assertion.baked_image.open("rb") as fh:
             return fh.read(), ext
     with selectors.learner_reads():
@@ -284,6 +289,7 @@ def backpack_zip(*, user: Any) -> bytes:
                 zf.writestr(f"{stem}/badge.json", json.dumps(documents.badge_document(item.assertion.badge_class)))
             else:
                 imp = item.entry.imported
+                assert imp is not None  # the constraint entry_is_ours_or_imported: not ours, so imported
                 zf.writestr(f"{stem}/{stem}.{imp.extension}", bytes(imp.original))
     return out.getvalue()
 

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.http import SignedInRequest
 from assertions import documents, links
 from backpack import forms, selectors, services
 from backpack.models import BackpackEntry, Collection, Visibility
@@ -59,7 +60,7 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
     """The award email's button. GET never claims (mail scanners open links); the learner presses Claim."""
     read = links.claim_token_read(token)
     assertion = selectors.assertion_for_public_id(read[0]) if read else None
-    if assertion is None or assertion.claim_nonce != read[1]:
+    if assertion is None or read is None or assertion.claim_nonce != read[1]:
         return render(request, "backpack/claim_invalid.html", status=410 if read else 404)
     user = request.user
     if assertion.claimed_by_id is not None:
@@ -126,7 +127,7 @@ def _claim_anonymous(request: HttpRequest, assertion: Any, context: dict[str, An
 
 @login_required
 @require_safe
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:200]
     items = selectors.backpack_items(request.user, query=query)
     declined = [i for i in selectors.backpack_items(request.user, include_declined=True) if i.status == "declined"]
@@ -157,7 +158,7 @@ def _share_tools(item: selectors.Item) -> dict[str, Any]:
 
 @_own_entry
 @require_http_methods(["GET", "HEAD", "POST"])
-def badge(request: HttpRequest, entry: BackpackEntry) -> HttpResponse:
+def badge(request: SignedInRequest, entry: BackpackEntry) -> HttpResponse:
     item = selectors.item_of(entry)
     form = forms.EntrySettingsForm(_posted(request), initial={
         "visibility": entry.visibility, "show_name": entry.show_name, "indexable": entry.indexable})
@@ -180,10 +181,10 @@ def badge(request: HttpRequest, entry: BackpackEntry) -> HttpResponse:
 
 @_own_entry
 @require_POST
-def badge_action(request: HttpRequest, entry: BackpackEntry) -> HttpResponse:
+def badge_action(request: SignedInRequest, entry: BackpackEntry) -> HttpResponse:
     action = request.POST.get("action")
     try:
-        if action == "claim" and entry.assertion_id:
+        if action == "claim" and entry.assertion is not None:
             services.assertion_claim(assertion=entry.assertion, user=request.user)
             messages.success(request, "Claimed: this badge is now linked to your account.")
         elif action == "decline":
@@ -193,7 +194,7 @@ def badge_action(request: HttpRequest, entry: BackpackEntry) -> HttpResponse:
         elif action == "restore":
             services.entry_restore(entry=entry)
             messages.success(request, "Restored to your backpack.")
-        elif action == "recheck" and entry.imported_id:
+        elif action == "recheck" and entry.imported is not None:
             services.imported_recheck(imported=entry.imported)
             messages.success(request, "Checked again just now.")
         elif action == "remove" and entry.imported_id:
@@ -224,14 +225,16 @@ def _attachment(data: bytes, content_type: str, filename: str) -> HttpResponse:
 
 @_own_entry
 @require_safe
-def download(request: HttpRequest, entry: BackpackEntry, kind: str) -> HttpResponse:
+def download(request: SignedInRequest, entry: BackpackEntry, kind: str) -> HttpResponse:
     name = services.file_slug(selectors.item_of(entry).name)
     if entry.imported_id:
         imp = entry.imported
+        assert imp is not None  # imported_id is set
         if kind != "original":
             raise Http404("Imported badges are exported exactly as they were imported.")
         return _attachment(bytes(imp.original), imp.content_type, f"{name}.{imp.extension}")
     a = entry.assertion
+    assert a is not None  # the constraint entry_is_ours_or_imported: not imported, so ours
     if kind in ("json", "image"):
         _count("download", a)
     if kind == "json":
@@ -247,12 +250,13 @@ def download(request: HttpRequest, entry: BackpackEntry, kind: str) -> HttpRespo
 
 @_own_entry
 @require_safe
-def certificate(request: HttpRequest, entry: BackpackEntry) -> HttpResponse:
+def certificate(request: SignedInRequest, entry: BackpackEntry) -> HttpResponse:
     import segno
 
     if not entry.assertion_id:
         raise Http404("Certificates are for badges awarded here.")
     a = entry.assertion
+    assert a is not None  # assertion_id is set
     verify = links.verify_url(a)
     qr = segno.make(verify, error="m").svg_inline(scale=4, border=2, title="QR code: verify this badge")
     return render(request, "backpack/certificate.html", {
@@ -264,13 +268,13 @@ def certificate(request: HttpRequest, entry: BackpackEntry) -> HttpResponse:
 
 @login_required
 @require_safe
-def export_all(request: HttpRequest) -> HttpResponse:
+def export_all(request: SignedInRequest) -> HttpResponse:
     return _attachment(services.backpack_zip(user=request.user), "application/zip", "my-badges.zip")
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def import_badge(request: HttpRequest) -> HttpResponse:
+def import_badge(request: SignedInRequest) -> HttpResponse:
     form = forms.ImportForm(_posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("image")
@@ -291,7 +295,7 @@ def import_badge(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def delete_account(request: HttpRequest) -> HttpResponse:
+def delete_account(request: SignedInRequest) -> HttpResponse:
     form = forms.DeleteAccountForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         if not request.user.check_password(form.cleaned_data["password"]):
@@ -314,14 +318,14 @@ def delete_account(request: HttpRequest) -> HttpResponse:
 # --- collections ---------------------------------------------------------------------------------
 
 
-def _chosen_entries(request: HttpRequest, ids: list[str]) -> list[BackpackEntry]:
+def _chosen_entries(request: SignedInRequest, ids: list[str]) -> list[BackpackEntry]:
     chosen = [selectors.entry_of_user(request.user, i) for i in ids]
     return [e for e in chosen if e is not None]
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def collections(request: HttpRequest) -> HttpResponse:
+def collections(request: SignedInRequest) -> HttpResponse:
     items = selectors.backpack_items(request.user)
     form = forms.CollectionForm(_posted(request), items=items)
     if request.method == "POST" and form.is_valid():
@@ -342,7 +346,7 @@ def collections(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def collection_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
+def collection_edit(request: SignedInRequest, public_id: Any) -> HttpResponse:
     collection = get_object_or_404(Collection, user=request.user, public_id=public_id)
     items = selectors.backpack_items(request.user)
     current = [str(i.public_id) for i in selectors.collection_items(collection, public=False)]
@@ -368,7 +372,7 @@ def collection_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 @login_required
 @require_POST
-def collection_delete(request: HttpRequest, public_id: Any) -> HttpResponse:
+def collection_delete(request: SignedInRequest, public_id: Any) -> HttpResponse:
     collection = get_object_or_404(Collection, user=request.user, public_id=public_id)
     services.collection_delete(collection=collection)
     messages.success(request, f"Deleted “{collection.name}”.")

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -32,6 +32,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from badges.images import ImageRejected
+from issuers.http import ApiKeyRequest
 from issuers.models import IdempotencyKey
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -119,7 +120,7 @@ def api_guard(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if request.method != "POST" or key is None or getattr(request, "api_key", None) is None:
             return view(request, *args, **kwargs)
-        return _idempotent(view, request, key.strip(), args, kwargs)
+        return _idempotent(view, cast(ApiKeyRequest, request), key.strip(), args, kwargs)
 
     return wrapper
 
@@ -149,7 +150,7 @@ def request_fingerprint(request: HttpRequest) -> str:
     return digest.hexdigest()
 
 
-def _idempotent(view: Callable[..., HttpResponse], request: HttpRequest, key: str, args: Any,
+def _idempotent(view: Callable[..., HttpResponse], request: ApiKeyRequest, key: str, args: Any,
                 kwargs: Any) -> HttpResponse:
     if not key or len(key) > 200:
         return _error(400, f"The {IDEMPOTENCY_HEADER} header must be 1 to 200 characters (a UUID is ideal).")
@@ -158,6 +159,7 @@ def _idempotent(view: Callable[..., HttpResponse], request: HttpRequest, key: st
     except RequestDataTooBig:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
         return _error(413, f"A request with an {IDEMPOTENCY_HEADER} may be at most {limit} MB.")
+    record: IdempotencyKey | None
     try:
         with transaction.atomic():
             record = IdempotencyKey.objects.create(tenant=request.tenant, key=key, fingerprint=fingerprint)

@@ -24,8 +24,9 @@ class SMTPBackend(DjangoSMTPBackend):
     def _send(self, email_message: EmailMessage) -> bool:
         prepared = getattr(email_message, "prepared", b"")
         if not prepared:
-            return super()._send(email_message)
+            return super()._send(email_message)  # type: ignore[misc]  # private in Django; the stubs leave it out
         encoding = email_message.encoding or "utf-8"
+        assert self.connection is not None  # send_messages() opens it before calling _send()
         try:
             self.connection.sendmail(_sender(email_message.from_email, encoding),
                                      [sanitize_address(to, encoding) for to in email_message.recipients()], prepared)

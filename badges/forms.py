@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -80,7 +80,7 @@ class BadgeClassForm(forms.Form):
             })
         super().__init__(*args, **kwargs)
         self.badge = badge
-        self.fields["issuer"].queryset = issuers
+        cast(forms.ModelChoiceField, self.fields["issuer"]).queryset = issuers
         if badge is not None:
             del self.fields["issuer"]  # a badge class keeps its issuer; make a new one for another
             self.fields["image"].help_text += " Leave empty to keep the current image."
@@ -104,6 +104,7 @@ class BadgeClassForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         if not data.get("criteria_narrative", "").strip() and not data.get("criteria_url"):
             self.add_error("criteria_narrative", "Say what a learner must show, or give a link to the criteria.")
         return data

@@ -208,7 +208,7 @@ def _child_allowed(child: ET.Element) -> bool:
     if name not in ALLOWED_ELEMENTS or name == "svg":  # nested <svg> adds nothing a <g> cannot do
         return False
     if name == "use":
-        hrefs = [child.get(k) for k in _HREF_KEYS if child.get(k) is not None]
+        hrefs = [href for k in _HREF_KEYS if (href := child.get(k)) is not None]
         # <use> pointing at another document would pull in unsanitised content.
         return bool(hrefs) and all(_is_local_ref(h) for h in hrefs)
     return True

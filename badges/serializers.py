@@ -93,7 +93,8 @@ class BadgeClassSerializer(serializers.ModelSerializer):
     alignments = AlignmentsField(required=False)
     tags = TagsField(required=False)
     retired = serializers.SerializerMethodField()
-    previous_version = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    previous_version: serializers.SlugRelatedField[BadgeClass] = serializers.SlugRelatedField(
+        slug_field="public_id", read_only=True)
 
     class Meta:
         model = BadgeClass

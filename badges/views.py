@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -17,12 +17,13 @@ from badges.forms import BadgeClassForm
 from badges.images import ImageRejected
 from badges.models import BadgeClass
 from badges.selectors import may_issue_for
+from issuers.http import StaffRequest
 from issuers.models import Role
 from issuers.permissions import CAN_ISSUE, role_required
 from issuers.selectors import membership_issuers
 
 
-def _manageable(request: HttpRequest, public_id: str) -> BadgeClass:
+def _manageable(request: StaffRequest, public_id: str) -> BadgeClass:
     badge = get_object_or_404(BadgeClass.objects.filter(issuer__in=membership_issuers(request.membership))
                               .select_related("issuer"), public_id=public_id)
     if not may_issue_for(request.membership, badge.issuer):
@@ -30,12 +31,12 @@ def _manageable(request: HttpRequest, public_id: str) -> BadgeClass:
     return badge
 
 
-def _issuers(request: HttpRequest):
+def _issuers(request: StaffRequest):
     issuers = membership_issuers(request.membership)
     return issuers if request.membership.role in (Role.ADMIN, Role.ISSUER) else issuers.none()
 
 
-def _save_errors(form: BadgeClassForm, exc: Exception) -> None:
+def _save_errors(form: BadgeClassForm, exc: ValidationError | ImageRejected) -> None:
     if isinstance(exc, ImageRejected):
         form.add_error("image", f"This image cannot be used: {exc}")
         return
@@ -48,7 +49,7 @@ def _save_errors(form: BadgeClassForm, exc: Exception) -> None:
 
 
 @role_required(*CAN_ISSUE)
-def badge_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def badge_create(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = BadgeClassForm(data, request.FILES or None, issuers=_issuers(request))
     if request.method == "POST" and form.is_valid():
@@ -64,7 +65,7 @@ def badge_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @role_required(*CAN_ISSUE)
-def badge_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def badge_edit(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     badge = _manageable(request, public_id)
     if badge.retired_at is not None:
         messages.error(request, f"{badge.name} is retired and can no longer be edited.")
@@ -88,7 +89,7 @@ def badge_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpRe
 
 @role_required(*CAN_ISSUE)
 @require_POST
-def badge_retire(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def badge_retire(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     badge = _manageable(request, public_id)
     try:
         services.badge_class_retire(badge_class=badge, actor=request.user)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from badges.models import BadgeClass
@@ -13,7 +15,8 @@ class EndorsementRequestForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["badge_class"].queryset = BadgeClass.objects.filter(retired_at=None).select_related("issuer")
+        cast(forms.ModelChoiceField, self.fields["badge_class"]).queryset = (
+            BadgeClass.objects.filter(retired_at=None).select_related("issuer"))
 
 
 class EndorserProfileForm(forms.Form):

@@ -5,13 +5,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.http import SignedInRequest
 from endorsements import services
 from endorsements.forms import EndorsementForm, EndorsementRequestForm, EndorserProfileForm
 from endorsements.models import Endorsement, EndorsementRequest, EndorserProfile
+from issuers.http import StaffRequest
 from issuers.models import Role
 from issuers.permissions import role_required
 
@@ -19,7 +21,7 @@ from issuers.permissions import role_required
 
 
 @role_required(Role.ADMIN, Role.VIEWER)
-def tenant_endorsements(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def tenant_endorsements(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     form = EndorsementRequestForm(request.POST or None)
     if request.method == "POST":
         if request.membership.role != Role.ADMIN:
@@ -44,7 +46,7 @@ def tenant_endorsements(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 @require_POST
 @role_required(Role.ADMIN)
-def tenant_request_revoke(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def tenant_request_revoke(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     endorsement_request = get_object_or_404(EndorsementRequest, public_id=public_id)
     services.endorsement_request_revoke(request=endorsement_request, actor=request.user)
     messages.success(request, "Request withdrawn.")
@@ -53,7 +55,7 @@ def tenant_request_revoke(request: HttpRequest, tenant_slug: str, public_id: str
 
 @require_POST
 @role_required(Role.ADMIN)
-def tenant_request_resend(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def tenant_request_resend(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     endorsement_request = get_object_or_404(EndorsementRequest, public_id=public_id)
     try:
         services.endorsement_request_resend(request=endorsement_request, actor=request.user)
@@ -69,7 +71,7 @@ def tenant_request_resend(request: HttpRequest, tenant_slug: str, public_id: str
 
 
 @login_required
-def answer(request: HttpRequest, token: str) -> HttpResponse:
+def answer(request: SignedInRequest, token: str) -> HttpResponse:
     endorsement_request = services.endorsement_request_by_token(token)
     if endorsement_request is None:
         raise Http404("No such endorsement request.")
@@ -99,7 +101,7 @@ def _profile_initial(profile: EndorserProfile | None) -> dict[str, str]:
 
 
 @login_required
-def endorser(request: HttpRequest) -> HttpResponse:
+def endorser(request: SignedInRequest) -> HttpResponse:
     profile = EndorserProfile.objects.filter(owner=request.user).first()
     form = EndorserProfileForm(request.POST or None, request.FILES or None, initial=_profile_initial(profile))
     if request.method == "POST" and form.is_valid():
@@ -123,7 +125,7 @@ def endorser(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def withdraw(request: HttpRequest, public_id: str) -> HttpResponse:
+def withdraw(request: SignedInRequest, public_id: str) -> HttpResponse:
     endorsement = services.endorsement_of_user(request.user, public_id)
     if endorsement is None:
         raise Http404("No such endorsement.")

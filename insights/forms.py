@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -23,9 +24,9 @@ class OutcomesFilter(forms.Form):
         initial = {"start": today - timedelta(days=89), "end": today}
         merged = {**{k: v.isoformat() for k, v in initial.items()}, **(data.dict() if data else {})}
         super().__init__(merged, **kwargs)
-        self.fields["issuer"].queryset = Issuer.objects.all()
-        self.fields["badge_class"].queryset = BadgeClass.objects.all()
-        self.fields["pathway"].queryset = Pathway.objects.all()
+        cast(forms.ModelChoiceField, self.fields["issuer"]).queryset = Issuer.objects.all()
+        cast(forms.ModelChoiceField, self.fields["badge_class"]).queryset = BadgeClass.objects.all()
+        cast(forms.ModelChoiceField, self.fields["pathway"]).queryset = Pathway.objects.all()
 
     def clean(self):
         data = super().clean()

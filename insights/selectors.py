@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
@@ -59,7 +61,7 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
             timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min)))
 
 
-def _median_hours(pairs: list[tuple[datetime, datetime]]) -> float | None:
+def _median_hours(pairs: list[tuple[datetime, datetime | None]]) -> float | None:
     hours = [(claimed - issued).total_seconds() / 3600 for issued, claimed in pairs if claimed and claimed >= issued]
     return round(statistics.median(hours), 1) if hours else None
 
@@ -76,8 +78,8 @@ def outcomes(*, start: date, end: date, issuer: Issuer | None = None, badge_clas
     if pathway is not None:
         named = requirements.badges_in(pathway.requirements)
         badges = badges.filter(Q(public_id__in=named) | Q(pk=pathway.capstone_id))
-    badges = list(badges)
-    ids = [b.pk for b in badges]
+    listed = list(badges)
+    ids = [b.pk for b in listed]
     awards = Assertion.objects.filter(badge_class_id__in=ids, issued_on__gte=lo, issued_on__lt=hi)
     counted = {r["badge_class_id"]: r for r in awards.values("badge_class_id").annotate(
         awarded=Count("id"), claimed=Count("id", filter=Q(claimed_at__isnull=False)))}
@@ -88,12 +90,13 @@ def outcomes(*, start: date, end: date, issuer: Issuer | None = None, badge_clas
     verified = {r["badge"]: r["n"] for r in VerificationEvent.objects.filter(created_at__gte=lo, created_at__lt=hi)
                 .exclude(assertion_public_id=None).annotate(badge=Subquery(badge_of)).filter(badge__in=ids)
                 .values("badge").annotate(n=Count("id"))}
-    claim_pairs: dict[int, list[tuple[datetime, datetime]]] = {}
-    for b, issued, claimed in awards.exclude(claimed_at=None).values_list("badge_class_id", "issued_on", "claimed_at"):
-        claim_pairs.setdefault(b, []).append((issued, claimed))
+    claim_pairs: dict[int, list[tuple[datetime, datetime | None]]] = {}
+    for badge_id, issued, claimed in awards.exclude(claimed_at=None).values_list(
+            "badge_class_id", "issued_on", "claimed_at"):
+        claim_pairs.setdefault(badge_id, []).append((issued, claimed))
     rows = []
-    for b in badges:
-        c = counted.get(b.pk, {})
+    for b in listed:
+        c: Mapping[str, Any] = counted.get(b.pk, {})
         rows.append(Row(b, awarded=c.get("awarded", 0), claimed=c.get("claimed", 0),
                         share_view=events.get((b.pk, "share_view"), 0), linkedin=events.get((b.pk, "linkedin"), 0),
                         download=events.get((b.pk, "download"), 0), verified=verified.get(b.pk, 0),

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import csv
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from insights.forms import OutcomesFilter
 from insights.selectors import outcomes
+from issuers.http import StaffRequest
 from issuers.models import Role
 from issuers.permissions import role_required
 
 
 @role_required(Role.ADMIN, Role.VIEWER)
-def dashboard(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def dashboard(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     form = OutcomesFilter(request.GET or None)
     result = None
     if form.is_valid():

@@ -7,7 +7,7 @@ a person can act on).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.db.models import Model, QuerySet
 from drf_spectacular.utils import extend_schema
@@ -18,9 +18,12 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from issuers.http import ApiRequest
 from issuers.models import Issuer
 from issuers.serializers import IssuerSerializer
 from issuers.services import issuer_create, issuer_update
+
+_M = TypeVar("_M", bound=Model)
 
 
 class Pagination(PageNumberPagination):
@@ -33,11 +36,11 @@ class Pagination(PageNumberPagination):
 
 def api_actor(request: Request) -> dict[str, Any]:
     """``actor=`` and ``actor_label=`` for a service called by the API: the key, named by its prefix."""
-    key = request.auth
+    key = cast(ApiRequest, request).auth
     return {"actor": key, "actor_label": f"API key {key.prefix}"}
 
 
-def object_or_404(queryset: QuerySet, public_id: Any, what: str, listing: str) -> Model:
+def object_or_404(queryset: QuerySet[_M], public_id: Any, what: str, listing: str) -> _M:
     """The object with this public id in the request's tenant scope. Another tenant's id is simply
     not there (the scoped manager filters it), so it gets the same 404 as an id that never existed."""
     found = queryset.filter(public_id=public_id).first()
@@ -52,7 +55,7 @@ def object_or_404(queryset: QuerySet, public_id: Any, what: str, listing: str) -
 @api_view(["GET"])
 def tenant_detail(request: Request) -> Response:
     """The tenant that the API key belongs to: a cheap way to check a key works."""
-    tenant = request.auth.tenant
+    tenant = cast(ApiRequest, request).auth.tenant
     return Response({"id": str(tenant.public_id), "slug": tenant.slug, "name": tenant.name, "status": tenant.status})
 
 
@@ -68,7 +71,7 @@ class IssuerList(generics.ListCreateAPIView):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        issuer = issuer_create(tenant=request.tenant, actor=request.auth, **serializer.validated_data)
+        issuer = issuer_create(tenant=cast(ApiRequest, request).tenant, actor=request.auth, **serializer.validated_data)
         return Response(self.get_serializer(issuer).data, status=status.HTTP_201_CREATED)
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from issuers.models import Issuer, Role, Tenant
@@ -21,7 +23,7 @@ class MembershipForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["issuers"].queryset = Issuer.objects.all()
+        cast(forms.ModelChoiceField, self.fields["issuers"]).queryset = Issuer.objects.all()
 
 
 class ApiKeyForm(forms.Form):

@@ -39,7 +39,7 @@ def generate_key_pair() -> tuple[str, bytes]:
     return public_pem.decode(), _fernet().encrypt(private_pem)
 
 
-def decrypt_private_key(encrypted: bytes) -> rsa.RSAPrivateKey:
+def decrypt_private_key(encrypted: bytes | memoryview) -> rsa.RSAPrivateKey:
     try:
         pem = _fernet().decrypt(bytes(encrypted))
     except InvalidToken as exc:
@@ -50,6 +50,6 @@ def decrypt_private_key(encrypted: bytes) -> rsa.RSAPrivateKey:
     return key
 
 
-def reencrypt(encrypted: bytes) -> bytes:
+def reencrypt(encrypted: bytes | memoryview) -> bytes:
     """The same secret encrypted under the first (newest) encryption key."""
     return _fernet().rotate(bytes(encrypted))

@@ -17,6 +17,7 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
+from issuers.http import TenantRequest
 from issuers.models import Membership, Tenant
 from issuers.scoping import tenant_scope, unscoped
 from issuers.selectors import api_key_authenticate, user_has_mfa
@@ -26,7 +27,7 @@ class TenantScopeMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: TenantRequest) -> HttpResponse:
         request.tenant = None
         request.membership = None
         request.api_key = None
@@ -48,7 +49,7 @@ class TenantScopeMiddleware:
                 return self.get_response(request)
         return self.get_response(request)
 
-    def _api(self, request: HttpRequest, raw_key: str) -> HttpResponse:
+    def _api(self, request: TenantRequest, raw_key: str) -> HttpResponse:
         api_key = api_key_authenticate(raw_key)
         if api_key is None:
             return JsonResponse({"detail": "Invalid or revoked API key."}, status=401)
@@ -57,7 +58,7 @@ class TenantScopeMiddleware:
         with tenant_scope(api_key.tenant):
             return self.get_response(request)
 
-    def _staff(self, request: HttpRequest, slug: str) -> HttpResponse:
+    def _staff(self, request: TenantRequest, slug: str) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
         tenant = Tenant.objects.filter(slug=slug).first()

@@ -22,7 +22,7 @@ from typing import Any
 from celery import Task
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from issuers.models import EmailStatus, LinkEmail
@@ -57,13 +57,19 @@ def link_token_new() -> tuple[str, str]:
     return token, hash_secret(token)
 
 
+def _manager(model: type[LinkEmail]) -> models.Manager[Any]:
+    """``model.objects``, typed loosely: the lookups here name fields that every concrete link email adds
+    (``token_hash``, ``accepted_at``, ``revoked_at``, ``expires_at``), which the abstract ``LinkEmail`` lacks."""
+    return model._default_manager
+
+
 def link_email_renew(row: LinkEmail, **changes: Any) -> str:
     """Give ``row`` a new link (the old one stops working) and mark its email to be sent again.
     Returns the new token; ``changes`` (e.g. a new ``expires_at``) are saved with it."""
     token, token_hash = link_token_new()
     fields = {"token_hash": token_hash, "email_status": EmailStatus.PENDING, "email_error": "",
               "email_sent_at": None, "updated_at": timezone.now(), **changes}
-    type(row).objects.filter(pk=row.pk).update(**fields)
+    _manager(type(row)).filter(pk=row.pk).update(**fields)
     for name, value in fields.items():
         setattr(row, name, value)
     return token
@@ -86,8 +92,8 @@ def link_email_send(task: Task, *, model: type[LinkEmail], row_id: int, token: s
     """Send the row's email at most once, if ``token`` is still its link. Returns "sent", "failed" or
     "skipped" (already sent or being sent, replaced by a newer link, used, withdrawn or expired).
     A temporary failure puts the row back to ``pending`` and raises ``task.retry``."""
-    live = model.objects.filter(pk=row_id, token_hash=hash_secret(token), accepted_at=None, revoked_at=None,
-                                expires_at__gt=timezone.now())
+    live = _manager(model).filter(pk=row_id, token_hash=hash_secret(token), accepted_at=None, revoked_at=None,
+                                  expires_at__gt=timezone.now())
     row = live.filter(email_status=EmailStatus.PENDING).first()
     if row is None:
         return "skipped"
@@ -145,7 +151,7 @@ def link_emails_sweep_kind(kind: LinkEmailKind) -> dict[str, int]:
     mark as failed the ones whose worker died while sending (they may have arrived: the admin decides).
     Call with tenant scoping off; each send task runs in its tenant's scope."""
     model, now = kind.model, timezone.now()
-    live = model.objects.filter(accepted_at=None, revoked_at=None, expires_at__gt=now)
+    live = _manager(model).filter(accepted_at=None, revoked_at=None, expires_at__gt=now)
     counts = {"requeued": 0, "failed": 0}
     counts["failed"] = live.filter(
         email_status=EmailStatus.SENDING, updated_at__lt=now - timedelta(seconds=settings.EMAIL_SENDING_TIMEOUT),
@@ -156,7 +162,7 @@ def link_emails_sweep_kind(kind: LinkEmailKind) -> dict[str, int]:
     for row in stuck.order_by("pk")[:1000]:
         token, token_hash = link_token_new()
         # Compare-and-swap on updated_at: a concurrent sweep or Resend that got there first wins.
-        if model.objects.filter(pk=row.pk, email_status=EmailStatus.PENDING, updated_at=row.updated_at).update(
+        if _manager(model).filter(pk=row.pk, email_status=EmailStatus.PENDING, updated_at=row.updated_at).update(
                 token_hash=token_hash, updated_at=now):
             kind.queue(row, token)
             counts["requeued"] += 1

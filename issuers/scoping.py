@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from django.db import models
 from django_scopes import ScopedManager, ScopeError, get_scope, scope, scopes_disabled
 
 if TYPE_CHECKING:
@@ -23,9 +24,21 @@ if TYPE_CHECKING:
 
 __all__ = ["ScopeError", "TenantScopedManager", "current_tenant_id", "tenant_scope", "unscoped"]
 
+_M = TypeVar("_M", bound=models.Model)
 
-def TenantScopedManager():  # noqa: N802 - mirrors django_scopes.ScopedManager, which is a factory
-    return ScopedManager(tenant="tenant")
+if TYPE_CHECKING:
+
+    class TenantScopedManager(models.Manager[_M]):
+        """What the type checker sees: a plain manager of the model it is declared on."""
+
+else:
+
+    class TenantScopedManager(type(ScopedManager(tenant="tenant"))):
+        """The manager class ``django_scopes.ScopedManager(tenant="tenant")`` builds, under a name of its own.
+
+        django_scopes builds the class inside a factory function; giving it an importable name lets the
+        django-stubs mypy plugin find the manager (and the reverse managers) of every tenant-owned model.
+        """
 
 
 @contextmanager

@@ -25,7 +25,7 @@ class PublicIdField(serializers.RelatedField):
         super().__init__(**kwargs)
 
     def get_queryset(self) -> Any:
-        return self.model.objects.all()
+        return self.model._default_manager.all()  # the model's `objects`, as Django names it for any model
 
     def to_internal_value(self, data: Any) -> Model:
         try:
@@ -37,7 +37,7 @@ class PublicIdField(serializers.RelatedField):
             raise serializers.ValidationError(f"No {self.what} with id {public_id} in your college.")
         return found
 
-    def to_representation(self, value: Model) -> str:
+    def to_representation(self, value: Any) -> str:  # a model instance with a public_id
         return str(value.public_id)
 
 

@@ -14,7 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.http import SignedInRequest
 from issuers import forms, selectors, services
+from issuers.http import StaffRequest
 from issuers.models import ApiKey, Invitation, Issuer, Membership, Role, Tenant
 from issuers.permissions import ANY_STAFF, role_required
 
@@ -36,12 +38,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def choose_tenant(request: HttpRequest) -> HttpResponse:
+def choose_tenant(request: SignedInRequest) -> HttpResponse:
     return render(request, "issuers/choose_tenant.html", {"memberships": selectors.user_memberships(request.user)})
 
 
 @role_required(*ANY_STAFF)
-def dashboard(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def dashboard(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     issuers = selectors.membership_issuers(request.membership)
     return render(request, "issuers/dashboard.html", {"issuers": issuers})
 
@@ -50,7 +52,7 @@ def dashboard(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @admin_only
-def staff(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def staff(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     form = forms.InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -74,7 +76,7 @@ def staff(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @admin_only
-def member_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def member_edit(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     membership = get_object_or_404(Membership.objects.select_related("user"), public_id=public_id)
     initial = {"role": membership.role, "issuers": membership.issuers.all()}
     form = forms.MembershipForm(request.POST or None, initial=initial)
@@ -96,7 +98,7 @@ def member_edit(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpR
 
 @admin_only
 @require_POST
-def member_remove(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def member_remove(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     membership = get_object_or_404(Membership.objects.select_related("user"), public_id=public_id)
     try:
         services.membership_remove(membership=membership, actor=request.user)
@@ -109,7 +111,7 @@ def member_remove(request: HttpRequest, tenant_slug: str, public_id: str) -> Htt
 
 @admin_only
 @require_POST
-def invitation_revoke(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def invitation_revoke(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     invitation = get_object_or_404(Invitation, public_id=public_id)
     services.invitation_revoke(invitation=invitation, actor=request.user)
     messages.success(request, f"Invitation to {invitation.email} withdrawn.")
@@ -118,7 +120,7 @@ def invitation_revoke(request: HttpRequest, tenant_slug: str, public_id: str) ->
 
 @admin_only
 @require_POST
-def invitation_resend(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def invitation_resend(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     invitation = get_object_or_404(Invitation, public_id=public_id)
     try:
         services.invitation_resend(invitation=invitation, actor=request.user)
@@ -154,7 +156,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @admin_only
-def api_keys(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def api_keys(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     form = forms.ApiKeyForm(request.POST or None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
@@ -169,7 +171,7 @@ def api_keys(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 @admin_only
 @require_POST
-def api_key_revoke(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def api_key_revoke(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     key = get_object_or_404(ApiKey, public_id=public_id)
     services.api_key_revoke(key=key, actor=request.user)
     messages.success(request, f"API key {key.prefix}… revoked.")
@@ -177,12 +179,12 @@ def api_key_revoke(request: HttpRequest, tenant_slug: str, public_id: str) -> Ht
 
 
 @role_required(Role.ADMIN, Role.VIEWER)
-def audit_log(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def audit_log(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     return render(request, "issuers/audit.html", {"entries": selectors.audit_entries()})
 
 
 @admin_only
-def tenant_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def tenant_settings(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     form = forms.TenantSettingsForm(request.POST or None, instance=request.tenant)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -202,7 +204,7 @@ def tenant_settings(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @role_required(*ANY_STAFF)
-def issuer_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def issuer_list(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     form = forms.IssuerForm(request.POST or None)
     if request.method == "POST":
         if request.membership.role != Role.ADMIN:
@@ -215,7 +217,7 @@ def issuer_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @role_required(*ANY_STAFF)
-def issuer_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def issuer_detail(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     issuer = get_object_or_404(Issuer, public_id=public_id)
     form = forms.IssuerForm(request.POST or None, instance=issuer)
     if request.method == "POST":
@@ -239,7 +241,7 @@ def issuer_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> Htt
 
 @admin_only
 @require_POST
-def issuer_rotate_key(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def issuer_rotate_key(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     issuer = get_object_or_404(Issuer, public_id=public_id)
     services.signing_key_rotate(issuer=issuer, actor=request.user)
     messages.success(request, "A new signing key is in use; earlier keys stay published for older badges.")

@@ -6,7 +6,7 @@ Allergens, Customer Service}); deeper nesting is available through the API and t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -39,10 +39,11 @@ class PathwayForm(forms.Form):
         super().__init__(*args, **kwargs)
         badges = BadgeClass.objects.filter(retired_at=None).order_by("name")
         for name in ("required", "group1", "group2", "capstone"):
-            self.fields[name].queryset = badges
+            cast(forms.ModelChoiceField, self.fields[name]).queryset = badges
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         parts: list[dict[str, Any]] = [{"badge": str(b.public_id)} for b in data.get("required") or []]
         for group in ("group1", "group2"):
             chosen, n = list(data.get(group) or []), data.get(f"{group}_n")
@@ -68,6 +69,7 @@ class CohortForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         if not data.get("emails", "").strip() and not data.get("file"):
             raise forms.ValidationError("Paste some email addresses or choose a CSV file.")
         return data

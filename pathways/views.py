@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 from assertions.bulk import rows_from_csv, rows_from_lines
 from assertions.models import BulkJob
 from badges.models import BadgeClass
+from issuers.http import StaffRequest
 from issuers.models import Role
 from issuers.permissions import ANY_STAFF, CAN_ISSUE, role_required
 from issuers.scoping import unscoped
@@ -21,15 +22,16 @@ from pathways.selectors import requirement_names
 
 
 @role_required(*ANY_STAFF)
-def pathway_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def pathway_list(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     pathways = list(Pathway.objects.select_related("capstone"))
     for p in pathways:
-        p.described = requirements.describe(p.requirements, requirement_names(p))
+        # An extra attribute for the template only; the model has no such field.
+        p.described = requirements.describe(p.requirements, requirement_names(p))  # type: ignore[attr-defined]
     return render(request, "pathways/list.html", {"pathways": pathways})
 
 
 @role_required(Role.ADMIN)
-def pathway_new(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def pathway_new(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     form = PathwayForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -47,7 +49,7 @@ def pathway_new(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @role_required(*ANY_STAFF)
-def pathway_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def pathway_detail(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     pathway = get_object_or_404(Pathway.objects.select_related("capstone"), public_id=public_id)
     names = requirement_names(pathway)
     cohorts = list(Cohort.objects.all())
@@ -66,7 +68,7 @@ def pathway_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> Ht
 
 @require_POST
 @role_required(Role.ADMIN)
-def completion_resolve(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def completion_resolve(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     completion = get_object_or_404(PathwayCompletion.objects.select_related("pathway", "capstone"),
                                    public_id=public_id)
     try:
@@ -80,7 +82,7 @@ def completion_resolve(request: HttpRequest, tenant_slug: str, public_id: str) -
 
 
 @role_required(*ANY_STAFF)
-def cohort_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def cohort_list(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     form = CohortForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         if request.membership.role not in CAN_ISSUE:
@@ -101,7 +103,7 @@ def cohort_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 @require_POST
 @role_required(*CAN_ISSUE)
-def cohort_from_job(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def cohort_from_job(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     """Save the learners of a finished cohort award as a cohort to follow."""
     job = get_object_or_404(BulkJob, public_id=public_id)
     try:
@@ -116,7 +118,7 @@ def cohort_from_job(request: HttpRequest, tenant_slug: str, public_id: str) -> H
 
 
 @role_required(*ANY_STAFF)
-def cohort_detail(request: HttpRequest, tenant_slug: str, public_id: str) -> HttpResponse:
+def cohort_detail(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     cohort = get_object_or_404(Cohort, public_id=public_id)
     pathways = list(Pathway.objects.all())
     pathway = next((p for p in pathways if str(p.public_id) == request.GET.get("pathway")), None)

@@ -48,7 +48,7 @@ class VerifyView(APIView):
         if recipient is not None and not isinstance(recipient, str):
             return _refused("recipient must be an email address (a string).")
         upload = request.FILES.get("image") if hasattr(request, "FILES") else None
-        given = {k: data.get(k) for k in ("url", "jws", "assertion") if data.get(k) not in (None, "")}
+        given: dict[str, Any] = {k: data.get(k) for k in ("url", "jws", "assertion") if data.get(k) not in (None, "")}
         if upload is not None:
             given["image"] = upload
         if len(given) != 1:
@@ -63,7 +63,8 @@ class VerifyView(APIView):
         elif not isinstance(value, str):
             return _refused(f"{kind} must be a string.")
         else:
-            result = verify(**{kind: value}, recipient=recipient)
+            as_string: dict[str, Any] = {kind: value}  # url=, jws= or assertion=
+            result = verify(**as_string, recipient=recipient)
         record_verification(assertion_public_id=result.our_assertion_id, verdict=result.verdict,
                             source="api")
         return Response(result.as_dict())

@@ -18,6 +18,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
@@ -79,7 +80,8 @@ def resolve(host: str, port: int, *, allow_private: bool) -> str:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError) as exc:
             raise FetchError(f"The address {host} could not be found.") from exc
-        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        # SOCK_STREAM addresses of IPv4/IPv6: the host part is a str.
+        addresses = [ipaddress.ip_address(cast(str, info[4][0]).split("%")[0]) for info in infos]
         if not addresses:
             raise FetchError(f"The address {host} could not be found.")
     for ip in addresses:

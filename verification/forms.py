@@ -32,6 +32,7 @@ class VerifyForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         if not (data.get("badge") or "").strip() and not data.get("image") and not self.errors:
             raise forms.ValidationError("Paste a badge link or assertion, or choose a badge image.")
         return data

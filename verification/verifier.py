@@ -20,7 +20,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, NoReturn, overload
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -286,7 +286,9 @@ def recipient_matches(recipient: Any, candidate: str) -> bool:
     identity = recipient.get("identity")
     if not isinstance(identity, str):
         return False
-    salt = recipient.get("salt") if isinstance(recipient.get("salt"), str) else ""
+    salt = recipient.get("salt")
+    if not isinstance(salt, str):
+        salt = ""
     candidate = candidate.strip()
     if recipient.get("type", "email") == "email":
         candidate = candidate.lower()
@@ -314,7 +316,13 @@ class _Run:
         self.expired = False
         self.input_text: str | None = None
 
+    @overload
+    def check(self, name: str, passed: Literal[False], message: str) -> NoReturn: ...
+    @overload
+    def check(self, name: str, passed: bool, message: str, *, fatal: bool = True) -> None: ...
+
     def check(self, name: str, passed: bool, message: str, *, fatal: bool = True) -> None:
+        """Record a check; a failed one stops the run (raises ``_Stop``) unless ``fatal=False``."""
         self.checks.append(Check(name, passed, message))
         if not passed and fatal:
             raise _Stop
@@ -449,7 +457,9 @@ class _Run:
         self.check_documents(payload, badge, issuer)
         issuer_id = issuer.get("id")
         listed = {_url(k) for k in _as_list(issuer.get("publicKey"))}
-        owned = key_doc.get("owner") == issuer_id and (creator in listed or _origin(creator) == _origin(issuer_id))
+        # issuer_id is None only if the key names no owner either; _origin(None) then matches no origin.
+        owned = key_doc.get("owner") == issuer_id and (
+            creator in listed or _origin(creator) == _origin(issuer_id))  # type: ignore[arg-type]
         name = _text(issuer.get("name"), 200) or "the issuer"
         self.check("issuer", owned, f"The signing key belongs to {name}, the issuer of this badge." if owned
                    else f"The key that signed this badge does not belong to {name}: it may not be genuine.")
@@ -580,11 +590,13 @@ class _Run:
         for url in _as_list(badge.get("endorsement"))[:MAX_ENDORSEMENTS]:
             try:
                 doc, status = self.docs.get(url if isinstance(url, str) else "", "endorsement")
-                claim = doc.get("claim") if isinstance(doc.get("claim"), dict) else {}
+                claim = doc.get("claim")
+                if not isinstance(claim, dict):
+                    claim = {}
                 if status != 200 or doc.get("revoked") or claim.get("id") != badge.get("id"):
                     continue
-                endorser, _ = self.docs.get(doc.get("issuer") if isinstance(doc.get("issuer"), str) else "",
-                                            "endorser")
+                endorser_url = doc.get("issuer")
+                endorser, _ = self.docs.get(endorser_url if isinstance(endorser_url, str) else "", "endorser")
             except DocumentError:
                 continue
             found.append({"name": _text(endorser.get("name"), 300), "url": _url(endorser.get("url")),

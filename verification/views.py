@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_safe
@@ -66,8 +67,8 @@ def _document(request: HttpRequest, doc: dict[str, Any], title: str, *, status: 
     return _json(request, doc, status=status)
 
 
-def _get(model: type, public_id: object, related: tuple[str, ...] = ()) -> Any:
-    obj = model.objects.select_related(*related).filter(public_id=public_id).first()
+def _get(model: type[Model], public_id: object, related: tuple[str, ...] = ()) -> Any:
+    obj = model._default_manager.select_related(*related).filter(public_id=public_id).first()
     if obj is None:
         raise Http404("No such document.")
     return obj

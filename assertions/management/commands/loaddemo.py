@@ -45,6 +45,7 @@ class Command(BaseCommand):
                               email="badges@riverside.example",
                               description="A further-education college on the river.")
             issuer = Issuer.objects.first()
+            assert issuer is not None  # made just above if there was none
             badge = BadgeClass.objects.filter(name="Safe Working at Height").first()
             if badge is None:
                 badge = badge_class_create(
@@ -59,6 +60,7 @@ class Command(BaseCommand):
                 for email, verification in (("learner@example.org", "hosted"), ("signed@example.org", "signed")):
                     assertion_issue(badge_class=badge, recipient_identity=email, verification_type=verification)
             sample = Assertion.objects.order_by("created_at").first()
+            assert sample is not None  # issued just above if there was none
         self.stdout.write("Demo college ready: http://127.0.0.1:8000/")
         self.stdout.write(f"  a demo badge: http://127.0.0.1:8000/public/assertions/{sample.public_id}")
         self.stdout.write(f"  admin: {DEMO_ADMIN} / {DEMO_PASSWORD}")
