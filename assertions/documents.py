@@ -7,6 +7,7 @@ The URL contract (kept stable for as long as the issuer exists):
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +23,7 @@ def public_url(kind: str, public_id: object, suffix: str = "") -> str:
     return f"{settings.PUBLIC_BASE_URL}/public/{kind}/{public_id}{suffix}"
 
 
-def _iso(value) -> str:
+def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib.auth import password_validation
 
 from backpack.models import Visibility
+
+if TYPE_CHECKING:
+    from backpack.selectors import Item
 
 
 class ClaimSignupForm(forms.Form):
@@ -53,7 +57,7 @@ class CollectionForm(forms.Form):
     entries = forms.MultipleChoiceField(label="Badges in this collection", required=False,
                                         widget=forms.CheckboxSelectMultiple)
 
-    def __init__(self, *args, items=(), **kwargs) -> None:
+    def __init__(self, *args: Any, items: Iterable[Item] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["entries"]).choices = [
             (str(i.public_id), f"{i.name} — {i.issuer_name}") for i in items]

@@ -70,7 +70,8 @@ class BadgeClassForm(forms.Form):
     validity_days = forms.IntegerField(label="Valid for (days)", required=False, min_value=1, max_value=36500,
                                        help_text="Leave empty if the badge never expires.")
 
-    def __init__(self, *args: Any, issuers: QuerySet[Issuer], badge: BadgeClass | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, issuers: QuerySet[Issuer], badge: BadgeClass | None = None,
+                 **kwargs: Any) -> None:
         if badge is not None:
             kwargs.setdefault("initial", {
                 "issuer": badge.issuer, "name": badge.name, "description": badge.description,

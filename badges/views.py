@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -18,7 +19,7 @@ from badges.images import ImageRejected
 from badges.models import BadgeClass
 from badges.selectors import may_issue_for
 from issuers.http import StaffRequest
-from issuers.models import Role
+from issuers.models import Issuer, Role
 from issuers.permissions import CAN_ISSUE, role_required
 from issuers.selectors import membership_issuers
 
@@ -31,7 +32,7 @@ def _manageable(request: StaffRequest, public_id: str) -> BadgeClass:
     return badge
 
 
-def _issuers(request: StaffRequest):
+def _issuers(request: StaffRequest) -> QuerySet[Issuer]:
     issuers = membership_issuers(request.membership)
     return issuers if request.membership.role in (Role.ADMIN, Role.ISSUER) else issuers.none()
 

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 
 from badges.models import BadgeClass
@@ -19,7 +20,7 @@ class OutcomesFilter(forms.Form):
                                          empty_label="All badges")
     pathway = forms.ModelChoiceField(queryset=Pathway.objects.none(), required=False, empty_label="All pathways")
 
-    def __init__(self, data=None, **kwargs) -> None:
+    def __init__(self, data: QueryDict | None = None, **kwargs: Any) -> None:
         today = timezone.localdate()
         initial = {"start": today - timedelta(days=89), "end": today}
         merged = {**{k: v.isoformat() for k, v in initial.items()}, **(data.dict() if data else {})}
@@ -28,8 +29,9 @@ class OutcomesFilter(forms.Form):
         cast(forms.ModelChoiceField, self.fields["badge_class"]).queryset = BadgeClass.objects.all()
         cast(forms.ModelChoiceField, self.fields["pathway"]).queryset = Pathway.objects.all()
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         if data.get("start") and data.get("end"):
             if data["start"] > data["end"]:
                 raise forms.ValidationError("'From' must be on or before 'To'.")

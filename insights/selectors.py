@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -107,7 +107,7 @@ def outcomes(*, start: date, end: date, issuer: Issuer | None = None, badge_clas
                     series=_weekly(awards, start, end), funnels=_funnels(pathway))
 
 
-def _weekly(awards, start: date, end: date) -> list[tuple[date, int, int]]:
+def _weekly(awards: QuerySet[Assertion], start: date, end: date) -> list[tuple[date, int, int]]:
     first = start - timedelta(days=start.weekday())
     weeks: dict[date, list[int]] = {}
     day = first

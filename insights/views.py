@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
+from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import render
 
 from insights.forms import OutcomesFilter
-from insights.selectors import outcomes
+from insights.selectors import Outcomes, outcomes
 from issuers.http import StaffRequest
 from issuers.models import Role
 from issuers.permissions import role_required
@@ -27,7 +28,7 @@ def dashboard(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     return render(request, "insights/dashboard.html", {"form": form, "o": result, "chart": _chart(result)})
 
 
-def _chart(result) -> dict | None:
+def _chart(result: Outcomes | None) -> dict[str, Any] | None:
     """Bar geometry for an inline SVG: no JavaScript, no third-party chart library."""
     if result is None:
         return None
@@ -40,7 +41,7 @@ def _chart(result) -> dict | None:
     return {"bars": bars, "width": max(len(bars) * 14 + 4, 40)}
 
 
-def _csv(result, tenant_slug: str) -> HttpResponse:
+def _csv(result: Outcomes, tenant_slug: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (f'attachment; filename="outcomes-{tenant_slug}-{result.start}-{result.end}.csv"')
     writer = csv.writer(response)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.models import User
 from issuers.models import ApiKey, AuditEntry, Issuer, Membership, Role, Tenant
 from issuers.scoping import unscoped
 
@@ -29,7 +31,7 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     return key
 
 
-def user_memberships(user) -> list[Membership]:
+def user_memberships(user: User | AnonymousUser) -> list[Membership]:
     """Every tenant the user is staff of, for the tenant switcher."""
     if not user.is_authenticated:
         return []
@@ -37,7 +39,7 @@ def user_memberships(user) -> list[Membership]:
         return list(Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__name"))
 
 
-def user_has_mfa(user) -> bool:
+def user_has_mfa(user: User | AnonymousUser) -> bool:
     from allauth.mfa.models import Authenticator
 
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
