@@ -44,3 +44,12 @@ class BadgeClass(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def validity_label(self) -> str:
+        """How long an award stays valid, as a tutor would say it: "3 years", "90 days"."""
+        days = self.validity_days or 0
+        if days and days % 365 == 0:
+            years = days // 365
+            return f"{years} year{'s' if years != 1 else ''}"
+        return f"{days} day{'s' if days != 1 else ''}"

@@ -191,3 +191,9 @@ def test_outsider_gets_404_on_every_badge_page(client, charlie, tenant_a, tenant
     assert "Select a valid choice" in refused.content.decode()
     badge_a.refresh_from_db()
     assert badge_a.retired_at is None
+
+
+@pytest.mark.parametrize(("days", "label"), [(1095, "3 years"), (365, "1 year"), (90, "90 days"), (1, "1 day"),
+                                             (400, "400 days")])
+def test_validity_reads_as_a_tutor_would_say_it(days, label):
+    assert BadgeClass(validity_days=days).validity_label == label
