@@ -14,6 +14,7 @@ from django.utils import timezone
 from assertions.bulk import bulk_job_run
 from assertions.models import Assertion, BulkJob
 from assertions.services import assertion_issue
+from badges.models import BadgeClass
 from badges.services import badge_class_create
 from issuers.scoping import tenant_scope
 from tests.badges.test_pages import badge_a, limited, other_issuer, viewer  # noqa: F401 - fixtures
@@ -387,3 +388,11 @@ def test_outsider_gets_404_on_every_tutor_page(client, alice, charlie, tenant_a,
     job.refresh_from_db()
     assert not award_a.revoked
     assert job.status == BulkJob.Status.PREVIEW
+
+
+def test_the_badge_page_says_how_long_an_award_stays_valid(client, alice, tenant_a, badge_a):  # noqa: F811
+    with tenant_scope(tenant_a):
+        BadgeClass.objects.filter(pk=badge_a.pk).update(validity_days=1095)
+    client.force_login(alice)
+    page = client.get(_url("assertions:badge", tenant_a, badge_a))
+    assert b"valid for 3 years" in page.content
