@@ -17,7 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from assertions.publication import publication_changed
 from badges.models import BadgeClass
 from endorsements.models import Endorsement, EndorsementRequest, EndorserProfile
-from issuers.outbox import enqueue_on_commit, link_email_renew, link_token_new
+from issuers.outbox import link_email_queue, link_email_resend, link_token_new
 from issuers.scoping import current_tenant_id, tenant_scope, unscoped
 from issuers.selectors import hash_secret
 from issuers.services import audit_record
@@ -37,8 +37,6 @@ def endorsement_request_create(*, badge_class: BadgeClass, email: str, message: 
 
     The email is queued once the request is committed; if the broker is down the request stays pending
     and the sweep sends it (with a new link) later (see ``issuers.outbox``)."""
-    from endorsements.tasks import send_endorsement_request
-
     if badge_class.tenant_id != current_tenant_id():
         raise PermissionDenied("This badge belongs to another college.")
     if badge_class.retired_at is not None:
@@ -52,7 +50,7 @@ def endorsement_request_create(*, badge_class: BadgeClass, email: str, message: 
     )
     audit_record(tenant=badge_class.tenant, action="endorsement.request", actor=actor, obj=request,
                  summary=f"Asked {email} to endorse {badge_class.name}")
-    enqueue_on_commit(send_endorsement_request, tenant_id=badge_class.tenant_id, request_id=request.pk, token=token)
+    link_email_queue(request, token)
     return request, endorsement_request_url(token)
 
 
@@ -60,16 +58,13 @@ def endorsement_request_create(*, badge_class: BadgeClass, email: str, message: 
 def endorsement_request_resend(*, request: EndorsementRequest, actor: Any) -> str:
     """Send the request again with a new link, valid for the full period; the earlier link stops working
     (only its hash was kept, so it cannot be sent again). Returns the new link."""
-    from endorsements.tasks import send_endorsement_request
-
     if request.tenant_id != current_tenant_id():
         raise PermissionDenied("This request belongs to another college.")
     if request.accepted_at is not None or request.revoked_at is not None:
         raise ValidationError("This request has already been answered or withdrawn.")
-    token = link_email_renew(request, expires_at=timezone.now() + timedelta(days=REQUEST_VALID_DAYS))
+    token = link_email_resend(request, expires_at=timezone.now() + timedelta(days=REQUEST_VALID_DAYS))
     audit_record(tenant=request.tenant, action="endorsement.request_resend", actor=actor, obj=request,
                  summary=f"Request sent again to {request.email} with a new link")
-    enqueue_on_commit(send_endorsement_request, tenant_id=request.tenant_id, request_id=request.pk, token=token)
     return endorsement_request_url(token)
 
 

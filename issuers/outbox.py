@@ -16,7 +16,7 @@ import secrets
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import Task
@@ -83,8 +83,19 @@ def enqueue(task: Task, **kwargs: Any) -> None:
         logger.warning("Broker unavailable: %s left for the link email sweep", task.name, exc_info=True)
 
 
-def enqueue_on_commit(task: Task, **kwargs: Any) -> None:
-    transaction.on_commit(lambda: enqueue(task, **kwargs))
+def link_email_queue(row: LinkEmail, token: str) -> None:
+    """Queue the send of ``row``'s email once the transaction commits, through the task its app registered
+    (the one the sweep uses too)."""
+    (kind,) = [kind for kind in LINK_EMAIL_KINDS if kind.model is type(row)]
+    transaction.on_commit(lambda: kind.queue(row, token))
+
+
+def link_email_resend(row: LinkEmail, *, expires_at: datetime) -> str:
+    """A new link for ``row`` (the old one stops working), valid until ``expires_at``, and its email
+    queued again. Returns the new token."""
+    token = link_email_renew(row, expires_at=expires_at)
+    link_email_queue(row, token)
+    return token
 
 
 def link_email_send(task: Task, *, model: type[LinkEmail], row_id: int, token: str,

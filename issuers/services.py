@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from issuers import keys
 from issuers.models import ApiKey, AuditEntry, Invitation, Issuer, Membership, Role, SigningKey, Tenant
-from issuers.outbox import enqueue_on_commit, link_email_renew, link_token_new
+from issuers.outbox import link_email_queue, link_email_resend, link_token_new
 from issuers.scoping import current_tenant_id, tenant_scope
 from issuers.selectors import API_KEY_PREFIX, hash_secret
 
@@ -141,8 +141,6 @@ def invitation_create(*, tenant: Tenant, email: str, role: str, actor: Any = Non
 
     The email is queued once the invitation is committed; if the broker is down the invitation stays
     pending and the sweep sends it (with a new link) later (see ``issuers.outbox``)."""
-    from issuers.tasks import send_invitation_email
-
     if role not in Role.values:
         raise ValidationError(f"Unknown role {role!r}.")
     email = email.strip().lower()
@@ -160,7 +158,7 @@ def invitation_create(*, tenant: Tenant, email: str, role: str, actor: Any = Non
     audit_record(
         tenant=tenant, action="invitation.create", actor=actor, obj=invitation, summary=f"Invited {email} as {role}"
     )
-    enqueue_on_commit(send_invitation_email, tenant_id=tenant.pk, invitation_id=invitation.pk, token=token)
+    link_email_queue(invitation, token)
     return invitation, invitation_url(token)
 
 
@@ -168,16 +166,14 @@ def invitation_create(*, tenant: Tenant, email: str, role: str, actor: Any = Non
 def invitation_resend(*, invitation: Invitation, actor: Any) -> str:
     """Send the invitation again with a new link, valid for the full period; the earlier link stops working
     (only its hash was kept, so it cannot be sent again). Returns the new link."""
-    from issuers.tasks import send_invitation_email
-
     if invitation.tenant_id != current_tenant_id():
         raise PermissionDenied("This invitation belongs to another college.")
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
         raise ValidationError("This invitation has already been used or withdrawn.")
-    token = link_email_renew(invitation, expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS))
+    token = link_email_resend(invitation,
+                              expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS))
     audit_record(tenant=invitation.tenant, action="invitation.resend", actor=actor, obj=invitation,
                  summary=f"Invitation sent again to {invitation.email} with a new link")
-    enqueue_on_commit(send_invitation_email, tenant_id=invitation.tenant_id, invitation_id=invitation.pk, token=token)
     return invitation_url(token)
 
 
