@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OBVENV := var/obvenv
 
-.PHONY: run test typecheck worker beat lint install migrate demo obvenv clean
+.PHONY: run test typecheck lint-imports worker beat lint install migrate demo obvenv clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -32,13 +32,18 @@ worker: install
 beat: install
 	$(VENV)/bin/celery -A badgeplatform beat --loglevel=INFO
 
-## The type check, then the whole suite; uses PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set, else SQLite.
-test: typecheck obvenv
+## The type check and the layer check, then the whole suite; uses PostgreSQL/Redis when DATABASE_URL/REDIS_URL
+## are set, else SQLite.
+test: typecheck lint-imports obvenv
 	$(PY) -m pytest
 
 ## mypy with the Django and DRF plugins, configured in pyproject.toml ([tool.mypy]).
 typecheck: install
 	$(VENV)/bin/mypy
+
+## import-linter: an app imports only from the layers below it (README "Architecture"; pyproject.toml).
+lint-imports: install
+	$(VENV)/bin/lint-imports
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,75 @@
+"""The layer map (README "Architecture") and the import-linter contract (pyproject.toml) say the same
+thing, cover every app, and an upward import, even one inside a function, breaks the build."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def _importlinter() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+
+
+def _contract_layers() -> list[list[str]]:
+    """The layers contract, top first, each layer as its list of apps."""
+    (contract,) = [c for c in _importlinter()["contracts"] if c["type"] == "layers"]
+    return [[app.strip(" ()") for app in re.split(r"[|:]", layer)] for layer in contract["layers"]]
+
+
+def _readme_layers() -> list[list[str]]:
+    """The picture in the README's Architecture section, top first."""
+    section = (ROOT / "README.md").read_text().split("## Architecture", 1)[1]
+    picture = section.split("```", 2)[1]
+    layers = []
+    for line in picture.splitlines():
+        names = re.split(r"\s{2,}", line.strip(), maxsplit=1)[0]
+        if names and names != "v":
+            layers.append([app.strip() for app in names.split("|")])
+    return layers
+
+
+def _our_apps() -> set[str]:
+    return {app for app in settings.INSTALLED_APPS if (ROOT / app / "apps.py").exists()}
+
+
+def test_readme_picture_lists_the_layers_of_the_contract_in_the_same_order():
+    assert _readme_layers() == _contract_layers()
+
+
+def test_every_installed_app_of_ours_has_a_layer_and_is_checked():
+    in_layers = {app for layer in _contract_layers() for app in layer}
+    assert _our_apps() | {"badgeplatform"} == in_layers
+    assert set(_importlinter()["root_packages"]) == in_layers
+
+
+def _lint_imports(cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--config", str(cwd / "pyproject.toml")],
+                          cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_the_code_keeps_to_the_layers():
+    result = _lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_upward_import_inside_a_function_breaks_the_layer_check(tmp_path):
+    for package in _importlinter()["root_packages"]:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    assert _lint_imports(tmp_path).returncode == 0  # the copy alone keeps to the layers
+
+    with (tmp_path / "badges" / "selectors.py").open("a") as module:
+        module.write("\n\ndef _upward():\n    from backpack import models  # noqa: F401\n")
+    result = _lint_imports(tmp_path)
+    assert result.returncode == 1
+    assert "badges is not allowed to import backpack" in result.stdout
