@@ -25,6 +25,7 @@ RUN pip install .
 RUN SECRET_KEY=build-only-dummy-secret-key-for-static00 \
     KEY_ENCRYPTION_KEYS="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
     ALLOWED_HOSTS=build \
+    ALLOW_LOCAL_DEPLOYMENT=true \
     DEBUG=false \
     python manage.py collectstatic --noinput
 

@@ -17,6 +17,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from badgeplatform.deployment import local_deployment_problems
 from badgeplatform.env import env_bool, env_int, env_list, env_origin, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -29,7 +30,11 @@ TESTING = "pytest" in sys.modules or env_bool("TESTING")
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
 DEBUG = env_bool("DEBUG", default=True)
-PUBLIC_BASE_URL = env_origin("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# With DEBUG off, a loopback PUBLIC_BASE_URL, SQLite, the filesystem broker and console/file email are
+# refused (see _refuse_local_deployment below) unless a test or trial run says so explicitly.
+ALLOW_LOCAL_DEPLOYMENT = env_bool("ALLOW_LOCAL_DEPLOYMENT", default=False)
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+PUBLIC_BASE_URL = env_origin("PUBLIC_BASE_URL", DEFAULT_PUBLIC_BASE_URL)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
 
@@ -224,6 +229,20 @@ else:
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Badge Platform <badges@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+
+def _refuse_local_deployment() -> None:
+    if DEBUG or ALLOW_LOCAL_DEPLOYMENT:
+        return
+    problems = local_deployment_problems(
+        public_base_url=PUBLIC_BASE_URL, default_public_base_url=DEFAULT_PUBLIC_BASE_URL,
+        broker_url=CELERY_BROKER_URL, email_backend=EMAIL_BACKEND, database_engine=DATABASES["default"]["ENGINE"])
+    if problems:
+        raise ImproperlyConfigured("DEBUG is off, so refusing to start: " + " ".join(problems)
+                                   + " (ALLOW_LOCAL_DEPLOYMENT=true permits these for a local trial or test.)")
+
+
+_refuse_local_deployment()
+
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
@@ -297,7 +316,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if PUBLIC_BASE_URL.startswith("https"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+    # HSTS on by default for an https site: a browser that has seen the site once never tries plain http
+    # again, so a hostile network cannot strip TLS from a login. SECURE_HSTS_SECONDS=0 turns it off.
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)
 
 # --- Platform -------------------------------------------------------------------------------
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7, minimum=1)

@@ -37,7 +37,9 @@ def environment(var_dir: Path, smtp_port: int) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "VAR_DIR": str(var_dir),
         # DEBUG off: with DEBUG on, Django keeps every query in memory, which is not what production pays.
-        "DEBUG": "false", "SECRET_KEY": "bench-" + "x" * 40, "KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        # ALLOW_LOCAL_DEPLOYMENT: PUBLIC_BASE_URL stays on loopback, which production refuses.
+        "DEBUG": "false", "ALLOW_LOCAL_DEPLOYMENT": "true", "SECRET_KEY": "bench-" + "x" * 40,
+        "KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "badgeplatform.settings",
         "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_port), "EMAIL_USE_TLS": "false",
         "PIPELINE_STUCK_AFTER": "3600",  # no sweep runs here, but keep it out of the figures regardless

@@ -71,6 +71,8 @@ def environment(port: int, var_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"CI_SKIP"}}
     env.update({
         "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "DEBUG": "false", "LOG_LEVEL": "WARNING",
+        # a benchmark on loopback with console email: a local deployment, said explicitly
+        "ALLOW_LOCAL_DEPLOYMENT": "true",
         "SECRET_KEY": "bench-" + "x" * 40, "KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "127.0.0.1,localhost", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "badgeplatform.settings", "PYTHONPATH": str(ROOT),
