@@ -16,7 +16,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -43,6 +43,7 @@ from badges.api import badge_class_or_404
 from badges.models import BadgeClass
 from issuers.api import Pagination, api_actor, object_or_404
 from issuers.http import ApiRequest
+from issuers.parsers import DepthLimitedJSONParser
 
 _DONE_EMAIL = [Assertion.EmailStatus.SENT, Assertion.EmailStatus.FAILED, Assertion.EmailStatus.UNKNOWN]
 _LIVE = Q(revoked=False, claimed_at=None)
@@ -99,7 +100,7 @@ class BadgeClassBulk(APIView):
     again returns the same job."""
 
     http_method_names = ["post", "options"]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, DepthLimitedJSONParser]
 
     @extend_schema(
         request={"multipart/form-data": BulkFileSerializer, "application/json": BulkRowsSerializer},

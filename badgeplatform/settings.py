@@ -296,6 +296,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["issuers.api_auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["issuers.api_auth.HasTenantApiKey"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON bodies are parsed with a depth limit: a deeply nested body is a 400, never a RecursionError.
+    "DEFAULT_PARSER_CLASSES": ["issuers.parsers.DepthLimitedJSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "badgeplatform.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import reverse
 from rest_framework import generics, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -16,6 +16,7 @@ from badges.models import BadgeClass
 from badges.serializers import BadgeClassSerializer
 from badges.services import badge_class_create, badge_class_update
 from issuers.api import Pagination, object_or_404
+from issuers.parsers import DepthLimitedJSONParser
 
 
 def badge_class_or_404(public_id: Any) -> BadgeClass:
@@ -28,7 +29,7 @@ class BadgeClassList(generics.ListCreateAPIView):
     multipart with ``image`` as a file; ``alignments`` and ``tags`` as JSON text."""
 
     serializer_class = BadgeClassSerializer
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, DepthLimitedJSONParser]
     pagination_class = Pagination
 
     def get_queryset(self) -> QuerySet[BadgeClass]:
@@ -48,7 +49,7 @@ class BadgeClassDetail(generics.RetrieveUpdateAPIView):
     made keep the version they were made with."""
 
     serializer_class = BadgeClassSerializer
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, DepthLimitedJSONParser]
     http_method_names = ["get", "patch", "options"]
 
     def get_object(self) -> BadgeClass:

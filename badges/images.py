@@ -26,6 +26,10 @@ MIN_SIZE = 90
 # Image.MAX_IMAGE_PIXELS because it is process-wide and other code (and threads) share it.
 MAX_SIDE = 4096
 MAX_PIXELS = MAX_SIDE * MAX_SIDE
+# Elements nested deeper than this are refused while parsing: the sanitiser, the serialiser and the
+# renderer all recurse over the tree, and thousands of levels would end in RecursionError (a 500).
+# Drawings from real editors nest a few groups deep.
+MAX_SVG_DEPTH = 64
 
 # Registering the prefix keeps serialised output readable ("xlink:href" instead of "ns0:href").
 ET.register_namespace("xlink", XLINK_NS)
@@ -68,6 +72,36 @@ _LENGTH = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(px)?\s*$")
 
 class ImageRejected(ValueError):
     """The uploaded file is not an acceptable badge image; the message can be shown to the user."""
+
+
+class XMLTooDeep(ValueError):
+    """Elements are nested more than ``MAX_SVG_DEPTH`` levels deep."""
+
+
+class _DepthLimitedBuilder(ET.TreeBuilder):
+    def __init__(self, max_depth: int) -> None:
+        super().__init__()
+        self.depth, self.max_depth = 0, max_depth
+
+    def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
+        self.depth += 1
+        if self.depth > self.max_depth:
+            raise XMLTooDeep(f"elements are nested more than {self.max_depth} levels deep")
+        return super().start(tag, attrs)
+
+    def end(self, tag: str) -> ET.Element:
+        self.depth -= 1
+        return super().end(tag)
+
+
+def parse_untrusted_xml(data: bytes, *, max_depth: int = MAX_SVG_DEPTH) -> ET.Element:
+    """Parse XML from a stranger (uploads, baked badges): DTDs, entities and external references are
+    forbidden (``DefusedXmlException``) and nesting is bounded while parsing (``XMLTooDeep``), so no
+    code that walks the tree recursively can run out of stack. Malformed XML: ``ET.ParseError``."""
+    parser = SafeET.DefusedXMLParser(target=_DepthLimitedBuilder(max_depth), forbid_dtd=True,
+                                     forbid_entities=True, forbid_external=True)
+    parser.feed(data)
+    return parser.close()
 
 
 def validate_badge_image(data: bytes, *, max_bytes: int = 256 * 1024) -> tuple[str, bytes]:
@@ -124,9 +158,11 @@ def _validate_png(data: bytes) -> None:
 def parse_svg(data: bytes) -> ET.Element:
     """Parse untrusted SVG with DTDs, entities and external references all forbidden."""
     try:
-        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = parse_untrusted_xml(data)
     except DefusedXmlException as exc:
         raise ImageRejected("SVG files may not contain DTDs or entity declarations.") from exc
+    except XMLTooDeep as exc:
+        raise ImageRejected(f"The SVG image is too complex: {exc}.") from exc
     except (ET.ParseError, ValueError, UnicodeDecodeError) as exc:
         raise ImageRejected("The SVG file is not well-formed XML.") from exc
     if _local(root.tag) != "svg" or _namespace(root.tag) not in ("", SVG_NS):

@@ -3,7 +3,6 @@ JSON sends them as lists. The image is validated by ``badges.images`` inside the
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +12,7 @@ from rest_framework import serializers
 
 from badges.models import BadgeClass
 from issuers.models import Issuer
+from issuers.parsers import JSONTooDeep, loads
 from issuers.serializers import PublicIdField
 
 ALIGNMENT_KEYS = {"targetName", "targetUrl", "targetDescription", "targetFramework", "targetCode"}
@@ -34,8 +34,10 @@ class JSONListField(serializers.Field):
     def to_internal_value(self, data: Any) -> list:
         if isinstance(data, str):
             try:
-                data = json.loads(data) if data.strip() else []
-            except json.JSONDecodeError:
+                data = loads(data) if data.strip() else []
+            except JSONTooDeep as exc:
+                raise serializers.ValidationError(f"{exc.msg}.") from None
+            except ValueError:
                 raise serializers.ValidationError('Must be a JSON list, e.g. ["welding", "level 2"].') from None
         if not isinstance(data, list):
             raise serializers.ValidationError("Must be a list.")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from issuers.parsers import DepthLimitedJSONParser
 from verification.forms import MAX_IMAGE_BYTES
 from verification.ratelimit import rate_limited
 from verification.tasks import record_verification
@@ -29,7 +30,7 @@ class VerifyView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [DepthLimitedJSONParser, MultiPartParser]
 
     def post(self, request: Request) -> Response:
         retry_after = rate_limited(request._request)
@@ -40,8 +41,8 @@ class VerifyView(APIView):
             return response
         try:
             data = request.data
-        except (ParseError, UnsupportedMediaType):
-            return _refused("The request body is not valid JSON or multipart form data.")
+        except (ParseError, UnsupportedMediaType) as exc:
+            return _refused(f"The request body is not valid JSON or multipart form data: {exc.detail}")
         if not hasattr(data, "get"):
             return _refused("Send a JSON object with url, jws or assertion, or a multipart image.")
         recipient = data.get("recipient")

@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ET  # noqa: S405 -- only for ParseError; parsing
 import zlib
 
 from defusedxml import DefusedXmlException
-from defusedxml import ElementTree as SafeET
 
 from assertions.baking import ASSERTION_TAG, OB_KEYWORD, PNG_SIGNATURE, png_chunks
+from badges.images import XMLTooDeep, parse_untrusted_xml
 
 MAX_CHUNKS = 10_000
 MAX_TEXT = 1024 * 1024  # inflated payload limit: a real assertion is a few KB
@@ -94,9 +94,11 @@ def _looks_like_jws(value: str) -> bool:
 
 def _read_svg(data: bytes) -> str:
     try:
-        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = parse_untrusted_xml(data)
     except DefusedXmlException as exc:
         raise UnbakeError("SVG files with DTDs or entity declarations are not accepted.") from exc
+    except XMLTooDeep as exc:
+        raise UnbakeError(f"The SVG file cannot be read: {exc}.") from exc
     except ET.ParseError as exc:
         raise UnbakeError("The SVG file is not well-formed XML.") from exc
     element = next(root.iter(ASSERTION_TAG), None)

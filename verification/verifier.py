@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.conf import settings
 from django.utils import timezone
 
+from issuers.parsers import JSONTooDeep, loads
 from verification.baked import UnbakeError, read_baked
 from verification.fetch import FetchError, fetch
 
@@ -202,20 +203,24 @@ class Documents:
             raise DocumentError(f"The {what} could not be fetched from {url}: {exc}") from exc
         if response.status not in (200, 410):
             raise DocumentError(f"The {what} at {url} could not be loaded (the server answered {response.status}).")
-        doc = parse_json(response.body)
+        doc, problem = parse_json(response.body)
         if doc is None:
-            raise DocumentError(f"The {what} at {url} is not an Open Badges JSON document.")
+            raise DocumentError(f"The {what} at {url} is not an Open Badges JSON document"
+                                + (f": {problem}." if problem else "."))
         return doc, response.status
 
 
-def parse_json(data: bytes | str) -> dict[str, Any] | None:
+def parse_json(data: bytes | str) -> tuple[dict[str, Any] | None, str | None]:
+    """The JSON object in ``data``, or None and, when there is more to say than "not JSON", why."""
     if len(data) > MAX_TEXT_INPUT * 4:
-        return None
+        return None, "it is too large"
     try:
-        value = json.loads(data)
-    except (ValueError, RecursionError, UnicodeDecodeError):
-        return None
-    return value if isinstance(value, dict) else None
+        value = loads(data)  # depth-limited: a deeply nested document is refused, never a RecursionError
+    except JSONTooDeep as exc:
+        return None, exc.msg[0].lower() + exc.msg[1:]
+    except ValueError:  # also UnicodeDecodeError
+        return None, None
+    return (value, None) if isinstance(value, dict) else (None, None)
 
 
 # --- small, type-safe readers for untrusted documents ----------------------------------------------
@@ -348,9 +353,10 @@ class _Run:
         if len(text) > MAX_TEXT_INPUT:
             self.check("documents", False, "The input is too large to be an Open Badges assertion.")
         if text.startswith("{"):
-            assertion = parse_json(text)
+            assertion, problem = parse_json(text)
             if assertion is None:
-                self.check("documents", False, "The text is not valid JSON (or is not a JSON object).")
+                self.check("documents", False, f"The text is not valid JSON: {problem}." if problem else
+                           "The text is not valid JSON (or is not a JSON object).")
             self.run_json(assertion)
         elif text.startswith(("https://", "http://")):
             self.run_hosted(text)
@@ -423,10 +429,10 @@ class _Run:
     def run_signed(self, jws: str) -> None:
         head, body, signature = jws.split(".")
         try:
-            header = json.loads(_b64url(head))
-            payload = json.loads(_b64url(body))
+            header = loads(_b64url(head))
+            payload = loads(_b64url(body))
             signature_bytes = _b64url(signature)
-        except (ValueError, binascii.Error, RecursionError, UnicodeDecodeError):
+        except (ValueError, binascii.Error):
             self.check("documents", False, "The signed badge (JWS) is damaged and cannot be read.")
         if not isinstance(header, dict) or not isinstance(payload, dict):
             self.check("documents", False, "The signed badge (JWS) is damaged and cannot be read.")

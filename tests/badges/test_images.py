@@ -159,3 +159,21 @@ def test_svg_to_png_renders_512_square():
         assert img.size == (512, 512)
     kind, _ = validate_badge_image(png, max_bytes=10 * 1024 * 1024)
     assert kind == "png"
+
+
+def _nested_svg(depth: int) -> bytes:
+    return (b'<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">' + b"<g>" * depth
+            + b'<rect width="50" height="50" fill="red"/>' + b"</g>" * depth + b"</svg>")
+
+
+@pytest.mark.parametrize("depth", [64, 5000, 50_000])
+def test_svg_nested_too_deeply_is_rejected_with_the_reason(depth):
+    with pytest.raises(ImageRejected, match="^The SVG image is too complex: elements are nested more than 64 levels"):
+        validate_badge_image(_nested_svg(depth), max_bytes=10 * 1024 * 1024)
+
+
+def test_svg_nested_just_within_the_limit_is_sanitised_and_rendered():
+    kind, cleaned = validate_badge_image(_nested_svg(62))
+    assert kind == "svg"
+    assert cleaned.count(b"<g>") == 62
+    assert svg_to_png(cleaned).startswith(b"\x89PNG")
