@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from assertions.models import Assertion
-from assertions.services import assertion_issue, assertion_revoke
+from assertions.services import Recipient, assertion_issue, assertion_revoke
 from issuers.scoping import tenant_scope
 
 
@@ -24,11 +24,10 @@ class AssertionAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Assertion, form: object, change: bool) -> None:
         with tenant_scope(obj.badge_class.tenant):
-            issued = assertion_issue(
-                badge_class=obj.badge_class, recipient_identity=obj.recipient_identity,
-                recipient_name=obj.recipient_name, issued_on=obj.issued_on, expires=obj.expires,
-                narrative=obj.narrative, verification_type=obj.verification_type, actor=request.user,
-            )
+            recipient = Recipient(identity=obj.recipient_identity, name=obj.recipient_name,
+                                  issued_on=obj.issued_on, expires=obj.expires, narrative=obj.narrative)
+            (issued,) = assertion_issue(badge_class=obj.badge_class, recipients=[recipient],
+                                        verification_type=obj.verification_type, actor=request.user)
         obj.pk, obj.public_id = issued.pk, issued.public_id
 
     @admin.action(description="Revoke selected awards (reason: 'Revoked by the platform admin')")

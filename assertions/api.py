@@ -33,8 +33,8 @@ from assertions.serializers import (
 )
 from assertions.services import (
     Recipient,
+    assertion_issue,
     assertion_revoke,
-    assertions_issue,
     badge_class_require_awardable,
     expires_from_date,
     issued_on_from_date,
@@ -87,7 +87,7 @@ class BadgeClassAssertions(APIView):
             expires=_in_college_time(request, data.get("expires"), expires_from_date),
             evidence=tuple(data.get("evidence", ())),
         )
-        (assertion,) = assertions_issue(badge_class=badge, recipients=[recipient], notify=data["notify"],
+        (assertion,) = assertion_issue(badge_class=badge, recipients=[recipient], notify=data["notify"],
                                         verification_type=data.get("verification"), **api_actor(request))
         return Response(AssertionSerializer(assertion, context={"request": request}).data,
                         status=status.HTTP_201_CREATED)

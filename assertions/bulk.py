@@ -1,5 +1,5 @@
 """Cohort awards: read a CSV from the college MIS (or pasted emails, or API rows), validate every row,
-preview the problems, then issue the good rows in the background through ``assertions_issue``.
+preview the problems, then issue the good rows in the background through ``assertion_issue``.
 
 Row numbers are line numbers in the file, header included, so a tutor can find them in Excel.
 The files are untrusted: size and row count are bounded, and the "bad rows" download escapes cells
@@ -25,7 +25,7 @@ from assertions.models import BulkJob
 from assertions.services import (
     Recipient,
     RecipientProblem,
-    assertions_issue,
+    assertion_issue,
     badge_class_require_awardable,
     expires_from_date,
     holders,
@@ -340,7 +340,7 @@ def _issue_chunk(job: BulkJob, rows: list[Row]) -> None:
         job.save(update_fields=["status", "finished_at", "errors", "updated_at"])
         return
     # The rows were previewed; at issue time only what can have changed since is checked again:
-    # another award of this badge may have landed. Each row is validated once, by assertions_issue.
+    # another award of this badge may have landed. Each row is validated once, by assertion_issue.
     held = holders(badge_class=job.badge_class, identities={r.email.strip().lower() for r in rows})
     errors: list[dict[str, Any]] = []
     recipients = []
@@ -353,7 +353,7 @@ def _issue_chunk(job: BulkJob, rows: list[Row]) -> None:
         except ValidationError as exc:
             errors.append({"row": row.row, "email": row.email, "error": " ".join(exc.messages)})
     problems: list[RecipientProblem] = []
-    issued = assertions_issue(badge_class=job.badge_class, recipients=recipients, problems=problems,
+    issued = assertion_issue(badge_class=job.badge_class, recipients=recipients, problems=problems,
                               notify=job.options.get("notify", True),
                               verification_type=job.options.get("verification_type"),
                               actor=job.created_by, actor_label=job.actor_label, bulk_job=job) if recipients else []

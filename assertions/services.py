@@ -168,7 +168,7 @@ def _versions(badge_class: BadgeClass) -> list[int]:
 
 
 @transaction.atomic
-def assertions_issue(
+def assertion_issue(
     *,
     badge_class: BadgeClass,
     recipients: Sequence[Recipient],
@@ -289,21 +289,6 @@ def _audit_issue(badge_class: BadgeClass, assertions: list[Assertion], issued_by
                               object_type=obj_type, object_id=obj_id, summary=summary[:300], data=data)
 
 
-def assertion_issue(*, badge_class: BadgeClass, recipient_identity: str,
-                    recipient_type: str = Assertion.RecipientType.EMAIL, recipient_name: str = "",
-                    issued_on: datetime | None = None, expires: datetime | None = None,
-                    evidence: Sequence[dict[str, str]] = (), narrative: str = "",
-                    verification_type: str | None = None, notify: bool = True, actor: Any = None,
-                    actor_label: str = "") -> Assertion:
-    """One learner: a batch of one."""
-    recipient = Recipient(identity=recipient_identity, name=recipient_name, issued_on=issued_on, expires=expires,
-                          evidence=tuple(evidence), narrative=narrative, recipient_type=recipient_type)
-    (assertion,) = assertions_issue(badge_class=badge_class, recipients=[recipient],
-                                    verification_type=verification_type, notify=notify, actor=actor,
-                                    actor_label=actor_label)
-    return assertion
-
-
 def pipeline_enqueue(*, tenant_id: int, assertion_ids: Sequence[int]) -> None:
     """Queue bake-then-email for these assertions, many per task. More than one task's worth goes on
     the bulk queue, which workers take from in turn with the default one, so a cohort never holds up
@@ -400,6 +385,6 @@ def assertion_correct_recipient(*, assertion: Assertion, recipient_identity: str
         issued_on=assertion.issued_on, expires=assertion.expires, evidence=tuple(assertion.evidence),
         narrative=assertion.narrative, recipient_type=assertion.recipient_type,
     )
-    (corrected,) = assertions_issue(badge_class=assertion.badge_class, recipients=[recipient],
+    (corrected,) = assertion_issue(badge_class=assertion.badge_class, recipients=[recipient],
                                     verification_type=assertion.verification_type, actor=actor, replaces=assertion)
     return corrected

@@ -98,11 +98,11 @@ def award(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpRespon
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            assertion = services.assertion_issue(
-                badge_class=badge, recipient_identity=data["email"], recipient_name=data["name"],
-                issued_on=services.issued_on_from_date(data["issued_on"]), evidence=form.evidence(),
-                narrative=data["narrative"], actor=request.user,
+            recipient = services.Recipient(
+                identity=data["email"], name=data["name"], issued_on=services.issued_on_from_date(data["issued_on"]),
+                evidence=tuple(form.evidence()), narrative=data["narrative"],
             )
+            (assertion,) = services.assertion_issue(badge_class=badge, recipients=[recipient], actor=request.user)
         except ValidationError as exc:
             form.add_error(None, _errors(exc))
         else:

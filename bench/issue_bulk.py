@@ -4,7 +4,7 @@ On PostgreSQL + Redis with one real Celery worker (prefork, ``--concurrency`` po
 default on this 2-core machine) and a local SMTP sink (aiosmtpd, in this process), it measures:
 
 1. read + validate + preview the CSV (``rows_from_csv`` + ``bulk_preview``; goal < 2 s);
-2. record every award (``bulk_job_run`` → ``assertions_issue`` in chunks; goal < 3 s);
+2. record every award (``bulk_job_run`` → ``assertion_issue`` in chunks; goal < 3 s);
 3. all baked and emailed to the sink (from the start of recording to the last email; goal < 30 s).
 
 Usage: ``.venv/bin/python bench/issue_bulk.py [--rows 10000] [--concurrency 2]``. Needs PostgreSQL

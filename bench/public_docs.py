@@ -37,7 +37,7 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.
 
 SEED = """
 from django.utils import timezone
-from assertions.services import assertion_issue
+from assertions.services import Recipient, assertion_issue
 from badges.models import BadgeClass
 from django.core.files.base import ContentFile
 from issuers.scoping import tenant_scope
@@ -54,7 +54,7 @@ with tenant_scope(tenant):
                        criteria_narrative="Answer many requests.")
     badge.image.save("bench.png", ContentFile(out.getvalue()), save=False)
     badge.save()
-    a = assertion_issue(badge_class=badge, recipient_identity="learner@bench.example")
+    (a,) = assertion_issue(badge_class=badge, recipients=[Recipient(identity="learner@bench.example")])
 print("ASSERTION", a.public_id)
 """
 

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from assertions.models import Assertion
-from assertions.services import Recipient, assertions_issue, holders
+from assertions.services import Recipient, assertion_issue, holders
 from badges.models import BadgeClass
 from issuers.models import Tenant
 from issuers.scoping import current_tenant_id
@@ -114,7 +114,7 @@ def pathway_check(*, pathway: Pathway, identity: str) -> Assertion | None:
                 return None
             if holders(badge_class=pathway.capstone, identities=identities):
                 return None  # awarded by hand before the pathway existed
-            (capstone,) = assertions_issue(
+            (capstone,) = assertion_issue(
                 badge_class=pathway.capstone, actor_label=f"pathway {pathway.name}"[:200],
                 recipients=[Recipient(identity=send_to, name=_name(identities))],
             )

@@ -56,3 +56,15 @@ def eager_tasks() -> Iterator[None]:
         yield
     finally:
         app.conf.task_always_eager = False
+
+
+def issue_one(*, badge_class, recipient_identity: str, recipient_type: str = "email", recipient_name: str = "",
+              issued_on=None, expires=None, evidence=(), narrative: str = "", **kwargs):
+    """One learner through the issuing service (``assertion_issue`` with a batch of one); ``kwargs``
+    go to the service (``actor``, ``notify``, ``verification_type``, ...)."""
+    from assertions.services import Recipient, assertion_issue
+
+    recipient = Recipient(identity=recipient_identity, name=recipient_name, issued_on=issued_on, expires=expires,
+                          evidence=tuple(evidence), narrative=narrative, recipient_type=recipient_type)
+    (assertion,) = assertion_issue(badge_class=badge_class, recipients=[recipient], **kwargs)
+    return assertion

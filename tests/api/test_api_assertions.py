@@ -7,11 +7,11 @@ import pytest
 
 from assertions import links
 from assertions.models import Assertion
-from assertions.services import assertion_issue
 from badges.services import badge_class_retire
 from issuers.models import AuditEntry
 from issuers.scoping import tenant_scope
 from issuers.services import tenant_set_status
+from tests.support import issue_one
 
 
 def _award(api, badge, **data):
@@ -115,7 +115,7 @@ def test_another_colleges_key_cannot_award_its_badge(api_b, badge_a, tenant_a):
 @pytest.fixture
 def three_awards(tenant_a, badge_a):
     with tenant_scope(tenant_a):
-        return [assertion_issue(badge_class=badge_a, recipient_identity=f"learner{n}@example.org", notify=False)
+        return [issue_one(badge_class=badge_a, recipient_identity=f"learner{n}@example.org", notify=False)
                 for n in range(3)]
 
 
@@ -162,7 +162,7 @@ def test_bad_filters_are_refused_with_the_allowed_values(api_a, three_awards):
 
 def test_list_shows_only_the_keys_college(api_b, three_awards, tenant_b, badge_b):
     with tenant_scope(tenant_b):
-        own = assertion_issue(badge_class=badge_b, recipient_identity="chef@example.org", notify=False)
+        own = issue_one(badge_class=badge_b, recipient_identity="chef@example.org", notify=False)
     page = api_b.get("/api/v1/assertions/").json()
     assert [a["id"] for a in page["results"]] == [str(own.public_id)]
     # Filtering by another college's badge class finds nothing rather than its awards.

@@ -6,11 +6,10 @@ import json
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from assertions.services import assertion_issue
 from badges.models import BadgeClass
 from issuers.models import AuditEntry
 from issuers.scoping import tenant_scope
-from tests.support import png_bytes
+from tests.support import issue_one, png_bytes
 
 
 def _form(issuer, **overrides):
@@ -95,7 +94,7 @@ def test_patch_tags_keeps_the_same_badge_class(api_a, badge_a):
 
 def test_patch_the_meaning_of_an_awarded_badge_makes_a_new_version(api_a, badge_a, tenant_a):
     with tenant_scope(tenant_a):
-        assertion_issue(badge_class=badge_a, recipient_identity="learner@example.org", notify=False)
+        issue_one(badge_class=badge_a, recipient_identity="learner@example.org", notify=False)
     response = api_a.patch(f"/api/v1/badgeclasses/{badge_a.public_id}/", {"name": "Safe Scaffolding (2026)"})
     assert response.status_code == 200
     body = response.json()

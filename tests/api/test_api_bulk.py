@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from assertions.bulk import bulk_job_run
 from assertions.models import Assertion, BulkJob
-from assertions.services import assertion_issue
 from issuers.scoping import tenant_scope
+from tests.support import issue_one
 
 # Line 1 is the header. Bad: line 3 (email), line 5 (duplicate of line 2), line 6 (date), line 8
 # (already holds the badge); line 7 is blank and skipped.
@@ -33,7 +33,7 @@ def _csv(content: str | bytes = CSV, name: str = "cohort.csv") -> SimpleUploaded
 @pytest.fixture
 def holder(tenant_a, badge_a):
     with tenant_scope(tenant_a):
-        return assertion_issue(badge_class=badge_a, recipient_identity="holder@example.org", notify=False)
+        return issue_one(badge_class=badge_a, recipient_identity="holder@example.org", notify=False)
 
 
 def _url(badge, dry_run=False):

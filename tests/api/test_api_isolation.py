@@ -13,10 +13,9 @@ from django.test import Client
 from django.urls import reverse
 
 from assertions.bulk import bulk_job_create, bulk_preview, rows_from_lines
-from assertions.services import assertion_issue
 from issuers.scoping import tenant_scope
 from issuers.services import api_key_create, api_key_revoke
-from tests.support import url_routes
+from tests.support import issue_one, url_routes
 
 
 def api_object_routes() -> dict[str, str]:
@@ -44,7 +43,7 @@ BODIES = {
 @pytest.fixture
 def objects(tenant_a, badge_a):
     with tenant_scope(tenant_a):
-        assertion = assertion_issue(badge_class=badge_a, recipient_identity="held@example.org", notify=False)
+        assertion = issue_one(badge_class=badge_a, recipient_identity="held@example.org", notify=False)
         preview = bulk_preview(badge_class=badge_a, rows=rows_from_lines("one@example.org"))
         job, _ = bulk_job_create(badge_class=badge_a, preview=preview, notify=False, issue_now=False)
     return {

@@ -16,11 +16,11 @@ from assertions.bulk import (
     rows_from_lines,
 )
 from assertions.models import Assertion, BulkJob
-from assertions.services import Recipient, assertion_issue, assertions_issue
+from assertions.services import Recipient, assertion_issue
 from badges.models import BadgeClass
 from issuers.models import AuditEntry
 from issuers.scoping import tenant_scope
-from tests.support import png_bytes
+from tests.support import issue_one, png_bytes
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_csv_preview_names_every_problem_by_its_line_in_the_file(tenant_a, badge
 
 def test_learner_who_already_holds_the_badge_is_a_problem_not_a_second_award(tenant_a, badge):
     with tenant_scope(tenant_a):
-        assertion_issue(badge_class=badge, recipient_identity="ann@example.org")
+        issue_one(badge_class=badge, recipient_identity="ann@example.org")
         preview = bulk_preview(badge_class=badge, rows=rows_from_lines("ann@example.org\nben@example.org"))
     assert [r.email for r in preview.good] == ["ben@example.org"]
     assert preview.problems[0].error == "Already holds Food Hygiene."
@@ -146,7 +146,7 @@ def test_a_job_resumes_from_its_cursor_without_issuing_twice(tenant_a, badge, se
         job, _ = bulk_job_create(badge_class=badge, preview=bulk_preview(badge_class=badge, rows=rows),
                                  issue_now=False)
         # As if a worker committed the first chunk and died: the cursor says where to resume.
-        assertions_issue(badge_class=badge, recipients=[Recipient(identity=r["email"]) for r in job.rows[:4]],
+        assertion_issue(badge_class=badge, recipients=[Recipient(identity=r["email"]) for r in job.rows[:4]],
                          bulk_job=job)
         BulkJob.objects.filter(pk=job.pk).update(cursor=4, issued=4, status="running")
         bulk_job_run(job=job)
@@ -158,7 +158,7 @@ def test_a_job_resumes_from_its_cursor_without_issuing_twice(tenant_a, badge, se
 def test_a_batch_is_all_or_nothing_and_names_the_bad_row(tenant_a, badge):
     with tenant_scope(tenant_a):
         with pytest.raises(ValidationError) as exc:
-            assertions_issue(badge_class=badge, recipients=[Recipient(identity="ok@example.org", row=2),
+            assertion_issue(badge_class=badge, recipients=[Recipient(identity="ok@example.org", row=2),
                                                             Recipient(identity="nope", row=3)])
         assert "Row 3" in exc.value.messages[0]
         assert not Assertion.objects.exists()
@@ -166,7 +166,7 @@ def test_a_batch_is_all_or_nothing_and_names_the_bad_row(tenant_a, badge):
 
 def test_a_batch_audits_every_award(tenant_a, badge, alice):
     with tenant_scope(tenant_a):
-        made = assertions_issue(badge_class=badge, actor=alice,
+        made = assertion_issue(badge_class=badge, actor=alice,
                                 recipients=[Recipient(identity=f"x{i}@example.org") for i in range(5)])
         (entry,) = AuditEntry.objects.filter(action="assertion.issue")  # one entry naming the whole batch
         assert set(entry.data["assertions"]) == {str(a.public_id) for a in made}

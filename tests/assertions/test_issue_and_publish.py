@@ -12,10 +12,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 
 from assertions.models import Assertion
-from assertions.services import assertion_issue, assertion_revoke, recipient_hash
+from assertions.services import assertion_revoke, recipient_hash
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
-from tests.support import png_bytes
+from tests.support import issue_one, png_bytes
 from verification.baked import read_baked
 
 LD = {"HTTP_ACCEPT": "application/ld+json"}
@@ -43,7 +43,7 @@ def eager(settings):
 
 def _issue(tenant, badge, **kw):
     with tenant_scope(tenant):
-        return assertion_issue(badge_class=badge, recipient_identity="Learner@Example.org", actor=None, **kw)
+        return issue_one(badge_class=badge, recipient_identity="Learner@Example.org", actor=None, **kw)
 
 
 def test_hosted_assertion_is_published_as_ob2_json(client, tenant_a, badge_a):
@@ -133,7 +133,7 @@ def test_signed_assertion_is_a_jws_that_verifies_with_the_published_key(client, 
 
 def test_another_tenant_cannot_issue_or_revoke_a_badge(tenant_a, tenant_b, badge_a):
     with tenant_scope(tenant_b), pytest.raises(PermissionDenied):
-        assertion_issue(badge_class=badge_a, recipient_identity="x@example.org")
+        issue_one(badge_class=badge_a, recipient_identity="x@example.org")
     a = _issue(tenant_a, badge_a)
     with tenant_scope(tenant_b), pytest.raises(PermissionDenied):
         assertion_revoke(assertion=a, reason="nope")

@@ -13,12 +13,11 @@ from django.utils import timezone
 
 from assertions.bulk import bulk_job_run
 from assertions.models import Assertion, BulkJob
-from assertions.services import assertion_issue
 from badges.models import BadgeClass
 from badges.services import badge_class_create
 from issuers.scoping import tenant_scope
 from tests.badges.test_pages import badge_a, limited, other_issuer, viewer  # noqa: F401 - fixtures
-from tests.support import png_bytes
+from tests.support import issue_one, png_bytes
 
 E = Assertion.EmailStatus
 
@@ -33,7 +32,7 @@ def catering_badge(tenant_a, other_issuer, alice):  # noqa: F811
 @pytest.fixture
 def award_a(tenant_a, badge_a, alice):  # noqa: F811
     with tenant_scope(tenant_a):
-        return assertion_issue(badge_class=badge_a, recipient_identity="ann@example.org", recipient_name="Ann",
+        return issue_one(badge_class=badge_a, recipient_identity="ann@example.org", recipient_name="Ann",
                                actor=alice)
 
 
@@ -54,7 +53,7 @@ def _csv(rows):
 
 def test_dashboard_is_the_tenant_landing_page_with_counts_per_badge(client, alice, tenant_a, badge_a):  # noqa: F811
     with tenant_scope(tenant_a):
-        made = [assertion_issue(badge_class=badge_a, recipient_identity=f"l{i}@example.org") for i in range(5)]
+        made = [issue_one(badge_class=badge_a, recipient_identity=f"l{i}@example.org") for i in range(5)]
         Assertion.objects.filter(pk=made[0].pk).update(claimed_at=timezone.now(), email_status=E.SENT)
         Assertion.objects.filter(pk=made[1].pk).update(email_status=E.FAILED, email_error="550 no such user")
         Assertion.objects.filter(pk=made[2].pk).update(email_status=E.UNKNOWN)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from assertions import links
 from assertions.models import Assertion
-from assertions.services import Recipient, assertion_resend_email, assertion_revoke, assertions_issue
+from assertions.services import Recipient, assertion_issue, assertion_resend_email, assertion_revoke
 from assertions.tasks import pipeline_sweep, process_assertions
 from badgeplatform.celery import app
 from badges.models import BadgeClass
@@ -43,7 +43,7 @@ def sink(settings):
 
 def issue(tenant, badge, *emails: str) -> list[Assertion]:
     with tenant_scope(tenant):
-        return assertions_issue(badge_class=badge, recipients=[
+        return assertion_issue(badge_class=badge, recipients=[
             Recipient(identity=e, name=e.split("@")[0].title()) for e in emails])
 
 

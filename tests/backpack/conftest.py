@@ -11,12 +11,11 @@ from django.core.files.base import ContentFile
 
 from assertions import links
 from assertions.models import Assertion
-from assertions.services import assertion_issue
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from issuers.services import issuer_create
 from tests.conftest import make_user
-from tests.support import png_bytes
+from tests.support import issue_one, png_bytes
 
 LEARNER = "lee@learner.example"
 
@@ -68,7 +67,7 @@ def other_learner(db):
 
 def award(badge: BadgeClass, email: str = LEARNER, **kw) -> Assertion:
     with tenant_scope(badge.tenant):
-        return assertion_issue(badge_class=badge, recipient_identity=email, notify=False, **kw)
+        return issue_one(badge_class=badge, recipient_identity=email, notify=False, **kw)
 
 
 def claim_path(assertion: Assertion) -> str:

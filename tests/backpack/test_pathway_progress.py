@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 
-from assertions.services import assertion_issue
 from backpack import services
 from insights.models import DailyCount
 from issuers.scoping import tenant_scope
 from pathways.services import pathway_create
 from tests.conftest import PASSWORD, make_user
+from tests.support import issue_one
 
 
 def test_the_backpack_shows_progress_towards_a_pathway(client, tenant_a, badge_a, issuer_a):
@@ -22,8 +22,8 @@ def test_the_backpack_shows_progress_towards_a_pathway(client, tenant_a, badge_a
                                           image=badge_a.image.name)
         pathway_create(tenant=tenant_a, name="Site Ready", retro_award=False, tree={"all": [
             {"badge": str(badge_a.public_id)}, {"badge": str(other.public_id)}, {"badge": str(third.public_id)}]})
-        assertion_issue(badge_class=badge_a, recipient_identity="lee@home.example")
-        assertion_issue(badge_class=other, recipient_identity="lee@college.example")
+        issue_one(badge_class=badge_a, recipient_identity="lee@home.example")
+        issue_one(badge_class=other, recipient_identity="lee@college.example")
     lee = make_user("lee@home.example")
     EmailAddress.objects.create(user=lee, email="lee@college.example", verified=True)
     client.login(email=lee.email, password=PASSWORD)
@@ -45,7 +45,7 @@ def test_following_add_to_linkedin_is_counted_for_the_college(client, tenant_a, 
     from badgeplatform.celery import app
 
     with tenant_scope(tenant_a):
-        award = assertion_issue(badge_class=badge_a, recipient_identity="lee@home.example")
+        award = issue_one(badge_class=badge_a, recipient_identity="lee@home.example")
     lee = make_user("lee@home.example")
     entry = services.assertion_claim(assertion=award, user=lee)
     client.login(email=lee.email, password=PASSWORD)

@@ -6,14 +6,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from assertions.services import assertion_issue
 from badges.models import BadgeClass
 from badges.services import badge_class_create
 from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope
 from issuers.services import issuer_create
 from tests.conftest import make_user
-from tests.support import png_bytes
+from tests.support import issue_one, png_bytes
 
 
 def upload(data: bytes | None = None, name: str = "badge.png") -> SimpleUploadedFile:
@@ -125,7 +124,7 @@ def test_editing_an_unawarded_badge_changes_it_in_place(client, alice, tenant_a,
 
 def test_editing_an_awarded_badge_makes_a_new_version_and_says_so(client, alice, tenant_a, badge_a):
     with tenant_scope(tenant_a):
-        assertion_issue(badge_class=badge_a, recipient_identity="ann@example.org", actor=alice)
+        issue_one(badge_class=badge_a, recipient_identity="ann@example.org", actor=alice)
     client.force_login(alice)
     url = reverse("badges:edit", args=[tenant_a.slug, badge_a.public_id])
     response = client.post(url, {"name": "Safe Scaffolding", "description": "Erects and inspects a tower.",

@@ -16,12 +16,11 @@ from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
 from assertions import links
-from assertions.services import assertion_issue
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from issuers.services import issuer_create, tenant_create
 from tests.browser.support import ARTIFACTS, assert_accessible
-from tests.support import png_bytes
+from tests.support import issue_one, png_bytes
 from verification.baked import read_baked
 
 LEARNER = "jordan@learner.example"
@@ -57,7 +56,7 @@ def award(transactional_db):
         badge.save()
         from django.utils import timezone
 
-        return assertion_issue(badge_class=badge, recipient_identity=LEARNER, recipient_name="Jordan Lee",
+        return issue_one(badge_class=badge, recipient_identity=LEARNER, recipient_name="Jordan Lee",
                                notify=False, narrative="Built a 6 m cavity wall on the college site.",
                                expires=timezone.now() + timezone.timedelta(days=3 * 365))
 

@@ -11,11 +11,11 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from assertions.models import Assertion
-from assertions.services import assertion_issue
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from tests.browser.support import ARTIFACTS, assert_accessible
 from tests.conftest import PASSWORD, make_user
+from tests.support import issue_one
 
 NAMES = ("Health & Safety", "Food Hygiene", "First Aid", "Allergen Awareness", "Customer Service",
          "Hospitality Ready")
@@ -53,8 +53,8 @@ def test_admin_defines_a_pathway_and_follows_a_learner_to_completion(live_server
 def _run(base, tenant_a, alice, badges, page):
     with tenant_scope(tenant_a):
         for name in ("Health & Safety", "Food Hygiene", "First Aid"):
-            assertion_issue(badge_class=badges[name], recipient_identity="ann@example.org", recipient_name="Ann Lee")
-        assertion_issue(badge_class=badges["Health & Safety"], recipient_identity="ben@example.org")
+            issue_one(badge_class=badges[name], recipient_identity="ann@example.org", recipient_name="Ann Lee")
+        issue_one(badge_class=badges["Health & Safety"], recipient_identity="ben@example.org")
 
     page.goto(f"{base}/accounts/login/")
     page.fill("input[name=login]", alice.email)
@@ -92,7 +92,7 @@ def _run(base, tenant_a, alice, badges, page):
 
     # Ann earns an optional badge: the worker awards the completion badge, once.
     with tenant_scope(tenant_a):
-        assertion_issue(badge_class=badges["Allergen Awareness"], recipient_identity="ann@example.org")
+        issue_one(badge_class=badges["Allergen Awareness"], recipient_identity="ann@example.org")
         capstones = list(Assertion.objects.filter(badge_class=badges["Hospitality Ready"]))
     assert [(a.recipient_identity, a.recipient_name) for a in capstones] == [("ann@example.org", "Ann Lee")]
     page.reload()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from PIL import Image
 
 from assertions.models import Assertion
-from assertions.services import Recipient, assertions_issue
+from assertions.services import Recipient, assertion_issue
 from badges.models import BadgeClass
 from insights.events import daily_count_add, event_count
 from insights.models import DailyCount
@@ -43,11 +43,11 @@ def scenario(tenant_a, issuer_a):
     today = timezone.localdate()
     with tenant_scope(tenant_a):
         welding, plumbing = _badge(tenant_a, issuer_a, "Welding"), _badge(tenant_a, issuer_a, "Plumbing")
-        made = assertions_issue(badge_class=welding, recipients=[
+        made = assertion_issue(badge_class=welding, recipients=[
             Recipient(identity=f"w{i}@example.org", issued_on=_at(today - timedelta(days=3))) for i in range(4)])
-        assertions_issue(badge_class=plumbing, recipients=[Recipient(identity="w0@example.org")])
+        assertion_issue(badge_class=plumbing, recipients=[Recipient(identity="w0@example.org")])
         old = _at(today - timedelta(days=400))
-        assertions_issue(badge_class=welding, recipients=[Recipient(identity="old@example.org", issued_on=old)])
+        assertion_issue(badge_class=welding, recipients=[Recipient(identity="old@example.org", issued_on=old)])
         for a, hours in zip(made[:2], (2, 6), strict=True):
             Assertion.objects.filter(pk=a.pk).update(claimed_at=a.issued_on + timedelta(hours=hours))
         for kind, n in (("share_view", 7), ("linkedin", 2), ("download", 3)):
@@ -108,9 +108,9 @@ def test_a_funnel_counts_a_learner_with_two_addresses_once(tenant_a, issuer_a):
     with tenant_scope(tenant_a):
         welding, plumbing, safety, capstone = (_badge(tenant_a, issuer_a, n)
                                                for n in ("Welding", "Plumbing", "Safety", "Trades"))
-        assertions_issue(badge_class=welding, recipients=[Recipient(identity="sam@home.example"),
+        assertion_issue(badge_class=welding, recipients=[Recipient(identity="sam@home.example"),
                                                           Recipient(identity="pat@example.org")])
-        assertions_issue(badge_class=plumbing, recipients=[Recipient(identity="sam.jones@college.example")])
+        assertion_issue(badge_class=plumbing, recipients=[Recipient(identity="sam.jones@college.example")])
         pathway = pathway_create(tenant=tenant_a, name="Trades", capstone=capstone, retro_award=False,
                                  tree={"all": [{"badge": str(welding.public_id)}, {"badge": str(plumbing.public_id)},
                                                {"badge": str(safety.public_id)}]})

@@ -117,14 +117,13 @@ def _pathway_objects(tenant, admin):
 def _tutor_objects(tenant, issuer, admin):
     """A badge class, an award and a cohort job, for the tutor's pages (badges/ and assertions/ URLs)."""
     from assertions.bulk import bulk_job_create, bulk_preview, rows_from_lines
-    from assertions.services import assertion_issue
     from badges.services import badge_class_create
-    from tests.support import png_bytes
+    from tests.support import issue_one, png_bytes
 
     with tenant_scope(tenant):
         badge = badge_class_create(issuer=issuer, name="Sweep badge", description="Sweep", image=png_bytes(),
                                    criteria_narrative="Sweeps.", actor=admin)
-        award = assertion_issue(badge_class=badge, recipient_identity="learner@sweep.example", actor=admin)
+        award = issue_one(badge_class=badge, recipient_identity="learner@sweep.example", actor=admin)
         job, _ = bulk_job_create(badge_class=badge, preview=bulk_preview(
             badge_class=badge, rows=rows_from_lines("cohort@sweep.example")), actor=admin, issue_now=False)
     ids = {"badge": badge.public_id, "award": award.public_id, "job": job.public_id}

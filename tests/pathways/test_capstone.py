@@ -12,14 +12,14 @@ from django.db import connection
 from django.test import override_settings
 
 from assertions.models import Assertion
-from assertions.services import Recipient, assertion_issue, assertion_revoke, assertions_issue
+from assertions.services import Recipient, assertion_issue, assertion_revoke
 from badges.models import BadgeClass
 from issuers.models import AuditEntry
 from issuers.scoping import tenant_scope
 from pathways.models import Pathway, PathwayCompletion
 from pathways.services import pathway_check, pathway_create, pathway_progress, pathway_retro_award
 from tests.conftest import make_user
-from tests.support import png_bytes
+from tests.support import issue_one, png_bytes
 
 NAMES = ["Health & Safety", "Food Hygiene", "First Aid", "Allergen Awareness", "Customer Service",
          "Hospitality Ready"]
@@ -56,7 +56,7 @@ def eager():
 def _award(tenant, badges, email):
     with tenant_scope(tenant):
         for b in badges:
-            assertion_issue(badge_class=b, recipient_identity=email, recipient_name="Lee Ann")
+            issue_one(badge_class=b, recipient_identity=email, recipient_name="Lee Ann")
 
 
 def _capstones(tenant, capstone):
@@ -149,9 +149,9 @@ def test_revoking_a_required_badge_flags_the_capstone_for_the_admin(tenant_a, ho
 def test_existing_awards_count_when_a_pathway_is_defined_later(tenant_a, issuer_a, alice):
     with tenant_scope(tenant_a):
         a, b, capstone = (_badge(tenant_a, issuer_a, n) for n in ("Knife Skills", "Pastry", "Commis Chef"))
-        assertions_issue(badge_class=a, recipients=[Recipient(identity=f"p{i}@example.org") for i in range(5)])
-        assertions_issue(badge_class=b, recipients=[Recipient(identity=f"p{i}@example.org") for i in range(3)])
-        assertion_issue(badge_class=capstone, recipient_identity="p0@example.org")  # awarded by hand before
+        assertion_issue(badge_class=a, recipients=[Recipient(identity=f"p{i}@example.org") for i in range(5)])
+        assertion_issue(badge_class=b, recipients=[Recipient(identity=f"p{i}@example.org") for i in range(3)])
+        issue_one(badge_class=capstone, recipient_identity="p0@example.org")  # awarded by hand before
         pathway = pathway_create(tenant=tenant_a, name="Commis", capstone=capstone, actor=alice, retro_award=False,
                                  tree={"all": [{"badge": str(a.public_id)}, {"badge": str(b.public_id)}]})
         pathway = pathway_retro_award(pathway=pathway)
@@ -168,12 +168,12 @@ def test_a_newer_version_of_a_required_badge_counts(tenant_a, issuer_a, alice):
 
     with tenant_scope(tenant_a):
         a, capstone = _badge(tenant_a, issuer_a, "Knife Skills"), _badge(tenant_a, issuer_a, "Commis")
-        assertion_issue(badge_class=a, recipient_identity="old@example.org")
+        issue_one(badge_class=a, recipient_identity="old@example.org")
         pathway = pathway_create(tenant=tenant_a, name="Commis", capstone=capstone, retro_award=False,
                                  tree={"badge": str(a.public_id)})
         newer = badge_class_update(badge_class=a, description="Knife skills, revised criteria.")
         assert newer.pk != a.pk
-        assertion_issue(badge_class=newer, recipient_identity="new@example.org")
+        issue_one(badge_class=newer, recipient_identity="new@example.org")
         assert pathway_check(pathway=pathway, identity="new@example.org") is not None
         assert pathway_check(pathway=pathway, identity="old@example.org") is not None
 

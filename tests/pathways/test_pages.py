@@ -10,13 +10,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from assertions.models import Assertion
-from assertions.services import assertion_issue, assertion_revoke
+from assertions.services import assertion_revoke
 from badges.models import BadgeClass
 from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope
 from pathways.models import Cohort, Pathway, PathwayCompletion
 from pathways.services import pathway_check
 from tests.conftest import PASSWORD, make_user
+from tests.support import issue_one
 
 
 def _badge(tenant, issuer, name):
@@ -73,7 +74,7 @@ def test_the_form_explains_what_is_wrong(client, tenant_a, alice, badges):
 def test_a_cohort_pasted_or_uploaded_shows_its_progress(client, tenant_a, defined, badges):
     with tenant_scope(tenant_a):
         for name in ("Health & Safety", "Food Hygiene", "First Aid"):
-            assertion_issue(badge_class=badges[name], recipient_identity="ann@example.org")
+            issue_one(badge_class=badges[name], recipient_identity="ann@example.org")
     response = client.post("/t/college-a/cohorts/", {"name": "L2 Catering", "emails": "Ann Lee <ann@example.org>\n"
                                                      "ben@example.org, Ben Ode\nnot-an-email"})
     assert response.status_code == 302
@@ -94,7 +95,7 @@ def test_a_cohort_pasted_or_uploaded_shows_its_progress(client, tenant_a, define
 def test_a_flagged_completion_waits_for_the_admins_decision(client, tenant_a, defined, badges):
     with tenant_scope(tenant_a):
         for name in ("Health & Safety", "Food Hygiene", "First Aid", "Allergens"):
-            assertion_issue(badge_class=badges[name], recipient_identity="ann@example.org")
+            issue_one(badge_class=badges[name], recipient_identity="ann@example.org")
         capstone = pathway_check(pathway=defined, identity="ann@example.org")
         from pathways.services import pathways_after_revoke
 
@@ -114,7 +115,7 @@ def test_a_flagged_completion_waits_for_the_admins_decision(client, tenant_a, de
 
 def test_the_public_pathway_page_shows_what_it_is_made_of_and_no_learners(client, tenant_a, defined, badges):
     with tenant_scope(tenant_a):
-        assertion_issue(badge_class=badges["First Aid"], recipient_identity="secret.learner@example.org")
+        issue_one(badge_class=badges["First Aid"], recipient_identity="secret.learner@example.org")
     client.logout()
     page = client.get(f"/pathways/{defined.public_id}/")
     text = page.content.decode()

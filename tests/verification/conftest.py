@@ -7,11 +7,10 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 
 from assertions.models import Assertion
-from assertions.services import assertion_issue
 from assertions.tasks import assertion_bake
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
-from tests.support import png_bytes
+from tests.support import issue_one, png_bytes
 
 RECIPIENT = "learner@example.org"
 SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200" viewBox="0 0 200 200">'
@@ -46,7 +45,7 @@ def issue(tenant_a, badges):
     def _issue(kind: str = "png", *, signed: bool = False, **kw) -> Assertion:
         verification = Assertion.Verification.SIGNED if signed else Assertion.Verification.HOSTED
         with tenant_scope(tenant_a):
-            return assertion_issue(badge_class=badges[kind], recipient_identity=RECIPIENT,
+            return issue_one(badge_class=badges[kind], recipient_identity=RECIPIENT,
                                    verification_type=verification, **kw)
     return _issue
 

@@ -14,9 +14,10 @@ from django.core.files.base import ContentFile
 from PIL import Image
 
 from assertions.models import Assertion
-from assertions.services import assertion_issue, assertion_revoke
+from assertions.services import assertion_revoke
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
+from tests.support import issue_one
 
 ROOT = Path(__file__).resolve().parents[2]
 OBVENV_PYTHON = ROOT / "var" / "obvenv" / "bin" / "python"
@@ -66,7 +67,7 @@ def served(live_server, settings, tenant_a, issuer_a, tmp_path):
 
 def _issue(tenant, badge, **kw) -> Assertion:
     with tenant_scope(tenant):
-        return assertion_issue(badge_class=badge, recipient_identity=RECIPIENT, **kw)
+        return issue_one(badge_class=badge, recipient_identity=RECIPIENT, **kw)
 
 
 def _download(server, assertion: Assertion, path: Path) -> Path:

@@ -10,7 +10,7 @@ import pytest
 from kombu import pools
 
 from assertions.models import Assertion
-from assertions.services import Recipient, assertions_issue
+from assertions.services import Recipient, assertion_issue
 from assertions.tasks import pipeline_sweep
 from badgeplatform.celery import app
 from issuers.scoping import tenant_scope
@@ -52,7 +52,7 @@ def test_awards_issued_while_the_broker_is_down_complete_exactly_once_when_it_is
 
     started = time.monotonic()
     with tenant_scope(tenant_a):
-        issued = assertions_issue(badge_class=badge, recipients=[
+        issued = assertion_issue(badge_class=badge, recipients=[
             Recipient(identity=f"learner{n}@example.org", name=f"Learner {n}") for n in range(40)])
     assert time.monotonic() - started < 3, "issuing hung on the dead broker"
     ids = [a.pk for a in issued]

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from django.core.files.base import ContentFile
 
-from assertions.services import Recipient, assertion_issue, assertions_issue
+from assertions.services import Recipient, assertion_issue
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from issuers.services import issuer_create
-from tests.support import png_bytes
+from tests.support import issue_one, png_bytes
 from tests.worker.helpers import SmtpSink, wait_for
 
 COHORT = 1000  # five tasks of 200: about 20 s of sending at 20 ms a message
@@ -30,13 +30,13 @@ def test_a_single_award_is_emailed_while_another_colleges_cohort_is_still_sendin
             cohort_badge = BadgeClass(tenant=tenant_b, issuer=issuer, name="Food Hygiene", description="Level 2.")
             cohort_badge.image.save("hygiene.png", ContentFile(png_bytes()), save=False)
             cohort_badge.save()
-            assertions_issue(badge_class=cohort_badge, recipients=[
+            assertion_issue(badge_class=cohort_badge, recipients=[
                 Recipient(identity=f"learner{n}@college-b.example") for n in range(COHORT)])
         wait_for(lambda: sink.raw, timeout=60, alive=worker.assert_alive,
                  message="the worker did not start on the cohort")
 
         with tenant_scope(tenant_a):
-            single = assertion_issue(badge_class=badge, recipient_identity="ann@college-a.example")
+            single = issue_one(badge_class=badge, recipient_identity="ann@college-a.example")
         wait_for(lambda: str(single.public_id) in sink.assertion_ids(), timeout=60, alive=worker.assert_alive,
                  message="the single award was not emailed within 60 s")
         cohort_sent = len(sink.raw) - 1

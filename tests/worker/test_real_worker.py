@@ -8,10 +8,10 @@ import pytest
 
 from assertions.documents import assertion_document, serialize
 from assertions.models import Assertion
-from assertions.services import assertion_issue
 from issuers.models import EmailStatus
 from issuers.scoping import tenant_scope
 from issuers.services import invitation_create
+from tests.support import issue_one
 from tests.worker.helpers import wait_for
 from verification.baked import read_baked
 
@@ -42,7 +42,7 @@ def test_worker_sends_the_invitation_email_over_smtp(tenant_a, alice, sink, star
 def test_worker_bakes_an_issued_badge_and_emails_the_learner(tenant_a, badge, sink, start_worker):
     worker = start_worker(smtp_port=sink.port)
     with tenant_scope(tenant_a):
-        assertion = assertion_issue(badge_class=badge, recipient_identity="learner@example.org")
+        assertion = issue_one(badge_class=badge, recipient_identity="learner@example.org")
 
     def settled() -> Assertion | None:
         with tenant_scope(tenant_a):

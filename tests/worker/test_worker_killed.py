@@ -11,7 +11,7 @@ from django.db.models import Count
 
 from assertions.bulk import bulk_job_create, bulk_preview, rows_from_csv
 from assertions.models import Assertion, BulkJob
-from assertions.services import Recipient, assertions_issue
+from assertions.services import Recipient, assertion_issue
 from assertions.tasks import EMAIL_CLAIM_CHUNK, pipeline_sweep
 from issuers.scoping import tenant_scope
 from tests.worker.helpers import SmtpSink, wait_for
@@ -55,7 +55,7 @@ def test_a_worker_killed_mid_batch_loses_no_award_and_sends_no_email_twice(tenan
                                                                            short_limits):
     worker = start_worker(smtp_port=slow_sink.port, env=SHORT)
     with tenant_scope(tenant_a):
-        issued = assertions_issue(badge_class=badge, recipients=[
+        issued = assertion_issue(badge_class=badge, recipients=[
             Recipient(identity=f"learner{n}@example.org", name=f"Learner {n}") for n in range(300)])
     wait_for(lambda: len(slow_sink.messages) >= 60, timeout=60, alive=worker.assert_alive,
              message="the worker sent too few emails to be killed mid-batch")

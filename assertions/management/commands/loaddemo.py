@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from assertions.models import Assertion
-from assertions.services import assertion_issue
+from assertions.services import Recipient, assertion_issue
 from badges.models import BadgeClass
 from badges.services import badge_class_create
 from issuers.models import Issuer, Membership, Role
@@ -58,7 +58,8 @@ class Command(BaseCommand):
                 )
             if not Assertion.objects.exists():
                 for email, verification in (("learner@example.org", "hosted"), ("signed@example.org", "signed")):
-                    assertion_issue(badge_class=badge, recipient_identity=email, verification_type=verification)
+                    assertion_issue(badge_class=badge, recipients=[Recipient(identity=email)],
+                                    verification_type=verification)
             sample = Assertion.objects.order_by("created_at").first()
             assert sample is not None  # issued just above if there was none
         self.stdout.write("Demo college ready: http://127.0.0.1:8000/")
