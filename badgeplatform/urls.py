@@ -3,10 +3,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
+from accounts.views import admin_login
 from issuers import api as issuers_api
 from issuers import views as issuers_views
 from verification import api as verification_api
 from verification import views as verification_views
+
+# The admin has no login of its own: it uses the site's (same rate limits, same MFA step).
+admin.site.login = admin_login  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", issuers_views.home, name="home"),
