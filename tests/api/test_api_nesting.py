@@ -7,9 +7,8 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from assertions.services import assertion_issue
 from issuers.scoping import tenant_scope
-from tests.support import png_bytes
+from tests.support import issue_one, png_bytes
 
 DEEP = "[" * 1000 + "]" * 1000
 DEEP_OBJECT = '{"a":' * 1000 + "1" + "}" * 1000
@@ -18,7 +17,7 @@ DEEP_OBJECT = '{"a":' * 1000 + "1" + "}" * 1000
 @pytest.fixture
 def urls(tenant_a, issuer_a, badge_a):
     with tenant_scope(tenant_a):
-        award = assertion_issue(badge_class=badge_a, recipient_identity="learner@example.org")
+        award = issue_one(badge_class=badge_a, recipient_identity="learner@example.org")
     return {
         "issuers": "/api/v1/issuers/", "issuer": f"/api/v1/issuers/{issuer_a.public_id}/",
         "badgeclasses": "/api/v1/badgeclasses/", "badgeclass": f"/api/v1/badgeclasses/{badge_a.public_id}/",
