@@ -21,14 +21,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import connection, models, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
+from assertions.events import ANNOUNCED
 from assertions.models import Assertion, BulkJob
-from assertions.publication import publication_changed
 from badges.models import BadgeClass
 from issuers.models import AuditEntry, SigningKey
 from issuers.scoping import current_tenant_id
-from issuers.services import audit_record, tenant_require_active
+from issuers.services import audit_record, publication_notify, tenant_require_active
 
 logger = logging.getLogger(__name__)
 
@@ -310,13 +309,13 @@ def pipeline_enqueue(*, tenant_id: int, assertion_ids: Sequence[int]) -> None:
 
 def announce(event: str, **kwargs: Any) -> None:
     """Tell the layers above (pathways, ...) about an award event, through the tasks they registered in
-    ``settings.ASSERTION_EVENT_TASKS``: this layer never imports them. A broker failure is logged; the
+    ``assertions.events.ANNOUNCED``: this layer never imports them. A broker failure is logged; the
     layers above reconcile from the database."""
-    for path in settings.ASSERTION_EVENT_TASKS.get(event, ()):
+    for task in ANNOUNCED[event]:
         try:
-            import_string(path).delay(**kwargs)
+            task.delay(**kwargs)
         except Exception:  # noqa: BLE001 - broker down: see the docstring
-            logger.warning("Broker unavailable: %s not told about %s", path, event, exc_info=True)
+            logger.warning("Broker unavailable: %s not told about %s", task.name, event, exc_info=True)
 
 
 @transaction.atomic
@@ -337,7 +336,7 @@ def assertion_revoke(*, assertion: Assertion, reason: str, actor: Any = None, ac
     assertion.save(update_fields=fields)
     audit_record(tenant=assertion.tenant, action="assertion.revoke", actor=actor, actor_label=actor_label,
                  obj=assertion, summary=reason[:200])
-    publication_changed(assertion_ids=[assertion.public_id])  # drops it now and again on commit
+    publication_notify(assertion_ids=[assertion.public_id])  # drops it now and again on commit
     tenant_id, assertion_id = assertion.tenant_id, assertion.pk
     transaction.on_commit(lambda: announce("revoked", tenant_id=tenant_id, assertion_id=assertion_id))
     return assertion

@@ -199,11 +199,6 @@ CELERY_BEAT_SCHEDULE: dict = {
 EXPIRY_REMINDER_DAYS = env_int("EXPIRY_REMINDER_DAYS", 30)  # learners are reminded this long before expiry
 
 # --- the award pipeline ---------------------------------------------------------------------
-# Tasks of higher layers told about award events (the assertions layer does not import them).
-ASSERTION_EVENT_TASKS = {
-    "issued": ["pathways.tasks.assertions_issued"],
-    "revoked": ["pathways.tasks.assertion_revoked"],
-}
 PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 200)  # assertions per bake-and-email task
 # Work pending this long (no task picked it up) is enqueued again by the sweep.
 PIPELINE_STUCK_AFTER = env_int("PIPELINE_STUCK_AFTER", 120)

@@ -14,13 +14,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
-from assertions.publication import publication_changed
 from badges.models import BadgeClass
 from endorsements.models import Endorsement, EndorsementRequest, EndorserProfile
 from issuers.outbox import link_email_queue, link_email_resend, link_token_new
 from issuers.scoping import current_tenant_id, tenant_scope, unscoped
 from issuers.selectors import hash_secret
-from issuers.services import audit_record
+from issuers.services import audit_record, publication_notify
 
 REQUEST_VALID_DAYS = 30
 MAX_LOGO_BYTES = 1024 * 1024
@@ -118,7 +117,7 @@ def endorser_profile_save(*, user: Any, name: str, url: str, email: str, descrip
     with unscoped("an endorser's profile change republishes its endorsements of every college"):
         badge_ids = list(Endorsement.objects.filter(endorser=profile).values_list("badge_class__public_id", flat=True))
     for badge_id in badge_ids:  # each drops the badge's documents now and again on commit
-        publication_changed(badge_class_id=badge_id)
+        publication_notify(badge_class_id=badge_id)
     return profile
 
 
@@ -147,7 +146,7 @@ def endorsement_publish(*, request: EndorsementRequest, user: Any, comment: str)
             raise ValidationError(f"{profile.name} already endorses {request.badge_class.name}.") from None
         audit_record(tenant=request.tenant, action="endorsement.publish", actor_label=f"endorser {profile.name}",
                      obj=endorsement, summary=f"{profile.name} endorsed {request.badge_class.name}")
-    publication_changed(badge_class_id=request.badge_class.public_id)
+    publication_notify(badge_class_id=request.badge_class.public_id)
     return endorsement
 
 
@@ -162,7 +161,7 @@ def endorsement_withdraw(*, endorsement: Endorsement, user: Any) -> Endorsement:
             audit_record(tenant=endorsement.tenant, action="endorsement.withdraw",
                          actor_label=f"endorser {endorsement.endorser.name}", obj=endorsement,
                          summary=f"{endorsement.endorser.name} withdrew its endorsement")
-        publication_changed(badge_class_id=endorsement.badge_class.public_id)
+        publication_notify(badge_class_id=endorsement.badge_class.public_id)
     return endorsement
 
 

@@ -26,6 +26,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from issuers.models import EmailStatus, LinkEmail
+from issuers.registry import Registry
 from issuers.selectors import hash_secret
 
 logger = logging.getLogger(__name__)
@@ -43,12 +44,12 @@ class LinkEmailKind:
 
 # Filled in by each app's AppConfig.ready(): the sweep (issuers.tasks) walks them without importing
 # the layers above.
-LINK_EMAIL_KINDS: list[LinkEmailKind] = []
+LINK_EMAIL_KINDS: Registry[LinkEmailKind] = Registry("models whose rows carry a link email")
 
 
 def link_email_register(model: type[LinkEmail], queue: Callable[[Any, str], None]) -> None:
     if all(kind.model is not model for kind in LINK_EMAIL_KINDS):
-        LINK_EMAIL_KINDS.append(LinkEmailKind(model=model, queue=queue))
+        LINK_EMAIL_KINDS.register(LinkEmailKind(model=model, queue=queue))
 
 
 def link_token_new() -> tuple[str, str]:

@@ -21,18 +21,20 @@ from django.utils import timezone
 from issuers import keys
 from issuers.models import ApiKey, AuditEntry, Invitation, Issuer, Membership, Role, SigningKey, Tenant
 from issuers.outbox import link_email_queue, link_email_resend, link_token_new
+from issuers.registry import Registry
 from issuers.scoping import current_tenant_id, tenant_scope
 from issuers.selectors import API_KEY_PREFIX, hash_secret
 
 User = get_user_model()
 
 # The public-document cache lives in a higher layer (verification registers it in its AppConfig), so
-# this layer tells it that published documents changed without importing it.
-PUBLICATION_LISTENERS: list[Callable[..., None]] = []
+# the layers below tell it that published documents changed without importing it.
+PUBLICATION_LISTENERS: Registry[Callable[..., None]] = Registry("told that public documents changed")
 
 
 def publication_notify(**public_ids: Any) -> None:
-    """Call inside the service's transaction with ``issuer_id=``/``badge_class_id=``/``assertion_ids=``."""
+    """Every service that changes what a public document shows calls this inside its transaction, with
+    ``issuer_id=``/``badge_class_id=``/``assertion_ids=`` (public ids)."""
     for listener in PUBLICATION_LISTENERS:
         listener(**public_ids)
 

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from django.urls import URLPattern, URLResolver, get_resolver
 from PIL import Image
 
+from issuers.registry import Registry
+
 
 def png_bytes(size: int = 128, colour: tuple[int, ...] = (29, 78, 216)) -> bytes:
     """A square PNG badge image (RGB, or RGBA when ``colour`` has an alpha value)."""
@@ -44,6 +46,17 @@ def broker_down() -> Iterator[None]:
     finally:
         app.conf.broker_url, app.conf.broker_connection_timeout = saved
         app._pool = app.amqp._producer_pool = None
+
+
+@contextmanager
+def nothing_registered(registry: Registry) -> Iterator[None]:
+    """Empty ``registry`` (see ``issuers.registry``) for the block, as if no layer above had filled it."""
+    saved = registry._items
+    registry._items = []
+    try:
+        yield
+    finally:
+        registry._items = saved
 
 
 @contextmanager

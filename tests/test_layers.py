@@ -73,3 +73,35 @@ def test_an_upward_import_inside_a_function_breaks_the_layer_check(tmp_path):
     result = _lint_imports(tmp_path)
     assert result.returncode == 1
     assert "badges is not allowed to import backpack" in result.stdout
+
+
+# --- one way for a lower layer to tell a higher one -----------------------------------------------
+
+
+def test_the_layers_above_fill_the_registries_of_the_layers_below():
+    from assertions.events import ANNOUNCED
+    from endorsements.models import EndorsementRequest
+    from issuers.models import Invitation
+    from issuers.outbox import LINK_EMAIL_KINDS
+    from issuers.services import PUBLICATION_LISTENERS
+    from pathways.tasks import assertion_revoked, assertions_issued
+    from verification.publication import publication_changed
+
+    assert list(ANNOUNCED["issued"]) == [assertions_issued]
+    assert list(ANNOUNCED["revoked"]) == [assertion_revoked]
+    assert list(PUBLICATION_LISTENERS) == [publication_changed]
+    assert [kind.model for kind in LINK_EMAIL_KINDS] == [Invitation, EndorsementRequest]
+
+
+def test_no_app_reaches_a_higher_layer_by_name_or_signal():
+    """Settings naming tasks, import_string and signals would hide an upward dependency from the layer
+    check; issuers.registry.Registry is the one way (README "Architecture")."""
+    found = []
+    for app in _contract_layers():
+        for name in app:
+            for path in (ROOT / name).rglob("*.py"):
+                text = path.read_text()
+                for needle in ("import_string(", "Signal(", "@receiver(", "send_task("):
+                    if needle in text:
+                        found.append(f"{path.relative_to(ROOT)}: {needle}")
+    assert found == []

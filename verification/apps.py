@@ -5,10 +5,9 @@ class VerificationConfig(AppConfig):
     name = "verification"
 
     def ready(self) -> None:
-        # Lower layers announce changes to published documents through issuers.services; the
-        # public-document cache (assertions.publication) is what listens.
-        from assertions.publication import publication_changed
+        # The public-document cache is this app's; the layers below announce changes to what a public
+        # document shows through issuers.services.publication_notify.
         from issuers.services import PUBLICATION_LISTENERS
+        from verification.publication import publication_changed
 
-        if publication_changed not in PUBLICATION_LISTENERS:
-            PUBLICATION_LISTENERS.append(publication_changed)
+        PUBLICATION_LISTENERS.register(publication_changed)

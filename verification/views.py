@@ -7,13 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from assertions import documents, publication
+from assertions import documents
 from assertions.models import Assertion
 from assertions.tasks import assertion_bake
 from badges.models import BadgeClass
@@ -21,6 +20,7 @@ from endorsements.documents import endorsement_document, endorsement_urls, endor
 from endorsements.models import Endorsement, EndorserProfile
 from issuers.models import Issuer, SigningKey
 from issuers.scoping import unscoped
+from verification import publication
 from verification.forms import VerifyForm
 from verification.ratelimit import rate_limited, too_many_requests
 from verification.tasks import record_verification
@@ -133,36 +133,31 @@ def endorsement(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @public_view
 def assertion(request: HttpRequest, public_id: str) -> HttpResponse:
-    """Served from the cache (one round trip for the JSON); see ``assertions.publication``."""
+    """Served from the cache (one round trip for the JSON); see ``verification.publication``."""
     if wants_html(request):
         return _assertion_page(request, public_id)
-    key = publication.json_key(public_id)
-    entry = cache.get(key)
-    if entry is None or entry == publication.HOLD:
+
+    def build() -> tuple[tuple[int, bytes, str], int]:
         obj = _get(Assertion, public_id, ("badge_class__issuer", "signing_key"))
         body = documents.serialize(documents.assertion_document(obj))
-        fresh = (410 if obj.revoked else 200, body, _etag(body))
-        if entry is None:  # never over a hold marker: the document is changing right now
-            cache.add(key, fresh, settings.PUBLIC_DOCUMENT_CACHE_SECONDS)
-        entry = fresh
-    status, body, etag = entry
+        return (410 if obj.revoked else 200, body, _etag(body)), settings.PUBLIC_DOCUMENT_CACHE_SECONDS
+
+    status, body, etag = publication.cached(publication.json_key(public_id), build)
     return _json_body(request, body, etag, status=status)
 
 
 def _assertion_page(request: HttpRequest, public_id: str) -> HttpResponse:
     """The same verification result as /verify shows, for our assertion, cached like the JSON."""
-    key = publication.page_key(public_id)
-    entry = cache.get(key)
-    if isinstance(entry, Verification):
-        result = entry
-    else:
+
+    def build() -> tuple[Verification, int]:
         obj = _get(Assertion, public_id)
         result = verify(url=documents.public_url("assertions", obj.public_id))
         seconds = 300
         if obj.expires is not None:  # an award that expires must not be shown as valid after it
             seconds = max(0, min(seconds, int((obj.expires - result.checked_at).total_seconds())))
-        if entry is None and seconds > 0:
-            cache.add(key, result, seconds)
+        return result, seconds
+
+    result = publication.cached(publication.page_key(public_id), build)
     record_verification(assertion_public_id=result.our_assertion_id, verdict=result.verdict, source="public")
     response = render(request, "verification/assertion.html", {
         "result": result, "form": VerifyForm(initial={"badge": result.assertion_url}),

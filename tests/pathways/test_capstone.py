@@ -9,8 +9,8 @@ from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection
-from django.test import override_settings
 
+from assertions.events import ANNOUNCED
 from assertions.models import Assertion
 from assertions.services import Recipient, assertion_issue, assertion_revoke
 from badges.models import BadgeClass
@@ -19,7 +19,7 @@ from issuers.scoping import tenant_scope
 from pathways.models import Pathway, PathwayCompletion
 from pathways.services import pathway_check, pathway_create, pathway_progress, pathway_retro_award
 from tests.conftest import make_user
-from tests.support import issue_one, png_bytes
+from tests.support import issue_one, nothing_registered, png_bytes
 
 NAMES = ["Health & Safety", "Food Hygiene", "First Aid", "Allergen Awareness", "Customer Service",
          "Hospitality Ready"]
@@ -205,7 +205,7 @@ def test_the_nightly_reconcile_awards_what_was_missed(tenant_a, hospitality, eag
     from pathways.tasks import pathways_reconcile
 
     pathway, (hs, food, aid, allergen, _), capstone = hospitality
-    with override_settings(ASSERTION_EVENT_TASKS={}):  # as if the broker lost the "issued" messages
+    with nothing_registered(ANNOUNCED["issued"]):  # as if the broker lost the "issued" messages
         _award(tenant_a, [hs, food, aid, allergen], "lee@example.org")
     assert _capstones(tenant_a, capstone) == []
     assert pathways_reconcile.delay().get() == 1

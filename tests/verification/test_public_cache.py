@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from assertions import publication
 from assertions.services import assertion_revoke
 from badges.services import badge_class_update
 from issuers.scoping import tenant_scope
 from issuers.services import issuer_update
+from verification import publication
 
 LD = {"HTTP_ACCEPT": "application/ld+json"}
 HTML = {"HTTP_ACCEPT": "text/html,application/xhtml+xml,*/*;q=0.8"}

@@ -1,5 +1,6 @@
-"""Hook the services call when something a public document shows has changed, and the cache keys
-of the public assertion documents (served by ``verification.views`` from Django's cache).
+"""The public-document cache, all of it: the keys of the public assertion documents (JSON and the
+verification page, served by ``verification.views``), reading them through Django's cache, and
+dropping them when what they show changes.
 
 Invalidation does not delete: it writes a short-lived *hold* marker over the entry. A request that
 finds the marker (or nothing) builds the document from the database but stores it only with
@@ -7,14 +8,16 @@ finds the marker (or nothing) builds the document from the database but stores i
 before a revocation committed can never put the old document back, and the revocation shows on
 the very next request.
 
-Call :func:`publication_changed` inside the service's transaction (or on commit): it invalidates at
-once and again when the transaction commits, so neither a reader between the two nor a test run
-inside a transaction that never commits sees a stale document.
+The services of the layers below call ``issuers.services.publication_notify`` inside their
+transaction, which calls :func:`publication_changed` (registered in ``VerificationConfig.ready``): it
+invalidates at once and again when the transaction commits, so neither a reader between the two nor a
+test run inside a transaction that never commits sees a stale document.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 from uuid import UUID
 
 from django.core.cache import cache
@@ -25,6 +28,8 @@ HOLD = "held"  # the marker value
 HOLD_SECONDS = 15  # longer than any request that might still be building an old document
 CHUNK = 1000
 
+T = TypeVar("T")
+
 
 def json_key(public_id: object) -> str:
     return f"pub:{KEY_VERSION}:a:{public_id}"
@@ -32,6 +37,18 @@ def json_key(public_id: object) -> str:
 
 def page_key(public_id: object) -> str:
     return f"pub:{KEY_VERSION}:ah:{public_id}"
+
+
+def cached(key: str, build: Callable[[], tuple[T, int]]) -> T:
+    """The entry cached under ``key``, else ``build()``'s value, which is cached for the seconds it
+    returns with it (none: not cached), unless a hold marker says the document is changing right now."""
+    entry: Any = cache.get(key)
+    if entry is not None and entry != HOLD:
+        return entry
+    value, seconds = build()
+    if entry is None and seconds > 0:  # never over a hold marker
+        cache.add(key, value, seconds)
+    return value
 
 
 def _hold(public_ids: list[str]) -> None:
