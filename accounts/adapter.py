@@ -16,13 +16,19 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.mail import EmailMessage
+from django.http import HttpRequest
 
+from accounts.network import client_address
 from accounts.tasks import as_data, permanent, send_account_email
 
 logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # One configured place for the client address (TRUSTED_PROXY_COUNT / TRUSTED_CLIENT_IP_HEADER).
+        return client_address(request)
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         request = allauth_context.request
         message = self.render_mail(template_prefix, email, {

@@ -12,6 +12,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -146,9 +147,14 @@ AUTH_USER_MODEL = "accounts.User"
 REDIS_URL = env_url("REDIS_URL", schemes={"redis", "rediss"})
 REDIS_CACHE_URL = env_url("REDIS_CACHE_URL", schemes={"redis", "rediss"}) or REDIS_URL
 if REDIS_CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
+    CACHES: dict[str, dict[str, Any]] = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Not local memory: every web process (gunicorn workers, runserver, a test's servers) and the worker must
+    # see one cache, or a revoked badge stays "valid" in the process that cached it and each process keeps
+    # its own count of failed logins and verifications.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 10000}}}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
@@ -317,6 +323,21 @@ if PUBLIC_BASE_URL.startswith("https"):
     # HSTS on by default for an https site: a browser that has seen the site once never tries plain http
     # again, so a hostile network cannot strip TLS from a login. SECURE_HSTS_SECONDS=0 turns it off.
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)
+
+# The client address, for login throttling and the verifier's rate limit (accounts.network): behind a
+# reverse proxy set TRUSTED_PROXY_COUNT to the number of proxies that append to X-Forwarded-For, or
+# TRUSTED_CLIENT_IP_HEADER to a header the proxy sets (and overwrites). Unset: REMOTE_ADDR, and a client's
+# X-Forwarded-For is ignored. allauth reads the same two values.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER")
+if TRUSTED_CLIENT_IP_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", TRUSTED_CLIENT_IP_HEADER):
+    raise ImproperlyConfigured(f"TRUSTED_CLIENT_IP_HEADER must be a header name such as X-Real-IP, "
+                               f"got {TRUSTED_CLIENT_IP_HEADER!r}")
+if TRUSTED_CLIENT_IP_HEADER.lower() == "x-forwarded-for":
+    raise ImproperlyConfigured("TRUSTED_CLIENT_IP_HEADER cannot be X-Forwarded-For (a client writes its start): "
+                               "set TRUSTED_PROXY_COUNT instead.")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER or None
 
 # --- Platform -------------------------------------------------------------------------------
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7, minimum=1)

@@ -1,8 +1,10 @@
-"""A fixed-window rate limit per client address, kept in Django's cache (Redis in production)."""
+"""A fixed-window rate limit per client address, kept in Django's cache, which every web process shares
+(Redis in production, a file-based cache in the embedded default)."""
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 
 from django.conf import settings
@@ -10,6 +12,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from accounts.network import client_address
 from verification.forms import VerifyForm
 
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -20,9 +23,17 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), PERIODS[period]
 
 
-def client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a proxy we trust sets it.
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+def _limited_address(request: HttpRequest) -> str:
+    """The client address (configured once, in accounts.network); an IPv6 client is counted by its /64,
+    as allauth does, since one host commonly holds a whole /64."""
+    address = client_address(request)
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False).network_address)
+    return address
 
 
 def rate_limited(request: HttpRequest, scope: str = "verify") -> int | None:
@@ -31,7 +42,7 @@ def rate_limited(request: HttpRequest, scope: str = "verify") -> int | None:
     now = time.time()
     window = int(now // period)
     # The address is hashed: the cache holds no readable IP addresses.
-    who = hashlib.sha256(client_address(request).encode()).hexdigest()[:24]
+    who = hashlib.sha256(_limited_address(request).encode()).hexdigest()[:24]
     key = f"ratelimit:{scope}:{who}:{window}"
     cache.add(key, 0, period + 5)
     try:

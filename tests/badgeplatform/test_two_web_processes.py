@@ -1,0 +1,177 @@
+"""Two web processes serve the same site, as gunicorn's workers or replicas behind a proxy do: what one
+learns (a revocation, a failed login, a verification) the other knows on the next request, because
+both use the shared cache (Redis, or the embedded file-based cache), never per-process memory."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+
+from assertions.services import assertion_issue, assertion_revoke
+from badges.models import BadgeClass
+from issuers.scoping import tenant_scope
+from tests.support import png_bytes
+from tests.worker.helpers import database_url, free_port, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct-horse-battery-9"  # the shared fixtures' password (tests/conftest.py)
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class WebProcess:
+    """``gunicorn badgeplatform.wsgi`` with one worker on a port of its own, reading the test database."""
+
+    def __init__(self, log_dir: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.log_path = log_dir / f"web-{self.port}.log"
+        self.env = {**os.environ, "DATABASE_URL": database_url(), **env}
+        self.env.pop("PYTEST_CURRENT_TEST", None)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> WebProcess:
+        self._log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "badgeplatform.wsgi", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", "1", "--timeout", "60"], cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_ready(self) -> None:
+        def answers() -> bool:
+            assert self.proc.poll() is None, self.log_path.read_text()[-3000:]
+            try:
+                return requests.get(f"{self.url}/verify/", timeout=10).status_code == 200
+            except (requests.ConnectionError, requests.Timeout):
+                return False
+        wait_for(answers, timeout=60, message=f"gunicorn did not answer:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log.close()
+
+
+@pytest.fixture(scope="module")
+def _web_processes(tmp_path_factory, django_db_setup) -> Iterator[tuple[WebProcess, WebProcess]]:
+    """Started once for the module (a start takes seconds), on the test database (django_db_setup has
+    created it); each test gets them with a cleared cache."""
+    # One proxy in front (TRUSTED_PROXY_COUNT=1): the client is the last X-Forwarded-For entry.
+    env = {"VERIFY_RATE_LIMIT": "4/day", "TRUSTED_PROXY_COUNT": "1", "LOG_LEVEL": "WARNING"}
+    log_dir = tmp_path_factory.mktemp("web")
+    webs = (WebProcess(log_dir, env).start(), WebProcess(log_dir, env).start())
+    try:
+        for web in webs:
+            web.wait_ready()
+        yield webs
+    finally:
+        for web in webs:
+            web.stop()
+
+
+@pytest.fixture
+def two_web_processes(_web_processes) -> Iterator[tuple[WebProcess, WebProcess]]:
+    cache.clear()  # earlier tests' and runs' counts: the servers share this very cache
+    yield _web_processes
+    cache.clear()
+
+
+def client_ip() -> str:
+    """A fresh documentation address (RFC 5737) per use, so no count from another test applies."""
+    return f"203.0.113.{uuid.uuid4().int % 250 + 1}"
+
+
+def verify(web: WebProcess, *, forwarded_for: str) -> int:
+    return requests.post(f"{web.url}/api/v1/verify/", json={}, headers={"X-Forwarded-For": forwarded_for},
+                         timeout=10).status_code
+
+
+def test_the_verifier_rate_limit_is_shared_by_both_processes_and_keyed_by_the_proxied_address(two_web_processes):
+    a, b = two_web_processes
+    ip = client_ip()
+    # 4 a day in all: two on each process (400: an empty request still counts), then both refuse.
+    assert [verify(web, forwarded_for=ip) for web in (a, b, a, b)] == [400, 400, 400, 400]
+    assert verify(a, forwarded_for=ip) == 429
+    assert verify(b, forwarded_for=ip) == 429
+    # What the client writes before the proxy's entry is ignored: it cannot buy a fresh count.
+    assert verify(b, forwarded_for=f"198.51.100.7, {ip}") == 429
+    # Every visitor comes from the proxy's REMOTE_ADDR, yet another client is not limited.
+    other = client_ip()
+    while other == ip:
+        other = client_ip()
+    assert verify(a, forwarded_for=other) == 400
+
+
+def login(web: WebProcess, email: str, password: str, *, forwarded_for: str) -> requests.Response:
+    # One public host name, as behind the proxy (allauth's per-account key includes the site's host).
+    session = requests.Session()
+    headers = {"X-Forwarded-For": forwarded_for, "Host": "localhost"}
+    page = session.get(f"{web.url}/accounts/login/", headers=headers, timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    return session.post(f"{web.url}/accounts/login/", data={"login": email, "password": password,
+                                                            "csrfmiddlewaretoken": token},
+                        headers={**headers, "Referer": f"{web.url}/accounts/login/"}, allow_redirects=False,
+                        timeout=10)
+
+
+def refused_for_too_many(response: requests.Response) -> bool:
+    return response.status_code != 302 and "Too many failed login attempts" in response.text
+
+
+def test_failed_logins_are_counted_per_account_across_both_processes(two_web_processes, alice, bob):
+    a, b = two_web_processes
+    attacker = client_ip()
+    for web in (a, b, a, b, a):  # 5 failures on alice's account, spread over both processes
+        response = login(web, alice.email, "wrong password", forwarded_for=attacker)
+        assert response.status_code == 200
+        assert not refused_for_too_many(response)
+    # Alice's account is now locked for a while, from any address and on either process...
+    assert refused_for_too_many(login(b, alice.email, PASSWORD, forwarded_for=client_ip()))
+    # ...but the attacker's failures did not lock anyone else out.
+    assert login(a, bob.email, PASSWORD, forwarded_for=attacker).status_code == 302
+
+
+def test_failed_logins_are_counted_per_address_across_both_processes(two_web_processes, bob):
+    a, b = two_web_processes
+    attacker = client_ip()
+    for n in range(10):  # 10 a minute per address, each on a different account
+        response = login((a, b)[n % 2], f"nobody{n}@example.org", "wrong password", forwarded_for=attacker)
+        assert not refused_for_too_many(response)
+    assert refused_for_too_many(login(a, bob.email, PASSWORD, forwarded_for=attacker))
+    assert refused_for_too_many(login(b, "nobody-else@example.org", "guess", forwarded_for=attacker))
+    neighbour = client_ip()
+    while neighbour == attacker:
+        neighbour = client_ip()
+    assert login(b, bob.email, PASSWORD, forwarded_for=neighbour).status_code == 302
+
+
+def test_a_revocation_shows_on_the_next_request_to_either_process(two_web_processes, tenant_a, issuer_a, alice):
+    a, b = two_web_processes
+    with tenant_scope(tenant_a):
+        badge = BadgeClass(tenant=tenant_a, issuer=issuer_a, name="Safe Scaffolding", description="Scaffolds.")
+        badge.image.save("s.png", ContentFile(png_bytes()), save=False)
+        badge.save()
+        assertion = assertion_issue(badge_class=badge, recipient_identity="learner@example.org", notify=False)
+    path = f"/public/assertions/{assertion.public_id}?format=json"
+    for web in (a, b, a, b):  # both processes have served it (and cached it)
+        assert requests.get(web.url + path, timeout=10).status_code == 200
+    with tenant_scope(tenant_a):
+        assertion_revoke(assertion=assertion, reason="Issued in error", actor=alice)
+    for web in (a, b):
+        response = requests.get(web.url + path, timeout=10)
+        assert response.status_code == 410, web.url
+        assert response.json()["revoked"] is True
