@@ -17,10 +17,10 @@ import requests
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 
-from assertions.services import assertion_issue, assertion_revoke
+from assertions.services import assertion_revoke
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
-from tests.support import png_bytes
+from tests.support import issue_one, png_bytes
 from tests.worker.helpers import database_url, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,7 +165,7 @@ def test_a_revocation_shows_on_the_next_request_to_either_process(two_web_proces
         badge = BadgeClass(tenant=tenant_a, issuer=issuer_a, name="Safe Scaffolding", description="Scaffolds.")
         badge.image.save("s.png", ContentFile(png_bytes()), save=False)
         badge.save()
-        assertion = assertion_issue(badge_class=badge, recipient_identity="learner@example.org", notify=False)
+        assertion = issue_one(badge_class=badge, recipient_identity="learner@example.org", notify=False)
     path = f"/public/assertions/{assertion.public_id}?format=json"
     for web in (a, b, a, b):  # both processes have served it (and cached it)
         assert requests.get(web.url + path, timeout=10).status_code == 200
