@@ -9,19 +9,18 @@ so a new POST endpoint is idempotent without having to remember it (the apps nev
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
-from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -31,14 +30,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from badgeplatform.faults import crash_point
 from badges.images import ImageRejected
 from issuers.http import ApiKeyRequest
 from issuers.models import IdempotencyKey
 
+logger = logging.getLogger(__name__)
+
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-# A request that died between acting and recording its response leaves its key "in flight"; after
-# this long the key is released so the client is not refused (409) forever.
-IDEMPOTENCY_IN_FLIGHT_TIMEOUT = timedelta(minutes=10)
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a NOWAIT lock that another transaction holds
 # Bodies above this are refused before anything reads them: the largest legitimate one is a 5 MB CSV.
 MAX_BODY_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1024 * 1024
 NO_KEY_MESSAGE = (
@@ -152,6 +152,10 @@ def request_fingerprint(request: HttpRequest) -> str:
 
 def _idempotent(view: Callable[..., HttpResponse], request: ApiKeyRequest, key: str, args: Any,
                 kwargs: Any) -> HttpResponse:
+    """The key's row is created (committed) first, so a concurrent retry finds it; then the request acts
+    in ONE transaction that holds the row's lock and records the response with the work. A process that
+    dies anywhere leaves either the work and its response committed together (a retry replays it), or
+    neither (its connection's transaction rolls back and releases the lock: a retry acts, once)."""
     if not key or len(key) > 200:
         return _error(400, f"The {IDEMPOTENCY_HEADER} header must be 1 to 200 characters (a UUID is ideal).")
     try:
@@ -159,26 +163,86 @@ def _idempotent(view: Callable[..., HttpResponse], request: ApiKeyRequest, key: 
     except RequestDataTooBig:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
         return _error(413, f"A request with an {IDEMPOTENCY_HEADER} may be at most {limit} MB.")
-    record: IdempotencyKey | None
     try:
         with transaction.atomic():
-            record = IdempotencyKey.objects.create(tenant=request.tenant, key=key, fingerprint=fingerprint)
+            IdempotencyKey.objects.create(tenant=request.tenant, key=key, fingerprint=fingerprint)
     except IntegrityError:
         record = IdempotencyKey.objects.filter(key=key).first()
-        if record is None:  # released a moment ago by a request that failed: the client may retry
-            return _retry_later()
-        if record.fingerprint != fingerprint:
+        if record is not None and record.fingerprint != fingerprint:
             return _error(422, f"This {IDEMPOTENCY_HEADER} was already used for a different request. "
                                "Use a new key for every new request, and the same key only to retry the same one.")
-        if record.status == IdempotencyKey.Status.DONE:
+        if record is not None and record.status == IdempotencyKey.Status.DONE:
             return _replay(record)
-        stale = timezone.now() - IDEMPOTENCY_IN_FLIGHT_TIMEOUT
-        took_over = IdempotencyKey.objects.filter(
-            pk=record.pk, status=IdempotencyKey.Status.IN_FLIGHT, created_at__lt=stale
-        ).update(created_at=timezone.now())
-        if not took_over:
-            return _retry_later()
-    return _act(view, request, record, args, kwargs)
+    try:
+        return _act(view, request, key, args, kwargs)
+    except BaseException:
+        _release(key)
+        raise
+
+
+class _InFlight(Exception):
+    """Another request holds the key's row: it is acting right now."""
+
+
+def _act(view: Callable[..., HttpResponse], request: HttpRequest, key: str, args: Any,
+         kwargs: Any) -> HttpResponse:
+    try:
+        with transaction.atomic():
+            record = _lock(key)
+            if record is None:  # released a moment ago by a request that failed: the client may retry
+                return _retry_later()
+            if record.status == IdempotencyKey.Status.DONE:  # finished while this request waited
+                return _replay(record)
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+            if getattr(response, "streaming", False):  # no body to store: nothing to replay
+                IdempotencyKey.objects.filter(pk=record.pk).delete()
+                return response
+            if response.status_code >= 500:  # not stored, and nothing it did is kept: the retry acts afresh
+                transaction.set_rollback(True)
+            else:
+                IdempotencyKey.objects.filter(pk=record.pk).update(
+                    status=IdempotencyKey.Status.DONE, response_status=response.status_code,
+                    response_body=response.content,
+                    response_content_type=response.get("Content-Type", "application/json")[:100],
+                )
+                crash_point("idempotency-before-commit")
+    except _InFlight:
+        return _retry_later()
+    if response.status_code >= 500:
+        _release(key)
+    crash_point("idempotency-after-commit")
+    return response
+
+
+def _lock(key: str) -> IdempotencyKey | None:
+    """The key's row, locked until the transaction ends. On PostgreSQL a row another request holds
+    answers at once (``_InFlight``), never waits. SQLite has no row locks, but every transaction takes the
+    database's write lock first (``transaction_mode`` IMMEDIATE), so a request acting on the key ends
+    before this one's transaction begins; a row still in flight here is one its request left when it died."""
+    try:
+        return IdempotencyKey.objects.select_for_update(nowait=True).filter(key=key).first()
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise _InFlight from exc
+        raise
+
+
+def _release(key: str) -> None:
+    """Forget a key whose request failed (5xx, exception), so the client's retry acts. A lost database
+    connection is often the very cause of the failure: then the release goes over a fresh connection
+    instead of failing on the dead one. A row no request holds is taken over by the next one anyway
+    (see ``_lock``), so a failed release only leaves a row behind, never a key refused with 409."""
+    for attempt in range(2):
+        try:
+            IdempotencyKey.objects.filter(key=key, status=IdempotencyKey.Status.IN_FLIGHT).delete()
+            return
+        except DatabaseError:
+            if attempt or connection.in_atomic_block:
+                logger.warning("Could not release %s %r", IDEMPOTENCY_HEADER, key, exc_info=True)
+                return
+            connection.close()  # the next query opens a new connection
 
 
 def _retry_later() -> JsonResponse:
@@ -192,25 +256,6 @@ def _replay(record: IdempotencyKey) -> HttpResponse:
     response = HttpResponse(bytes(record.response_body), status=record.response_status,
                             content_type=record.response_content_type or "application/json")
     response["Idempotent-Replayed"] = "true"
-    return response
-
-
-def _act(view: Callable[..., HttpResponse], request: HttpRequest, record: IdempotencyKey, args: Any,
-         kwargs: Any) -> HttpResponse:
-    try:
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render") and not getattr(response, "is_rendered", True):
-            response.render()
-    except BaseException:
-        IdempotencyKey.objects.filter(pk=record.pk).delete()  # nothing to replay: let the client retry
-        raise
-    if response.status_code >= 500 or getattr(response, "streaming", False):
-        IdempotencyKey.objects.filter(pk=record.pk).delete()
-        return response
-    IdempotencyKey.objects.filter(pk=record.pk).update(
-        status=IdempotencyKey.Status.DONE, response_status=response.status_code, response_body=response.content,
-        response_content_type=response.get("Content-Type", "application/json")[:100],
-    )
     return response
 
 

@@ -4,6 +4,7 @@ College A, and a small client that sends the key."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -60,6 +61,13 @@ def key_b(tenant_b, charlie):
 @pytest.fixture
 def api_a(client, key_a) -> Api:
     return Api(client, key_a[1])
+
+
+@pytest.fixture
+def new_api_a(key_a) -> Callable[..., Api]:
+    """A new client with College A's key at each call (one per thread, for concurrent requests); keyword
+    arguments go to Django's ``Client``."""
+    return lambda **client_kwargs: Api(Client(**client_kwargs), key_a[1])
 
 
 @pytest.fixture

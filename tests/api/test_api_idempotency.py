@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import threading
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError, close_old_connections, connection
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -63,31 +65,77 @@ def test_the_same_key_on_another_endpoint_is_422(api_a, badge_a, issuer_a):
     assert response.status_code == 422
 
 
-def test_a_key_still_in_flight_gets_409(api_a, badge_a, tenant_a, key_a):
-    """The first request's row is written before it acts and completed after; a retry that arrives
-    in between (here: the row as the first request left it, mid-flight) must not act."""
+def _pause_at_award(acting: threading.Event, release: threading.Event):
+    """An execute wrapper for this thread's connection: the request stops as it writes the award (inside
+    its transaction, holding its key) until the test releases it."""
+    def wrapper(execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith("INSERT") and Assertion._meta.db_table in sql:
+            acting.set()
+            release.wait(20)
+        return execute(sql, params, many, context)
+    return wrapper
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_while_the_first_request_is_acting_does_not_act(badge_a, tenant_a, new_api_a):
+    """On PostgreSQL the retry finds the key's row locked by the first request and answers 409 at once; on
+    SQLite the first request holds the database's write lock, so the retry waits for it and replays it."""
     body = b'{"recipient_email": "ann@example.org"}'
-    first = RequestFactory().post(_award_url(badge_a), body, content_type="application/json")
+    headers = {"Idempotency-Key": "slow-1"}
+    acting, release, responses = threading.Event(), threading.Event(), {}
+
+    def send(name: str, pause: bool = False) -> None:
+        api = new_api_a()
+        try:
+            if pause:
+                with connection.execute_wrapper(_pause_at_award(acting, release)):
+                    responses[name] = api.raw("post", _award_url(badge_a), body, "application/json", headers=headers)
+            else:
+                responses[name] = api.raw("post", _award_url(badge_a), body, "application/json", headers=headers)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=send, args=("first", True))
+    first.start()
+    assert acting.wait(20), "the first request never reached the award"
+    retry = threading.Thread(target=send, args=("retry",))
+    retry.start()
+    if connection.vendor == "postgresql":
+        retry.join(10)
+        assert responses["retry"].status_code == 409
+        assert responses["retry"]["Retry-After"] == "1"
+        assert "still being processed" in responses["retry"].json()["detail"]
+        release.set()
+    else:
+        retry.join(0.5)
+        assert retry.is_alive(), "the retry did not wait for the first request's transaction"
+        release.set()
+        retry.join(20)
+        first.join(20)
+        assert responses["retry"]["Idempotent-Replayed"] == "true"
+        assert responses["retry"].content == responses["first"].content
+    first.join(20)
+    assert responses["first"].status_code == 201
     with tenant_scope(tenant_a):
-        IdempotencyKey.objects.create(tenant=tenant_a, key="slow-1", fingerprint=request_fingerprint(first))
-    response = api_a.raw("post", _award_url(badge_a), body, "application/json", headers={"Idempotency-Key": "slow-1"})
-    assert response.status_code == 409
-    assert response["Retry-After"] == "1"
-    assert "still being processed" in response.json()["detail"]
-    with tenant_scope(tenant_a):
-        assert not Assertion.objects.exists()
+        assert Assertion.objects.count() == 1
+    again = new_api_a().raw("post", _award_url(badge_a), body, "application/json", headers=headers)
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.content == responses["first"].content
 
 
-def test_a_key_abandoned_in_flight_is_released_after_the_timeout(api_a, badge_a, tenant_a):
+def test_a_key_left_in_flight_by_a_request_that_died_is_taken_over_at_once(api_a, badge_a, tenant_a):
+    """A request that died rolled back with its connection: its row, just written, holds no lock, and
+    the retry acts (once) without waiting for any timeout."""
     body = b'{"recipient_email": "ann@example.org"}'
     first = RequestFactory().post(_award_url(badge_a), body, content_type="application/json")
     with tenant_scope(tenant_a):
         IdempotencyKey.objects.create(tenant=tenant_a, key="dead-1", fingerprint=request_fingerprint(first),
-                                      created_at=timezone.now() - timedelta(hours=1))
+                                      created_at=timezone.now())
     response = api_a.raw("post", _award_url(badge_a), body, "application/json", headers={"Idempotency-Key": "dead-1"})
     assert response.status_code == 201
     again = api_a.raw("post", _award_url(badge_a), body, "application/json", headers={"Idempotency-Key": "dead-1"})
     assert again.content == response.content
+    assert again["Idempotent-Replayed"] == "true"
     with tenant_scope(tenant_a):
         assert Assertion.objects.count() == 1
 
@@ -134,3 +182,44 @@ def test_revoke_is_idempotent_with_a_key(api_a, badge_a):
     again = api_a.post(url, {"reason": "Wrong learner"}, headers={"Idempotency-Key": "rv-1"})
     assert first.status_code == again.status_code == 200
     assert again["Idempotent-Replayed"] == "true"
+
+
+def _database_lost_at_award():
+    """An execute wrapper: as the award is written, the request's database connection is lost. On
+    PostgreSQL for real (the backend is terminated, as a restart or failover would); on SQLite, which has
+    no server, every later query on that connection fails as if it had. A new connection works."""
+    lost = []
+
+    def wrapper(execute, sql, params, many, context):
+        db = context["connection"]
+        if lost and db.connection is lost[0]:
+            raise OperationalError("server closed the connection unexpectedly")
+        if not lost and sql.lstrip().upper().startswith("INSERT") and Assertion._meta.db_table in sql:
+            lost.append(db.connection)
+            if db.vendor == "postgresql":
+                context["cursor"].execute("SELECT pg_terminate_backend(pg_backend_pid())")
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    return wrapper
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_that_lost_its_database_connection_releases_its_key_and_the_retry_acts(
+        badge_a, tenant_a, new_api_a):
+    api = new_api_a(raise_request_exception=False)
+    body = b'{"recipient_email": "ann@example.org"}'
+    headers = {"Idempotency-Key": "outage-1"}
+    with connection.execute_wrapper(_database_lost_at_award()):
+        failed = api.raw("post", _award_url(badge_a), body, "application/json", headers=headers)
+    assert failed.status_code == 500
+    close_old_connections()  # what the WSGI handler does after every request (Django's test client does not)
+    with tenant_scope(tenant_a):
+        assert not IdempotencyKey.objects.filter(key="outage-1").exists(), "the key was left in flight"
+
+    retry = api.raw("post", _award_url(badge_a), body, "application/json", headers=headers)
+    assert retry.status_code == 201, retry.content
+    assert "Idempotent-Replayed" not in retry
+    with tenant_scope(tenant_a):
+        assert Assertion.objects.count() == 1
+        assert IdempotencyKey.objects.get(key="outage-1").status == IdempotencyKey.Status.DONE

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from tests.support import png_bytes
-from tests.worker.helpers import SmtpSink, Worker, broker_purge
+from tests.worker.helpers import SmtpSink, WebServer, Worker, broker_purge
 
 
 @pytest.fixture
@@ -35,6 +35,21 @@ def start_worker(tmp_path) -> Iterator[Callable[..., Worker]]:
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture
+def start_web(tmp_path) -> Iterator[Callable[..., WebServer]]:
+    """Start gunicorn (stopped at the end of the test)."""
+    servers: list[WebServer] = []
+
+    def start(**kwargs) -> WebServer:
+        server = WebServer(log_dir=tmp_path, **kwargs).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import http.client
 import os
 import re
 import signal
@@ -226,6 +227,61 @@ class RedisServer:
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
+            self.proc.wait(timeout=10)
+        if hasattr(self, "_log"):
+            self._log.close()
+
+
+class WebServer:
+    """gunicorn serving the project as production does, against the test database and broker. Its master
+    process restarts a worker that dies, so a test can kill the worker mid-request and retry."""
+
+    def __init__(self, *, log_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.log_path = log_dir / f"web-{self.port}.log"
+        self.env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_TASK_ALWAYS_EAGER": "false", **(env or {})}
+        self.env.pop("PYTEST_CURRENT_TEST", None)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WebServer:
+        self._log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "badgeplatform.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", "1", "--timeout", "60", "--graceful-timeout", "1"],
+            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        wait_for(self._answers, timeout=30, alive=self.assert_alive, message=f"gunicorn did not start:\n{self.log()}")
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def assert_alive(self) -> None:
+        assert self.proc is not None, "gunicorn was not started"
+        assert self.proc.poll() is None, f"gunicorn died:\n{self.log()}"
+
+    def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        """One POST on a new connection: (status, headers, body). Raises OSError (or http.client's
+        RemoteDisconnected, an OSError too) when the process serving it dies."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
+            response = conn.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        """SIGKILL the master and its worker (their own process group)."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
         if hasattr(self, "_log"):
             self._log.close()
