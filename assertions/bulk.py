@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -334,9 +334,10 @@ def bulk_job_run(*, job: BulkJob) -> BulkJob:
 def _issue_chunk(job: BulkJob, rows: list[Row]) -> None:
     try:
         badge_class_require_awardable(job.badge_class)
-    except ValidationError as exc:
+    except (ValidationError, PermissionDenied) as exc:  # retired badge, suspended college: not worth a retry
+        message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         job.status, job.finished_at = BulkJob.Status.FAILED, timezone.now()
-        job.errors.append({"row": None, "email": "", "error": " ".join(exc.messages)})
+        job.errors.append({"row": None, "email": "", "error": message})
         job.save(update_fields=["status", "finished_at", "errors", "updated_at"])
         return
     # The rows were previewed; at issue time only what can have changed since is checked again:

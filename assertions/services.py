@@ -322,6 +322,7 @@ def announce(event: str, **kwargs: Any) -> None:
 def assertion_revoke(*, assertion: Assertion, reason: str, actor: Any = None, actor_label: str = "") -> Assertion:
     if assertion.tenant_id != current_tenant_id():
         raise PermissionDenied("This award belongs to another college.")
+    tenant_require_active(assertion.tenant)
     if not reason.strip():
         raise ValidationError("Give a reason: learners and employers see it.")
     if assertion.revoked:

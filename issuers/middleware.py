@@ -4,6 +4,9 @@
   so an outsider cannot even learn that the tenant exists), and the tenant's time zone is activated.
 * API calls carry ``Authorization: Bearer <key>``: the key names the tenant.
 * The platform admin (``/admin/``) reads across tenants, for superusers only.
+* A suspended tenant is read-only: any request that could write (not GET/HEAD/OPTIONS) to its staff
+  pages or its API answers 403 with a message, here, once, before any view runs. Views that only
+  read by POST (the verifier) opt out with ``issuers.permissions.reads_only``. Tasks are refused in the services.
 * Everything else runs with no tenant scope at all, so a query of tenant-owned data raises.
 """
 
@@ -13,7 +16,7 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
@@ -21,6 +24,23 @@ from issuers.http import TenantRequest
 from issuers.models import Membership, Tenant
 from issuers.scoping import tenant_scope, unscoped
 from issuers.selectors import api_key_authenticate, user_has_mfa
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def suspended_message(tenant: Tenant) -> str:
+    return (f"{tenant.name} is suspended: its badges, issuers and settings can be read but not changed "
+            "until the platform re-activates it. Badges already issued stay valid.")
+
+
+def _writes_refused(request: TenantRequest, tenant: Tenant) -> bool:
+    if tenant.is_active or request.method in SAFE_METHODS:
+        return False
+    try:
+        view = resolve(request.path_info).func
+    except Resolver404:
+        return True
+    return not getattr(view, "reads_only", False)
 
 
 class TenantScopeMiddleware:
@@ -55,6 +75,8 @@ class TenantScopeMiddleware:
             return JsonResponse({"detail": "Invalid or revoked API key."}, status=401)
         request.api_key = api_key
         request.tenant = api_key.tenant
+        if _writes_refused(request, api_key.tenant):
+            return JsonResponse({"detail": suspended_message(api_key.tenant)}, status=403)
         with tenant_scope(api_key.tenant):
             return self.get_response(request)
 
@@ -73,6 +95,8 @@ class TenantScopeMiddleware:
             request.tenant = tenant
             request.membership = membership
             request.session["last_tenant"] = tenant.slug
+            if _writes_refused(request, tenant):
+                return render(request, "issuers/suspended.html", {"message": suspended_message(tenant)}, status=403)
             timezone.activate(zoneinfo.ZoneInfo(tenant.timezone))
             try:
                 return self.get_response(request)

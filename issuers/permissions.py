@@ -31,3 +31,10 @@ def role_required(*roles: str) -> Callable:
         return wrapper
 
     return decorator
+
+
+def reads_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Mark a view that answers POST without changing anything (the verifier): the middleware keeps it
+    open to a suspended tenant, whose other writes it refuses."""
+    view.reads_only = True  # type: ignore[attr-defined]
+    return view

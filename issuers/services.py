@@ -126,8 +126,11 @@ def tenant_set_status(*, tenant: Tenant, status: str, actor: Any = None) -> Tena
 
 
 def tenant_require_active(tenant: Tenant) -> None:
+    """Services that write for a tenant on their own (tasks) call this; web and API writes of a
+    suspended tenant are refused earlier, by ``TenantScopeMiddleware``."""
     if not tenant.is_active:
-        raise PermissionDenied(f"{tenant.name} is suspended: no badges can be issued until it is re-activated.")
+        raise PermissionDenied(f"{tenant.name} is suspended: nothing can be issued or revoked until it is "
+                               "re-activated.")
 
 
 # --- Staff ------------------------------------------------------------------------------------

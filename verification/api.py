@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from issuers.parsers import DepthLimitedJSONParser
+from issuers.permissions import reads_only
 from verification.forms import MAX_IMAGE_BYTES
 from verification.ratelimit import rate_limited
 from verification.tasks import record_verification
@@ -71,4 +72,4 @@ class VerifyView(APIView):
         return Response(result.as_dict())
 
 
-verify_api = VerifyView.as_view()
+verify_api = reads_only(VerifyView.as_view())

@@ -6,6 +6,7 @@ owner's key, another college's key, a revoked key and no key. A new API URL with
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -13,8 +14,11 @@ from django.test import Client
 from django.urls import reverse
 
 from assertions.bulk import bulk_job_create, bulk_preview, rows_from_lines
+from assertions.documents import public_url
+from assertions.models import Assertion
+from issuers.models import Tenant
 from issuers.scoping import tenant_scope
-from issuers.services import api_key_create, api_key_revoke
+from issuers.services import api_key_create, api_key_revoke, tenant_set_status
 from tests.support import issue_one, url_routes
 
 
@@ -105,3 +109,43 @@ def test_list_endpoints_refuse_a_missing_key(client, url, tenant_a):
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert "Authorization: Bearer" in response.json()["detail"]
+
+
+def api_url_names() -> dict[str, bool]:
+    """Every endpoint of the tenant API (not the schema, docs or catch-all): name → takes an id."""
+    found = {}
+    for route, pattern in url_routes():
+        if route.startswith("api/v1/") and pattern.name not in {"schema", "docs", "not_found", "api_verify"}:
+            name = f"api:{pattern.name}" if pattern.full_name.startswith("api:") else pattern.name
+            found[name] = bool(re.findall(r"<(?:\w+:)?(\w+)>", route))
+    return found
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_a_suspended_colleges_key_gets_403_on_every_api_write(api_a, objects, tenant_a, method):
+    tenant_set_status(tenant=tenant_a, status=Tenant.Status.SUSPENDED)
+    names = api_url_names()
+    assert set(objects) <= set(names)
+    assert "api:assertions" in names
+    for name, takes_id in names.items():
+        url = reverse(name, args=[objects[name]] if takes_id else [])
+        response = api_a.raw(method, url, json.dumps(BODIES.get(name, {"name": "x"})).encode(), "application/json")
+        assert response.status_code == 403, (name, method, response.content)
+        assert "College A is suspended" in response.json()["detail"]
+    with tenant_scope(tenant_a):
+        assert not Assertion.objects.filter(revoked=True).exists()
+        assert Assertion.objects.count() == 1
+
+
+def test_a_suspended_college_still_reads_and_its_badges_still_verify(api_a, objects, tenant_a, client):
+    tenant_set_status(tenant=tenant_a, status=Tenant.Status.SUSPENDED)
+    for name, takes_id in api_url_names().items():
+        if METHODS.get(name, ("get",))[0] == "get":
+            url = reverse(name, args=[objects[name]] if takes_id else [])
+            assert api_a.get(url).status_code == 200, name
+    assertion_url = reverse("public:assertion", args=[objects["api:assertion"]])
+    assert client.get(assertion_url).status_code == 200
+    # The verifier answers POST but changes nothing: open to the suspended college's key too.
+    response = api_a.post(reverse("api_verify"), {"url": public_url("assertions", objects["api:assertion"])})
+    assert response.status_code == 200, response.content
+    assert response.json()["verdict"] == "valid", response.json()["checks"]

@@ -187,3 +187,36 @@ def test_a_retired_badge_cannot_be_awarded_in_bulk(tenant_a, badge):
         assert job.status == "failed"
         assert "retired" in job.errors[-1]["error"]
         assert not Assertion.objects.exists()
+
+
+def test_a_queued_job_of_a_college_suspended_meanwhile_stops_with_the_reason(tenant_a, badge, alice):
+    from issuers.models import Tenant
+    from issuers.services import tenant_set_status
+
+    with tenant_scope(tenant_a):
+        job, _ = bulk_job_create(badge_class=badge, preview=bulk_preview(
+            badge_class=badge, rows=rows_from_lines("ann@example.org")), actor=alice, issue_now=False)
+        job.status = BulkJob.Status.QUEUED
+        job.save()
+        tenant_set_status(tenant=tenant_a, status=Tenant.Status.SUSPENDED)
+        job = bulk_job_run(job=job)
+        assert job.status == BulkJob.Status.FAILED
+        assert "College A is suspended" in job.errors[-1]["error"]
+        assert not Assertion.objects.exists()
+
+
+def test_the_revocation_service_refuses_a_suspended_college(tenant_a, badge):
+    from django.core.exceptions import PermissionDenied
+
+    from assertions.services import assertion_revoke
+    from issuers.models import Tenant
+    from issuers.services import tenant_set_status
+
+    with tenant_scope(tenant_a):
+        award = assertion_issue(badge_class=badge, recipient_identity="ann@example.org")
+        tenant_set_status(tenant=tenant_a, status=Tenant.Status.SUSPENDED)
+        award.tenant.refresh_from_db()
+        with pytest.raises(PermissionDenied, match="suspended"):
+            assertion_revoke(assertion=award, reason="Task")
+        award.refresh_from_db()
+        assert not award.revoked

@@ -13,9 +13,9 @@ import pytest
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 
-from issuers.models import ApiKey, Invitation, Membership
+from issuers.models import ApiKey, AuditEntry, Invitation, Membership, Tenant
 from issuers.scoping import ScopeError, tenant_scope
-from issuers.services import api_key_create, invitation_create
+from issuers.services import api_key_create, invitation_create, tenant_set_status
 from tests.conftest import make_user
 from tests.support import url_routes
 
@@ -199,6 +199,49 @@ def test_owner_reaches_every_object_url(client, sweep, alice, tenant_a):
         assert ApiKey.objects.get(public_id=sweep["issuers:api_key_revoke"]).revoked_at is not None
         assert Invitation.objects.get(public_id=sweep["issuers:invitation_revoke"]).revoked_at is not None
         assert not Membership.objects.filter(public_id=sweep["issuers:member_remove"]).exists()
+
+
+def staff_url_names() -> list[tuple[str, bool]]:
+    """Every staff page under /t/<tenant_slug>/, as (URL name, whether it takes an object id)."""
+    found = []
+    for route, pattern in url_routes():
+        if route.startswith("t/<slug:tenant_slug>/") and pattern.name:
+            found.append((pattern.full_name, bool(set(re.findall(r"<(?:\w+:)?(\w+)>", route)) - {"tenant_slug"})))
+    return sorted(set(found))
+
+
+def _suspend(tenant):
+    tenant_set_status(tenant=tenant, status=Tenant.Status.SUSPENDED)
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_every_staff_write_of_a_suspended_college_answers_403(client, sweep, alice, tenant_a, method):
+    _suspend(tenant_a)
+    with tenant_scope(tenant_a):
+        audited = AuditEntry.objects.count()
+    client.force_login(alice)  # the college's admin: every action would be hers to take
+    names = staff_url_names()
+    assert len(names) > len(sweep), "the staff URLs were not found"
+    for name, takes_id in names:
+        url = reverse(name, args=[tenant_a.slug, sweep[name]] if takes_id else [tenant_a.slug])
+        response = getattr(client, method)(url, {"name": "Changed", "reason": "Sweep", "status": "active"})
+        assert response.status_code == 403, (url, response.status_code)
+        assert b"College A is suspended" in response.content, url
+    with tenant_scope(tenant_a):
+        assert AuditEntry.objects.count() == audited  # nothing was changed
+        assert ApiKey.objects.get(public_id=sweep["issuers:api_key_revoke"]).revoked_at is None
+        assert Membership.objects.filter(public_id=sweep["issuers:member_remove"]).exists()
+
+
+def test_a_suspended_college_still_reads_every_staff_page(client, sweep, alice, tenant_a):
+    _suspend(tenant_a)
+    client.force_login(alice)
+    for name, takes_id in staff_url_names():
+        if name in POST_ONLY:
+            continue
+        url = reverse(name, args=[tenant_a.slug, sweep[name]] if takes_id else [tenant_a.slug])
+        assert client.get(url).status_code == 200, url
+    assert b"suspended" in client.get(reverse("issuers:dashboard", args=[tenant_a.slug])).content
 
 
 def test_platform_pages_refuse_tenant_admins(client, charlie, tenant_a):
