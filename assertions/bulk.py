@@ -2,8 +2,9 @@
 preview the problems, then issue the good rows in the background through ``assertion_issue``.
 
 Row numbers are line numbers in the file, header included, so a tutor can find them in Excel.
-The files are untrusted: size and row count are bounded, and the "bad rows" download escapes cells
-that a spreadsheet would run as formulas.
+The files are untrusted: size and row count are bounded, and the "bad rows" download (written by
+``issuers.csvexport``, like every CSV) escapes cells that a spreadsheet would run as formulas. It keeps
+every column the tutor uploaded, so the fixed file can be uploaded again.
 """
 
 from __future__ import annotations
@@ -33,10 +34,12 @@ from assertions.services import (
     recipients_check,
 )
 from badges.models import BadgeClass
+from issuers.csvexport import csv_cell_read
 from issuers.models import ApiKey
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 _HOLDS = "Already holds"
+_OURS = {"problem", "line"}  # the columns the bad-rows download adds: dropped when it comes back
 COLUMNS = ("email", "name", "evidence_url", "evidence_narrative", "narrative", "issued_on", "expires")
 _ALIASES = {
     "e-mail": "email", "email address": "email", "e-mail address": "email", "learner email": "email",
@@ -56,6 +59,10 @@ class Row:
     narrative: str = ""
     issued_on: str = ""
     expires: str = ""
+    # Every cell of the uploaded line, as [column heading, value] pairs in the file's order (a list, not a
+    # dict: PostgreSQL's jsonb does not keep key order). Only for the bad-rows download; empty for
+    # pasted and API rows.
+    cells: list[list[str]] = field(default_factory=list)
 
 
 @dataclass
@@ -66,7 +73,7 @@ class Problem:
     values: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "email": self.email, "error": self.error}
+        return {"row": self.row, "email": self.email, "error": self.error, "cells": self.values.get("cells", [])}
 
 
 @dataclass
@@ -109,6 +116,7 @@ def rows_from_csv(data: bytes) -> list[Row]:
         raise ValidationError("The file is empty.") from None
     except csv.Error as exc:
         raise ValidationError(f"The file is not a readable CSV: {exc}.") from None
+    headings = [h.strip() or f"column {i}" for i, h in enumerate(header, start=1)]
     columns = [_column(h) for h in header]
     if "email" not in columns:
         found = ", ".join(h.strip() for h in header if h.strip()) or "none"
@@ -121,8 +129,10 @@ def rows_from_csv(data: bytes) -> list[Row]:
                 continue
             if len(rows) >= settings.BULK_MAX_ROWS:
                 raise ValidationError(f"The file has more than {settings.BULK_MAX_ROWS} learners: split it.")
+            values = [csv_cell_read(v) for v in values]
             record = {c: v.strip() for c, v in zip(columns, values, strict=False) if c in COLUMNS}
-            rows.append(Row(row=reader.line_num, **{"email": "", **record}))
+            cells = [[h, v] for h, v in zip(headings, values, strict=False) if h.lower() not in _OURS]
+            rows.append(Row(row=reader.line_num, **{"email": "", **record}, cells=cells))
     except csv.Error as exc:
         raise ValidationError(f"Line {reader.line_num} of the file cannot be read: {exc}.") from None
     if not rows:
@@ -160,7 +170,7 @@ def rows_from_json(items: Any) -> list[Row]:
     for number, item in enumerate(items, start=2):  # as if line 1 were a header, like a CSV
         if not isinstance(item, dict):
             raise ValidationError(f"Row {number}: each row must be an object.")
-        record = {k: ("" if item.get(k) is None else str(item.get(k))).strip() for k in COLUMNS}
+        record: dict[str, Any] = {k: ("" if item.get(k) is None else str(item.get(k))).strip() for k in COLUMNS}
         rows.append(Row(row=number, **record))
     return rows
 
@@ -225,22 +235,26 @@ def bulk_preview(*, badge_class: BadgeClass, rows: list[Row]) -> Preview:
     return Preview(good=good, problems=problems)
 
 
-def _formula_safe(value: str) -> str:
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def problems_csv(problems: list[Problem]) -> bytes:
-    """The bad rows, with the reason, to fix in the spreadsheet and upload again."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["line", "error", *COLUMNS])
-    for p in problems:
-        writer.writerow([p.row, _formula_safe(p.error), *(_formula_safe(str(p.values.get(c, ""))) for c in COLUMNS)])
-    return out.getvalue().encode("utf-8-sig")
+def problems_table(errors: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """The bad rows of a job (``BulkJob.errors``), as the heading and the lines of a file to fix in the
+    spreadsheet and upload again: every column the tutor uploaded, in the file's order, then the
+    problem and the line it was on."""
+    headings: list[str] = []
+    for e in errors:
+        headings.extend(h for h, _ in e.get("cells") or [] if h not in headings)
+    if not headings:  # pasted or API rows: the address is all there is
+        headings = ["email"]
+    lines = []
+    for e in errors:
+        cells = dict(e.get("cells") or []) or {"email": e.get("email", "")}
+        lines.append([*(cells.get(h, "") for h in headings), e.get("error", ""), e.get("row") or ""])
+    return [*headings, "problem", "line"], lines
 
 
 def _fingerprint(badge_class: BadgeClass, rows: list[Row], options: dict[str, Any]) -> str:
-    canonical = json.dumps([str(badge_class.public_id), options, [asdict(r) for r in rows]], sort_keys=True)
+    # The uploaded cells are left out: the same learners with the same details are the same awards.
+    awards = [{k: v for k, v in asdict(r).items() if k != "cells"} for r in rows]
+    canonical = json.dumps([str(badge_class.public_id), options, awards], sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -347,18 +361,21 @@ def _issue_chunk(job: BulkJob, rows: list[Row]) -> None:
     recipients = []
     for row in rows:
         if row.email.strip().lower() in held:
-            errors.append({"row": row.row, "email": row.email, "error": f"Already holds {job.badge_class.name}."})
+            errors.append({"row": row.row, "email": row.email, "error": f"Already holds {job.badge_class.name}.",
+                           "cells": row.cells})
             continue
         try:
             recipients.append(_recipient(row))
         except ValidationError as exc:
-            errors.append({"row": row.row, "email": row.email, "error": " ".join(exc.messages)})
+            errors.append({"row": row.row, "email": row.email, "error": " ".join(exc.messages), "cells": row.cells})
     problems: list[RecipientProblem] = []
     issued = assertion_issue(badge_class=job.badge_class, recipients=recipients, problems=problems,
                               notify=job.options.get("notify", True),
                               verification_type=job.options.get("verification_type"),
                               actor=job.created_by, actor_label=job.actor_label, bulk_job=job) if recipients else []
-    errors.extend({"row": p.row, "email": p.identity, "error": p.error} for p in problems)
+    cells: dict[int | None, list[list[str]]] = {row.row: row.cells for row in rows}
+    errors.extend({"row": p.row, "email": p.identity, "error": p.error, "cells": cells.get(p.row, [])}
+                  for p in problems)
     job.issued += len(issued)
     job.failed += len(errors)
     job.errors.extend(sorted(errors, key=lambda e: e["row"] or 0))

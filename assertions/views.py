@@ -21,6 +21,7 @@ from assertions.forms import AwardForm, CohortForm, CorrectAddressForm, RevokeFo
 from assertions.models import Assertion, BulkJob
 from badges.models import BadgeClass
 from badges.selectors import badge_classes_visible, may_issue_for
+from issuers.csvexport import csv_response
 from issuers.http import StaffRequest
 from issuers.permissions import ANY_STAFF, CAN_ISSUE, role_required
 from issuers.selectors import membership_issuers
@@ -262,8 +263,4 @@ def job_start(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpRe
 def job_problems(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     """The bad rows as CSV, to fix in the spreadsheet and upload again."""
     job = _job(request, public_id)
-    problems = [bulk.Problem(e.get("row") or 0, e.get("email", ""), e.get("error", ""), {"email": e.get("email", "")})
-                for e in job.errors]
-    response = HttpResponse(bulk.problems_csv(problems), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="bad-rows-{job.public_id}.csv"'
-    return response
+    return csv_response(f"bad-rows-{job.public_id}.csv", *bulk.problems_table(job.errors))

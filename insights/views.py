@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.http import HttpResponse
@@ -10,6 +9,7 @@ from django.shortcuts import render
 
 from insights.forms import OutcomesFilter
 from insights.selectors import Outcomes, outcomes
+from issuers.csvexport import csv_response
 from issuers.http import StaffRequest
 from issuers.models import Role
 from issuers.permissions import role_required
@@ -42,17 +42,12 @@ def _chart(result: Outcomes | None) -> dict[str, Any] | None:
 
 
 def _csv(result: Outcomes, tenant_slug: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (f'attachment; filename="outcomes-{tenant_slug}-{result.start}-{result.end}.csv"')
-    writer = csv.writer(response)
-    writer.writerow(["badge", "issuer", "awarded", "claimed", "share page views", "linkedin add clicks", "downloads",
-                     "employer verifications", "median hours to claim"])
-    for r in result.rows:
-        name = r.badge_class.name
-        safe = "'" + name if name[:1] in ("=", "+", "-", "@") else name
-        writer.writerow([safe, r.badge_class.issuer.name, r.awarded, r.claimed, r.share_view, r.linkedin, r.download,
-                         r.verified, "" if r.median_hours_to_claim is None else r.median_hours_to_claim])
+    header = ["badge", "issuer", "awarded", "claimed", "share page views", "linkedin add clicks", "downloads",
+              "employer verifications", "median hours to claim"]
+    lines: list[list[Any]] = [
+        [r.badge_class.name, r.badge_class.issuer.name, r.awarded, r.claimed, r.share_view, r.linkedin, r.download,
+         r.verified, r.median_hours_to_claim] for r in result.rows]
     t = result.totals
-    writer.writerow(["All badges", "", t["awarded"], t["claimed"], t["share_view"], t["linkedin"], t["download"],
-                     t["verified"], "" if result.median_hours_to_claim is None else result.median_hours_to_claim])
-    return response
+    lines.append(["All badges", "", t["awarded"], t["claimed"], t["share_view"], t["linkedin"], t["download"],
+                  t["verified"], result.median_hours_to_claim])
+    return csv_response(f"outcomes-{tenant_slug}-{result.start}-{result.end}.csv", header, lines)

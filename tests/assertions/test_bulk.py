@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -10,7 +13,7 @@ from assertions.bulk import (
     bulk_job_create,
     bulk_job_run,
     bulk_preview,
-    problems_csv,
+    problems_table,
     rows_from_csv,
     rows_from_json,
     rows_from_lines,
@@ -18,6 +21,7 @@ from assertions.bulk import (
 from assertions.models import Assertion, BulkJob
 from assertions.services import Recipient, assertion_issue
 from badges.models import BadgeClass
+from issuers.csvexport import csv_bytes
 from issuers.models import AuditEntry
 from issuers.scoping import tenant_scope
 from tests.support import issue_one, png_bytes
@@ -108,14 +112,60 @@ def test_json_rows_are_numbered_as_if_the_first_line_were_a_header():
         rows_from_json({"email": "a@example.org"})
 
 
-def test_bad_rows_download_defuses_spreadsheet_formulas(tenant_a, badge):
-    rows = rows_from_csv(b'email,name\n=HYPERLINK("http://evil"),x\n')
+def _bad_rows_file(errors) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(csv_bytes(*problems_table(errors)).decode("utf-8-sig"))))
+
+
+def test_bad_rows_download_defuses_spreadsheet_formulas_in_every_column(tenant_a, badge, alice):
+    data = (b'email,name,student id,notes\n'
+            b'=HYPERLINK("http://evil"),x,+44 123,-2+3\n'
+            b'ok@example.org,@SUM(A1),"\tcmd","a;b,c"\n'
+            b'ann@example.org,Ann,1,\n')
     with tenant_scope(tenant_a):
-        preview = bulk_preview(badge_class=badge, rows=rows)
-    text = problems_csv(preview.problems).decode("utf-8-sig")
-    assert "'=HYPERLINK" in text
-    assert "\n=HYPERLINK" not in text
-    assert ",=HYPERLINK" not in text
+        assertion_issue(badge_class=badge, recipient_identity="ok@example.org")
+        preview = bulk_preview(badge_class=badge, rows=rows_from_csv(data))
+        job, _ = bulk_job_create(badge_class=badge, preview=preview, actor=alice, issue_now=False)
+    raw = csv_bytes(*problems_table(job.errors)).decode("utf-8-sig")
+    assert "\n=" not in raw
+    assert ",=" not in raw
+    assert '"=' not in raw
+    lines = _bad_rows_file(job.errors)
+    assert lines[0] == ["email", "name", "student id", "notes", "problem", "line"]
+    assert lines[1][:4] == ["'=HYPERLINK(\"http://evil\")", "x", "'+44 123", "'-2+3"]
+    assert lines[2][:4] == ["ok@example.org", "'@SUM(A1)", "'\tcmd", "a;b,c"]
+    assert '"a;b,c"' in raw  # quoted: a semicolon-separated spreadsheet cannot split it
+    assert lines[1][5] == "2"
+    assert lines[2][4].startswith("Already holds")
+
+
+def test_the_fixed_bad_rows_file_can_be_uploaded_again(tenant_a, badge, alice):
+    data = b"Student ID;E-mail;Full Name;Tutor\n1001;not-an-email;Ann Lee;=Mr Smith\n1002;ben@example.org;Ben;\n"
+    with tenant_scope(tenant_a):
+        preview = bulk_preview(badge_class=badge, rows=rows_from_csv(data))
+        job, _ = bulk_job_create(badge_class=badge, preview=preview, actor=alice, issue_now=False)
+    lines = _bad_rows_file(job.errors)
+    assert lines[0] == ["Student ID", "E-mail", "Full Name", "Tutor", "problem", "line"]
+    assert lines[1][:4] == ["1001", "not-an-email", "Ann Lee", "'=Mr Smith"]
+    lines[1][1] = "ann@example.org"  # the tutor fixes the address in the spreadsheet
+    out = io.StringIO()
+    csv.writer(out).writerows(lines)
+    (row,) = rows_from_csv(out.getvalue().encode())
+    assert (row.email, row.name) == ("ann@example.org", "Ann Lee")
+    assert ["Tutor", "=Mr Smith"] in row.cells  # our apostrophe is taken off again on the way in
+    with tenant_scope(tenant_a):
+        assert bulk_preview(badge_class=badge, rows=[row]).good == [row]
+
+
+def test_rows_that_fail_when_the_job_runs_keep_their_columns_too(tenant_a, badge, alice):
+    data = b"email,name,cohort\nann@example.org,Ann,2026A\n"
+    with tenant_scope(tenant_a):
+        job, _ = bulk_job_create(badge_class=badge, preview=bulk_preview(badge_class=badge, rows=rows_from_csv(data)),
+                                 actor=alice, issue_now=False)
+        assertion_issue(badge_class=badge, recipient_identity="ann@example.org")  # awarded by hand meanwhile
+        job.status = BulkJob.Status.QUEUED
+        job.save()
+        job = bulk_job_run(job=job)
+    assert _bad_rows_file(job.errors)[1][:3] == ["ann@example.org", "Ann", "2026A"]
 
 
 def test_the_same_file_twice_is_one_job_and_issues_once(tenant_a, badge, alice):

@@ -269,8 +269,10 @@ def test_csv_preview_lists_every_problem_and_counts_the_good_rows(client, alice,
     assert "is not a date" in html
     bad = client.get(_url("assertions:job_problems", tenant_a, job))
     assert bad["Content-Type"].startswith("text/csv")
-    lines = bad.content.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("line,error,email")
+    lines = list(csv.reader(io.StringIO(bad.content.decode("utf-8-sig"))))
+    assert lines[0] == ["email", "name", "issued_on", "problem", "line"]  # the tutor's columns, then ours
+    assert lines[1][:3] == ["not-an-email", "B", ""]
+    assert lines[2][:3] == ["c@example.org", "C", "31/02/2026"]
     assert len(lines) == 5
     with tenant_scope(tenant_a):
         assert Assertion.objects.count() == 1  # nothing issued by the preview

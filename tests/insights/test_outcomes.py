@@ -146,7 +146,7 @@ def test_dashboard_page_and_csv_for_admins_and_viewers(client, tenant_a, alice, 
     response = client.get("/t/college-a/outcomes/", {"start": (today - timedelta(days=30)).isoformat(),
                                                      "end": today.isoformat(), "format": "csv"})
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["badge", "issuer", "awarded"]
     by_name = {r[0]: r for r in rows[1:]}
     assert by_name["Welding"][2:8] == ["4", "2", "7", "2", "3", "3"]
