@@ -122,7 +122,7 @@ def test_bad_rows_download_defuses_spreadsheet_formulas_in_every_column(tenant_a
             b'ok@example.org,@SUM(A1),"\tcmd","a;b,c"\n'
             b'ann@example.org,Ann,1,\n')
     with tenant_scope(tenant_a):
-        assertion_issue(badge_class=badge, recipient_identity="ok@example.org")
+        issue_one(badge_class=badge, recipient_identity="ok@example.org")
         preview = bulk_preview(badge_class=badge, rows=rows_from_csv(data))
         job, _ = bulk_job_create(badge_class=badge, preview=preview, actor=alice, issue_now=False)
     raw = csv_bytes(*problems_table(job.errors)).decode("utf-8-sig")
@@ -161,7 +161,7 @@ def test_rows_that_fail_when_the_job_runs_keep_their_columns_too(tenant_a, badge
     with tenant_scope(tenant_a):
         job, _ = bulk_job_create(badge_class=badge, preview=bulk_preview(badge_class=badge, rows=rows_from_csv(data)),
                                  actor=alice, issue_now=False)
-        assertion_issue(badge_class=badge, recipient_identity="ann@example.org")  # awarded by hand meanwhile
+        issue_one(badge_class=badge, recipient_identity="ann@example.org")  # awarded by hand meanwhile
         job.status = BulkJob.Status.QUEUED
         job.save()
         job = bulk_job_run(job=job)
@@ -263,7 +263,7 @@ def test_the_revocation_service_refuses_a_suspended_college(tenant_a, badge):
     from issuers.services import tenant_set_status
 
     with tenant_scope(tenant_a):
-        award = assertion_issue(badge_class=badge, recipient_identity="ann@example.org")
+        award = issue_one(badge_class=badge, recipient_identity="ann@example.org")
         tenant_set_status(tenant=tenant_a, status=Tenant.Status.SUSPENDED)
         award.tenant.refresh_from_db()
         with pytest.raises(PermissionDenied, match="suspended"):
