@@ -18,6 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -150,8 +151,10 @@ def _share_tools(item: selectors.Item) -> dict[str, Any]:
         "linkedin_add_url": links.linkedin_add_url(a),
         "linkedin_share_url": "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": share}),
         "mailto_url": f"mailto:?subject={quote(title)}&body={quote(title + ': ' + share)}",
-        "embed": (f'<a href="{share}"><img src="{share}image.png" alt="{a.badge_class.name} badge from '
-                  f'{a.badge_class.issuer.name}" width="120" height="120"></a>'),
+        # Built by the template engine, which escapes every value: a badge name with quotes or markup
+        # stays text inside the alt attribute. The page escapes the snippet once more to show it.
+        "embed": render_to_string("backpack/_embed.html", {
+            "share_url": share, "badge_name": a.badge_class.name, "issuer_name": a.badge_class.issuer.name}).strip(),
         "verify_url": links.verify_url(a),
     }
 

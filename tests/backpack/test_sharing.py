@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from html import unescape
+from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 from django.utils import timezone
@@ -11,7 +13,7 @@ from assertions import links
 from assertions.serializers import AssertionSerializer
 from backpack import services
 from backpack.models import BackpackEntry, Visibility
-from tests.backpack.conftest import award
+from tests.backpack.conftest import award, make_badge
 
 CRAWLER = {"HTTP_ACCEPT": "*/*", "HTTP_USER_AGENT": "LinkedInBot/1.0"}
 
@@ -182,3 +184,29 @@ def test_share_views_and_downloads_reach_the_outcomes_dashboard(client, learner,
     with tenant_scope(a.tenant):
         counts = dict(DailyCount.objects.filter(badge_class=badge_a).values_list("kind", "count"))
     assert counts == {"share_view": 2, "download": 1}
+
+
+class _Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, dict(attrs)))
+
+
+def test_the_embed_snippet_keeps_a_badge_name_with_quotes_and_markup_as_text(client, learner, tenant_a, issuer_a):
+    name = 'Weld "Pro" <script>alert(1)</script> \' onerror=alert(2) & Co'
+    a, entry = _claimed(learner, make_badge(tenant_a, issuer_a, name))
+    client.force_login(learner)
+    html = client.get(f"/backpack/badges/{entry.public_id}/").content.decode()
+    textarea = re.search(r'<textarea id="bp-embed"[^>]*>(.*?)</textarea>', html, re.S).group(1)
+    assert "<" not in textarea  # shown as text on the page, not markup
+    snippet = unescape(textarea)  # what the learner copies
+    parser = _Elements()
+    parser.feed(snippet)
+    assert [tag for tag, _ in parser.found] == ["a", "img"]  # no <script>, no extra element
+    (_, link), (_, img) = parser.found
+    assert link == {"href": links.share_url(a)}
+    assert img["alt"] == f"{name} badge from College A Construction"  # the name, whole, as text
+    assert "onerror" not in {k for k, _ in img.items()}
