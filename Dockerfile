@@ -35,4 +35,6 @@ RUN useradd --system --create-home --uid 10001 --user-group badges \
 USER badges
 
 EXPOSE 8000
-CMD ["gunicorn", "badgeplatform.wsgi", "--bind", "0.0.0.0:8000"]
+# Threads: a web process keeps answering while some of its threads wait on other sites for the verifier
+# (VERIFY_MAX_CONCURRENT of them at most, each for at most VERIFY_TOTAL_SECONDS).
+CMD ["gunicorn", "badgeplatform.wsgi", "--bind", "0.0.0.0:8000", "--threads", "8"]

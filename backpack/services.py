@@ -233,6 +233,8 @@ def imported_recheck(*, imported: ImportedBadge) -> ImportedBadge:
     data = bytes(imported.original)
     image = data if imported.source in (ImportedBadge.Source.PNG, ImportedBadge.Source.SVG) else None
     result = _verify(image, None if image is not None else data.decode("utf-8", "replace"), imported.matched_email)
+    if result.busy:  # not checked at all: keep the last verdict rather than record "invalid"
+        raise ValidationError(result.checks[-1].message)
     imported.verdict = _verdict(result)
     imported.checks = [{"name": c.name, "passed": c.passed, "message": c.message} for c in result.checks]
     if result.badge:

@@ -348,6 +348,13 @@ VERIFY_ALLOW_PRIVATE_ADDRESSES = env_bool("VERIFY_ALLOW_PRIVATE_ADDRESSES", defa
 VERIFY_RATE_LIMIT = env_str("VERIFY_RATE_LIMIT", "30/minute")
 if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", VERIFY_RATE_LIMIT):
     raise ImproperlyConfigured(f"VERIFY_RATE_LIMIT must look like 30/minute, got {VERIFY_RATE_LIMIT!r}")
+# Hard deadlines on fetching other sites' badges: each document (connect, TLS, headers and body), and
+# one whole verification. A slow or trickling server gets "took too long", never a web worker for ever.
+VERIFY_FETCH_SECONDS = env_int("VERIFY_FETCH_SECONDS", 5, minimum=1)
+VERIFY_TOTAL_SECONDS = env_int("VERIFY_TOTAL_SECONDS", 10, minimum=1)
+# How many verifications of other sites' badges one web process runs at once; more answer 503 "busy,
+# try again" with Retry-After, so the process's other threads keep serving the rest of the site.
+VERIFY_MAX_CONCURRENT = env_int("VERIFY_MAX_CONCURRENT", 2, minimum=1)
 # How long a public assertion document is kept in the cache (it is also dropped on every change).
 PUBLIC_DOCUMENT_CACHE_SECONDS = env_int("PUBLIC_DOCUMENT_CACHE_SECONDS", 86400, minimum=0)
 

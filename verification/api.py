@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -16,7 +17,7 @@ from issuers.permissions import reads_only
 from verification.forms import MAX_IMAGE_BYTES
 from verification.ratelimit import rate_limited
 from verification.tasks import record_verification
-from verification.verifier import INVALID, Check, Verification, verify
+from verification.verifier import BUSY_MESSAGE, INVALID, Check, Verification, verify
 
 
 def _refused(message: str) -> Response:
@@ -27,7 +28,8 @@ def _refused(message: str) -> Response:
 class VerifyView(APIView):
     """JSON ``{"url"}`` or ``{"jws"}`` (or ``{"assertion"}``), or a multipart ``image``; optional
     ``recipient``. Answers 200 with the verdict, 400 for a request that names no badge, 429 when
-    the client address is over ``VERIFY_RATE_LIMIT``."""
+    the client address is over ``VERIFY_RATE_LIMIT``, 503 with Retry-After when this process is
+    already verifying ``VERIFY_MAX_CONCURRENT`` badges from other sites."""
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
@@ -67,6 +69,9 @@ class VerifyView(APIView):
         else:
             as_string: dict[str, Any] = {kind: value}  # url=, jws= or assertion=
             result = verify(**as_string, recipient=recipient)
+        if result.busy:
+            return Response({"detail": BUSY_MESSAGE}, status=503,
+                            headers={"Retry-After": str(settings.VERIFY_TOTAL_SECONDS)})
         record_verification(assertion_public_id=result.our_assertion_id, verdict=result.verdict,
                             source="api")
         return Response(result.as_dict())

@@ -6,7 +6,13 @@
   made to the address that was checked, so a second DNS answer cannot swap it (``Host`` header and
   TLS SNI/certificate checks still use the name);
 * every redirect is checked the same way, and there are few of them;
-* short timeouts and a response size limit.
+* a hard deadline: each document must arrive, redirects included, within
+  ``settings.VERIFY_FETCH_SECONDS``, and every fetch inside :func:`time_limit` (a whole
+  verification) ends by that block's deadline too. Socket timeouts alone bound only one read, so a
+  server that trickles a byte a second would hold a web worker for ever; here a watchdog shuts the
+  socket down at the deadline wherever the request is blocked (TLS handshake, headers, body), and
+  name resolution is waited for only until the deadline;
+* a response size limit.
 
 ``settings.VERIFY_ALLOW_PRIVATE_ADDRESSES`` allows private and loopback addresses for tests and
 closed deployments. Cloud-metadata addresses are refused even then.
@@ -14,11 +20,19 @@ closed deployments. Cloud-metadata addresses are refused even then.
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
+import os
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
@@ -28,7 +42,6 @@ MAX_REDIRECTS = 3
 MAX_BYTES = 1024 * 1024
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 5.0
-TOTAL_DEADLINE = 10.0
 USER_AGENT = "BadgePlatform-Verifier/1.0 (+Open Badges 2.0)"
 METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
                       ipaddress.ip_address("100.100.100.200")}
@@ -37,6 +50,132 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 class FetchError(Exception):
     """The URL could not be fetched safely; the message can be shown to the user."""
+
+
+# --- deadlines -------------------------------------------------------------------------------------
+
+# The enclosing time_limit() block: (its deadline as a time.monotonic() value, its length in seconds).
+_outer_deadline: ContextVar[tuple[float, float] | None] = ContextVar("fetch_outer_deadline", default=None)
+# getaddrinfo cannot be interrupted: it runs in one of these threads and is waited for only until the
+# deadline. A lookup that hangs keeps a thread until the resolver gives up, never the request. One
+# pool per process: threads do not survive a fork (gunicorn, Celery prefork).
+_resolvers: dict[int, ThreadPoolExecutor] = {}
+_resolvers_lock = threading.Lock()
+
+
+def _resolver() -> ThreadPoolExecutor:
+    with _resolvers_lock:
+        pool = _resolvers.get(os.getpid())
+        if pool is None:
+            _resolvers.clear()
+            pool = _resolvers[os.getpid()] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fetch-dns")
+        return pool
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Every fetch inside the block ends by ``seconds`` from now, all together (one verification)."""
+    deadline = time.monotonic() + seconds
+    outer = _outer_deadline.get()
+    token = _outer_deadline.set((deadline, seconds) if outer is None or deadline < outer[0] else outer)
+    try:
+        yield
+    finally:
+        _outer_deadline.reset(token)
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    at: float  # time.monotonic()
+    message: str  # why fetching stopped, when it is reached
+
+    @classmethod
+    def for_document(cls, host: str) -> _Deadline:
+        seconds = settings.VERIFY_FETCH_SECONDS
+        own = cls(time.monotonic() + seconds, f"{host} did not send the document within {seconds:g} seconds.")
+        outer = _outer_deadline.get()
+        if outer is not None and outer[0] < own.at:
+            return cls(outer[0], f"The verification took longer than its limit of {outer[1]:g} seconds.")
+        return own
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.at - 0.05  # socket timeouts set to the time left end a little early
+
+    def remaining(self) -> float:
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise FetchError(self.message)
+        return left
+
+
+class _Watchdog:
+    """Shuts down the sockets of one request when its deadline passes, so that a blocked read (in
+    the TLS handshake, the headers or the body) returns at once however slowly the server trickles.
+
+    It keeps a duplicate of each socket: shutting down a duplicate shuts the connection, and the
+    duplicate stays open until :meth:`close`, so its descriptor can never be reused by someone else's
+    socket in the meantime (TLS wrapping detaches the original socket object, too)."""
+
+    def __init__(self, deadline: _Deadline) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self.fired = False
+        self._timer = threading.Timer(max(0.0, deadline.at - time.monotonic()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self.fired:
+                sock.close()
+                raise TimeoutError("deadline passed while connecting")
+            self._sockets.append(sock.dup())
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in self._sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already closed by the other side
+
+    def close(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.watchdog = watchdog
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        self.watchdog.watch(sock)
+        return sock
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.watchdog = watchdog
+
+    def _new_conn(self) -> socket.socket:  # before the TLS handshake, which the watchdog also bounds
+        sock = super()._new_conn()
+        self.watchdog.watch(sock)
+        return sock
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
 
 
 @dataclass(frozen=True)
@@ -67,7 +206,7 @@ def address_refusal(ip: IPAddress, *, allow_private: bool) -> str | None:
     return None
 
 
-def resolve(host: str, port: int, *, allow_private: bool) -> str:
+def resolve(host: str, port: int, *, allow_private: bool, deadline: _Deadline | None = None) -> str:
     """Resolve ``host`` and return one address to connect to, after checking *all* of them."""
     try:
         literal = ipaddress.ip_address(host.strip("[]"))
@@ -77,7 +216,11 @@ def resolve(host: str, port: int, *, allow_private: bool) -> str:
         addresses = [literal]
     else:
         try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            lookup = _resolver().submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+            infos = lookup.result(timeout=deadline.remaining() if deadline is not None else None)
+        except FutureTimeout as exc:
+            assert deadline is not None  # no timeout without a deadline
+            raise FetchError(deadline.message) from exc
         except (OSError, UnicodeError) as exc:
             raise FetchError(f"The address {host} could not be found.") from exc
         # SOCK_STREAM addresses of IPv4/IPv6: the host part is a str.
@@ -106,23 +249,22 @@ def _check_url(url: str) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname, port
 
 
-def _request_once(url: str, *, accept: str, max_bytes: int, deadline: float) -> tuple[int, dict, bytes]:
+def _request_once(url: str, *, accept: str, max_bytes: int, deadline: _Deadline) -> tuple[int, dict, bytes]:
     scheme, host, port = _check_url(url)
-    ip = resolve(host, port, allow_private=settings.VERIFY_ALLOW_PRIVATE_ADDRESSES)
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise FetchError("Fetching took too long.")
+    ip = resolve(host, port, allow_private=settings.VERIFY_ALLOW_PRIVATE_ADDRESSES, deadline=deadline)
+    remaining = deadline.remaining()
     timeout = urllib3.Timeout(connect=min(CONNECT_TIMEOUT, remaining), read=min(READ_TIMEOUT, remaining))
     host_header = host if port in (80, 443) else f"{host}:{port}"
     if ":" in host and not host.startswith("["):
         host_header = f"[{host}]" if port in (80, 443) else f"[{host}]:{port}"
-    kwargs: dict = {"timeout": timeout, "retries": False, "maxsize": 1}
+    watchdog = _Watchdog(deadline)
+    kwargs: dict = {"timeout": timeout, "retries": False, "maxsize": 1, "watchdog": watchdog}
     if scheme == "https":
         # Connect to the checked IP; SNI and the certificate check still use the host name.
-        pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
+        pool: urllib3.HTTPConnectionPool = _HTTPSPool(
             ip, port, server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED", **kwargs)
     else:
-        pool = urllib3.HTTPConnectionPool(ip, port, **kwargs)
+        pool = _HTTPPool(ip, port, **kwargs)
     split = urlsplit(url)
     target = (split.path or "/") + (f"?{split.query}" if split.query else "")
     headers = {"Host": host_header, "Accept": accept, "User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
@@ -139,26 +281,28 @@ def _request_once(url: str, *, accept: str, max_bytes: int, deadline: float) -> 
                 size += len(chunk)
                 if size > max_bytes:
                     raise FetchError(f"The document is larger than the {max_bytes // 1024} KB the verifier accepts.")
-                if time.monotonic() > deadline:
-                    raise FetchError("Fetching took too long.")
                 chunks.append(chunk)
+            deadline.remaining()  # a body cut short by the watchdog is not a document
             return response.status, dict(response.headers), b"".join(chunks)
         finally:
             response.release_conn()
-    except urllib3.exceptions.SSLError as exc:
-        raise FetchError(f"The secure connection to {host} could not be verified.") from exc
-    except urllib3.exceptions.TimeoutError as exc:
-        raise FetchError(f"{host} did not answer in time.") from exc
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
+    except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
+        if watchdog.fired or deadline.passed():  # broken by the watchdog, or a timeout cut to the deadline
+            raise FetchError(deadline.message) from exc
+        if isinstance(exc, urllib3.exceptions.SSLError):
+            raise FetchError(f"The secure connection to {host} could not be verified.") from exc
+        if isinstance(exc, urllib3.exceptions.TimeoutError):
+            raise FetchError(f"{host} did not answer in time.") from exc
         raise FetchError(f"{host} could not be reached.") from exc
     finally:
         pool.close()
+        watchdog.close()
 
 
 def fetch(url: str, *, accept: str = "application/ld+json, application/json;q=0.9",
           max_bytes: int = MAX_BYTES, max_redirects: int = MAX_REDIRECTS) -> Fetched:
     """GET ``url`` safely (see the module docstring). Raises FetchError with a user-facing message."""
-    deadline = time.monotonic() + TOTAL_DEADLINE
+    deadline = _Deadline.for_document(urlsplit(url).hostname or "The server")
     for _ in range(max_redirects + 1):
         status, headers, body = _request_once(url, accept=accept, max_bytes=max_bytes, deadline=deadline)
         lowered = {k.lower(): v for k, v in headers.items()}

@@ -14,6 +14,7 @@ from django.shortcuts import render
 
 from accounts.network import client_address
 from verification.forms import VerifyForm
+from verification.verifier import BUSY_MESSAGE
 
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
@@ -62,5 +63,17 @@ def too_many_requests(retry_after: int, *, html: bool = False, request: HttpRequ
         response = render(request, "verification/verify.html", context, status=429)
     else:
         response = JsonResponse({"detail": message}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def busy(*, html: bool = False, request: HttpRequest | None = None) -> HttpResponse:
+    """503 with Retry-After: this process is verifying as many foreign badges as it may at once."""
+    retry_after = settings.VERIFY_TOTAL_SECONDS  # by then every running verification has ended
+    if html and request is not None:
+        response = render(request, "verification/verify.html", {"rate_limited": BUSY_MESSAGE, "form": VerifyForm()},
+                          status=503)
+    else:
+        response = JsonResponse({"detail": BUSY_MESSAGE}, status=503)
     response["Retry-After"] = str(retry_after)
     return response

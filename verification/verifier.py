@@ -18,6 +18,7 @@ import hmac
 import json
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, NoReturn, overload
@@ -33,7 +34,7 @@ from django.utils import timezone
 
 from issuers.parsers import JSONTooDeep, loads
 from verification.baked import UnbakeError, read_baked
-from verification.fetch import FetchError, fetch
+from verification.fetch import FetchError, fetch, time_limit
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class Verification:
     assertion_url: str | None = None  # the assertion's id, when it was read
     recipient_checked: bool = False
     input_text: str | None = None  # what was verified, as text (for "verify again"); never personal data
+    busy: bool = False  # not checked: this process was already verifying as many foreign badges as it may
 
     @property
     def valid(self) -> bool:
@@ -92,6 +94,38 @@ class DocumentError(Exception):
     pass
 
 
+class VerifierBusy(Exception):
+    """Every slot for fetching other sites' badges in this process is taken."""
+
+
+BUSY_MESSAGE = "The verifier is busy checking other badges; please try again in a few seconds."
+
+
+class ForeignSlots:
+    """How many verifications that fetch from other sites this process runs at once (at most
+    ``settings.VERIFY_MAX_CONCURRENT``). Each may wait on a slow server up to its deadline; the bound
+    keeps the process's other threads free for the rest of the site. Our own badges, read from the
+    database, never take a slot."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.active = 0
+
+    def try_acquire(self) -> bool:
+        with self._lock:
+            if self.active >= settings.VERIFY_MAX_CONCURRENT:
+                return False
+            self.active += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self.active -= 1
+
+
+foreign_slots = ForeignSlots()
+
+
 def our_public_id(url: str, kind: str) -> UUID | None:
     """The public id when ``url`` is one of our own public document URLs of ``kind``."""
     if not isinstance(url, str) or not url.startswith(settings.PUBLIC_BASE_URL + "/public/"):
@@ -115,6 +149,7 @@ class Documents:
         self._seen: dict[str, tuple[dict[str, Any], int]] = {}
         self.branding: dict[str, dict[str, Any]] = {}
         self.fetched_remote = False
+        self.holds_slot = False
 
     def get(self, url: str, what: str) -> tuple[dict[str, Any], int]:
         if not isinstance(url, str) or not url:
@@ -196,6 +231,10 @@ class Documents:
             return documents.badge_document(a.badge_class, endorsements=endorsement_urls(a.badge_class)), issuer
 
     def _remote(self, url: str, what: str) -> tuple[dict[str, Any], int]:
+        if not self.holds_slot:
+            if not foreign_slots.try_acquire():
+                raise VerifierBusy
+            self.holds_slot = True
         self.fetched_remote = True
         try:
             response = fetch(url)
@@ -319,6 +358,7 @@ class _Run:
         self.assertion_url: str | None = None
         self.revoked = False
         self.expired = False
+        self.busy = False
         self.input_text: str | None = None
 
     @overload
@@ -622,7 +662,7 @@ class _Run:
             verdict = VALID
         return Verification(verdict=verdict, checks=self.checks, badge=self.badge, issuer=self.issuer,
                             assertion_url=self.assertion_url, recipient_checked=self.recipient is not None,
-                            input_text=self.input_text)
+                            input_text=self.input_text, busy=self.busy)
 
 
 def _public_key(key_doc: dict[str, Any]) -> rsa.RSAPublicKey | None:
@@ -638,12 +678,20 @@ def _public_key(key_doc: dict[str, Any]) -> rsa.RSAPublicKey | None:
 
 def _guarded(run: _Run, step: Any, *args: Any) -> Verification:
     try:
-        step(*args)
+        with time_limit(settings.VERIFY_TOTAL_SECONDS):  # every fetch of this verification, together
+            step(*args)
     except _Stop:
         pass
+    except VerifierBusy:
+        run.busy = True
+        run.checks.append(Check("documents", False, BUSY_MESSAGE))
     except Exception:  # a verifier bug must not become a 500 or a "valid": report it as not verified
         logger.exception("verifier failed on an input")
         run.checks.append(Check("documents", False, "The badge could not be checked because of an internal error."))
+    finally:
+        if run.docs.holds_slot:
+            foreign_slots.release()
+            run.docs.holds_slot = False
     return run.result()
 
 

@@ -22,7 +22,7 @@ from issuers.models import Issuer, SigningKey
 from issuers.scoping import unscoped
 from verification import publication
 from verification.forms import VerifyForm
-from verification.ratelimit import rate_limited, too_many_requests
+from verification.ratelimit import busy, rate_limited, too_many_requests
 from verification.tasks import record_verification
 from verification.verifier import Verification, verify
 
@@ -192,6 +192,8 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     else:
         result = verify(text=form.cleaned_data["badge"], recipient=recipient)
         source = "page"
+    if result.busy:
+        return busy(html=True, request=request)
     record_verification(assertion_public_id=result.our_assertion_id, verdict=result.verdict, source=source)
     again = result.input_text if result.input_text and len(result.input_text) < 20000 else None
     return render(request, "verification/verify.html", {

@@ -94,6 +94,23 @@ def test_foreign_assertion_url_is_imported_and_rechecked_until_revoked(client, l
     assert [i.status_label for i in client.get("/backpack/").context["items"]] == ["Revoked"]
 
 
+def test_a_recheck_while_the_verifier_is_busy_keeps_the_last_verdict(client, learner, northgate, settings):
+    from verification.verifier import foreign_slots
+
+    hosted = northgate.assertion("h3", recipient=LEARNER)
+    client.force_login(learner)
+    entry = _entry(client.post("/backpack/import/", {"text": hosted["id"]}))
+    settings.VERIFY_MAX_CONCURRENT = 1
+    assert foreign_slots.try_acquire()  # another request is verifying a foreign badge
+    try:
+        response = client.post(f"/backpack/badges/{entry.public_id}/action/", {"action": "recheck"}, follow=True)
+    finally:
+        foreign_slots.release()
+    assert "The verifier is busy checking other badges" in response.content.decode()
+    entry.imported.refresh_from_db()
+    assert entry.imported.verdict == "valid"
+
+
 def test_a_badge_for_someone_else_is_refused_with_a_reason(client, learner, northgate):
     jws = sign(northgate.assertion("s2", recipient="someone@else.example", signed=True), northgate.key)
     client.force_login(learner)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import socket
 import threading
+import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -36,16 +38,19 @@ def sign(payload: dict[str, Any], key: rsa.RSAPrivateKey) -> str:
 
 
 class Server:
-    """Serves ``routes[path] = (status, headers, body)``; records the Host header of each request."""
+    """Serves ``routes[path] = (status, headers, body)``, each after ``delays[path]`` seconds if set;
+    records the Host header of each request."""
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self.delays: dict[str, float] = {}
         self.hosts: list[str] = []
-        routes, hosts = self.routes, self.hosts
+        routes, hosts, delays = self.routes, self.hosts, self.delays
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
                 hosts.append(self.headers.get("Host", ""))
+                time.sleep(delays.get(self.path, 0))
                 status, headers, body = routes.get(self.path, (404, {}, b"not found"))
                 self.send_response(status)
                 for k, v in headers.items():
@@ -80,6 +85,64 @@ class Server:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class Trickler:
+    """A real socket server that answers one byte a second, as a hostile server holding a verifier
+    would: ``mode`` "headers" trickles the status line and headers, "body" sends the headers at once
+    and trickles the body, "silent" accepts and says nothing, "tls" trickles what looks like the start
+    of a TLS handshake. It sends at most ``limit`` bytes, so a test without a deadline ends too."""
+
+    def __init__(self, mode: str, *, interval: float = 1.0, limit: int = 40) -> None:
+        self.mode, self.interval, self.limit = mode, interval, limit
+        self.accepted = 0
+        self.stopped = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path: str = "/assertion", scheme: str = "http") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _payload(self) -> tuple[bytes, bytes]:
+        """(sent at once, then trickled)"""
+        if self.mode == "headers":
+            return b"", b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + b"a" * 10_000
+        if self.mode == "body":
+            return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n",
+                    b'{"padding": "' + b"a" * 10_000)
+        if self.mode == "tls":
+            return b"", b"\x16\x03\x03\x40\x00" + b"\x02" * 10_000  # a handshake record that never ends
+        return b"", b""
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.settimeout(self.interval * self.limit)
+                if self.mode != "tls":
+                    conn.recv(65536)  # the request
+                at_once, trickled = self._payload()
+                conn.sendall(at_once)
+                for n in range(self.limit):
+                    if self.stopped.wait(self.interval):
+                        return
+                    if trickled:
+                        conn.sendall(trickled[n:n + 1])
+            except OSError:
+                return  # the client gave up: what the tests want
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.listener.close()
 
 
 def hashed(email: str, salt: str = "pepper") -> dict[str, Any]:
