@@ -7,8 +7,6 @@ purpose. Every such read is in this module and fetches only assertions sent to o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,13 +24,6 @@ from issuers.scoping import unscoped
 _RELATED = ("badge_class__issuer", "tenant", "signing_key", "claimed_by")
 
 
-@contextmanager
-def learner_reads() -> Iterator[None]:
-    """Leave the tenant scope for a learner's own awards (filtered by their verified addresses)."""
-    with unscoped("a learner's own awards across colleges: sent to their verified addresses or claimed by them"):
-        yield
-
-
 def verified_emails(user: Any) -> set[str]:
     if not getattr(user, "is_authenticated", False):
         return set()
@@ -46,13 +37,13 @@ def _own_filter(user: Any) -> Q:
 
 def learner_assertions(user: Any) -> list[Assertion]:
     """Every award of ours that belongs to ``user``, from every college."""
-    with learner_reads():
+    with unscoped("a learner's own awards across colleges: sent to their verified addresses or claimed by them"):
         return list(Assertion.objects.filter(_own_filter(user)).select_related(*_RELATED))
 
 
 def assertion_for_public_id(public_id: UUID | str) -> Assertion | None:
     """One award by its public id, for pages that anyone with the link may see (share, claim)."""
-    with learner_reads():
+    with unscoped("an award by its public id, of any college, for the pages its link opens (share, claim)"):
         try:
             return Assertion.objects.select_related(*_RELATED).filter(public_id=public_id).first()
         except (ValueError, TypeError):

@@ -18,6 +18,7 @@ from assertions import documents
 from assertions.models import Assertion
 from backpack import selectors
 from backpack.models import BackpackEntry, Collection, CollectionItem, ImportedBadge, Visibility
+from issuers.scoping import unscoped
 from verification.verifier import INVALID, Verification, verify
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -50,7 +51,7 @@ def assertion_claim(*, assertion: Assertion, user: Any) -> BackpackEntry:
                                "this badge.")
     if assertion.claimed_by_id is None:
         now = timezone.now()
-        with selectors.learner_reads():
+        with unscoped("a learner claims an award sent to one of their verified addresses, of any college"):
             # Compare-and-swap: two tabs claiming at once make one claim.
             updated = Assertion.objects.filter(pk=assertion.pk, claimed_by=None, revoked=False).update(
                 claimed_at=now, claimed_by=user, updated_at=now)
@@ -261,7 +262,7 @@ def baked_image(assertion: Assertion) -> tuple[bytes, str]:
     if assertion.baked_image.name and assertion.baked_image.storage.exists(assertion.baked_image.name):
         with assertion.baked_image.open("rb") as fh:
             return fh.read(), ext
-    with selectors.learner_reads():
+    with unscoped("baking a learner's own award for download when the worker has not yet, of any college"):
         return assertion_bake(assertion), ext
 
 
@@ -307,6 +308,6 @@ def learner_delete(*, user: Any) -> None:
     if user_memberships(user):
         raise ValidationError("You are staff of a college: ask its admin to remove you before deleting your account.")
     with transaction.atomic():
-        with selectors.learner_reads():
+        with unscoped("a deleted account is cleared from the awards it claimed, in every college"):
             Assertion.objects.filter(claimed_by=user).update(claimed_by=None)
         user.delete()
