@@ -10,6 +10,8 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from tests.browser.support import CspWatch
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's event loop runs in this thread
 
 CHROMIUM = "/usr/bin/chromium"
@@ -35,11 +37,14 @@ def test_swagger_ui_renders_offline_and_lists_the_endpoints(live_server, transac
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.route("**/*", only_loopback)
+            csp = CspWatch()
+            csp.attach(page)
             page.goto(f"{live_server.url}/api/v1/docs/")
             expect(page.locator(".swagger-ui .title")).to_contain_text("Badge Platform API", timeout=15_000)
             expect(page.get_by_text("/api/v1/badgeclasses/{public_id}/assertions/bulk/")).to_be_visible()
             expect(page.get_by_role("button", name="Authorize")).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "api-docs.png"), full_page=False)
+            csp.assert_none()
         finally:
             browser.close()
     assert outside == []

@@ -1,11 +1,12 @@
-"""A headless Chromium per test (``browser``) and a desktop-sized page in it (``page``)."""
+"""A headless Chromium per test (``browser``) and a desktop-sized page in it (``page``), which fails the
+test if any page it showed broke the Content-Security-Policy."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.browser.support import ARTIFACTS, CHROMIUM
+from tests.browser.support import ARTIFACTS, CHROMIUM, CspWatch
 
 
 @pytest.fixture
@@ -13,10 +14,13 @@ def browser():
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        csp = CspWatch()
+        csp.watch_browser(chromium)
         try:
             yield chromium
         finally:
             chromium.close()
+        csp.assert_none()  # after the test body: a violation fails the test whose pages caused it
 
 
 @pytest.fixture

@@ -19,3 +19,37 @@ def assert_accessible(page, where: str = "") -> None:  # noqa: ANN001 - a Playwr
     results = Axe().run(page)
     bad = [v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}]
     assert not bad, f"{where or page.url}: {[(v['id'], [n['target'] for n in v['nodes']]) for v in bad]}"
+
+
+class CspWatch:
+    """Collects what Chromium reports as a Content-Security-Policy violation: every page we serve must
+    work under the policy, with no inline script, style or handler refused. ``watch_browser`` attaches
+    it to every context (and so every page) a test opens."""
+
+    def __init__(self) -> None:
+        self.violations: list[str] = []
+
+    def attach(self, target) -> None:  # noqa: ANN001 - a Playwright BrowserContext or Page
+        target.on("console", self._console)
+
+    def watch_browser(self, browser) -> None:  # noqa: ANN001 - a Playwright Browser
+        new_context, new_page = browser.new_context, browser.new_page
+
+        def context_watched(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            context = new_context(*args, **kwargs)
+            self.attach(context)
+            return context
+
+        def page_watched(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            page = new_page(*args, **kwargs)
+            self.attach(page)
+            return page
+
+        browser.new_context, browser.new_page = context_watched, page_watched
+
+    def _console(self, message) -> None:  # noqa: ANN001 - a Playwright ConsoleMessage
+        if "Content Security Policy" in message.text:
+            self.violations.append(f"{message.location.get('url', '')}: {message.text}")
+
+    def assert_none(self) -> None:
+        assert not self.violations, "CSP violations:\n" + "\n".join(self.violations)
