@@ -32,10 +32,14 @@ worker: install
 beat: install
 	$(VENV)/bin/celery -A badgeplatform beat --loglevel=INFO
 
-## The type check and the layer check, then the whole suite; uses PostgreSQL/Redis when DATABASE_URL/REDIS_URL
-## are set, else SQLite.
-test: typecheck lint-imports obvenv
+## Debian's chromium and libcairo2 first (installed when missing and allowed, else one line saying what to
+## install), the type check and the layer check, then the whole suite; uses PostgreSQL/Redis when
+## DATABASE_URL/REDIS_URL are set, else SQLite.
+test: system-packages typecheck lint-imports obvenv
 	$(PY) -m pytest
+
+system-packages:
+	@bin/ensure-system-packages
 
 ## mypy with the Django and DRF plugins, configured in pyproject.toml ([tool.mypy]).
 typecheck: install
