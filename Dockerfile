@@ -17,8 +17,12 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
+# Exactly the locked versions, each checked against its hash (requirements/prod.txt, `make lock`);
+# then the project itself, with no further resolution.
+COPY requirements/prod.txt requirements/prod.txt
+RUN pip install --require-hashes --no-deps -r requirements/prod.txt
 COPY . .
-RUN pip install .
+RUN pip install --no-deps --no-build-isolation .
 
 # collectstatic imports the settings, which refuse unsafe values when DEBUG is off. These
 # throw-away build-time values satisfy that check; none of them ends up in the image's environment.

@@ -5,16 +5,26 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OBVENV := var/obvenv
 
-.PHONY: run test typecheck lint-imports worker beat lint install migrate demo obvenv clean
+.PHONY: lock run test typecheck lint-imports worker beat lint install migrate demo obvenv clean
 
-$(STAMP): pyproject.toml
+# Installs exactly the locked versions, each checked against its hash (requirements/dev.txt, made by
+# `make lock` from pyproject.toml), then the project itself with no further resolution.
+$(STAMP): pyproject.toml requirements/dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## Re-compile the lock files from pyproject.toml after changing a dependency there (pins already in the
+## files are kept); `make lock UPGRADE=--upgrade` moves every pin to the newest allowed version.
+LOCK := $(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --generate-hashes --quiet \
+        --python-version 3.11 --python-platform x86_64-manylinux_2_28 $(UPGRADE)
+lock: install
+	$(LOCK) -o requirements/prod.txt
+	$(LOCK) --extra dev -o requirements/dev.txt
 
 migrate: install
 	$(PY) manage.py migrate --noinput
