@@ -22,7 +22,9 @@ install: $(STAMP)
 ## files are kept); `make lock UPGRADE=--upgrade` moves every pin to the newest allowed version.
 LOCK := $(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --generate-hashes --quiet \
         --python-version 3.11 --python-platform x86_64-manylinux_2_28 $(UPGRADE)
-lock: install
+# No `install` prerequisite: compiling needs only uv, and must never reinstall a shared virtualenv.
+lock:
+	@test -x $(VENV)/bin/uv || { echo "uv is missing: run make install first"; exit 1; }
 	$(LOCK) -o requirements/prod.txt
 	$(LOCK) --extra dev -o requirements/dev.txt
 
