@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import selectors as account_selectors
 from assertions.models import Assertion
 from backpack.models import BackpackEntry, Collection, CollectionItem, Visibility
 from issuers.scoping import unscoped
@@ -25,9 +26,8 @@ _RELATED = ("badge_class__issuer", "tenant", "signing_key", "claimed_by")
 
 
 def verified_emails(user: Any) -> set[str]:
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    return {e.lower() for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)}
+    """The addresses the learner proved: an address merely typed into the account shows no badge."""
+    return account_selectors.user_verified_emails(user=user)
 
 
 def _own_filter(user: Any) -> Q:

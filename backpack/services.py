@@ -8,12 +8,12 @@ import zipfile
 from collections.abc import Sequence
 from typing import Any
 
-from allauth.account.models import EmailAddress
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import selectors as account_selectors
+from accounts.services import user_create_verified
 from assertions import documents
 from assertions.models import Assertion
 from backpack import selectors
@@ -30,13 +30,17 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 def learner_signup_from_claim(*, assertion: Assertion, password: str, name: str = "") -> Any:
     """One-step account for the award's address: the signed claim link proved the address."""
     email = assertion.recipient_identity.lower()
-    User = get_user_model()  # noqa: N806
-    if User.objects.filter(email__iexact=email).exists() or EmailAddress.objects.filter(email__iexact=email).exists():
+    if learner_account_exists(email=email):
         raise ValidationError("An account with this address already exists: log in to claim the badge.")
-    with transaction.atomic():
-        user = User.objects.create_user(email, password, name=name.strip()[:150])
-        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
+    # Someone else's unverified copy of the address takes nothing from its owner: it is removed here.
+    return user_create_verified(email=email, password=password, name=name)
+
+
+def learner_account_exists(*, email: str) -> bool:
+    """Whether the learner at ``email`` should log in rather than sign up: an account proved the address
+    (or an operator made it). An address merely typed into another account does not count."""
+    return bool(account_selectors.user_by_verified_email(email=email)
+                or account_selectors.user_made_by_hand_for(email=email))
 
 
 @transaction.atomic

@@ -99,11 +99,8 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _claim_anonymous(request: HttpRequest, assertion: Any, context: dict[str, Any]) -> HttpResponse:
-    from django.contrib.auth import get_user_model
-
     email = assertion.recipient_identity
-    has_account = (get_user_model().objects.filter(email__iexact=email).exists()
-                   or EmailAddress.objects.filter(email__iexact=email).exists())
+    has_account = services.learner_account_exists(email=email)
     login_url = reverse("account_login") + "?" + urlencode({"next": request.path})
     if has_account:
         return render(request, "backpack/claim_login.html", {**context, "login_url": login_url})

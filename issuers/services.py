@@ -18,6 +18,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import selectors as account_selectors
+from accounts.services import user_create_verified
 from issuers import keys
 from issuers.models import ApiKey, AuditEntry, Invitation, Issuer, Membership, Role, SigningKey, Tenant
 from issuers.outbox import link_email_queue, link_email_resend, link_token_new
@@ -89,10 +91,11 @@ def tenant_create(
     admin_email = admin_email.strip().lower()
     invitation_url = None
     with tenant_scope(tenant):
-        user = User.objects.filter(email__iexact=admin_email).first()
+        # Only an account that proved the address becomes admin directly: an unverified copy of it on
+        # someone else's account gets nothing, and the real owner an invitation.
+        user = account_selectors.user_by_verified_email(email=admin_email)
         if user is None and admin_password:
-            user = User.objects.create_user(admin_email, admin_password)
-            user_mark_email_verified(user)
+            user = user_create_verified(email=admin_email, password=admin_password)
         if user is not None:
             _, made = Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": Role.ADMIN})
             if made:
@@ -106,12 +109,6 @@ def tenant_create(
         if created:
             audit_record(tenant=tenant, action="tenant.create", actor=actor, obj=tenant, summary=f"Tenant {name}")
     return TenantSetup(tenant=tenant, created=created, admin=user, invitation_url=invitation_url)
-
-
-def user_mark_email_verified(user: Any) -> None:
-    from allauth.account.models import EmailAddress
-
-    EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
 
 
 @transaction.atomic
@@ -149,7 +146,8 @@ def invitation_create(*, tenant: Tenant, email: str, role: str, actor: Any = Non
     if role not in Role.values:
         raise ValidationError(f"Unknown role {role!r}.")
     email = email.strip().lower()
-    if Membership.objects.filter(user__email__iexact=email).exists():
+    owner = account_selectors.user_by_verified_email(email=email)
+    if owner is not None and Membership.objects.filter(user=owner).exists():
         raise ValidationError(f"{email} is already a member of {tenant.name}.")
     token, token_hash = link_token_new()
     invitation = Invitation.objects.create(
@@ -192,12 +190,9 @@ def invitation_by_token(token: str) -> Invitation | None:
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user: Any) -> Membership:
     """Make ``user`` a member. The link works once, before it expires, for the invited address."""
-    from allauth.account.models import EmailAddress
-
     if not invitation.is_usable:
         raise ValidationError("This invitation has expired or has already been used.")
-    owns_address = EmailAddress.objects.filter(user=user, email__iexact=invitation.email, verified=True).exists()
-    if not owns_address:
+    if not account_selectors.user_has_verified_email(user=user, email=invitation.email):
         raise ValidationError(
             f"This invitation was sent to {invitation.email}. Log in with that address (and verify it) to accept it."
         )

@@ -8,9 +8,10 @@ import os
 import pytest
 from django.contrib.auth import get_user_model
 
+from accounts.services import user_mark_email_verified
 from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope
-from issuers.services import issuer_create, tenant_create, user_mark_email_verified
+from issuers.services import issuer_create, tenant_create
 
 PASSWORD = "correct-horse-battery-9"
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.urls import URLPattern, URLResolver, get_resolver
+from allauth.account.models import EmailAddress
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from PIL import Image
 
 from issuers.registry import Registry
@@ -81,3 +83,34 @@ def issue_one(*, badge_class, recipient_identity: str, recipient_type: str = "em
                           evidence=tuple(evidence), narrative=narrative, recipient_type=recipient_type)
     (assertion,) = assertion_issue(badge_class=badge_class, recipients=[recipient], **kwargs)
     return assertion
+
+
+# --- accounts and addresses ----------------------------------------------------------------------
+
+LOGIN_CODE = r"^\s*([A-Z0-9]{3,}-?[A-Z0-9]{3,})\s*$"
+
+
+def address_add_unverified(client, email: str) -> None:
+    """As the client's signed-in user, type ``email`` into "Email addresses" (allauth's real view) and
+    never open the confirmation sent to it: an address that user has not proven."""
+    response = client.post(reverse("account_email"), {"email": email, "action_add": ""})
+    assert response.status_code == 302, response.content[:500]
+    assert EmailAddress.objects.filter(email__iexact=email, verified=False).exists()
+
+
+def login_code_in(message) -> str | None:
+    """The sign-in code in an email, or None when the email carries none."""
+    found = re.search(LOGIN_CODE, message.body, re.MULTILINE)
+    return found.group(1) if found else None
+
+
+def link_in(message) -> str:
+    """The path of the first link to this site in an email."""
+    found = re.search(r"https?://(?:testserver|127\.0\.0\.1:8000)(/\S+)", message.body)
+    assert found, message.body
+    return found.group(1)
+
+
+def signed_in_user_id(client) -> int | None:
+    value = client.session.get("_auth_user_id")
+    return int(value) if value is not None else None

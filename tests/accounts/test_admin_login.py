@@ -10,7 +10,7 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value, 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from issuers.services import user_mark_email_verified
+from accounts.services import user_mark_email_verified
 from tests.conftest import PASSWORD
 
 SECRET = base64.b32encode(b"platform-admin-totp!").decode()

@@ -8,13 +8,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.services import user_mark_email_verified
 from assertions.models import Assertion
 from assertions.services import Recipient, assertion_issue
 from badges.models import BadgeClass
 from badges.services import badge_class_create
 from issuers.models import Issuer, Membership, Role
 from issuers.scoping import tenant_scope
-from issuers.services import issuer_create, tenant_create, user_mark_email_verified
+from issuers.services import issuer_create, tenant_create
 
 DEMO_PASSWORD = "demo-badges-2026"  # noqa: S105 - printed for the local demo; refused when DEBUG is off
 DEMO_ADMIN = "admin@riverside.example"
