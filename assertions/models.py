@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from badges.models import BadgeClass
 from issuers.models import Tenant
@@ -153,3 +154,20 @@ class Assertion(models.Model):
         if self.bake_status == self.BakeStatus.DONE:
             return "baked"
         return "recorded"
+
+
+class Announcement(models.Model):
+    """An award event (``assertions.events``) whose registered tasks are not known to be queued yet.
+    Written in the transaction of the award or revocation it announces, and deleted once every task is
+    queued; what is left (the broker was down, the process died before its commit hooks ran) is queued
+    again by the pipeline sweep. A task may so hear of an event twice, never not at all: they are idempotent."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=20)
+    kwargs = models.JSONField()  # what every registered task is called with (tenant_id included)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = TenantScopedManager()
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.kwargs}"

@@ -19,14 +19,14 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from assertions.events import ANNOUNCED
-from assertions.models import Assertion, BulkJob
+from assertions.models import Announcement, Assertion, BulkJob
 from badges.models import BadgeClass
 from issuers.models import AuditEntry, SigningKey
-from issuers.scoping import current_tenant_id
+from issuers.scoping import ScopeError, current_tenant_id
 from issuers.services import audit_record, publication_notify, tenant_require_active
 
 logger = logging.getLogger(__name__)
@@ -232,7 +232,7 @@ def assertion_issue(
     _audit_issue(badge_class, assertions, issued_by, actor_label, bulk_job)
     tenant_id, ids = badge_class.tenant_id, [a.pk for a in assertions]
     transaction.on_commit(lambda: pipeline_enqueue(tenant_id=tenant_id, assertion_ids=ids))
-    transaction.on_commit(lambda: announce("issued", tenant_id=tenant_id, assertion_ids=ids))
+    announce("issued", tenant_id=tenant_id, assertion_ids=ids)
     return assertions
 
 
@@ -307,15 +307,29 @@ def pipeline_enqueue(*, tenant_id: int, assertion_ids: Sequence[int]) -> None:
             return
 
 
-def announce(event: str, **kwargs: Any) -> None:
+def announce(event: str, *, tenant_id: int, **kwargs: Any) -> None:
     """Tell the layers above (pathways, ...) about an award event, through the tasks they registered in
-    ``assertions.events.ANNOUNCED``: this layer never imports them. A broker failure is logged; the
-    layers above reconcile from the database."""
-    for task in ANNOUNCED[event]:
+    ``assertions.events.ANNOUNCED``: this layer never imports them. Called inside the transaction of the
+    change it announces, so the ``Announcement`` row commits with it; its tasks are queued after the
+    commit, and a broker or process failure before they all are leaves the row for the pipeline sweep."""
+    row = Announcement.objects.create(tenant_id=tenant_id, event=event, kwargs={"tenant_id": tenant_id, **kwargs})
+    transaction.on_commit(lambda: announcement_publish(announcement=row))
+
+
+def announcement_publish(*, announcement: Announcement) -> bool:
+    """Queue the announcement's tasks; once all are queued, forget it. False (and kept) if the broker failed."""
+    for task in ANNOUNCED[announcement.event]:
         try:
-            task.delay(**kwargs)
-        except Exception:  # noqa: BLE001 - broker down: see the docstring
-            logger.warning("Broker unavailable: %s not told about %s", task.name, event, exc_info=True)
+            task.delay(**announcement.kwargs)
+        except Exception:  # noqa: BLE001 - broker down: the row stays for the sweep
+            logger.warning("Broker unavailable: %s not yet told about %s", task.name, announcement.event,
+                           exc_info=True)
+            return False
+    try:
+        Announcement.objects.filter(pk=announcement.pk).delete()
+    except (DatabaseError, ScopeError):  # queued but not forgotten: queued again by the sweep, which the tasks can bear
+        logger.warning("Announcement %s was queued but could not be deleted", announcement.pk, exc_info=True)
+    return True
 
 
 @transaction.atomic
@@ -339,7 +353,7 @@ def assertion_revoke(*, assertion: Assertion, reason: str, actor: Any = None, ac
                  obj=assertion, summary=reason[:200])
     publication_notify(assertion_ids=[assertion.public_id])  # drops it now and again on commit
     tenant_id, assertion_id = assertion.tenant_id, assertion.pk
-    transaction.on_commit(lambda: announce("revoked", tenant_id=tenant_id, assertion_id=assertion_id))
+    announce("revoked", tenant_id=tenant_id, assertion_id=assertion_id)
     return assertion
 
 

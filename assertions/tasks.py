@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from assertions.models import Assertion, BulkJob
+from assertions.models import Announcement, Assertion, BulkJob
 from issuers.scoping import unscoped
 from issuers.tasks import TenantTask
 
@@ -291,13 +291,14 @@ def run_bulk_job(self: Task, *, tenant_id: int, job_id: int) -> None:
 
 @shared_task(bind=True)
 def pipeline_sweep(self: Task) -> dict[str, int]:
-    """Periodic (Celery beat): enqueue again what no worker took (broker down, worker killed), and
-    mark as "delivery unknown" the emails whose worker died while sending."""
-    from assertions.services import pipeline_enqueue
+    """Periodic (Celery beat): enqueue again what no worker took (broker down, worker killed), queue the
+    award events the layers above were not told of, and mark as "delivery unknown" the emails whose
+    worker died while sending."""
+    from assertions.services import announcement_publish, pipeline_enqueue
 
     now = timezone.now()
     stuck_before = now - timedelta(seconds=settings.PIPELINE_STUCK_AFTER)
-    counts = {"requeued": 0, "unknown": 0, "jobs": 0}
+    counts = {"requeued": 0, "unknown": 0, "jobs": 0, "announced": 0}
     with unscoped("pipeline sweep: finds stuck work of every tenant, then enqueues it per tenant"):
         sending = Assertion.objects.filter(email_status=Assertion.EmailStatus.SENDING,
                                            email_started_at__lt=now - timedelta(seconds=settings.EMAIL_SENDING_TIMEOUT))
@@ -326,6 +327,11 @@ def pipeline_sweep(self: Task) -> dict[str, int]:
             BulkJob.objects.filter(pk=pk).update(updated_at=now)
             bulk_job_enqueue(tenant_id=tenant_id, job_id=pk)
         counts["jobs"] = len(jobs)
+        # Award events whose tasks were never queued (broker down, or the process died after the commit).
+        for announcement in Announcement.objects.filter(created_at__lt=stuck_before).order_by("pk")[:1000]:
+            if not announcement_publish(announcement=announcement):
+                break  # the broker is still down: the next sweep tries again
+            counts["announced"] += 1
     return counts
 
 

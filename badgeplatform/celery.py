@@ -6,8 +6,11 @@ import os
 
 from celery import Celery
 
+from badgeplatform.faults import database_down_install
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "badgeplatform.settings")
 
 app = Celery("badgeplatform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+database_down_install()  # a test's fault, only when its variable is set (badgeplatform.faults)

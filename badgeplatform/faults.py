@@ -1,4 +1,4 @@
-"""Test-only fault injection: make a real process die at a named point, as a SIGKILL or a power cut would.
+"""Test-only fault injection into real processes (gunicorn, a Celery worker), never active with DEBUG off.
 
 ``BADGEPLATFORM_TEST_CRASH_AT=<point>:<marker file>`` makes the process ``os._exit`` (no cleanup, no
 response, no rollback other than what the database does for a dead connection) the first time it reaches
@@ -10,6 +10,7 @@ never dies of it.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.conf import settings
 
@@ -30,3 +31,28 @@ def crash_point(name: str) -> None:
         return
     os.close(fd)
     os._exit(CRASH_EXIT_CODE)
+
+
+DATABASE_DOWN_ENV = "BADGEPLATFORM_TEST_DATABASE_DOWN"
+
+
+def database_down_install() -> None:
+    """``BADGEPLATFORM_TEST_DATABASE_DOWN=<file>``: while that file exists, every query this process makes
+    fails with ``OperationalError``, as with the database server down; once it is removed they work again.
+    Installed by the Celery app, so a test can take the database away from a real worker only."""
+    path = os.environ.get(DATABASE_DOWN_ENV)
+    if not path:
+        return
+    from django.db import OperationalError
+    from django.db.backends.signals import connection_created
+
+    def refuse(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        if settings.DEBUG and os.path.exists(path):
+            raise OperationalError("could not connect to the database server (test fault: the database is down)")
+        return execute(sql, params, many, context)
+
+    def on_connect(sender: Any, connection: Any, **kwargs: Any) -> None:
+        if refuse not in connection.execute_wrappers:
+            connection.execute_wrappers.append(refuse)
+
+    connection_created.connect(on_connect, weak=False)

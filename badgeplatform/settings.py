@@ -197,7 +197,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # Every countdown and retry delay stays below the Redis broker's visibility_timeout (3600 s), or the
 # message is delivered again and again while it waits (tests/worker/test_settings.py).
-TASK_MAX_COUNTDOWN = 600
+# Settable (tests shorten it); 3600 or more is refused.
+TASK_MAX_COUNTDOWN = env_int("TASK_MAX_COUNTDOWN", 600, minimum=1)
+if TASK_MAX_COUNTDOWN >= 3600:
+    raise ImproperlyConfigured("TASK_MAX_COUNTDOWN must be below the Redis visibility_timeout (3600 s).")
 CELERY_BEAT_SCHEDULE: dict = {
     "pipeline-sweep": {"task": "assertions.tasks.pipeline_sweep", "schedule": env_int("PIPELINE_SWEEP_SECONDS", 60)},
     "link-emails-sweep": {"task": "issuers.tasks.link_emails_sweep", "schedule": env_int("PIPELINE_SWEEP_SECONDS", 60)},

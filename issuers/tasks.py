@@ -5,14 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Task, shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db import InterfaceError, OperationalError
 from django.template.loader import render_to_string
 
 from issuers.models import Invitation, Tenant
 from issuers.outbox import LINK_EMAIL_KINDS, enqueue, link_email_send, link_emails_sweep_kind
 from issuers.scoping import tenant_scope, unscoped
 from issuers.services import invitation_url
+
+# A lost or refused database connection (a restart, a failover) mends itself. Tasks whose work must not
+# wait for a nightly reconcile retry it with backoff, capped like every countdown (TASK_MAX_COUNTDOWN):
+# @shared_task(base=TenantTask, **DATABASE_RETRY). With the defaults that is about 50 minutes of outage.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+DATABASE_RETRY: dict[str, Any] = {
+    "autoretry_for": DATABASE_DOWN, "retry_backoff": 10, "retry_backoff_max": settings.TASK_MAX_COUNTDOWN,
+    "max_retries": 10,
+}
 
 
 class TenantTask(Task):
@@ -29,7 +40,16 @@ class TenantTask(Task):
         tenant_id = kwargs.get("tenant_id")
         if tenant_id is None:
             raise TypeError(f"{self.name} must be called with tenant_id=...")
-        tenant = Tenant.objects.get(pk=tenant_id)
+        try:
+            tenant = Tenant.objects.get(pk=tenant_id)
+        except DATABASE_DOWN as exc:
+            # Celery's autoretry_for covers run(), not this lookup before it: a task that retries while
+            # the database is down (DATABASE_RETRY) retries here the same way.
+            if not isinstance(exc, tuple(getattr(self, "autoretry_for", ()))):
+                raise
+            raise self.retry(exc=exc, countdown=get_exponential_backoff_interval(
+                factor=int(self.retry_backoff), retries=self.request.retries, maximum=self.retry_backoff_max,
+                full_jitter=getattr(self, "retry_jitter", True))) from exc
         with tenant_scope(tenant):
             return super().__call__(*args, **kwargs)
 

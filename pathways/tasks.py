@@ -5,17 +5,19 @@ from __future__ import annotations
 from celery import Task, shared_task
 
 from assertions.models import Assertion
-from issuers.tasks import TenantTask
+from issuers.tasks import DATABASE_DOWN, DATABASE_RETRY, TenantTask
 from pathways import services
 from pathways.models import Pathway
 
 
-@shared_task(base=TenantTask, bind=True, max_retries=5, autoretry_for=(OSError,), retry_backoff=10)
+# Told by assertions (assertions.events), which does not wait for them: while the database is down they
+# retry, instead of leaving a capstone or a flag to the nightly reconcile. A file error too (the capstone's bake).
+@shared_task(base=TenantTask, bind=True, **{**DATABASE_RETRY, "autoretry_for": (*DATABASE_DOWN, OSError)})
 def assertions_issued(self: Task, *, tenant_id: int, assertion_ids: list[int]) -> int:
     return services.pathways_after_issue(assertion_ids=assertion_ids)
 
 
-@shared_task(base=TenantTask, bind=True)
+@shared_task(base=TenantTask, bind=True, **DATABASE_RETRY)
 def assertion_revoked(self: Task, *, tenant_id: int, assertion_id: int) -> int:
     assertion = Assertion.objects.select_related("badge_class").filter(pk=assertion_id).first()
     return 0 if assertion is None else services.pathways_after_revoke(assertion=assertion)

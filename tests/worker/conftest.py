@@ -6,11 +6,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.core.files.base import ContentFile
+from kombu import pools
 
+from badgeplatform.celery import app
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from tests.support import png_bytes
-from tests.worker.helpers import SmtpSink, WebServer, Worker, broker_purge
+from tests.worker.helpers import RedisServer, SmtpSink, WebServer, Worker, broker_purge
 
 
 @pytest.fixture
@@ -50,6 +52,30 @@ def start_web(tmp_path) -> Iterator[Callable[..., WebServer]]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def broker_is(private_redis):
+    """Point this process's Celery app at the private Redis (the worker gets it through REDIS_URL).
+    The connection and producer pools are dropped so that the next publish uses the new URL."""
+    saved = app.conf.broker_url, app.conf.broker_transport_options
+
+    def use(url: str, options: dict) -> None:
+        app.conf.broker_url, app.conf.broker_transport_options = url, options
+        pools.reset()  # kombu keeps connection pools in a process-wide registry: close and forget them all
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    use(private_redis.url, {"visibility_timeout": 3600})
+    yield private_redis
+    use(*saved)
 
 
 @pytest.fixture

@@ -7,38 +7,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from kombu import pools
 
 from assertions.models import Assertion
 from assertions.services import Recipient, assertion_issue
 from assertions.tasks import pipeline_sweep
 from badgeplatform.celery import app
 from issuers.scoping import tenant_scope
-from tests.worker.helpers import RedisServer, wait_for
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def broker_is(private_redis):
-    """Point this process's Celery app at the private Redis (the worker gets it through REDIS_URL).
-    The connection and producer pools are dropped so that the next publish uses the new URL."""
-    saved = app.conf.broker_url, app.conf.broker_transport_options
-
-    def use(url: str, options: dict) -> None:
-        app.conf.broker_url, app.conf.broker_transport_options = url, options
-        pools.reset()  # kombu keeps connection pools in a process-wide registry: close and forget them all
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    use(private_redis.url, {"visibility_timeout": 3600})
-    yield private_redis
-    use(*saved)
+from tests.worker.helpers import wait_for
 
 
 @pytest.mark.worker
