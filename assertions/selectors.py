@@ -8,8 +8,22 @@ from django.db.models import Count, Q, QuerySet
 
 from assertions.models import Assertion, BulkJob
 from badges.models import BadgeClass
+from badges.selectors import badge_classes_of
+from issuers.models import Membership
 
 E = Assertion.EmailStatus
+
+
+def assertions_of(membership: Membership) -> QuerySet[Assertion]:
+    """The awards of the badge classes this member may use: where staff pages look an award up by id."""
+    return (Assertion.objects.filter(badge_class__in=badge_classes_of(membership))
+            .select_related("badge_class__issuer"))
+
+
+def bulk_jobs_of(membership: Membership) -> QuerySet[BulkJob]:
+    """The cohort jobs of the badge classes this member may use: where every page (the job's own, and
+    saving its learners as a cohort) looks a job up by id."""
+    return BulkJob.objects.filter(badge_class__in=badge_classes_of(membership)).select_related("badge_class__issuer")
 
 
 def badge_classes_with_counts(badges: QuerySet[BadgeClass]) -> QuerySet[BadgeClass]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -20,29 +19,23 @@ from assertions.documents import public_url
 from assertions.forms import AwardForm, CohortForm, CorrectAddressForm, RevokeForm
 from assertions.models import Assertion, BulkJob
 from badges.models import BadgeClass
-from badges.selectors import badge_classes_visible, may_issue_for
+from badges.selectors import badge_classes_of, badge_classes_visible, may_issue_for
 from issuers.csvexport import csv_response
 from issuers.http import StaffRequest
 from issuers.permissions import ANY_STAFF, CAN_ISSUE, role_required
 from issuers.selectors import membership_issuers
 
 
-def _badges(request: StaffRequest) -> QuerySet[BadgeClass]:
-    return BadgeClass.objects.filter(issuer__in=membership_issuers(request.membership)).select_related("issuer")
-
-
 def _badge(request: StaffRequest, public_id: str) -> BadgeClass:
-    return get_object_or_404(_badges(request), public_id=public_id)
+    return get_object_or_404(badge_classes_of(request.membership), public_id=public_id)
 
 
 def _assertion(request: StaffRequest, public_id: str) -> Assertion:
-    awards = Assertion.objects.filter(badge_class__in=_badges(request)).select_related("badge_class__issuer")
-    return get_object_or_404(awards, public_id=public_id)
+    return get_object_or_404(selectors.assertions_of(request.membership), public_id=public_id)
 
 
 def _job(request: StaffRequest, public_id: str) -> BulkJob:
-    jobs = BulkJob.objects.filter(badge_class__in=_badges(request)).select_related("badge_class__issuer")
-    return get_object_or_404(jobs, public_id=public_id)
+    return get_object_or_404(selectors.bulk_jobs_of(request.membership), public_id=public_id)
 
 
 def _require_issue(request: StaffRequest, badge: BadgeClass) -> None:

@@ -10,10 +10,16 @@ from issuers.permissions import CAN_ISSUE
 from issuers.selectors import membership_issuers
 
 
+def badge_classes_of(membership: Membership) -> QuerySet[BadgeClass]:
+    """Every badge class (retired ones too) of the issuers this member may use: where staff pages
+    look a badge class up by id, so a member limited to other issuers gets 404."""
+    return BadgeClass.objects.filter(issuer__in=membership_issuers(membership)).select_related("issuer")
+
+
 def badge_classes_visible(membership: Membership, *, search: str = "", retired: bool = False) -> QuerySet[BadgeClass]:
     """The badge classes of the issuers this member may use (an issuer-role member limited to some
     issuers sees only theirs), current ones unless ``retired``, filtered by ``search``."""
-    badges = BadgeClass.objects.filter(issuer__in=membership_issuers(membership)).select_related("issuer")
+    badges = badge_classes_of(membership)
     badges = badges.filter(retired_at__isnull=not retired)
     search = search.strip()
     if search:

@@ -17,7 +17,7 @@ from badges import services
 from badges.forms import BadgeClassForm
 from badges.images import ImageRejected
 from badges.models import BadgeClass
-from badges.selectors import may_issue_for
+from badges.selectors import badge_classes_of, may_issue_for
 from issuers.http import StaffRequest
 from issuers.models import Issuer, Role
 from issuers.permissions import CAN_ISSUE, role_required
@@ -25,8 +25,7 @@ from issuers.selectors import membership_issuers
 
 
 def _manageable(request: StaffRequest, public_id: str) -> BadgeClass:
-    badge = get_object_or_404(BadgeClass.objects.filter(issuer__in=membership_issuers(request.membership))
-                              .select_related("issuer"), public_id=public_id)
+    badge = get_object_or_404(badge_classes_of(request.membership), public_id=public_id)
     if not may_issue_for(request.membership, badge.issuer):
         raise PermissionDenied("Your role does not allow changing this badge.")
     return badge

@@ -45,11 +45,17 @@ def user_has_mfa(user: User | AnonymousUser) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
+def membership_is_limited(membership: Membership) -> bool:
+    """An issuer-role member limited to some issuers: they reach only those issuers' badges, awards,
+    jobs, cohorts and pathways (see the ``*_of(membership)`` selectors of each app)."""
+    return membership.role == Role.ISSUER and membership.issuers.exists()
+
+
 def membership_issuers(membership: Membership) -> QuerySet[Issuer]:
-    """The issuers a member may issue for (all of the tenant's unless limited)."""
-    limited = membership.issuers.all()
-    if membership.role == Role.ISSUER and limited.exists():
-        return limited
+    """The issuers a member may see and use (all of the tenant's unless limited). Every staff page
+    that finds an issuer-owned object by id starts from this, through the apps' ``*_of`` selectors."""
+    if membership_is_limited(membership):
+        return membership.issuers.all()
     return Issuer.objects.all()
 
 

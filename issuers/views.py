@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.http import SignedInRequest
 from issuers import forms, selectors, services
 from issuers.http import StaffRequest
-from issuers.models import ApiKey, Invitation, Issuer, Membership, Role, Tenant
+from issuers.models import ApiKey, Invitation, Membership, Role, Tenant
 from issuers.permissions import ANY_STAFF, role_required
 
 admin_only = role_required(Role.ADMIN)
@@ -213,12 +213,13 @@ def issuer_list(request: StaffRequest, tenant_slug: str) -> HttpResponse:
             issuer = services.issuer_create(tenant=request.tenant, actor=request.user, **form.cleaned_data)
             messages.success(request, f"Issuer {issuer.name} created.")
             return redirect("issuers:issuers", tenant_slug=tenant_slug)
-    return render(request, "issuers/issuer_list.html", {"issuers": Issuer.objects.all(), "form": form})
+    issuers = selectors.membership_issuers(request.membership)
+    return render(request, "issuers/issuer_list.html", {"issuers": issuers, "form": form})
 
 
 @role_required(*ANY_STAFF)
 def issuer_detail(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
-    issuer = get_object_or_404(Issuer, public_id=public_id)
+    issuer = get_object_or_404(selectors.membership_issuers(request.membership), public_id=public_id)
     form = forms.IssuerForm(request.POST or None, instance=issuer)
     if request.method == "POST":
         if request.membership.role != Role.ADMIN:
@@ -242,7 +243,7 @@ def issuer_detail(request: StaffRequest, tenant_slug: str, public_id: str) -> Ht
 @admin_only
 @require_POST
 def issuer_rotate_key(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
-    issuer = get_object_or_404(Issuer, public_id=public_id)
+    issuer = get_object_or_404(selectors.membership_issuers(request.membership), public_id=public_id)
     services.signing_key_rotate(issuer=issuer, actor=request.user)
     messages.success(request, "A new signing key is in use; earlier keys stay published for older badges.")
     return redirect("issuers:issuer", tenant_slug=tenant_slug, public_id=issuer.public_id)

@@ -11,6 +11,8 @@ from typing import Any, cast
 from django import forms
 
 from badges.models import BadgeClass
+from issuers.models import Issuer, Membership
+from issuers.selectors import membership_is_limited, membership_issuers
 
 
 class _BadgeChoices(forms.ModelMultipleChoiceField):
@@ -61,11 +63,21 @@ class PathwayForm(forms.Form):
 
 class CohortForm(forms.Form):
     name = forms.CharField(max_length=200, label="Cohort name", help_text="e.g. Level 2 Catering, Sept 2026")
+    issuer = forms.ModelChoiceField(queryset=Issuer.objects.none(), required=False, label="Whose learners",
+                                    empty_label="The whole college",
+                                    help_text="Tutors limited to an issuer see only that issuer's cohorts.")
     emails = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}),
                              label="Learners' emails, one per line",
                              help_text='"Name <email>" or "email, name" also work.')
     file = forms.FileField(required=False, label="…or a CSV from the MIS (columns email, name)",
                            widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}))
+
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["issuer"])
+        field.queryset = membership_issuers(membership)
+        if membership_is_limited(membership):  # their cohorts must be one of their issuers'
+            field.required, field.empty_label = True, None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

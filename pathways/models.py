@@ -9,7 +9,7 @@ from django.db import models
 
 from assertions.models import Assertion
 from badges.models import BadgeClass
-from issuers.models import Tenant
+from issuers.models import Issuer, Tenant
 from issuers.scoping import TenantScopedManager
 
 
@@ -70,6 +70,9 @@ class Cohort(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="cohorts")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
+    # Whose learners these are: the issuer of the job it was saved from, or the one chosen on upload.
+    # None is a college-wide cohort, which members limited to some issuers do not see.
+    issuer = models.ForeignKey(Issuer, on_delete=models.SET_NULL, null=True, blank=True, related_name="cohorts")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

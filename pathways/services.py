@@ -12,10 +12,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from assertions.models import Assertion
+from assertions.models import Assertion, BulkJob
 from assertions.services import Recipient, assertion_issue, holders
 from badges.models import BadgeClass
-from issuers.models import Tenant
+from issuers.models import Issuer, Tenant
 from issuers.scoping import current_tenant_id
 from issuers.services import audit_record
 from pathways import requirements
@@ -206,15 +206,17 @@ def pathway_flag_resolve(*, completion: PathwayCompletion, revoke_capstone: bool
 
 
 @transaction.atomic
-def cohort_create(*, tenant: Tenant, name: str, members: Iterable[tuple[str, str]], actor: Any = None) -> Cohort:
-    """A named group of learners: ``members`` are (email, name) pairs; bad or repeated addresses are skipped."""
+def cohort_create(*, tenant: Tenant, name: str, members: Iterable[tuple[str, str]], issuer: Issuer | None = None,
+                  actor: Any = None) -> Cohort:
+    """A named group of learners: ``members`` are (email, name) pairs; bad or repeated addresses are skipped.
+    ``issuer`` is whose learners they are (None: the whole college's)."""
     from assertions.services import clean_identity
 
-    if tenant.pk != current_tenant_id():
+    if tenant.pk != current_tenant_id() or (issuer is not None and issuer.tenant_id != tenant.pk):
         raise PermissionDenied("This cohort belongs to another college.")
     if not name.strip():
         raise ValidationError("Give the cohort a name.")
-    cohort = Cohort.objects.create(tenant=tenant, name=name.strip()[:200],
+    cohort = Cohort.objects.create(tenant=tenant, name=name.strip()[:200], issuer=issuer,
                                    created_by=actor if getattr(actor, "is_authenticated", False) else None)
     seen: dict[str, str] = {}
     for email, learner_name in members:
@@ -229,6 +231,13 @@ def cohort_create(*, tenant: Tenant, name: str, members: Iterable[tuple[str, str
     audit_record(tenant=tenant, action="cohort.create", actor=actor, obj=cohort,
                  summary=f"{cohort.name}: {len(seen)} learners")
     return cohort
+
+
+def cohort_from_job(*, job: BulkJob, name: str, actor: Any = None) -> Cohort:
+    """The learners of a cohort award, saved as a cohort of the job's issuer. The caller found ``job``
+    among the jobs its member may reach (``assertions.selectors.bulk_jobs_of``)."""
+    return cohort_create(tenant=job.tenant, name=name, members=[(r["email"], r.get("name", "")) for r in job.rows],
+                         issuer=job.badge_class.issuer, actor=actor)
 
 
 def cohort_progress(*, cohort: Cohort, pathway: Pathway) -> list[tuple[CohortMember, requirements.Progress, bool]]:

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from assertions.bulk import rows_from_csv, rows_from_lines
-from assertions.models import BulkJob
+from assertions.selectors import bulk_jobs_of
 from badges.models import BadgeClass
 from issuers.http import StaffRequest
 from issuers.models import Role
@@ -17,13 +17,13 @@ from issuers.permissions import ANY_STAFF, CAN_ISSUE, role_required
 from issuers.scoping import unscoped
 from pathways import requirements, services
 from pathways.forms import CohortForm, PathwayForm
-from pathways.models import Cohort, Pathway, PathwayCompletion
-from pathways.selectors import requirement_names
+from pathways.models import Pathway
+from pathways.selectors import cohorts_of, completions_of, pathways_of, requirement_names
 
 
 @role_required(*ANY_STAFF)
 def pathway_list(request: StaffRequest, tenant_slug: str) -> HttpResponse:
-    pathways = list(Pathway.objects.select_related("capstone"))
+    pathways = list(pathways_of(request.membership))
     for p in pathways:
         # An extra attribute for the template only; the model has no such field.
         p.described = requirements.describe(p.requirements, requirement_names(p))  # type: ignore[attr-defined]
@@ -50,9 +50,9 @@ def pathway_new(request: StaffRequest, tenant_slug: str) -> HttpResponse:
 
 @role_required(*ANY_STAFF)
 def pathway_detail(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
-    pathway = get_object_or_404(Pathway.objects.select_related("capstone"), public_id=public_id)
+    pathway = get_object_or_404(pathways_of(request.membership), public_id=public_id)
     names = requirement_names(pathway)
-    cohorts = list(Cohort.objects.all())
+    cohorts = list(cohorts_of(request.membership))
     cohort = next((c for c in cohorts if str(c.public_id) == request.GET.get("cohort")), None)
     return render(request, "pathways/detail.html", {
         "pathway": pathway,
@@ -69,7 +69,7 @@ def pathway_detail(request: StaffRequest, tenant_slug: str, public_id: str) -> H
 @require_POST
 @role_required(Role.ADMIN)
 def completion_resolve(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
-    completion = get_object_or_404(PathwayCompletion.objects.select_related("pathway", "capstone"),
+    completion = get_object_or_404(completions_of(request.membership).select_related("pathway", "capstone"),
                                    public_id=public_id)
     try:
         services.pathway_flag_resolve(completion=completion, revoke_capstone=request.POST.get("decision") == "revoke",
@@ -83,7 +83,7 @@ def completion_resolve(request: StaffRequest, tenant_slug: str, public_id: str) 
 
 @role_required(*ANY_STAFF)
 def cohort_list(request: StaffRequest, tenant_slug: str) -> HttpResponse:
-    form = CohortForm(request.POST or None, request.FILES or None)
+    form = CohortForm(request.POST or None, request.FILES or None, membership=request.membership)
     if request.method == "POST":
         if request.membership.role not in CAN_ISSUE:
             raise PermissionDenied("Viewers cannot create cohorts.")
@@ -92,24 +92,23 @@ def cohort_list(request: StaffRequest, tenant_slug: str) -> HttpResponse:
                 upload = form.cleaned_data.get("file")
                 rows = rows_from_csv(upload.read()) if upload else rows_from_lines(form.cleaned_data["emails"])
                 cohort = services.cohort_create(tenant=request.tenant, name=form.cleaned_data["name"],
-                                                members=[(r.email, r.name) for r in rows], actor=request.user)
+                                                members=[(r.email, r.name) for r in rows],
+                                                issuer=form.cleaned_data.get("issuer"), actor=request.user)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
                 messages.success(request, f"Cohort “{cohort.name}” saved with {cohort.members.count()} learners.")
                 return redirect("pathways:cohort", tenant_slug=tenant_slug, public_id=cohort.public_id)
-    return render(request, "pathways/cohorts.html", {"form": form, "cohorts": Cohort.objects.all()})
+    return render(request, "pathways/cohorts.html", {"form": form, "cohorts": cohorts_of(request.membership)})
 
 
 @require_POST
 @role_required(*CAN_ISSUE)
 def cohort_from_job(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     """Save the learners of a finished cohort award as a cohort to follow."""
-    job = get_object_or_404(BulkJob, public_id=public_id)
+    job = get_object_or_404(bulk_jobs_of(request.membership), public_id=public_id)
     try:
-        cohort = services.cohort_create(tenant=request.tenant, name=request.POST.get("name", ""),
-                                        members=[(r["email"], r.get("name", "")) for r in job.rows],
-                                        actor=request.user)
+        cohort = services.cohort_from_job(job=job, name=request.POST.get("name", ""), actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("assertions:job", tenant_slug=tenant_slug, public_id=job.public_id)
@@ -119,8 +118,8 @@ def cohort_from_job(request: StaffRequest, tenant_slug: str, public_id: str) -> 
 
 @role_required(*ANY_STAFF)
 def cohort_detail(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
-    cohort = get_object_or_404(Cohort, public_id=public_id)
-    pathways = list(Pathway.objects.all())
+    cohort = get_object_or_404(cohorts_of(request.membership), public_id=public_id)
+    pathways = list(pathways_of(request.membership))
     pathway = next((p for p in pathways if str(p.public_id) == request.GET.get("pathway")), None)
     return render(request, "pathways/cohort.html", {
         "cohort": cohort, "members": cohort.members.all(), "pathways": pathways, "pathway": pathway,

@@ -7,15 +7,17 @@ object here (or put on the reviewed allow-list), so new URLs are covered automat
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 
 import pytest
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 
-from issuers.models import ApiKey, AuditEntry, Invitation, Membership, Tenant
+from issuers.models import ApiKey, AuditEntry, Invitation, Membership, Role, Tenant
 from issuers.scoping import ScopeError, tenant_scope
-from issuers.services import api_key_create, invitation_create, tenant_set_status
+from issuers.services import api_key_create, invitation_create, issuer_create, tenant_set_status
+from pathways.models import Cohort
 from tests.conftest import make_user
 from tests.support import url_routes
 
@@ -191,6 +193,70 @@ def test_outsider_gets_404_on_every_object_url(client, sweep, charlie, tenant_a,
         # His own tenant's URL with tenant A's object id: the scope cannot find it.
         url = reverse(name, args=[tenant_b.slug, public_id])
         assert getattr(client, method)(url).status_code == 404, url
+
+
+# Pages only admins may use. A member with another role is refused (403) before any lookup, whatever the
+# id, so the answer says nothing about the object; the test checks an id that does not exist gets the same.
+ADMIN_ONLY = {"issuers:member_edit", "issuers:member_remove", "issuers:invitation_revoke",
+              "issuers:invitation_resend", "issuers:api_key_revoke", "issuers:issuer_rotate_key",
+              "endorsements:request_revoke", "endorsements:request_resend", "pathways:completion_resolve"}
+
+
+@pytest.fixture
+def limited_tutor(tenant_a, alice):
+    """A tutor of College A limited to its catering issuer: the sweep's objects are construction's."""
+    user = make_user("lee@college-a.example")
+    with tenant_scope(tenant_a):
+        catering = issuer_create(tenant=tenant_a, name="College A Catering", url="https://a.example/catering",
+                                 email="catering@a.example", actor=alice)
+        membership = Membership.objects.create(tenant=tenant_a, user=user, role=Role.ISSUER)
+        membership.issuers.set([catering])
+    return user, catering
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_member_limited_to_another_issuer_gets_404_on_every_object_url(client, sweep, limited_tutor, tenant_a,
+                                                                         method):
+    client.force_login(limited_tutor[0])
+    assert set(ADMIN_ONLY) <= set(sweep)
+    for name, public_id in sweep.items():
+        if method == "get" and name in POST_ONLY:
+            continue  # the URL does not accept GET (405 before any lookup)
+        response = getattr(client, method)(reverse(name, args=[tenant_a.slug, public_id]))
+        if name in ADMIN_ONLY:
+            assert response.status_code == 403, name
+            unknown = getattr(client, method)(reverse(name, args=[tenant_a.slug, uuid.uuid4()]))
+            assert unknown.status_code == 403, name
+        else:
+            assert response.status_code == 404, (name, response.status_code)
+    with tenant_scope(tenant_a):
+        assert not Cohort.objects.exclude(name="Sweep").exists()  # no cohort saved from another issuer's job
+
+
+def test_a_member_limited_to_an_issuer_reaches_that_issuers_objects_and_lists_no_others(
+        client, sweep, limited_tutor, tenant_a, alice):
+    user, catering = limited_tutor
+    own = _tutor_objects(tenant_a, catering, alice)
+    client.force_login(user)
+    for name, public_id in own.items():
+        if name not in POST_ONLY:
+            assert client.get(reverse(name, args=[tenant_a.slug, public_id])).status_code == 200, name
+    assert client.get(reverse("issuers:issuer", args=[tenant_a.slug, catering.public_id])).status_code == 200
+    response = client.post(reverse("pathways:cohort_from_job", args=[tenant_a.slug, own["assertions:job"]]),
+                           {"name": "Catering 2026"})
+    assert response.status_code == 302
+    with tenant_scope(tenant_a):
+        saved = Cohort.objects.get(name="Catering 2026")
+    assert saved.issuer == catering
+    assert client.get(reverse("pathways:cohort", args=[tenant_a.slug, saved.public_id])).status_code == 200
+    lists = {name: client.get(reverse(name, args=[tenant_a.slug])).content.decode()
+             for name in ("pathways:cohorts", "pathways:list", "issuers:issuers", "assertions:dashboard")}
+    assert "Catering 2026" in lists["pathways:cohorts"]
+    assert str(sweep["pathways:cohort"]) not in lists["pathways:cohorts"]  # the college-wide cohort
+    assert str(sweep["pathways:detail"]) not in lists["pathways:list"]
+    assert "College A Catering" in lists["issuers:issuers"]
+    assert "College A Construction" not in lists["issuers:issuers"]
+    assert str(sweep["assertions:badge"]) not in lists["assertions:dashboard"]
 
 
 def test_owner_reaches_every_object_url(client, sweep, alice, tenant_a):
