@@ -427,7 +427,7 @@ def share(request: HttpRequest, public_id: Any) -> HttpResponse:
     }, status=410 if a.revoked else 200)
     response["Vary"] = "Cookie"
     if not is_owner and not a.revoked:
-        _count("share_view", a)
+        _count("share_view", a, request)
     return response
 
 
@@ -447,8 +447,10 @@ def share_image(request: HttpRequest, public_id: Any) -> HttpResponse:
     return response
 
 
-def _count(kind: str, assertion: Any) -> None:
-    """Tell the college's outcomes dashboard (counted in the background; never fails the page)."""
+def _count(kind: str, assertion: Any, request: HttpRequest | None = None) -> None:
+    """Tell the college's outcomes dashboard (counted in the background; never fails the page). With
+    the ``request``, once per visitor per award per day."""
     from insights.events import event_count
 
-    event_count(kind=kind, tenant_id=assertion.tenant_id, badge_class_id=assertion.badge_class_id)
+    event_count(kind=kind, tenant_id=assertion.tenant_id, badge_class_id=assertion.badge_class_id,
+                assertion_id=assertion.pk, request=request)

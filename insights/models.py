@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from assertions.models import Assertion
 from badges.models import BadgeClass
 from issuers.models import Tenant
 from issuers.scoping import TenantScopedManager
@@ -29,3 +30,24 @@ class DailyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.kind} {self.count}"
+
+
+class VisitorMark(models.Model):
+    """A visitor already counted for this badge today (``verification.visitors``: a keyed hash of the
+    client address and the day, never the address). Yesterday's marks are of no use and are deleted."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    assertion = models.ForeignKey(Assertion, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=DailyCount.Kind.choices)
+    day = models.DateField()
+    visitor = models.CharField(max_length=64)
+
+    objects = TenantScopedManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["assertion", "kind", "day", "visitor"],
+                                               name="one_count_per_visitor_per_day")]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind}"

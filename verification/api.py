@@ -73,7 +73,7 @@ class VerifyView(APIView):
             return Response({"detail": BUSY_MESSAGE}, status=503,
                             headers={"Retry-After": str(settings.VERIFY_TOTAL_SECONDS)})
         record_verification(assertion_public_id=result.our_assertion_id, verdict=result.verdict,
-                            source="api")
+                            source="api", request=request._request)
         return Response(result.as_dict())
 
 

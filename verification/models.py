@@ -28,6 +28,10 @@ class VerificationEvent(models.Model):
     verdict = models.CharField(max_length=10, choices=Verdict.choices)
     source = models.CharField(max_length=10, choices=Source.choices)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # For our own badges: who verified (``verification.visitors``: a keyed hash of address and day, never
+    # the address) and on which day, so one visitor counts once per badge per day.
+    visitor = models.CharField(max_length=64, blank=True, default="")
+    day = models.DateField(null=True, blank=True)
 
     # Scoped like every tenant-owned model, so the outcomes dashboard reads only its own college's
     # rows; the recording task writes across tenants on purpose (see verification.tasks).
@@ -35,6 +39,9 @@ class VerificationEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["assertion_public_id", "day", "visitor"],
+                                               condition=~models.Q(visitor=""),
+                                               name="one_verification_per_visitor_per_day")]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.verdict} ({self.source})"

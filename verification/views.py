@@ -158,7 +158,8 @@ def _assertion_page(request: HttpRequest, public_id: str) -> HttpResponse:
         return result, seconds
 
     result = publication.cached(publication.page_key(public_id), build)
-    record_verification(assertion_public_id=result.our_assertion_id, verdict=result.verdict, source="public")
+    record_verification(assertion_public_id=result.our_assertion_id, verdict=result.verdict, source="public",
+                        request=request)
     response = render(request, "verification/assertion.html", {
         "result": result, "form": VerifyForm(initial={"badge": result.assertion_url}),
         "again_url": request.path, "title": (result.badge or {}).get("name") or "Badge verification",
@@ -194,7 +195,8 @@ def verify_page(request: HttpRequest) -> HttpResponse:
         source = "page"
     if result.busy:
         return busy(html=True, request=request)
-    record_verification(assertion_public_id=result.our_assertion_id, verdict=result.verdict, source=source)
+    record_verification(assertion_public_id=result.our_assertion_id, verdict=result.verdict, source=source,
+                        request=request)
     again = result.input_text if result.input_text and len(result.input_text) < 20000 else None
     return render(request, "verification/verify.html", {
         "form": VerifyForm(), "result": result, "again": again,

@@ -175,7 +175,7 @@ def test_share_views_and_downloads_reach_the_outcomes_dashboard(client, learner,
     app.conf.task_always_eager = True
     try:
         client.get(f"/s/{a.public_id}/", **CRAWLER)
-        client.get(f"/s/{a.public_id}/", **CRAWLER)
+        client.get(f"/s/{a.public_id}/", REMOTE_ADDR="192.0.2.99", **CRAWLER)  # another visitor
         client.force_login(learner)
         client.get(f"/s/{a.public_id}/")  # the owner's own look is not a view
         client.get(f"/backpack/badges/{entry.public_id}/download/image/")
@@ -210,3 +210,32 @@ def test_the_embed_snippet_keeps_a_badge_name_with_quotes_and_markup_as_text(cli
     assert link == {"href": links.share_url(a)}
     assert img["alt"] == f"{name} badge from College A Construction"  # the name, whole, as text
     assert "onerror" not in {k for k, _ in img.items()}
+
+
+def test_a_share_page_counts_once_per_visitor_per_day_and_never_for_its_learner(client, learner, badge_a, tenant_a):
+    from insights.models import DailyCount, VisitorMark
+    from issuers.scoping import tenant_scope
+    from tests.support import eager_tasks
+
+    a, _ = _claimed(learner, badge_a)
+    url = f"/s/{a.public_id}/"
+
+    def views() -> int:
+        with tenant_scope(tenant_a):
+            counts = DailyCount.objects.filter(badge_class=badge_a, kind="share_view")
+            return sum(counts.values_list("count", flat=True))
+
+    with eager_tasks():
+        for _ in range(4):  # one visitor reloading
+            assert client.get(url, REMOTE_ADDR="192.0.2.1").status_code == 200
+        assert views() == 1
+        client.get(url, REMOTE_ADDR="192.0.2.2")  # someone else
+        assert views() == 2
+        client.force_login(learner)  # the learner looking at their own page, from anywhere
+        client.get(url, REMOTE_ADDR="203.0.113.5")
+        client.get(url, REMOTE_ADDR="203.0.113.6")
+        assert views() == 2
+    with tenant_scope(tenant_a):
+        marks = list(VisitorMark.objects.values_list("visitor", flat=True))
+    assert len(marks) == 2
+    assert all(len(m) == 64 and "192.0.2" not in m for m in marks)  # a keyed hash, never the address

@@ -200,7 +200,36 @@ def test_each_verification_is_recorded_without_personal_data(client, issue, eage
     assert recorded[1].tenant_id is None
     assert recorded[1].assertion_public_id is None
     columns = {f.name for f in VerificationEvent._meta.get_fields()}
-    assert columns == {"id", "tenant", "assertion_public_id", "verdict", "source", "created_at"}
+    # No address: "visitor" is a keyed hash of the address and the day (tested below).
+    assert columns == {"id", "tenant", "assertion_public_id", "verdict", "source", "created_at", "visitor", "day"}
+
+
+def test_a_badge_counts_one_verification_per_visitor_per_day_and_none_by_its_learner(client, issue, eager):
+    from datetime import date
+
+    from django.test import RequestFactory
+
+    from tests.conftest import make_user
+    from verification.visitors import visitor_hash
+
+    a = issue()
+    body = {"url": public_url("assertions", a.public_id)}
+    for _ in range(3):  # one employer, checking again and again
+        assert client.post(API, body, content_type="application/json", REMOTE_ADDR="192.0.2.1").status_code == 200
+    client.get(f"/public/assertions/{a.public_id}", HTTP_ACCEPT="text/html", REMOTE_ADDR="192.0.2.1")
+    assert len(events()) == 1
+    client.post(API, body, content_type="application/json", REMOTE_ADDR="192.0.2.2")  # another employer
+    assert len(events()) == 2
+    client.force_login(make_user(RECIPIENT))  # the learner checks their own badge, from a new address
+    client.post(API, body, content_type="application/json", REMOTE_ADDR="198.51.100.9")
+    client.get(f"/public/assertions/{a.public_id}", HTTP_ACCEPT="text/html", REMOTE_ADDR="198.51.100.9")
+    recorded = events()
+    assert len(recorded) == 2
+    visitors = {e.visitor for e in recorded}
+    request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.1")
+    assert visitor_hash(request, date(2026, 1, 2)) != visitor_hash(request, date(2026, 1, 1))  # unlinkable days
+    assert len(visitors) == 2
+    assert all(len(v) == 64 and "192.0.2" not in v for v in visitors)
 
 
 def test_verification_answers_when_the_broker_is_down(client, issue, settings, caplog):
