@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OBVENV := var/obvenv
 
-.PHONY: lock run test typecheck lint-imports worker beat lint install migrate demo obvenv clean
+.PHONY: lock run test typecheck lint-imports api-fuzz worker beat lint install migrate demo obvenv clean
 
 # Installs exactly the locked versions, each checked against its hash (requirements/dev.txt, made by
 # `make lock` from pyproject.toml), then the project itself with no further resolution.
@@ -60,6 +60,12 @@ typecheck: install
 ## import-linter: an app imports only from the layers below it (README "Architecture"; pyproject.toml).
 lint-imports: install
 	$(VENV)/bin/lint-imports
+
+## Schemathesis against our OpenAPI schema with a tenant API key: no generated request may get a 5xx.
+## Part of `make test`; alone, with more examples per operation: make api-fuzz SCHEMATHESIS_EXAMPLES=200
+SCHEMATHESIS_EXAMPLES ?= 15
+api-fuzz: install
+	SCHEMATHESIS_EXAMPLES=$(SCHEMATHESIS_EXAMPLES) $(PY) -m pytest tests/api/test_api_schemathesis.py -q
 
 lint: install
 	$(VENV)/bin/ruff check .
