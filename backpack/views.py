@@ -29,7 +29,7 @@ from backpack import forms, selectors, services
 from backpack.models import BackpackEntry, Collection, Visibility
 from pathways.selectors import learner_progress
 
-AUTH_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
+AUTH_BACKEND = "accounts.backends.AuthenticationBackend"
 
 
 def _error(request: HttpRequest, exc: ValidationError | PermissionDenied) -> None:

@@ -271,7 +271,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # --- Auth (django-allauth) ------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.backends.AuthenticationBackend",  # allauth's, finding accounts by proven addresses only
 ]
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"  # a mail server outage queues the email, not a 500
 ACCOUNT_LOGIN_METHODS = {"email"}

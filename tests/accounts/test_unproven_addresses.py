@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
-from tests.conftest import make_user
+from tests.conftest import PASSWORD, make_user
 from tests.support import address_add_unverified, link_in, login_code_in, signed_in_user_id
 
 DANA = "dana@college-a.example"
@@ -126,3 +126,12 @@ def test_a_sign_up_at_an_address_someone_proved_creates_no_second_account(client
     (message,) = mail_to(DANA)
     assert "/accounts/confirm-email/" not in message.body  # the owner is told, nothing to confirm
     assert signed_in_user_id(client) is None
+
+
+def test_a_password_never_signs_in_through_an_address_the_account_only_typed_in(client,
+                                                                                outsider_typed_in_danas_address):
+    response = client.post(reverse("account_login"), {"login": DANA, "password": PASSWORD})
+    assert response.status_code == 200  # refused like any wrong login
+    assert signed_in_user_id(client) is None
+    assert client.post(reverse("account_login"), {"login": "charlie@college-b.example", "password": PASSWORD}
+                       ).status_code == 302  # his own address still works
