@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.db import models
 
 from badges.models import BadgeClass
+from issuers.parsers import DepthLimitedJSONDecoder
 
 
 @admin.register(BadgeClass)
@@ -9,3 +11,4 @@ class BadgeClassAdmin(admin.ModelAdmin):
     list_filter = ["tenant"]
     search_fields = ["name"]
     readonly_fields = ["public_id"]
+    formfield_overrides = {models.JSONField: {"decoder": DepthLimitedJSONDecoder}}  # alignments, tags

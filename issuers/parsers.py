@@ -60,6 +60,15 @@ def loads(data: str | bytes, *, max_depth: int = MAX_JSON_DEPTH, **kwargs: Any) 
     return json.loads(data, **kwargs)
 
 
+class DepthLimitedJSONDecoder(json.JSONDecoder):
+    """The decoder for Django's JSON form fields (the admin's): a value nested too deeply is "Enter a
+    valid JSON", as Django says for any undecodable value, never a RecursionError."""
+
+    def decode(self, s: str, *args: Any, **kwargs: Any) -> Any:
+        check_depth(s)
+        return super().decode(s, *args, **kwargs)
+
+
 class DepthLimitedJSONParser(JSONParser):
     """DRF's JSON parser with the depth limit: a too-deep body is a 400 with the reason, not a 500.
     The default parser of the API (``REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"]``)."""
