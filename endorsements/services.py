@@ -126,6 +126,8 @@ def endorsement_publish(*, request: EndorsementRequest, user: Any, comment: str)
     """The endorser's answer. Only someone who has proven the invited address may publish it."""
     if not request.is_usable:
         raise ValidationError("This endorsement link has expired or has already been used.")
+    if not request.tenant.is_active:
+        raise ValidationError(request.tenant.suspended_message)
     if not EmailAddress.objects.filter(user=user, email__iexact=request.email, verified=True).exists():
         raise ValidationError(f"This request was sent to {request.email}. Sign in with that address (and verify "
                               "it) to answer it.")

@@ -28,11 +28,6 @@ from issuers.selectors import api_key_authenticate, user_has_mfa
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def suspended_message(tenant: Tenant) -> str:
-    return (f"{tenant.name} is suspended: its badges, issuers and settings can be read but not changed "
-            "until the platform re-activates it. Badges already issued stay valid.")
-
-
 def _writes_refused(request: TenantRequest, tenant: Tenant) -> bool:
     if tenant.is_active or request.method in SAFE_METHODS:
         return False
@@ -76,7 +71,7 @@ class TenantScopeMiddleware:
         request.api_key = api_key
         request.tenant = api_key.tenant
         if _writes_refused(request, api_key.tenant):
-            return JsonResponse({"detail": suspended_message(api_key.tenant)}, status=403)
+            return JsonResponse({"detail": api_key.tenant.suspended_message}, status=403)
         with tenant_scope(api_key.tenant):
             return self.get_response(request)
 
@@ -96,7 +91,7 @@ class TenantScopeMiddleware:
             request.membership = membership
             request.session["last_tenant"] = tenant.slug
             if _writes_refused(request, tenant):
-                return render(request, "issuers/suspended.html", {"message": suspended_message(tenant)}, status=403)
+                return render(request, "issuers/suspended.html", {"message": tenant.suspended_message}, status=403)
             timezone.activate(zoneinfo.ZoneInfo(tenant.timezone))
             try:
                 return self.get_response(request)

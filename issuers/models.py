@@ -53,6 +53,12 @@ class Tenant(models.Model):
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
 
+    @property
+    def suspended_message(self) -> str:
+        """What every refused write of a suspended tenant says (web, API, invitation and endorsement links)."""
+        return (f"{self.name} is suspended: its badges, issuers and settings can be read but not changed "
+                "until the platform re-activates it. Badges already issued stay valid.")
+
 
 class Role(models.TextChoices):
     ADMIN = "admin", "Admin"

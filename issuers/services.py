@@ -197,6 +197,8 @@ def invitation_accept(*, invitation: Invitation, user: Any) -> Membership:
             f"This invitation was sent to {invitation.email}. Log in with that address (and verify it) to accept it."
         )
     tenant = invitation.tenant
+    if not tenant.is_active:
+        raise ValidationError(tenant.suspended_message)
     with tenant_scope(tenant):
         updated = Invitation.objects.filter(pk=invitation.pk, accepted_at=None).update(
             accepted_at=timezone.now(), accepted_by=user

@@ -86,6 +86,19 @@ def test_a_forwarded_link_needs_the_invited_address_proven(tenant_a, badge, acme
         endorsement_publish(request=req, user=acme, comment="Still unproven")
 
 
+def test_a_suspended_college_gets_no_new_endorsement_and_the_endorser_is_told(tenant_a, badge, acme):
+    from issuers.models import Tenant
+    from issuers.services import tenant_set_status
+
+    req, _ = _ask(tenant_a, badge)
+    tenant_set_status(tenant=tenant_a, status=Tenant.Status.SUSPENDED)
+    req.tenant.refresh_from_db()
+    with pytest.raises(ValidationError, match="College A is suspended"):
+        endorsement_publish(request=req, user=acme, comment="We hire people who hold this.")
+    with tenant_scope(tenant_a):
+        assert not Endorsement.objects.exists()
+
+
 def test_withdrawing_removes_it_from_the_badge_and_marks_the_document(tenant_a, badge, acme, bob):
     req, _ = _ask(tenant_a, badge)
     endorsement = endorsement_publish(request=req, user=acme, comment="Yes.")

@@ -86,6 +86,24 @@ def test_expired_invitation_is_refused(client, alice, tenant_a, django_capture_o
         assert not Membership.objects.filter(user=dana).exists()
 
 
+def test_an_invitation_to_a_suspended_college_cannot_be_accepted_and_says_why(
+    client, alice, tenant_a, django_capture_on_commit_callbacks
+):
+    from issuers.models import Tenant
+    from issuers.services import tenant_set_status
+
+    client.force_login(alice)
+    link = _invite(client, tenant_a, "dana@college-a.example", django_capture_on_commit_callbacks)
+    tenant_set_status(tenant=tenant_a, status=Tenant.Status.SUSPENDED)
+    dana = make_user("dana@college-a.example")
+    client.force_login(dana)
+    response = client.post(link)
+    assert response.status_code == 200
+    assert b"College A is suspended" in response.content
+    with tenant_scope(tenant_a):
+        assert not Membership.objects.filter(user=dana).exists()
+
+
 def test_outsider_cannot_see_or_invite_to_another_tenant(client, charlie, tenant_a, tenant_b):
     client.force_login(charlie)
     assert client.get(reverse("issuers:staff", args=[tenant_a.slug])).status_code == 404
