@@ -191,8 +191,9 @@ def test_tutor_creates_a_badge_awards_it_in_two_clicks_and_awards_a_cohort(
     expect(rows.nth(2)).to_contain_text("is not a date")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download bad rows").click()
-    bad_rows = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
-    assert [line.split(",")[0] for line in bad_rows[1:]] == ["51", "101", "151"]
+    bad_rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert bad_rows[0][-2:] == ["problem", "line"]  # after every column of the tutor's file
+    assert [row[-1] for row in bad_rows[1:]] == ["51", "101", "151"]
     _shot(page, "cohort-preview")
     assert_accessible(page, "cohort preview")
     preview_url = page.url
