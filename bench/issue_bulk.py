@@ -9,7 +9,9 @@ default on this 2-core machine) and a local SMTP sink (aiosmtpd, in this process
 
 Usage: ``.venv/bin/python bench/issue_bulk.py [--rows 10000] [--concurrency 2]``. Needs PostgreSQL
 and Redis on 127.0.0.1: the database ``bench_issue`` is created if absent and migrated; Redis database
-12 is flushed. Each run makes a tenant of its own, so runs do not see each other's learners.
+12 is flushed. ``DATABASE_URL`` and ``REDIS_URL``, when set, name another database and Redis database
+instead (so two engineers' runs on one machine do not flush each other's queue). Each run makes a
+tenant of its own, so runs do not see each other's learners.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_issue"
-REDIS_URL = "redis://127.0.0.1:6379/12"
+DATABASE_URL = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/bench_issue"
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/12"
+DATABASE_NAME = DATABASE_URL.rsplit("/", 1)[1]
 GOALS = {"preview": 2.0, "record": 3.0, "pipeline": 30.0}
 
 
@@ -47,11 +50,14 @@ def environment(var_dir: Path, smtp_port: int) -> dict[str, str]:
 
 
 def database_prepare(env: dict[str, str]) -> None:
+    if not DATABASE_NAME.replace("_", "").isalnum():
+        raise SystemExit(f"DATABASE_URL must name a plain database, not {DATABASE_NAME!r}")
     exists = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc",
-                             "SELECT 1 FROM pg_database WHERE datname = 'bench_issue'"],
+                             # checked above to be a plain name
+                             f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'"],  # noqa: S608
                             capture_output=True, text=True, check=True).stdout.strip()
     if exists != "1":
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "bench_issue"], check=True)
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DATABASE_NAME], check=True)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run(["redis-cli", "-n", REDIS_URL.rsplit("/", 1)[1], "FLUSHDB"], check=True, capture_output=True)
 
