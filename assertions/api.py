@@ -43,18 +43,20 @@ from badges.api import badge_class_or_404
 from badges.models import BadgeClass
 from issuers.api import Pagination, api_actor, object_or_404
 from issuers.http import ApiRequest
+from issuers.models import OutboxEmail
 from issuers.parsers import DepthLimitedJSONParser
 
-_DONE_EMAIL = [Assertion.EmailStatus.SENT, Assertion.EmailStatus.FAILED, Assertion.EmailStatus.UNKNOWN]
+_MAIL = OutboxEmail.Status
+_DONE_EMAIL = [_MAIL.SENT, _MAIL.FAILED, _MAIL.UNKNOWN]
 _LIVE = Q(revoked=False, claimed_at=None)
-_BEFORE_EMAIL = _LIVE & ~Q(email_status__in=_DONE_EMAIL)
+_BEFORE_EMAIL = _LIVE & ~Q(mail__status__in=_DONE_EMAIL)
 # ``Assertion.pipeline_status`` as database filters, one per value it can take.
 STATUS_FILTERS: dict[str, Q] = {
     "revoked": Q(revoked=True),
     "claimed": Q(revoked=False) & ~Q(claimed_at=None),
-    "email_sent": _LIVE & Q(email_status=Assertion.EmailStatus.SENT),
-    "email_failed": _LIVE & Q(email_status=Assertion.EmailStatus.FAILED),
-    "email_unknown": _LIVE & Q(email_status=Assertion.EmailStatus.UNKNOWN),
+    "email_sent": _LIVE & Q(mail__status=_MAIL.SENT),
+    "email_failed": _LIVE & Q(mail__status=_MAIL.FAILED),
+    "email_unknown": _LIVE & Q(mail__status=_MAIL.UNKNOWN),
     "image_failed": _BEFORE_EMAIL & Q(bake_status=Assertion.BakeStatus.FAILED),
     "baked": _BEFORE_EMAIL & Q(bake_status=Assertion.BakeStatus.DONE),
     "recorded": _BEFORE_EMAIL & Q(bake_status=Assertion.BakeStatus.PENDING),
@@ -183,7 +185,7 @@ class AssertionList(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Assertion]:
-        queryset = Assertion.objects.select_related("badge_class", "bulk_job").order_by("-issued_on", "-id")
+        queryset = Assertion.objects.select_related("badge_class", "bulk_job", "mail").order_by("-issued_on", "-id")
         params = self.request.query_params
         if params.get("badge_class"):
             try:
@@ -211,7 +213,8 @@ class AssertionDetail(generics.RetrieveAPIView):
 
 
 def assertion_or_404(public_id: Any) -> Assertion:
-    return object_or_404(Assertion.objects.select_related("badge_class__issuer", "bulk_job"), public_id, "award",
+    awards = Assertion.objects.select_related("badge_class__issuer", "bulk_job", "mail")
+    return object_or_404(awards, public_id, "award",
                          "GET /api/v1/assertions/")
 
 

@@ -11,17 +11,22 @@ once with markers where those go, and each learner's copy is that with the marke
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Iterable, Mapping
 from email.utils import formataddr, make_msgid, parseaddr
 from typing import Any, cast
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.utils import DNS_NAME
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
 from assertions import links
 from assertions.models import Assertion
+from issuers.models import OutboxEmail
+from issuers.outbox import EmailKind
 
 
 def award_context(assertion: Assertion) -> dict[str, Any]:
@@ -157,3 +162,45 @@ def _address(from_email: str) -> str:
 def _one_line(text: str) -> str:
     """Headers are one line: a newline in a name would make Django refuse the whole message."""
     return " ".join(text.split())
+
+
+# --- the award emails' kind in the outbox (registered in AssertionsConfig.ready) ------------------------
+
+def _awards_of(emails: list[OutboxEmail]) -> QuerySet[Assertion]:
+    return Assertion.objects.filter(mail_id__in=[e.pk for e in emails])
+
+
+def award_emails_ready(emails: list[OutboxEmail], secrets: Mapping[str, str]) -> list[OutboxEmail]:
+    """An award's email goes once its image is baked (or failed to), and never for a revoked award."""
+    ready = set(_awards_of(emails).filter(revoked=False).exclude(bake_status=Assertion.BakeStatus.PENDING)
+                .values_list("mail_id", flat=True))
+    return [e for e in emails if e.pk in ready]
+
+
+def award_emails_build(emails: list[OutboxEmail], secrets: Mapping[str, str]) -> dict[uuid.UUID, EmailMessage | str]:
+    """A batch's messages, each badge's written once (``AwardMessages``)."""
+    messages, built = AwardMessages(), dict[uuid.UUID, EmailMessage | str]()
+    for assertion in _awards_of(emails).select_related("badge_class__issuer", "tenant").order_by("pk"):
+        assert assertion.mail_id is not None  # found by it
+        built[assertion.mail_id] = ("The award was revoked before its email went out." if assertion.revoked
+                                    else messages.message(assertion))
+    return built
+
+
+def award_emails_requeue(emails: list[OutboxEmail]) -> None:
+    """The sweep found award emails no worker took: the pipeline bakes what is not baked, then sends."""
+    from assertions.services import pipeline_enqueue
+
+    for tenant_id, ids in _group(_awards_of(emails).order_by("pk").values_list("tenant_id", "pk")).items():
+        pipeline_enqueue(tenant_id=tenant_id, assertion_ids=ids)
+
+
+def _group(pairs: Iterable[tuple[int, int]]) -> dict[int, list[int]]:
+    groups: dict[int, list[int]] = {}
+    for key, value in pairs:
+        groups.setdefault(key, []).append(value)
+    return groups
+
+
+AWARD_EMAILS = EmailKind(name=Assertion.EMAIL_KIND, build=award_emails_build, ready=award_emails_ready,
+                         requeue=award_emails_requeue)

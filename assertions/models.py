@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from badges.models import BadgeClass
-from issuers.models import Tenant
+from issuers.models import OutboxEmail, Tenant
 from issuers.scoping import TenantScopedManager
 
 
@@ -76,6 +77,8 @@ class Assertion(models.Model):
         FAILED = "failed", "Image failed"
 
     class EmailStatus(models.TextChoices):
+        """The award's email as the tutor and the API see it, read from its outbox row (``mail``)."""
+
         NONE = "none", "No email"
         PENDING = "pending", "Email queued"
         SENDING = "sending", "Email sending"
@@ -108,11 +111,9 @@ class Assertion(models.Model):
     # The pipeline after commit: bake the image, then email the learner. The sweep re-enqueues what is stuck.
     bake_status = models.CharField(max_length=10, choices=BakeStatus.choices, default=BakeStatus.PENDING)
     bake_error = models.CharField(max_length=500, blank=True)
-    email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
-    email_error = models.CharField(max_length=500, blank=True)
-    email_attempts = models.PositiveSmallIntegerField(default=0)
-    email_started_at = models.DateTimeField(null=True, blank=True)
-    email_sent_at = models.DateTimeField(null=True, blank=True)
+    # The latest message of the award email in the outbox (none when the learner is not emailed); a
+    # Resend is a new message. The outbox sends it, at most once, after the bake.
+    mail = models.ForeignKey(OutboxEmail, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     # Claim links are signed (assertion public id + this nonce); a new nonce voids the old links.
     claim_nonce = models.CharField(max_length=32, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -134,11 +135,29 @@ class Assertion(models.Model):
             models.Index(fields=["tenant", "recipient_identity"]),
             models.Index(fields=["badge_class", "recipient_identity"]),
             models.Index(fields=["bake_status", "updated_at"], name="assertion_bake_sweep"),
-            models.Index(fields=["email_status", "updated_at"], name="assertion_email_sweep"),
         ]
 
     def __str__(self) -> str:
         return f"{self.badge_class} → {self.recipient_identity}"
+
+    EMAIL_KIND = "award"
+
+    @property
+    def email_status(self) -> str:
+        if self.mail_id is None or self.mail is None:
+            return self.EmailStatus.NONE
+        return _EMAIL_STATUS[self.mail.status]
+
+    def get_email_status_display(self) -> str:
+        return self.EmailStatus(self.email_status).label
+
+    @property
+    def email_error(self) -> str:
+        return self.mail.error if self.mail_id and self.mail else ""
+
+    @property
+    def email_sent_at(self) -> datetime | None:
+        return self.mail.sent_at if self.mail_id and self.mail else None
 
     @property
     def pipeline_status(self) -> str:
@@ -171,3 +190,13 @@ class Announcement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} {self.kwargs}"
+
+
+# The outbox's states in the award's words (the API's ``email_status`` values predate the outbox).
+_EMAIL_STATUS: dict[str, str] = {
+    OutboxEmail.Status.QUEUED: Assertion.EmailStatus.PENDING,
+    OutboxEmail.Status.SENDING: Assertion.EmailStatus.SENDING,
+    OutboxEmail.Status.SENT: Assertion.EmailStatus.SENT,
+    OutboxEmail.Status.FAILED: Assertion.EmailStatus.FAILED,
+    OutboxEmail.Status.UNKNOWN: Assertion.EmailStatus.UNKNOWN,
+}

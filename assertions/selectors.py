@@ -9,15 +9,16 @@ from django.db.models import Count, Q, QuerySet
 from assertions.models import Assertion, BulkJob
 from badges.models import BadgeClass
 from badges.selectors import badge_classes_of
-from issuers.models import Membership
+from issuers.models import Membership, OutboxEmail
 
 E = Assertion.EmailStatus
+M = OutboxEmail.Status
 
 
 def assertions_of(membership: Membership) -> QuerySet[Assertion]:
     """The awards of the badge classes this member may use: where staff pages look an award up by id."""
     return (Assertion.objects.filter(badge_class__in=badge_classes_of(membership))
-            .select_related("badge_class__issuer"))
+            .select_related("badge_class__issuer", "mail"))
 
 
 def bulk_jobs_of(membership: Membership) -> QuerySet[BulkJob]:
@@ -33,13 +34,13 @@ def badge_classes_with_counts(badges: QuerySet[BadgeClass]) -> QuerySet[BadgeCla
     return badges.annotate(
         n_issued=Count("assertions", filter=live),
         n_claimed=Count("assertions", filter=live & Q(assertions__claimed_at__isnull=False)),
-        n_pending_email=Count("assertions", filter=live & Q(assertions__email_status__in=[E.PENDING, E.SENDING])),
-        n_failed_email=Count("assertions", filter=live & Q(assertions__email_status__in=[E.FAILED, E.UNKNOWN])),
+        n_pending_email=Count("assertions", filter=live & Q(assertions__mail__status__in=[M.QUEUED, M.SENDING])),
+        n_failed_email=Count("assertions", filter=live & Q(assertions__mail__status__in=[M.FAILED, M.UNKNOWN])),
     )
 
 
 def badge_awards(badge: BadgeClass, *, search: str = "", limit: int = 50) -> QuerySet[Assertion]:
-    awards = Assertion.objects.filter(badge_class=badge)
+    awards = Assertion.objects.filter(badge_class=badge).select_related("mail")
     search = search.strip()
     if search:
         awards = awards.filter(Q(recipient_identity__icontains=search) | Q(recipient_name__icontains=search))

@@ -124,6 +124,8 @@ class AssertionSerializer(serializers.ModelSerializer):
     status = serializers.CharField(source="pipeline_status", read_only=True,
                                    help_text="recorded, baked, image_failed, email_sent, email_failed, "
                                              "email_unknown (resend?), claimed or revoked.")
+    email_status = serializers.ChoiceField(choices=Assertion.EmailStatus.choices, read_only=True)
+    email_error = serializers.CharField(read_only=True)
     image_url = serializers.SerializerMethodField(help_text="The baked badge image.")
     share_url = serializers.SerializerMethodField(help_text="The learner's share page, once it exists.")
     bulk_job: serializers.SlugRelatedField[BulkJob] = serializers.SlugRelatedField(slug_field="public_id",

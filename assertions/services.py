@@ -26,6 +26,7 @@ from assertions.events import ANNOUNCED
 from assertions.models import Announcement, Assertion, BulkJob
 from badges.models import BadgeClass
 from issuers.models import AuditEntry, SigningKey
+from issuers.outbox import email_cancel, email_new, email_queue, email_resend, emails_create
 from issuers.scoping import ScopeError, current_tenant_id
 from issuers.services import audit_record, publication_notify, tenant_require_active
 
@@ -204,10 +205,13 @@ def assertion_issue(
     elif found:
         raise ValidationError([f"Row {p.row}: {p.error}" if p.row is not None else p.error for p in found])
     issued_by = actor if getattr(actor, "is_authenticated", False) else None
-    assertions = []
+    assertions, mails = [], []
     for item in checked:
         salt = secrets.token_hex(16)
-        emailable = notify and item.recipient.recipient_type == Assertion.RecipientType.EMAIL
+        mail = None
+        if notify and item.recipient.recipient_type == Assertion.RecipientType.EMAIL:
+            mail = email_new(kind=Assertion.EMAIL_KIND, to=item.identity, tenant=badge_class.tenant)
+            mails.append(mail)
         assertions.append(Assertion(
             tenant=badge_class.tenant,
             badge_class=badge_class,
@@ -225,9 +229,10 @@ def assertion_issue(
             issued_by=issued_by,
             bulk_job=bulk_job,
             replaces=replaces,
-            email_status=Assertion.EmailStatus.PENDING if emailable else Assertion.EmailStatus.NONE,
+            mail=mail,
             claim_nonce=secrets.token_hex(8),
         ))
+    emails_create(mails)  # the award emails' outbox rows: queued, sent by the pipeline once baked
     assertions = _insert(assertions)
     _audit_issue(badge_class, assertions, issued_by, actor_label, bulk_job)
     tenant_id, ids = badge_class.tenant_id, [a.pk for a in assertions]
@@ -345,9 +350,9 @@ def assertion_revoke(*, assertion: Assertion, reason: str, actor: Any = None, ac
     assertion.revocation_reason = reason.strip()[:300]
     assertion.revoked_at = timezone.now()
     fields = ["revoked", "revocation_reason", "revoked_at", "updated_at"]
-    if assertion.email_status == Assertion.EmailStatus.PENDING:
-        assertion.email_status = Assertion.EmailStatus.NONE  # not yet sent: do not send a revoked badge
-        fields.append("email_status")
+    if email_cancel(assertion.mail):  # not yet sent: do not send a revoked badge
+        assertion.mail = None
+        fields.append("mail")
     assertion.save(update_fields=fields)
     audit_record(tenant=assertion.tenant, action="assertion.revoke", actor=actor, actor_label=actor_label,
                  obj=assertion, summary=reason[:200])
@@ -366,15 +371,14 @@ def assertion_resend_email(*, assertion: Assertion, actor: Any = None) -> Assert
         raise ValidationError("This award is revoked: there is nothing to send.")
     if assertion.recipient_type != Assertion.RecipientType.EMAIL:
         raise ValidationError("This award was not made to an email address.")
-    locked = Assertion.objects.select_for_update().get(pk=assertion.pk)
-    if locked.email_status in {Assertion.EmailStatus.PENDING, Assertion.EmailStatus.SENDING}:
-        raise ValidationError("The email is already on its way.")
-    Assertion.objects.filter(pk=assertion.pk).update(
-        email_status=Assertion.EmailStatus.PENDING, email_error="", updated_at=timezone.now())
+    locked = Assertion.objects.select_for_update().select_related("mail").get(pk=assertion.pk)
+    if locked.mail is not None:  # the outbox's one Resend: a new message, refused while one is on its way
+        mail = email_resend(locked.mail)
+    else:  # issued without an email: its first
+        mail = email_queue(kind=Assertion.EMAIL_KIND, to=locked.recipient_identity, tenant=locked.tenant)
+    Assertion.objects.filter(pk=assertion.pk).update(mail=mail, updated_at=timezone.now())
     audit_record(tenant=assertion.tenant, action="assertion.resend", actor=actor, obj=assertion,
                  summary=f"Email sent again to {assertion.recipient_identity}")
-    tenant_id, ids = assertion.tenant_id, [assertion.pk]
-    transaction.on_commit(lambda: pipeline_enqueue(tenant_id=tenant_id, assertion_ids=ids))
     assertion.refresh_from_db()
     return assertion
 

@@ -1,37 +1,30 @@
 """Background work on assertions: bake the image, then email the learner; run bulk jobs; sweep.
 
 Every task takes ids, is idempotent and acknowledged late (see ``TenantTask``). A task handles
-many assertions (a Celery task costs about a millisecond, a bake a few microseconds). Emails are
-sent at most once: a row is claimed ``pending → sending`` before the message goes out and marked
-``sent`` right after; a row left in ``sending`` by a dead worker becomes "delivery unknown" for the
-tutor to resend, and is never sent again silently.
+many assertions (a Celery task costs about a millisecond, a bake a few microseconds). Emails go
+through the outbox (``issuers.outbox``), which sends each at most once, over one connection per task.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
-from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from assertions.models import Announcement, Assertion, BulkJob
+from issuers.models import OutboxEmail
+from issuers.outbox import MailUnavailable, emails_send
 from issuers.scoping import unscoped
 from issuers.tasks import TenantTask
 
 logger = logging.getLogger(__name__)
-
-# Emails claimed (pending → sending) and recorded together: one query per chunk instead of one per email;
-# a worker killed mid-send leaves at most this many as "delivery unknown".
-EMAIL_CLAIM_CHUNK = 25
 
 
 def baked_payload(assertion: Assertion) -> str:
@@ -131,153 +124,20 @@ def _record_baked(done: Sequence[tuple[int, str]], now: Any) -> None:
             cursor.execute(sql, params)
 
 
-def _claim_emails(ids: Sequence[int]) -> list[int]:
-    """Move ``pending`` rows to ``sending``; only this task may send the rows it claimed."""
-    with transaction.atomic():
-        rows = Assertion.objects.filter(pk__in=ids, email_status=Assertion.EmailStatus.PENDING, revoked=False)
-        if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True)
-        claimed = list(rows.values_list("pk", flat=True))
-        now = timezone.now()
-        Assertion.objects.filter(pk__in=claimed).update(
-            email_status=Assertion.EmailStatus.SENDING, email_started_at=now,
-            email_attempts=F("email_attempts") + 1, updated_at=now)
-    return claimed
-
-
-class MailUnavailable(Exception):
-    """The mail server could not be reached or answered "try later": the unsent rows are pending again."""
-
-
-@dataclass
-class _Outcome:
-    sent: list[int] = field(default_factory=list)
-    failed: list[tuple[int, str]] = field(default_factory=list)
-    unknown: list[tuple[int, str]] = field(default_factory=list)
-    unsent: list[int] = field(default_factory=list)  # claimed but not tried: hand back as pending
-    stopped: str = ""  # why sending stopped early (a temporary failure)
-
-
-def _send_pending(ids: Sequence[int]) -> None:
-    """Send the pending emails of ``ids`` over one SMTP connection, claiming ``EMAIL_CLAIM_CHUNK`` rows
-    at a time and recording each chunk's outcome in a few queries. A worker killed mid-chunk leaves at
-    most that many rows in ``sending`` (later "delivery unknown"); the rest stay pending for the retry.
-    Raises ``MailUnavailable`` on a temporary failure, after handing the unsent rows back."""
-    mail = None
-    try:
-        for start in range(0, len(ids), EMAIL_CLAIM_CHUNK):
-            claimed = _claim_emails(ids[start:start + EMAIL_CLAIM_CHUNK])
-            if not claimed:
-                continue
-            if mail is None:
-                mail = get_connection()
-                try:
-                    mail.open()
-                except (OSError, smtplib.SMTPException) as exc:  # nothing went out: all of it is still to send
-                    _record(_Outcome(unsent=claimed, stopped=f"The mail server could not be reached: {_text(exc)}"))
-                    raise MailUnavailable(f"The mail server could not be reached: {_text(exc)}") from exc
-            outcome = _send_chunk(mail, claimed)
-            _record(outcome)
-            if outcome.stopped:
-                raise MailUnavailable(outcome.stopped)
-    finally:
-        if mail is not None:
-            try:
-                mail.close()
-            except (OSError, smtplib.SMTPException):  # a broken connection may not even say goodbye
-                logger.debug("Closing the SMTP connection failed", exc_info=True)
-
-
-def _send_chunk(mail: Any, claimed: Sequence[int]) -> _Outcome:
-    from assertions.emails import AwardMessages
-
-    outcome, messages = _Outcome(), AwardMessages()
-    assertions = list(Assertion.objects.select_related("badge_class__issuer", "tenant")
-                      .filter(pk__in=claimed).order_by("pk"))
-    for index, assertion in enumerate(assertions):
-        try:
-            message = messages.message(assertion, connection=mail)
-            mail.send_messages([message])
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            if codes and min(codes) < 500:
-                outcome.unsent += [a.pk for a in assertions[index:]]
-                outcome.stopped = f"The mail server said to try later: {_refused(exc)}"
-                break
-            outcome.failed.append((assertion.pk, f"The mail server refused the address: {_refused(exc)}"))
-        except smtplib.SMTPResponseException as exc:  # data or sender refused, with an SMTP code
-            if exc.smtp_code >= 500:
-                outcome.failed.append((assertion.pk, f"The mail server refused it: {exc.smtp_code} {_text(exc)}"))
-                continue
-            outcome.unsent += [a.pk for a in assertions[index:]]
-            outcome.stopped = f"The mail server said to try later: {exc.smtp_code} {_text(exc)}"
-            break
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            # The connection broke while this message was going out: it may have arrived. Never resend it
-            # silently; the rest of the chunk was not tried.
-            outcome.unknown.append((assertion.pk, f"The connection broke while sending ({_text(exc)}): the email "
-                                                  "may or may not have arrived."))
-            outcome.unsent += [a.pk for a in assertions[index + 1:]]
-            outcome.stopped = f"The connection to the mail server broke: {_text(exc)}"
-            break
-        except (smtplib.SMTPException, ValueError) as exc:  # e.g. an address or header Python cannot write
-            outcome.failed.append((assertion.pk, f"The email could not be sent: {_text(exc)}"))
-        else:
-            outcome.sent.append(assertion.pk)
-    return outcome
-
-
-def _record(outcome: _Outcome) -> None:
-    """One update for the sent rows; failures are rare and get one each."""
-    now = timezone.now()
-    Status = Assertion.EmailStatus  # noqa: N806
-    if outcome.sent:
-        Assertion.objects.filter(pk__in=outcome.sent).update(email_status=Status.SENT, email_sent_at=now,
-                                                              email_error="", updated_at=now)
-    for pk, error in outcome.failed:
-        Assertion.objects.filter(pk=pk).update(email_status=Status.FAILED, email_error=error[:500], updated_at=now)
-    for pk, error in outcome.unknown:
-        Assertion.objects.filter(pk=pk).update(email_status=Status.UNKNOWN, email_error=error[:500], updated_at=now)
-    if outcome.unsent:
-        Assertion.objects.filter(pk__in=outcome.unsent, email_status=Status.SENDING).update(
-            email_status=Status.PENDING, email_error=outcome.stopped[:500], updated_at=now)
-
-
-def _text(exc: BaseException) -> str:
-    error = getattr(exc, "smtp_error", None)
-    if isinstance(error, bytes):
-        return error.decode(errors="replace")[:300]
-    return (str(exc) or type(exc).__name__)[:300]
-
-
-def _refused(exc: smtplib.SMTPRecipientsRefused) -> str:
-    return "; ".join(f"{code} {_text(smtplib.SMTPResponseException(code, msg))}"
-                     for code, msg in exc.recipients.values())[:300]
-
-
 @shared_task(base=TenantTask, bind=True, max_retries=8)
 def process_assertions(self: Task, *, tenant_id: int, assertion_ids: list[int]) -> None:
-    """Bake, then email, a batch of assertions. Safe to run twice on the same ids: only pending work is done."""
+    """Bake, then email, a batch of assertions. Safe to run twice on the same ids: only pending work is
+    done, and the outbox sends each email at most once (see ``issuers.outbox``). A mail server that is
+    down or says "try later" retries the task with backoff; the emails wait queued, already baked."""
     _bake_pending(assertion_ids)
-    ready = list(Assertion.objects.filter(pk__in=assertion_ids).exclude(bake_status=Assertion.BakeStatus.PENDING)
-                 .order_by("pk").values_list("pk", flat=True))
+    mails = list(Assertion.objects.filter(pk__in=assertion_ids, revoked=False, mail__status=OutboxEmail.Status.QUEUED)
+                 .exclude(bake_status=Assertion.BakeStatus.PENDING).order_by("pk").values_list("mail_id", flat=True))
+    retries = self.request.retries or 0
     try:
-        _send_pending(ready)
+        emails_send([str(pk) for pk in mails], tries=retries + 1, last_try=retries >= (self.max_retries or 0),
+                    check_ready=False)  # just baked, not revoked
     except MailUnavailable as exc:
-        pending = Assertion.objects.filter(pk__in=assertion_ids, email_status=Assertion.EmailStatus.PENDING,
-                                           revoked=False)
-        if self.request.retries >= self.max_retries:
-            pending.update(email_status=Assertion.EmailStatus.FAILED, updated_at=timezone.now(),
-                           email_error=f"{exc} Gave up after {self.max_retries + 1} tries."[:500])
-            return
-        delay = min(settings.TASK_MAX_COUNTDOWN, 10 * 2 ** self.request.retries)
-        # The sweep re-enqueues pending rows not touched for PIPELINE_STUCK_AFTER; dating them at the retry
-        # keeps it from starting a second retry chain while this one waits.
-        ids = list(pending.values_list("pk", flat=True))
-        if not ids:  # another task took them meanwhile
-            return
-        Assertion.objects.filter(pk__in=ids).update(updated_at=timezone.now() + timedelta(seconds=delay))
-        raise self.retry(countdown=delay, kwargs={"tenant_id": tenant_id, "assertion_ids": ids}) from exc
+        raise self.retry(countdown=exc.delay) from exc
 
 
 @shared_task(base=TenantTask, bind=True)
@@ -291,25 +151,17 @@ def run_bulk_job(self: Task, *, tenant_id: int, job_id: int) -> None:
 
 @shared_task(bind=True)
 def pipeline_sweep(self: Task) -> dict[str, int]:
-    """Periodic (Celery beat): enqueue again what no worker took (broker down, worker killed), queue the
-    award events the layers above were not told of, and mark as "delivery unknown" the emails whose
-    worker died while sending."""
+    """Periodic (Celery beat): enqueue again the bakes (then emails) and bulk jobs no worker took (broker
+    down, worker killed), and queue the award events the layers above were not told of. Emails of awards
+    already baked are the outbox sweep's (``issuers.outbox``)."""
     from assertions.services import announcement_publish, pipeline_enqueue
 
     now = timezone.now()
     stuck_before = now - timedelta(seconds=settings.PIPELINE_STUCK_AFTER)
-    counts = {"requeued": 0, "unknown": 0, "jobs": 0, "announced": 0}
+    counts = {"requeued": 0, "jobs": 0, "announced": 0}
     with unscoped("pipeline sweep: finds stuck work of every tenant, then enqueues it per tenant"):
-        sending = Assertion.objects.filter(email_status=Assertion.EmailStatus.SENDING,
-                                           email_started_at__lt=now - timedelta(seconds=settings.EMAIL_SENDING_TIMEOUT))
-        with transaction.atomic():
-            ids = list(_unlocked(sending).values_list("pk", flat=True)[:50000])
-            for part in _parts(ids):
-                counts["unknown"] += Assertion.objects.filter(pk__in=part).update(
-                    email_status=Assertion.EmailStatus.UNKNOWN, updated_at=now,
-                    email_error="The worker stopped while sending: the email may or may not have arrived.")
-        pending = (Assertion.objects.filter(revoked=False, updated_at__lt=stuck_before)
-                   .filter(Q(bake_status=Assertion.BakeStatus.PENDING) | Q(email_status=Assertion.EmailStatus.PENDING)))
+        pending = Assertion.objects.filter(revoked=False, updated_at__lt=stuck_before,
+                                           bake_status=Assertion.BakeStatus.PENDING)
         by_tenant: dict[int, list[int]] = {}
         with transaction.atomic():
             for tenant_id, pk in _unlocked(pending).values_list("tenant_id", "pk")[:50000]:

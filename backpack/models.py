@@ -124,11 +124,13 @@ class CollectionItem(models.Model):
 
 
 class ExpiryReminder(models.Model):
-    """One reminder per award, recorded before it is sent so it never goes twice."""
+    """One reminder per award, recorded with its outbox message so it never goes twice."""
+
+    EMAIL_KIND = "expiry_reminder"
 
     assertion = models.OneToOneField("assertions.Assertion", on_delete=models.CASCADE, related_name="+")
-    sent_at = models.DateTimeField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
+    mail = models.ForeignKey("issuers.OutboxEmail", on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

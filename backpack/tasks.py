@@ -16,6 +16,7 @@ from django.utils import timezone
 from assertions.models import Assertion
 from backpack.models import ExpiryReminder, ImportedBadge
 from backpack.services import imported_recheck
+from issuers.outbox import email_queue
 from issuers.scoping import unscoped
 
 logger = logging.getLogger(__name__)
@@ -34,12 +35,8 @@ def _due_reminders() -> list[Assertion]:
 
 
 def expiry_reminder_send(assertion: Assertion) -> bool:
-    """Record the reminder first (unique per award), then send: never twice, even with two beats."""
-    try:
-        with transaction.atomic():
-            reminder = ExpiryReminder.objects.create(assertion=assertion)
-    except IntegrityError:
-        return False
+    """Record the reminder (unique per award) with its message in the outbox, which sends it once the
+    transaction commits: never twice, even with two beats; retried if the mail server is down."""
     badge = assertion.badge_class
     context = {"assertion": assertion, "badge": badge, "issuer": badge.issuer, "tenant": assertion.tenant,
                "learner_name": assertion.recipient_name or "there",
@@ -49,12 +46,13 @@ def expiry_reminder_send(assertion: Assertion) -> bool:
         body=render_to_string("backpack/email/expiry_reminder.txt", context),
         to=[assertion.recipient_identity])
     try:
-        message.send()
-    except OSError as exc:  # SMTP down: recorded, not retried (at most once)
-        logger.warning("expiry reminder for %s failed: %s", assertion.public_id, exc)
-        ExpiryReminder.objects.filter(pk=reminder.pk).update(error=str(exc)[:500])
+        with transaction.atomic():
+            reminder = ExpiryReminder.objects.create(assertion=assertion)
+            reminder.mail = email_queue(kind=ExpiryReminder.EMAIL_KIND, to=assertion.recipient_identity,
+                                        tenant=assertion.tenant, message=message)
+            reminder.save(update_fields=["mail"])
+    except IntegrityError:
         return False
-    ExpiryReminder.objects.filter(pk=reminder.pk).update(sent_at=timezone.now())
     return True
 
 

@@ -203,7 +203,7 @@ if TASK_MAX_COUNTDOWN >= 3600:
     raise ImproperlyConfigured("TASK_MAX_COUNTDOWN must be below the Redis visibility_timeout (3600 s).")
 CELERY_BEAT_SCHEDULE: dict = {
     "pipeline-sweep": {"task": "assertions.tasks.pipeline_sweep", "schedule": env_int("PIPELINE_SWEEP_SECONDS", 60)},
-    "link-emails-sweep": {"task": "issuers.tasks.link_emails_sweep", "schedule": env_int("PIPELINE_SWEEP_SECONDS", 60)},
+    "outbox-sweep": {"task": "issuers.tasks.outbox_sweep", "schedule": env_int("PIPELINE_SWEEP_SECONDS", 60)},
     "pathways-reconcile": {"task": "pathways.tasks.pathways_reconcile", "schedule": 24 * 3600},
     "backpack-expiry-reminders": {"task": "backpack.tasks.expiry_reminders_send", "schedule": 6 * 3600},
     "backpack-imports-recheck": {"task": "backpack.tasks.imported_badges_recheck", "schedule": 24 * 3600},
@@ -273,7 +273,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "accounts.backends.AuthenticationBackend",  # allauth's, finding accounts by proven addresses only
 ]
-ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"  # a mail server outage queues the email, not a 500
+ACCOUNT_ADAPTER = "issuers.adapter.OutboxAccountAdapter"  # account emails go through the outbox
 ACCOUNT_LOGIN_METHODS = {"email"}
 # "Email me a sign-in code": no password to remember for a learner who signs in twice a year.
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True

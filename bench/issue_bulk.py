@@ -181,7 +181,7 @@ def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int) -> None: 
         time.sleep(1)  # let the last status updates land before counting
         awards = Assertion.objects.filter(bulk_job=job)
         baked = awards.filter(bake_status=Assertion.BakeStatus.DONE).count()
-        sent = awards.filter(email_status=Assertion.EmailStatus.SENT).count()
+        sent = awards.filter(mail__status="sent").count()
     deliveries = sink.assertion_ids()
 
     print(f"\n{count} learners, PostgreSQL + Redis, one worker (prefork, concurrency {concurrency}), aiosmtpd sink\n")

@@ -6,9 +6,10 @@ class EndorsementsConfig(AppConfig):
     name = "endorsements"
 
     def ready(self) -> None:
-        # The link email sweep lives in issuers, a lower layer: tell it about endorsement requests.
+        # The outbox lives in issuers, a lower layer: tell it how an endorsement request's email is written.
         from endorsements.models import EndorsementRequest
-        from endorsements.tasks import endorsement_request_queue
-        from issuers.outbox import link_email_register
+        from endorsements.tasks import endorsement_request_message
+        from issuers.outbox import EMAIL_KINDS, link_email_kind
 
-        link_email_register(EndorsementRequest, endorsement_request_queue)
+        EMAIL_KINDS.register(link_email_kind(EndorsementRequest, endorsement_request_message))
+

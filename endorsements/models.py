@@ -37,6 +37,8 @@ class EndorserProfile(models.Model):
 class EndorsementRequest(LinkEmail):
     """A tenant admin's invitation to endorse one badge class. The link works once, for that address."""
 
+    EMAIL_KIND = "endorsement_request"
+
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="endorsement_requests")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     badge_class = models.ForeignKey(BadgeClass, on_delete=models.CASCADE, related_name="endorsement_requests")

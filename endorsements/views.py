@@ -40,7 +40,7 @@ def tenant_endorsements(request: StaffRequest, tenant_slug: str) -> HttpResponse
     return render(request, "endorsements/tenant.html", {
         "form": form,
         "endorsements": Endorsement.objects.select_related("badge_class", "endorser"),
-        "pending": [r for r in EndorsementRequest.objects.select_related("badge_class") if r.is_usable],
+        "pending": [r for r in EndorsementRequest.objects.select_related("badge_class", "mail") if r.is_usable],
     })
 
 

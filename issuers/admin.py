@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from issuers import services
-from issuers.models import ApiKey, AuditEntry, Invitation, Issuer, Membership, SigningKey, Tenant
+from issuers.models import ApiKey, AuditEntry, Invitation, Issuer, Membership, OutboxEmail, SigningKey, Tenant
 
 
 @admin.register(Tenant)
@@ -39,8 +39,24 @@ class MembershipAdmin(admin.ModelAdmin):
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ["email", "tenant", "role", "created_at", "expires_at", "accepted_at", "email_status"]
-    list_filter = ["email_status"]
+    list_filter = ["mail__status"]
     exclude = ["token_hash"]
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(admin.ModelAdmin):
+    """Every email the platform sent or will send, read-only: Resend is the tenant staff's, per award or invitation."""
+
+    list_display = ["created_at", "kind", "to", "tenant", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["to"]
+    exclude = ["content", "claim"]  # an account email's content holds its one-time link or code
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: OutboxEmail | None = None) -> bool:
+        return False
 
 
 @admin.register(Issuer)

@@ -6,9 +6,10 @@ class IssuersConfig(AppConfig):
     verbose_name = "Tenants and issuers"
 
     def ready(self) -> None:
-        # The link email sweep (issuers.tasks) resends unsent invitations; endorsements registers its own.
+        # The outbox (issuers.outbox) sends every email; each app registers how its kinds are written.
         from issuers.models import Invitation
-        from issuers.outbox import link_email_register
-        from issuers.tasks import invitation_queue
+        from issuers.outbox import ACCOUNT, EMAIL_KINDS, EmailKind, link_email_kind
+        from issuers.tasks import invitation_message
 
-        link_email_register(Invitation, invitation_queue)
+        EMAIL_KINDS.register(link_email_kind(Invitation, invitation_message))
+        EMAIL_KINDS.register(EmailKind(name=ACCOUNT))  # written when queued (issuers.adapter)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from datetime import datetime
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -87,27 +89,81 @@ class Membership(models.Model):
         return f"{self.user} @ {self.tenant} ({self.role})"
 
 
-class EmailStatus(models.TextChoices):
-    PENDING = "pending", "Queued"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+class OutboxEmail(models.Model):
+    """One email message the platform sends, whatever its kind (see ``issuers.outbox``): an award, a staff
+    invitation, an endorsement request, an expiry reminder, an account email.
+
+    ``queued`` until a sender claims it with a compare-and-swap (``queued → sending``), then ``sent``,
+    ``failed`` with the mail server's words, or ``unknown`` (the connection broke or the worker died while
+    it was going out: it may have arrived, so it is never sent again silently). The row that the email is
+    about (an assertion, an invitation...) points at its latest message; "Resend" is a new message.
+    Tenant-owned rows are reached only through their tenant's rows (which are scoped); account emails
+    have no tenant."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Not delivered"
+        UNKNOWN = "unknown", "Delivery unknown"
+
+    # A UUID made by the caller: a cohort's 10,000 award emails are written with COPY, and their
+    # assertions point at them, without reading any id back.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=32)  # names the code that writes the message (issuers.outbox.EMAIL_KINDS)
+    to = models.CharField(max_length=320)
+    # The message itself, for kinds that write it when it is queued (account emails, reminders); empty for
+    # kinds that write it when it is sent (awards, and link emails, whose link is never stored).
+    content = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)  # times a sender claimed it
+    claim = models.UUIDField(null=True, blank=True)  # the claim of the sender that holds it (while sending)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set by every change of status (queryset updates, so not auto_now): the sweep reads it. A retry
+    # dates it at the retry, so the sweep does not start a second send meanwhile.
+    updated_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "updated_at"], name="outbox_email_sweep")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} email to {self.to} ({self.status})"
 
 
 class LinkEmail(models.Model):
-    """What became of the email that carries a row's one-time link (see ``issuers.outbox``)."""
+    """A row whose one-time link goes out by email: its latest message in the outbox (see ``issuers.outbox``)."""
 
-    email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
-    email_error = models.TextField(blank=True)
-    email_sent_at = models.DateTimeField(null=True, blank=True)
-    # Set by every change of the email's status (queryset updates, so not auto_now): the sweep reads it.
-    updated_at = models.DateTimeField(default=timezone.now)
+    EMAIL_KIND: ClassVar[str]  # the outbox kind of its emails
+
+    mail = models.ForeignKey(OutboxEmail, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         abstract = True
 
+    # What the admin sees beside the Resend button, read from the outbox row.
+    @property
+    def email_status(self) -> str:
+        return self.mail.status if self.mail else OutboxEmail.Status.QUEUED
+
+    def get_email_status_display(self) -> str:
+        return self.mail.get_status_display() if self.mail else OutboxEmail.Status.QUEUED.label
+
+    @property
+    def email_error(self) -> str:
+        return self.mail.error if self.mail else ""
+
+    @property
+    def email_sent_at(self) -> datetime | None:
+        return self.mail.sent_at if self.mail else None
+
 
 class Invitation(LinkEmail):
+    EMAIL_KIND = "invitation"
+
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField()

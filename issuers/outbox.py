@@ -1,181 +1,503 @@
-"""Emails that carry a one-time link: staff invitations here, endorsement requests in a higher layer.
+"""The outbox: every email the platform sends, one row per message (``OutboxEmail``), one way.
 
-Only a hash of a link's secret token is stored, so a link that never went out cannot be sent later:
-the sweep and the admin's Resend issue a new token instead (the old link stops working, and nobody
-holds it). Each row records its email (``LinkEmail``): ``pending`` until a task claims it with a
-compare-and-swap (``pending → sending``), then ``sent`` or ``failed`` with the mail server's reason,
-which the admin sees beside a Resend button. A task only sends if its token is still the row's, so a
-task queued before a newer link was issued does nothing. A broker that is down leaves the row
-``pending`` for the sweep; a mail server that is down or says "try later" is retried with backoff.
+Award emails, staff invitations, endorsement requests, expiry reminders and account emails are all
+queued here and sent by ``emails_send``:
+
+- a message is a row, ``queued`` from the moment its transaction commits, so a broker that is down
+  loses nothing: ``emails_sweep`` (beat) queues again what no worker took;
+- a sender only sends rows it claimed with a compare-and-swap (``UPDATE ... SET status = sending,
+  claim = <its own> WHERE status = queued``), ``EMAIL_CLAIM_CHUNK`` at a time, over one SMTP
+  connection for the whole batch, and records each chunk in a few queries;
+- one classifier (``smtp_verdict``) decides what a mail server's answer means, for every kind: a 5xx
+  or a message that cannot be written is ``failed`` with the server's words; no connection or a 4xx
+  is retried with backoff (``retry_delay``, capped by ``settings.TASK_MAX_COUNTDOWN``) and the rows
+  wait ``queued``; a connection that broke while a message was going out, or a worker that died
+  while sending (the sweep finds it after ``EMAIL_SENDING_TIMEOUT``), is ``unknown``: it may have
+  arrived, so it is never sent again silently; a person decides, with Resend;
+- one Resend (``email_resend``): a new message like the old one.
+
+What a message says is written by its *kind* (``EmailKind``), registered by the app that owns it in
+its ``AppConfig.ready``, so this layer never imports the layers above. A kind writes its messages
+when they are sent (awards, from their assertion; link emails, whose secret link is never stored and
+travels only in the task's arguments) or stores them when they are queued (account emails, reminders).
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
+import secrets as secrets_module
 import smtplib
-from collections.abc import Callable
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from celery import Task
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db import models, transaction
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.db import connection, models, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from issuers.models import EmailStatus, LinkEmail
+from issuers.models import LinkEmail, OutboxEmail, Tenant
 from issuers.registry import Registry
+from issuers.scoping import tenant_scope
 from issuers.selectors import hash_secret
 
 logger = logging.getLogger(__name__)
 
-FIRST_RETRY_DELAY = 30
+Status = OutboxEmail.Status
+# Emails claimed and recorded together: one query per chunk instead of one per email; a worker killed
+# mid-send leaves at most this many as "delivery unknown".
+EMAIL_CLAIM_CHUNK = 25
+FIRST_RETRY_DELAY = 10
+ACCOUNT = "account"  # allauth's emails: no tenant, written when queued (issuers.adapter)
+WORKER_DIED = "The worker stopped while sending: the email may or may not have arrived."
+
+Secrets = Mapping[str, str]  # email id → the secret its message carries (a one-time link's token)
+Built = EmailMessage | str  # a message to send, or why it is not sent (recorded as failed)
 
 
 @dataclass(frozen=True)
-class LinkEmailKind:
-    """A model whose rows carry a link email, and how to queue the send of one: ``queue(row, token)``."""
+class EmailKind:
+    """What an app's emails need from the outbox. ``build`` writes a batch's messages ({email id: message
+    or reason not to send}); without it the message stored in the row is sent. ``ready`` keeps the
+    emails that may go now (an award once its image is baked; a link email whose link is still the
+    row's): the others stay queued, untouched. ``requeue`` queues again, in its tenant's scope, the emails
+    the sweep found stuck (a link email gets a new link); by default they are just enqueued."""
 
-    model: type[LinkEmail]
-    queue: Callable[[Any, str], None]
+    name: str  # a kind is its name: registering it again (ready() runs twice in tests) changes nothing
+    build: Callable[[list[OutboxEmail], Secrets], Mapping[uuid.UUID, Built]] | None = field(default=None, compare=False)
+    ready: Callable[[list[OutboxEmail], Secrets], list[OutboxEmail]] | None = field(default=None, compare=False)
+    requeue: Callable[[list[OutboxEmail]], None] | None = field(default=None, compare=False)
 
 
-# Filled in by each app's AppConfig.ready(): the sweep (issuers.tasks) walks them without importing
-# the layers above.
-LINK_EMAIL_KINDS: Registry[LinkEmailKind] = Registry("models whose rows carry a link email")
+# Filled in by each app's AppConfig.ready() (issuers.registry: the one way a lower layer hears from the
+# layers above): the sender and the sweep find each kind's code here, never by importing it.
+EMAIL_KINDS: Registry[EmailKind] = Registry("kinds of email: how each is written, made ready and queued again")
 
 
-def link_email_register(model: type[LinkEmail], queue: Callable[[Any, str], None]) -> None:
-    if all(kind.model is not model for kind in LINK_EMAIL_KINDS):
-        LINK_EMAIL_KINDS.register(LinkEmailKind(model=model, queue=queue))
+def email_kind(name: str) -> EmailKind | None:
+    return next((kind for kind in EMAIL_KINDS if kind.name == name), None)
 
+
+# --- queuing -----------------------------------------------------------------------------------------
+
+def message_content(message: EmailMessage) -> dict[str, Any]:
+    """An ``EmailMessage`` as JSON, to be sent later as it is (``stored_message``)."""
+    return {"subject": message.subject, "body": message.body, "from_email": message.from_email,
+            "to": list(message.to), "cc": list(message.cc), "bcc": list(message.bcc),
+            "reply_to": list(message.reply_to), "headers": dict(message.extra_headers),
+            "alternatives": [[content, mimetype] for content, mimetype in getattr(message, "alternatives", [])]}
+
+
+def stored_message(email: OutboxEmail) -> EmailMultiAlternatives:
+    data = email.content
+    message = EmailMultiAlternatives(subject=data["subject"], body=data["body"], from_email=data["from_email"],
+                                     to=data["to"], cc=data.get("cc"), bcc=data.get("bcc"),
+                                     reply_to=data.get("reply_to"), headers=data.get("headers"))
+    for content, mimetype in data.get("alternatives", []):
+        message.attach_alternative(content, mimetype)
+    return message
+
+
+def email_new(*, kind: str, to: str, tenant: Tenant | None = None, message: EmailMessage | None = None) -> OutboxEmail:
+    """An unsaved row (see ``emails_create`` for many at once)."""
+    return OutboxEmail(kind=kind, to=to[:320], tenant=tenant,
+                       content=message_content(message) if message is not None else {})
+
+
+def emails_create(emails: list[OutboxEmail]) -> None:
+    """Insert new rows; on PostgreSQL a large batch goes through COPY (a cohort's award emails are part of
+    the 3 s recording budget). The ids are the rows' own UUIDs, so nothing is read back."""
+    if connection.vendor != "postgresql" or len(emails) < 100:
+        OutboxEmail.objects.bulk_create(emails, batch_size=1000)
+        return
+    from psycopg.types.json import Jsonb
+
+    fields = list(OutboxEmail._meta.concrete_fields)
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    table = connection.ops.quote_name(OutboxEmail._meta.db_table)
+    names = [f.attname for f in fields]
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for email in emails:
+            copy.write_row([Jsonb(email.content) if name == "content" else getattr(email, name) for name in names])
+    for email in emails:
+        email._state.adding = False
+
+
+def email_queue(*, kind: str, to: str, tenant: Tenant | None = None, message: EmailMessage | None = None,
+                secret: str | None = None) -> OutboxEmail:
+    """Record one message and send it once the transaction commits. Never fails for want of a broker: the
+    row stays queued for the sweep."""
+    email = email_new(kind=kind, to=to, tenant=tenant, message=message)
+    email.save(force_insert=True)
+    email_enqueue_on_commit(email, secret=secret)
+    return email
+
+
+def email_enqueue_on_commit(email: OutboxEmail, *, secret: str | None = None) -> None:
+    tenant_id, email_id = email.tenant_id, str(email.pk)
+    secrets = {email_id: secret} if secret is not None else None
+    transaction.on_commit(lambda: emails_enqueue(tenant_id=tenant_id, email_ids=[email_id], secrets=secrets))
+
+
+def emails_enqueue(*, tenant_id: int | None, email_ids: Sequence[str], secrets: Secrets | None = None,
+                   queue: str | None = None) -> None:
+    """Hand the send to a worker; never raises: with the broker down the rows stay queued for the sweep."""
+    from issuers.tasks import emails_send_platform, emails_send_tenant
+
+    kwargs: dict[str, Any] = {"email_ids": [str(pk) for pk in email_ids], "secrets": dict(secrets or {})}
+    task = emails_send_platform if tenant_id is None else emails_send_tenant
+    if tenant_id is not None:
+        kwargs["tenant_id"] = tenant_id
+    try:
+        task.apply_async(kwargs=kwargs, queue=queue)
+    except Exception:  # noqa: BLE001 - any broker failure: the sweep queues the emails again from the database
+        logger.warning("Broker unavailable: %d emails left for the outbox sweep", len(email_ids), exc_info=True)
+
+
+def email_cancel(email: OutboxEmail | None) -> bool:
+    """Drop a message that has not gone out yet (an award revoked, a link replaced). One being sent goes."""
+    return email is not None and OutboxEmail.objects.filter(pk=email.pk, status=Status.QUEUED).delete()[0] > 0
+
+
+def email_resend(email: OutboxEmail, *, secret: str | None = None, replace_queued: bool = False) -> OutboxEmail:
+    """Resend: a new message like ``email``, queued to go once the transaction commits. While ``email``
+    is still on its way that is refused, unless the new one replaces it (a new link makes the queued
+    message's link useless: it is dropped). The caller points its row at the new message."""
+    current = OutboxEmail.objects.filter(pk=email.pk).values_list("status", flat=True).first()
+    if current in {Status.QUEUED, Status.SENDING}:
+        if not replace_queued:
+            raise ValidationError("The email is already on its way.")
+        email_cancel(email)
+    return email_queue(kind=email.kind, to=email.to, tenant=email.tenant, secret=secret,
+                       message=stored_message(email) if email.content else None)
+
+
+# --- what a mail server's answer means -----------------------------------------------------------------
+
+RETRY, FAILED, UNKNOWN = "retry", "failed", "unknown"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: str  # RETRY: not delivered, may work later; FAILED: will not work; UNKNOWN: may have arrived
+    reason: str  # what the person who sent it is told
+
+
+def smtp_verdict(exc: BaseException, *, connected: bool = True) -> Verdict:
+    """The one reading of an error raised while sending a message (``connected``) or connecting."""
+    if not connected:  # nothing went out
+        return Verdict(RETRY, f"The mail server could not be reached: {_text(exc)}")
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        refused = "; ".join(f"{code} {_text(msg)}" for code, msg in exc.recipients.values())[:300]
+        if codes and min(codes) < 500:
+            return Verdict(RETRY, f"The mail server said to try later: {refused}")
+        return Verdict(FAILED, f"The mail server refused the address: {refused}")
+    if isinstance(exc, smtplib.SMTPResponseException):  # sender or data refused, with an SMTP code
+        if exc.smtp_code >= 500:
+            return Verdict(FAILED, f"The mail server refused it: {exc.smtp_code} {_text(exc.smtp_error)}")
+        return Verdict(RETRY, f"The mail server said to try later: {exc.smtp_code} {_text(exc.smtp_error)}")
+    if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)):
+        return Verdict(UNKNOWN, f"The connection broke while sending ({_text(exc)}): the email may or may not "
+                                "have arrived.")
+    if isinstance(exc, ValueError):  # an address or header Python cannot write
+        return Verdict(FAILED, f"The email could not be written: {_text(exc)}")
+    return Verdict(FAILED, f"The email could not be sent: {_text(exc)}")
+
+
+def _text(value: Any) -> str:
+    error = getattr(value, "smtp_error", value)
+    if isinstance(error, bytes):
+        error = error.decode(errors="replace")
+    return (str(error) or type(value).__name__)[:300]
+
+
+def retry_delay(tries: int) -> int:
+    """Seconds before try ``tries + 1``: 10 s doubling, never beyond ``TASK_MAX_COUNTDOWN``."""
+    return int(min(settings.TASK_MAX_COUNTDOWN, FIRST_RETRY_DELAY * 2 ** max(0, tries - 1)))
+
+
+# --- sending -------------------------------------------------------------------------------------------
+
+class MailUnavailable(Exception):
+    """Sending stopped on a temporary failure: the unsent rows are queued again, dated ``delay`` on."""
+
+    def __init__(self, reason: str, delay: int) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+@dataclass
+class _Outcome:
+    sent: list[uuid.UUID] = field(default_factory=list)
+    failed: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+    unknown: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+    unsent: list[uuid.UUID] = field(default_factory=list)  # claimed but not tried: queued again
+    stopped: str = ""  # why sending stopped early (a temporary failure or a broken connection)
+
+
+def emails_send(email_ids: Sequence[str | uuid.UUID], *, secrets: Secrets | None = None, tries: int = 1,
+                last_try: bool = False, check_ready: bool = True) -> dict[str, int]:
+    """Send the queued emails among ``email_ids`` over one SMTP connection, each at most once. Returns how
+    many were sent, failed and unknown. On a temporary failure the unsent rows go back to ``queued``
+    dated at the retry and ``MailUnavailable`` is raised, or, on the ``last_try``, they are failed.
+    ``check_ready=False`` when the caller knows every one may go (the pipeline, right after baking)."""
+    ids = [uuid.UUID(str(pk)) for pk in dict.fromkeys(email_ids)]
+    secrets = secrets or {}
+    counts = {"sent": 0, "failed": 0, "unknown": 0}
+    mail: Any = None
+    try:
+        for start in range(0, len(ids), EMAIL_CLAIM_CHUNK):
+            chunk = ids[start:start + EMAIL_CLAIM_CHUNK]
+            if check_ready:
+                chunk = _ready(chunk, secrets)
+            claim, claimed = _claim(chunk)
+            if not claimed:
+                continue
+            if mail is None:
+                mail = get_connection()
+                try:
+                    mail.open()
+                except (OSError, smtplib.SMTPException) as exc:
+                    mail = None
+                    stop = _stop(ids, claim, [e.pk for e in claimed], smtp_verdict(exc, connected=False),
+                                 tries, last_try)
+                    raise stop or _GaveUp() from exc
+            outcome = _send_chunk(mail, claimed, secrets)
+            _record(claim, outcome)
+            counts["sent"] += len(outcome.sent)
+            counts["failed"] += len(outcome.failed)
+            counts["unknown"] += len(outcome.unknown)
+            if outcome.stopped:  # a temporary failure, or a broken connection: the rest waits for a retry
+                stop = _stop(ids, claim, outcome.unsent, Verdict(RETRY, outcome.stopped), tries, last_try)
+                if stop is not None:
+                    raise stop
+                break
+    except _GaveUp:
+        pass
+    finally:
+        if mail is not None:
+            try:
+                mail.close()
+            except (OSError, smtplib.SMTPException):  # a broken connection may not even say goodbye
+                logger.debug("Closing the SMTP connection failed", exc_info=True)
+    return counts
+
+
+class _GaveUp(Exception):
+    pass
+
+
+def _ready(ids: list[uuid.UUID], secrets: Secrets) -> list[uuid.UUID]:
+    rows = list(OutboxEmail.objects.filter(pk__in=ids, status=Status.QUEUED))
+    keep: set[uuid.UUID] = set()
+    for name in {row.kind for row in rows}:
+        of_kind = [row for row in rows if row.kind == name]
+        kind = email_kind(name)
+        keep.update(row.pk for row in (kind.ready(of_kind, secrets) if kind and kind.ready else of_kind))
+    return [pk for pk in ids if pk in keep]
+
+
+def _claim(ids: list[uuid.UUID]) -> tuple[uuid.UUID, list[OutboxEmail]]:
+    """Compare-and-swap ``queued → sending`` under a claim of this call's own: only it sends those rows."""
+    claim, now = uuid.uuid4(), timezone.now()
+    if not ids:
+        return claim, []
+    OutboxEmail.objects.filter(pk__in=ids, status=Status.QUEUED).update(
+        status=Status.SENDING, claim=claim, started_at=now, updated_at=now, attempts=F("attempts") + 1)
+    order = {pk: n for n, pk in enumerate(ids)}
+    claimed = list(OutboxEmail.objects.filter(pk__in=ids, claim=claim, status=Status.SENDING))
+    return claim, sorted(claimed, key=lambda e: order[e.pk])
+
+
+def _build(claimed: list[OutboxEmail], secrets: Secrets) -> dict[uuid.UUID, Built]:
+    messages: dict[uuid.UUID, Built] = {}
+    for name in dict.fromkeys(e.kind for e in claimed):
+        of_kind = [e for e in claimed if e.kind == name]
+        kind = email_kind(name)
+        try:
+            if kind is not None and kind.build is not None:
+                messages.update(kind.build(of_kind, secrets))
+            else:
+                messages.update({e.pk: stored_message(e) if e.content else "There is nothing to send."
+                                 for e in of_kind})
+        except Exception as exc:  # noqa: BLE001 - a template or data error: recorded where a person looks
+            logger.exception("Writing %s emails failed", name)
+            messages.update({e.pk: f"The email could not be written: {_text(exc)}" for e in of_kind})
+    return messages
+
+
+def _send_chunk(mail: Any, claimed: list[OutboxEmail], secrets: Secrets) -> _Outcome:
+    outcome, messages = _Outcome(), _build(claimed, secrets)
+    for index, email in enumerate(claimed):
+        message = messages.get(email.pk, "There is nothing to send.")
+        if isinstance(message, str):
+            outcome.failed.append((email.pk, message))
+            continue
+        try:
+            mail.send_messages([message])
+        except (smtplib.SMTPException, OSError, ValueError) as exc:
+            verdict = smtp_verdict(exc)
+            if verdict.outcome == FAILED:
+                outcome.failed.append((email.pk, verdict.reason))
+                continue
+            rest = [e.pk for e in claimed[index + 1:]]
+            if verdict.outcome == UNKNOWN:
+                # Never resent silently; the rest of the chunk was not tried.
+                outcome.unknown.append((email.pk, verdict.reason))
+                outcome.unsent += rest
+                outcome.stopped = f"The connection to the mail server broke: {_text(exc)}"
+            else:
+                outcome.unsent += [email.pk, *rest]
+                outcome.stopped = verdict.reason
+            break
+        else:
+            outcome.sent.append(email.pk)
+    return outcome
+
+
+def _record(claim: uuid.UUID, outcome: _Outcome) -> None:
+    """One update for the sent rows; failures are rare and get one each. Only rows of this claim."""
+    now = timezone.now()
+    mine = OutboxEmail.objects.filter(claim=claim, status=Status.SENDING)
+    if outcome.sent:
+        mine.filter(pk__in=outcome.sent).update(status=Status.SENT, sent_at=now, error="", claim=None, updated_at=now)
+    for pk, error in outcome.failed:
+        mine.filter(pk=pk).update(status=Status.FAILED, error=error, claim=None, updated_at=now)
+    for pk, error in outcome.unknown:
+        mine.filter(pk=pk).update(status=Status.UNKNOWN, error=error, claim=None, updated_at=now)
+
+
+def _stop(ids: list[uuid.UUID], claim: uuid.UUID, unsent: list[uuid.UUID], verdict: Verdict, tries: int,
+          last_try: bool) -> Exception | None:
+    """A temporary failure: the claimed rows not tried, and every other queued row of this send, wait for
+    the retry (dated at it, so the sweep does not start a second chain meanwhile), or fail on the last try.
+    Returns what to raise, if anything is left to send."""
+    now = timezone.now()
+    waiting = OutboxEmail.objects.filter(pk__in=unsent, claim=claim, status=Status.SENDING)
+    queued = OutboxEmail.objects.filter(pk__in=ids, status=Status.QUEUED)
+    if last_try:
+        reason = f"{verdict.reason} Gave up after {tries} tries."
+        for rows in (waiting, queued):
+            rows.update(status=Status.FAILED, error=reason, claim=None, updated_at=now)
+        return _GaveUp(reason)
+    delay = retry_delay(tries)
+    later = now + timedelta(seconds=delay)
+    left = waiting.update(status=Status.QUEUED, error=verdict.reason, claim=None, updated_at=later)
+    left += queued.update(error=verdict.reason, updated_at=later)
+    return MailUnavailable(verdict.reason, delay) if left else None
+
+
+# --- the sweep -----------------------------------------------------------------------------------------
+
+def emails_sweep() -> dict[str, int]:
+    """Periodic (beat): mark as "delivery unknown" the emails whose worker died while sending, and queue
+    again, through their kind, the queued ones no worker took (broker down, message lost)."""
+    now = timezone.now()
+    counts = {"unknown": 0, "requeued": 0}
+    counts["unknown"] = OutboxEmail.objects.filter(
+        status=Status.SENDING, started_at__lt=now - timedelta(seconds=settings.EMAIL_SENDING_TIMEOUT),
+    ).update(status=Status.UNKNOWN, error=WORKER_DIED, claim=None, updated_at=now)
+    cutoff = now - timedelta(seconds=settings.PIPELINE_STUCK_AFTER)
+    stuck = OutboxEmail.objects.filter(status=Status.QUEUED, updated_at__lt=cutoff)
+    ids = list(stuck.order_by("updated_at").values_list("pk", flat=True)[:5000])
+    # Compare-and-swap on updated_at: a sender or another sweep that touched a row meanwhile keeps it.
+    stuck.filter(pk__in=ids).update(updated_at=now)
+    taken = list(OutboxEmail.objects.filter(pk__in=ids, status=Status.QUEUED, updated_at=now))
+    groups: dict[tuple[int | None, str], list[OutboxEmail]] = {}
+    for email in taken:
+        groups.setdefault((email.tenant_id, email.kind), []).append(email)
+    for (tenant_id, name), emails in groups.items():
+        kind = email_kind(name)
+        if tenant_id is None:
+            emails_enqueue(tenant_id=None, email_ids=[str(e.pk) for e in emails])
+        else:
+            with tenant_scope(Tenant.objects.get(pk=tenant_id)):
+                if kind is not None and kind.requeue is not None:
+                    kind.requeue(emails)
+                else:
+                    emails_enqueue(tenant_id=tenant_id, email_ids=[str(e.pk) for e in emails])
+        counts["requeued"] += len(emails)
+    return counts
+
+
+# --- link emails: a one-time link of which only a hash is stored -------------------------------------
 
 def link_token_new() -> tuple[str, str]:
     """A new secret token for a link, and the hash that is stored."""
-    token = secrets.token_urlsafe(32)
+    token = secrets_module.token_urlsafe(32)
     return token, hash_secret(token)
 
 
 def _manager(model: type[LinkEmail]) -> models.Manager[Any]:
     """``model.objects``, typed loosely: the lookups here name fields that every concrete link email adds
-    (``token_hash``, ``accepted_at``, ``revoked_at``, ``expires_at``), which the abstract ``LinkEmail`` lacks."""
+    (``token_hash``, ``accepted_at``, ``revoked_at``, ``expires_at``, ``email``), which ``LinkEmail`` lacks."""
     return model._default_manager
 
 
-def link_email_renew(row: LinkEmail, **changes: Any) -> str:
-    """Give ``row`` a new link (the old one stops working) and mark its email to be sent again.
-    Returns the new token; ``changes`` (e.g. a new ``expires_at``) are saved with it."""
-    token, token_hash = link_token_new()
-    fields = {"token_hash": token_hash, "email_status": EmailStatus.PENDING, "email_error": "",
-              "email_sent_at": None, "updated_at": timezone.now(), **changes}
-    _manager(type(row)).filter(pk=row.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(row, name, value)
-    return token
+def link_email_kind(model: type[LinkEmail], message: Callable[[Any, str], EmailMessage]) -> EmailKind:
+    """The kind of a model whose rows carry a one-time link (invitations, endorsement requests): the message
+    is written when sent, with the token from the task's arguments, and only while that token is still the
+    row's link and the row is usable. The sweep gives a stuck one a new link (nobody holds the old one)."""
+
+    def live() -> models.QuerySet[Any]:
+        return _manager(model).filter(accepted_at=None, revoked_at=None, expires_at__gt=timezone.now())
+
+    def rows_of(emails: list[OutboxEmail]) -> dict[uuid.UUID, Any]:
+        return {row.mail_id: row for row in live().select_related("tenant").filter(mail_id__in=[e.pk for e in emails])}
+
+    def current(row: Any, email: OutboxEmail, secrets: Secrets) -> bool:
+        token = secrets.get(str(email.pk))
+        return token is not None and row.token_hash == hash_secret(token)
+
+    def ready(emails: list[OutboxEmail], secrets: Secrets) -> list[OutboxEmail]:
+        rows = rows_of(emails)
+        return [e for e in emails if e.pk in rows and current(rows[e.pk], e, secrets)]
+
+    def build(emails: list[OutboxEmail], secrets: Secrets) -> dict[uuid.UUID, Built]:
+        rows = rows_of(emails)
+        return {e.pk: message(rows[e.pk], secrets[str(e.pk)]) if e.pk in rows and current(rows[e.pk], e, secrets)
+                else "The link was replaced, used, withdrawn or expired before its email went out." for e in emails}
+
+    def requeue(emails: list[OutboxEmail]) -> None:
+        rows = rows_of(emails)
+        gone = [e.pk for e in emails if e.pk not in rows]
+        OutboxEmail.objects.filter(pk__in=gone, status=Status.QUEUED).update(
+            status=Status.FAILED, updated_at=timezone.now(),
+            error="Not sent: the link was used, withdrawn or expired before a worker could send it.")
+        for email in emails:
+            if email.pk in rows:
+                token, token_hash = link_token_new()
+                _manager(model).filter(pk=rows[email.pk].pk).update(token_hash=token_hash)
+                emails_enqueue(tenant_id=email.tenant_id, email_ids=[str(email.pk)], secrets={str(email.pk): token})
+
+    return EmailKind(name=model.EMAIL_KIND, build=build, ready=ready, requeue=requeue)
 
 
-def enqueue(task: Task, **kwargs: Any) -> None:
-    """``task.delay(...)`` that never raises: with the broker down the row stays pending for the sweep."""
-    try:
-        task.delay(**kwargs)
-    except Exception:  # noqa: BLE001 - any broker failure: the sweep queues the email again from the database
-        logger.warning("Broker unavailable: %s left for the link email sweep", task.name, exc_info=True)
-
-
-def link_email_queue(row: LinkEmail, token: str) -> None:
-    """Queue the send of ``row``'s email once the transaction commits, through the task its app registered
-    (the one the sweep uses too)."""
-    (kind,) = [kind for kind in LINK_EMAIL_KINDS if kind.model is type(row)]
-    transaction.on_commit(lambda: kind.queue(row, token))
+def link_email_queue(row: LinkEmail, token: str) -> OutboxEmail:
+    """Queue the email of a new row carrying the link for ``token``; it goes once the transaction commits."""
+    row_any: Any = row
+    email = email_queue(kind=row.EMAIL_KIND, to=row_any.email, tenant=row_any.tenant, secret=token)
+    _manager(type(row)).filter(pk=row.pk).update(mail=email)
+    row.mail = email
+    return email
 
 
 def link_email_resend(row: LinkEmail, *, expires_at: datetime) -> str:
-    """A new link for ``row`` (the old one stops working), valid until ``expires_at``, and its email
-    queued again. Returns the new token."""
-    token = link_email_renew(row, expires_at=expires_at)
-    link_email_queue(row, token)
+    """A new link for ``row`` (the old one stops working), valid until ``expires_at``, and a new message
+    carrying it (one still queued with the old link is dropped). Returns the new token."""
+    token, token_hash = link_token_new()
+    _manager(type(row)).filter(pk=row.pk).update(token_hash=token_hash, expires_at=expires_at)
+    row_any: Any = row
+    row_any.token_hash, row_any.expires_at = token_hash, expires_at
+    if row.mail is None:
+        link_email_queue(row, token)
+        return token
+    email = email_resend(row.mail, secret=token, replace_queued=True)
+    _manager(type(row)).filter(pk=row.pk).update(mail=email)
+    row.mail = email
     return token
-
-
-def link_email_send(task: Task, *, model: type[LinkEmail], row_id: int, token: str,
-                    message: Callable[[Any, str], EmailMessage]) -> str:
-    """Send the row's email at most once, if ``token`` is still its link. Returns "sent", "failed" or
-    "skipped" (already sent or being sent, replaced by a newer link, used, withdrawn or expired).
-    A temporary failure puts the row back to ``pending`` and raises ``task.retry``."""
-    live = _manager(model).filter(pk=row_id, token_hash=hash_secret(token), accepted_at=None, revoked_at=None,
-                                  expires_at__gt=timezone.now())
-    row = live.filter(email_status=EmailStatus.PENDING).first()
-    if row is None:
-        return "skipped"
-    email = message(row, token)
-    if not live.filter(email_status=EmailStatus.PENDING).update(email_status=EmailStatus.SENDING,
-                                                                 updated_at=timezone.now()):
-        return "skipped"  # another task claimed it first
-    claimed = live.filter(email_status=EmailStatus.SENDING)
-    try:
-        email.send()
-    except (smtplib.SMTPException, OSError, ValueError) as exc:
-        reason, temporary = _diagnose(exc)
-        retries = task.request.retries or 0
-        if temporary and retries < task.max_retries:
-            # Dated at the retry, so the sweep does not start a second send (with a new link) meanwhile.
-            delay = min(settings.TASK_MAX_COUNTDOWN, FIRST_RETRY_DELAY * 2 ** retries)
-            claimed.update(email_status=EmailStatus.PENDING, email_error=reason[:500],
-                           updated_at=timezone.now() + timedelta(seconds=delay))
-            raise task.retry(countdown=delay) from exc
-        if temporary:
-            reason = f"{reason} Gave up after {retries + 1} tries."
-        logger.warning("%s %s: email to %s failed: %s", model.__name__, row.public_id, row.email, reason)
-        claimed.update(email_status=EmailStatus.FAILED, email_error=reason[:500], updated_at=timezone.now())
-        return "failed"
-    now = timezone.now()
-    claimed.update(email_status=EmailStatus.SENT, email_sent_at=now, email_error="", updated_at=now)
-    return "sent"
-
-
-def _diagnose(exc: BaseException) -> tuple[str, bool]:
-    """What to tell the admin, and whether trying again later may help (SMTP 4xx, no connection)."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
-        refused = "; ".join(f"{code} {_text(msg)}" for code, msg in exc.recipients.values())
-        return f"The mail server refused the address: {refused}", bool(codes) and min(codes) < 500
-    if isinstance(exc, smtplib.SMTPResponseException):
-        if exc.smtp_code >= 500:
-            return f"The mail server refused it: {exc.smtp_code} {_text(exc.smtp_error)}", False
-        return f"The mail server said to try later: {exc.smtp_code} {_text(exc.smtp_error)}", True
-    if isinstance(exc, ValueError):  # an address or header Python cannot write
-        return f"The email could not be written: {exc}", False
-    # Not connected, or the connection broke. If it broke mid-message the email may have arrived; sending
-    # the same link again is then a harmless duplicate, better than a lost invitation.
-    return f"The mail server could not be reached: {_text(exc) or type(exc).__name__}", True
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        value = value.decode(errors="replace")
-    return str(value)[:300]
-
-
-def link_emails_sweep_kind(kind: LinkEmailKind) -> dict[str, int]:
-    """Give a new link to, and queue again, the pending emails no task took (broker down, message lost);
-    mark as failed the ones whose worker died while sending (they may have arrived: the admin decides).
-    Call with tenant scoping off; each send task runs in its tenant's scope."""
-    model, now = kind.model, timezone.now()
-    live = _manager(model).filter(accepted_at=None, revoked_at=None, expires_at__gt=now)
-    counts = {"requeued": 0, "failed": 0}
-    counts["failed"] = live.filter(
-        email_status=EmailStatus.SENDING, updated_at__lt=now - timedelta(seconds=settings.EMAIL_SENDING_TIMEOUT),
-    ).update(email_status=EmailStatus.FAILED, updated_at=now,
-             email_error="The worker stopped while sending: the email may or may not have arrived.")
-    stuck = live.filter(email_status=EmailStatus.PENDING,
-                        updated_at__lt=now - timedelta(seconds=settings.PIPELINE_STUCK_AFTER))
-    for row in stuck.order_by("pk")[:1000]:
-        token, token_hash = link_token_new()
-        # Compare-and-swap on updated_at: a concurrent sweep or Resend that got there first wins.
-        if _manager(model).filter(pk=row.pk, email_status=EmailStatus.PENDING, updated_at=row.updated_at).update(
-                token_hash=token_hash, updated_at=now):
-            kind.queue(row, token)
-            counts["requeued"] += 1
-    return counts

@@ -1,4 +1,4 @@
-"""Celery plumbing for tenant-owned work, the staff invitation email and the sweep of link emails."""
+"""Celery plumbing for tenant-owned work, and the outbox's tasks: send, and the sweep (beat)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from django.db import InterfaceError, OperationalError
 from django.template.loader import render_to_string
 
 from issuers.models import Invitation, Tenant
-from issuers.outbox import LINK_EMAIL_KINDS, enqueue, link_email_send, link_emails_sweep_kind
-from issuers.scoping import tenant_scope, unscoped
+from issuers.outbox import MailUnavailable, emails_send, emails_sweep
+from issuers.scoping import tenant_scope
 from issuers.services import invitation_url
 
 # A lost or refused database connection (a restart, a failover) mends itself. Tasks whose work must not
@@ -54,10 +54,31 @@ class TenantTask(Task):
             return super().__call__(*args, **kwargs)
 
 
+def _send(task: Task, email_ids: list[str], secrets: dict[str, str] | None) -> dict[str, int]:
+    retries = task.request.retries or 0
+    try:
+        return emails_send(email_ids, secrets=secrets, tries=retries + 1, last_try=retries >= (task.max_retries or 0))
+    except MailUnavailable as exc:
+        raise task.retry(countdown=exc.delay) from exc
+
+
 @shared_task(base=TenantTask, bind=True, max_retries=8)
-def send_invitation_email(self: Task, *, tenant_id: int, invitation_id: int, token: str) -> str:
-    """Send the invitation with the link for ``token``, at most once (see ``issuers.outbox``)."""
-    return link_email_send(self, model=Invitation, row_id=invitation_id, token=token, message=invitation_message)
+def emails_send_tenant(self: Task, *, tenant_id: int, email_ids: list[str],
+                       secrets: dict[str, str] | None = None) -> dict[str, int]:
+    """Send a tenant's queued emails (see ``issuers.outbox``); temporary failures retry with backoff."""
+    return _send(self, email_ids, secrets)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=8)
+def emails_send_platform(self: Task, *, email_ids: list[str], secrets: dict[str, str] | None = None) -> dict[str, int]:
+    """Send emails that belong to no tenant (account emails); otherwise as ``emails_send_tenant``."""
+    return _send(self, email_ids, secrets)
+
+
+@shared_task(bind=True)
+def outbox_sweep(self: Task) -> dict[str, int]:
+    """Periodic (Celery beat): see ``issuers.outbox.emails_sweep``."""
+    return emails_sweep()
 
 
 def invitation_message(invitation: Invitation, token: str) -> EmailMessage:
@@ -68,20 +89,3 @@ def invitation_message(invitation: Invitation, token: str) -> EmailMessage:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[invitation.email],
     )
-
-
-def invitation_queue(invitation: Invitation, token: str) -> None:
-    enqueue(send_invitation_email, tenant_id=invitation.tenant_id, invitation_id=invitation.pk, token=token)
-
-
-@shared_task(bind=True)
-def link_emails_sweep(self: Task) -> dict[str, int]:
-    """Periodic (Celery beat): send the link emails (invitations, endorsement requests) that no task took,
-    with a new link; mark as failed those whose worker died while sending."""
-    counts = {"requeued": 0, "failed": 0}
-    for kind in LINK_EMAIL_KINDS:
-        with unscoped("link email sweep: finds unsent link emails of every tenant, each sent by its tenant's task"):
-            found = link_emails_sweep_kind(kind)
-        for key, value in found.items():
-            counts[key] += value
-    return counts

@@ -70,7 +70,8 @@ def staff(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     context = {
         "form": form,
         "members": Membership.objects.select_related("user").prefetch_related("issuers"),
-        "invitations": [i for i in Invitation.objects.filter(accepted_at=None, revoked_at=None) if i.is_usable],
+        "invitations": [i for i in Invitation.objects.filter(accepted_at=None, revoked_at=None).select_related("mail")
+                        if i.is_usable],
     }
     return render(request, "issuers/staff.html", context)
 

@@ -114,3 +114,12 @@ def link_in(message) -> str:
 def signed_in_user_id(client) -> int | None:
     value = client.session.get("_auth_user_id")
     return int(value) if value is not None else None
+
+
+@contextmanager
+def emails_sent(capture_on_commit_callbacks) -> Iterator[None]:
+    """Send the emails queued in the block as a worker would once its transaction commits: at the end of
+    the block, in this process (pass pytest-django's ``django_capture_on_commit_callbacks``). Every email
+    goes through the outbox, which queues its send on commit, and a test's transaction never commits."""
+    with eager_tasks(), capture_on_commit_callbacks(execute=True):
+        yield

@@ -15,11 +15,18 @@ from assertions.bulk import bulk_job_run
 from assertions.models import Assertion, BulkJob
 from badges.models import BadgeClass
 from badges.services import badge_class_create
+from issuers.models import OutboxEmail
 from issuers.scoping import tenant_scope
 from tests.badges.test_pages import badge_a, limited, other_issuer, viewer  # noqa: F401 - fixtures
 from tests.support import issue_one, png_bytes
 
 E = Assertion.EmailStatus
+M = OutboxEmail.Status
+
+
+def mail_set(assertion: Assertion, status: str, error: str = "") -> None:
+    """Put the award's email (its outbox row) in ``status``, as the outbox would have."""
+    OutboxEmail.objects.filter(pk=assertion.mail_id).update(status=status, error=error)
 
 
 @pytest.fixture
@@ -54,9 +61,10 @@ def _csv(rows):
 def test_dashboard_is_the_tenant_landing_page_with_counts_per_badge(client, alice, tenant_a, badge_a):  # noqa: F811
     with tenant_scope(tenant_a):
         made = [issue_one(badge_class=badge_a, recipient_identity=f"l{i}@example.org") for i in range(5)]
-        Assertion.objects.filter(pk=made[0].pk).update(claimed_at=timezone.now(), email_status=E.SENT)
-        Assertion.objects.filter(pk=made[1].pk).update(email_status=E.FAILED, email_error="550 no such user")
-        Assertion.objects.filter(pk=made[2].pk).update(email_status=E.UNKNOWN)
+        Assertion.objects.filter(pk=made[0].pk).update(claimed_at=timezone.now())
+        mail_set(made[0], M.SENT)
+        mail_set(made[1], M.FAILED, "550 no such user")
+        mail_set(made[2], M.UNKNOWN)
         Assertion.objects.filter(pk=made[3].pk).update(revoked=True)
     client.force_login(alice)
     response = client.get(reverse("issuers:dashboard", args=[tenant_a.slug]))
@@ -163,8 +171,8 @@ def test_status_json_follows_the_pipeline(client, alice, tenant_a, award_a):
     assert [s["state"] for s in data["steps"]] == ["done", "current", "todo", "todo"]
     assert not data["final"]
     with tenant_scope(tenant_a):
-        Assertion.objects.filter(pk=award_a.pk).update(bake_status="done", email_status=E.UNKNOWN,
-                                                       email_error="The worker stopped while sending.")
+        Assertion.objects.filter(pk=award_a.pk).update(bake_status="done")
+    mail_set(award_a, M.UNKNOWN, "The worker stopped while sending.")
     data = client.get(url).json()
     assert [s["state"] for s in data["steps"]] == ["done", "done", "warning", "todo"]
     assert data["steps"][2]["label"] == "Delivery unknown — resend?"
@@ -193,8 +201,7 @@ def test_resend_queues_the_email_again_or_explains_why_not(client, alice, tenant
     client.force_login(alice)
     url = _url("assertions:resend", tenant_a, award_a)
     assert "already on its way" in client.post(url, follow=True).content.decode()
-    with tenant_scope(tenant_a):
-        Assertion.objects.filter(pk=award_a.pk).update(email_status=E.FAILED, email_error="550")
+    mail_set(award_a, M.FAILED, "550")
     assert "on its way to ann@example.org again" in client.post(url, follow=True).content.decode()
     award_a.refresh_from_db()
     assert (award_a.email_status, award_a.email_error) == (E.PENDING, "")

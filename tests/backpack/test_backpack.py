@@ -21,6 +21,7 @@ from backpack.tasks import expiry_reminders_send
 from issuers.scoping import tenant_scope
 from tests.backpack.conftest import LEARNER, award
 from tests.conftest import PASSWORD
+from tests.support import emails_sent
 from verification.baked import read_baked
 
 
@@ -127,18 +128,20 @@ def test_certificate_is_print_ready_with_a_qr_code_to_the_verification_page(clie
     assert "@media print" in css
 
 
-def test_expiry_reminder_is_sent_once_with_what_to_do(learner, badge_a, badge_b):
+def test_expiry_reminder_is_sent_once_with_what_to_do(learner, badge_a, badge_b, django_capture_on_commit_callbacks):
     soon = award(badge_a, expires=timezone.now() + timedelta(days=10))
     award(badge_b, expires=timezone.now() + timedelta(days=300))  # not yet
     mail.outbox.clear()
-    assert expiry_reminders_send() == 1
-    assert expiry_reminders_send() == 0
+    with emails_sent(django_capture_on_commit_callbacks):
+        assert expiry_reminders_send() == 1
+        assert expiry_reminders_send() == 0
     (message,) = mail.outbox
     assert message.to == [LEARNER]
     assert "Safe Scaffolding" in message.subject
     assert "To renew it, contact College A Construction at badges@a.example" in message.body
     assert "/backpack/" in message.body
-    assert ExpiryReminder.objects.get(assertion=soon).sent_at is not None
+    reminder = ExpiryReminder.objects.select_related("mail").get(assertion=soon)
+    assert (reminder.mail.kind, reminder.mail.status) == ("expiry_reminder", "sent")  # through the outbox
 
 
 def test_deleting_the_account_keeps_the_issuers_record_and_verification(client, learner, badge_a):

@@ -15,6 +15,7 @@ from backpack.models import BackpackEntry
 from issuers.scoping import tenant_scope
 from tests.backpack.conftest import LEARNER, award, claim_path, confirm_link, last_mail_to
 from tests.conftest import PASSWORD, make_user
+from tests.support import emails_sent
 
 NEW_PASSWORD = "amber-kettle-snowfall-82"
 
@@ -113,7 +114,8 @@ def test_an_existing_account_is_asked_to_log_in_and_then_claims(client, learner,
     assert _refresh(a).claimed_by == learner
 
 
-def test_a_forwarded_link_asks_the_stranger_to_prove_the_address_first(client, other_learner, badge_a):
+def test_a_forwarded_link_asks_the_stranger_to_prove_the_address_first(client, other_learner, badge_a,
+                                                                      django_capture_on_commit_callbacks):
     a = award(badge_a, "sam@college.example")
     client.force_login(other_learner)
     page = client.get(claim_path(a))
@@ -124,7 +126,8 @@ def test_a_forwarded_link_asks_the_stranger_to_prove_the_address_first(client, o
     assert _refresh(a).claimed_at is None
     # allauth's own add-email flow sends a confirmation link to the award's address.
     mail.outbox.clear()
-    client.post(claim_path(a), {"action": "add_email"})
+    with emails_sent(django_capture_on_commit_callbacks):
+        client.post(claim_path(a), {"action": "add_email"})
     address = EmailAddress.objects.get(user=other_learner, email="sam@college.example")
     assert not address.verified
     client.post(confirm_link(last_mail_to("sam@college.example")))

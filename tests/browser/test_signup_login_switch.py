@@ -11,11 +11,20 @@ from playwright.sync_api import expect
 
 from issuers.services import tenant_create
 from tests.browser.support import ARTIFACTS
+from tests.support import eager_tasks
 
 EMAIL = "dana@college-a.example"
 PASSWORD = "quiet-lantern-orchard-47"
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def worker_in_process():
+    """Account emails are sent by the outbox's worker task once the page's transaction commits: here it runs
+    in the live server's thread, into Django's test mailbox."""
+    with eager_tasks():
+        yield
 
 
 def test_signup_verify_login_and_switch_college(live_server, transactional_db, page):

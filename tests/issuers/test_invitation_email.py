@@ -12,15 +12,16 @@ from celery.exceptions import Retry
 from django.urls import reverse
 from django.utils import timezone
 
-from issuers.models import AuditEntry, EmailStatus, Invitation, Membership, Role
+from issuers.models import AuditEntry, Invitation, Membership, OutboxEmail, Role
 from issuers.scoping import tenant_scope
 from issuers.services import invitation_create, invitation_revoke
-from issuers.tasks import link_emails_sweep, send_invitation_email
+from issuers.tasks import emails_send_tenant, outbox_sweep
 from tests.conftest import make_user
 from tests.support import broker_down, eager_tasks
 from tests.worker.helpers import SmtpSink
 
 pytestmark = pytest.mark.django_db
+EmailStatus = OutboxEmail.Status
 
 
 @pytest.fixture
@@ -42,8 +43,19 @@ def token_of(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[1]
 
 
+def send_kwargs(tenant, invitation, url) -> dict:
+    """What the outbox task is queued with: the email and, only in the task's arguments, its link's token."""
+    mail_id = str(row(tenant, invitation).mail_id)
+    return {"tenant_id": tenant.pk, "email_ids": [mail_id], "secrets": {mail_id: token_of(url)}}
+
+
 def send(tenant, invitation, url) -> str:
-    return send_invitation_email(tenant_id=tenant.pk, invitation_id=invitation.pk, token=token_of(url))
+    counts = emails_send_tenant(**send_kwargs(tenant, invitation, url))
+    return "sent" if counts["sent"] else "failed" if counts["failed"] else "skipped"
+
+
+def mail_of(tenant, invitation):
+    return OutboxEmail.objects.filter(pk=row(tenant, invitation).mail_id)
 
 
 def row(tenant, invitation) -> Invitation:
@@ -65,7 +77,7 @@ def test_an_invitation_made_while_the_broker_is_down_stays_pending_and_the_page_
     assert "Broker unavailable" in caplog.text
     with tenant_scope(tenant_a):
         invitation = Invitation.objects.get(email="dana@college-a.example")
-    assert invitation.email_status == EmailStatus.PENDING
+    assert invitation.email_status == EmailStatus.QUEUED
     page = client.get(reverse("issuers:staff", args=[tenant_a.slug]))
     assert page.status_code == 200
     assert b"dana@college-a.example" in page.content
@@ -77,16 +89,15 @@ def test_the_sweep_sends_a_stuck_invitation_with_a_new_link_and_the_old_link_is_
     settings.PIPELINE_STUCK_AFTER = 120
     old, old_url = invite(tenant_a, actor=alice)
     recent, _ = invite(tenant_a, "erin@college-a.example", actor=alice)
-    with tenant_scope(tenant_a):
-        Invitation.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(seconds=121))
+    mail_of(tenant_a, old).update(updated_at=timezone.now() - timedelta(seconds=121))
     with eager_tasks():
-        assert link_emails_sweep() == {"requeued": 1, "failed": 0}
-        assert link_emails_sweep() == {"requeued": 0, "failed": 0}  # not again: it was sent
+        assert outbox_sweep() == {"requeued": 1, "unknown": 0}
+        assert outbox_sweep() == {"requeued": 0, "unknown": 0}  # not again: it was sent
     (link,) = links_sent(sink)
     assert sink.messages[0]["To"] == "dana@college-a.example"
     assert link != old_url.replace(settings.PUBLIC_BASE_URL, "")
     assert row(tenant_a, old).email_status == EmailStatus.SENT
-    assert row(tenant_a, recent).email_status == EmailStatus.PENDING  # its task may still be on its way
+    assert row(tenant_a, recent).email_status == EmailStatus.QUEUED  # its task may still be on its way
 
     dana = make_user("dana@college-a.example")
     client.force_login(dana)
@@ -104,8 +115,11 @@ def test_the_sweep_leaves_withdrawn_and_expired_invitations_alone(alice, tenant_
         invitation_revoke(invitation=withdrawn, actor=alice)
         Invitation.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     with eager_tasks():
-        assert link_emails_sweep()["requeued"] == 0
+        outbox_sweep()
     assert sink.messages == []
+    for invitation in (withdrawn, expired):  # said plainly to the admin, should anyone look
+        assert row(tenant_a, invitation).email_status == EmailStatus.FAILED
+        assert "before a worker could send it" in row(tenant_a, invitation).email_error
 
 
 def test_a_sent_invitation_is_not_sent_again_and_a_replaced_link_is_never_sent(alice, tenant_a, sink):
@@ -117,8 +131,8 @@ def test_a_sent_invitation_is_not_sent_again_and_a_replaced_link_is_never_sent(a
     assert sent.email_sent_at is not None
     assert len(sink.messages) == 1
     # A task still queued with a link that Resend has replaced does nothing.
+    mail_of(tenant_a, invitation).update(status=EmailStatus.QUEUED)
     with tenant_scope(tenant_a):
-        Invitation.objects.filter(pk=invitation.pk).update(email_status=EmailStatus.PENDING)
         Invitation.objects.filter(pk=invitation.pk).update(token_hash="0" * 64)
     assert send(tenant_a, invitation, url) == "skipped"
     assert len(sink.messages) == 1
@@ -144,10 +158,10 @@ def test_a_mail_server_that_is_down_is_retried_later_and_the_invitation_stays_pe
     with pytest.raises(Retry):
         send(tenant_a, invitation, url)
     waiting = row(tenant_a, invitation)
-    assert waiting.email_status == EmailStatus.PENDING
+    assert waiting.email_status == EmailStatus.QUEUED
     assert "could not be reached" in waiting.email_error
     # Dated at the retry, so the sweep does not send a second (new) link while the retry waits.
-    assert timezone.now() + timedelta(seconds=20) < waiting.updated_at < timezone.now() + timedelta(
+    assert timezone.now() + timedelta(seconds=5) < waiting.mail.updated_at < timezone.now() + timedelta(
         seconds=settings.TASK_MAX_COUNTDOWN)
     sink.start()
     assert send(tenant_a, invitation, url) == "sent"
@@ -157,28 +171,31 @@ def test_a_mail_server_that_is_down_is_retried_later_and_the_invitation_stays_pe
 def test_a_temporary_refusal_after_the_last_retry_is_recorded_as_failed(alice, tenant_a, sink):
     sink.reply = "451 4.3.0 Try again later"
     invitation, url = invite(tenant_a, actor=alice)
-    send_invitation_email.apply(kwargs={"tenant_id": tenant_a.pk, "invitation_id": invitation.pk,
-                                        "token": token_of(url)}, retries=send_invitation_email.max_retries)
+    emails_send_tenant.apply(kwargs=send_kwargs(tenant_a, invitation, url), retries=emails_send_tenant.max_retries)
     failed = row(tenant_a, invitation)
     assert failed.email_status == EmailStatus.FAILED
     assert "451" in failed.email_error
     assert "Gave up after 9 tries" in failed.email_error
 
 
-def test_the_sweep_marks_an_invitation_stuck_sending_as_failed_and_never_resends_it(alice, tenant_a, sink,
-                                                                                    settings):
+def test_the_sweep_marks_an_invitation_stuck_sending_as_delivery_unknown_and_never_resends_it(
+        client, alice, tenant_a, sink, settings):
     settings.EMAIL_SENDING_TIMEOUT = 60
     invitation, url = invite(tenant_a, actor=alice)
-    with tenant_scope(tenant_a):  # as a worker killed mid-send leaves it
-        Invitation.objects.filter(pk=invitation.pk).update(email_status=EmailStatus.SENDING,
-                                                           updated_at=timezone.now() - timedelta(seconds=61))
+    # as a worker killed mid-send leaves it
+    mail_of(tenant_a, invitation).update(status=EmailStatus.SENDING, started_at=timezone.now() - timedelta(seconds=61))
     with eager_tasks():
-        assert link_emails_sweep() == {"requeued": 0, "failed": 1}
+        assert outbox_sweep() == {"requeued": 0, "unknown": 1}
     stuck = row(tenant_a, invitation)
-    assert stuck.email_status == EmailStatus.FAILED
+    assert stuck.email_status == EmailStatus.UNKNOWN
     assert "may or may not have arrived" in stuck.email_error
     assert send(tenant_a, invitation, url) == "skipped"
     assert sink.messages == []
+    client.force_login(alice)
+    page = client.get(reverse("issuers:staff", args=[tenant_a.slug])).content.decode()
+    assert "Delivery unknown" in page
+    assert "Will retry" not in page
+    assert reverse("issuers:invitation_resend", args=[tenant_a.slug, invitation.public_id]) in page
 
 
 def test_an_admin_resends_a_failed_invitation_with_a_new_link(
@@ -224,6 +241,6 @@ def test_celery_beat_runs_the_sweep(settings):
     from badgeplatform.celery import app
 
     app.loader.import_default_modules()
-    (entry,) = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "issuers.tasks.link_emails_sweep"]
+    (entry,) = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "issuers.tasks.outbox_sweep"]
     assert entry["task"] in app.tasks
     assert entry["schedule"] <= settings.PIPELINE_STUCK_AFTER

@@ -12,6 +12,7 @@ from assertions.models import Assertion
 from assertions.services import Recipient, assertion_issue
 from assertions.tasks import pipeline_sweep
 from badgeplatform.celery import app
+from issuers.models import OutboxEmail
 from issuers.scoping import tenant_scope
 from tests.worker.helpers import wait_for
 
@@ -35,7 +36,7 @@ def test_awards_issued_while_the_broker_is_down_complete_exactly_once_when_it_is
         recorded = list(Assertion.objects.filter(pk__in=ids))
     assert len(recorded) == 40
     assert {(a.bake_status, a.email_status) for a in recorded} == {
-        (Assertion.BakeStatus.PENDING, Assertion.EmailStatus.PENDING)}
+        (Assertion.BakeStatus.PENDING, Assertion.EmailStatus.PENDING)}  # the outbox rows: queued
 
     redis.start()  # the same port: Redis is back, empty (it saves nothing), the tasks were never queued
     worker = start_worker(smtp_port=sink.port, env={"REDIS_URL": redis.url})
@@ -44,7 +45,7 @@ def test_awards_issued_while_the_broker_is_down_complete_exactly_once_when_it_is
 
     def settled() -> bool:
         with tenant_scope(tenant_a):
-            return not Assertion.objects.filter(pk__in=ids).exclude(email_status=Assertion.EmailStatus.SENT).exists()
+            return not Assertion.objects.filter(pk__in=ids).exclude(mail__status=OutboxEmail.Status.SENT).exists()
 
     wait_for(settled, timeout=60, interval=0.2, alive=worker.assert_alive,
              message="the awards were not completed after the broker came back")

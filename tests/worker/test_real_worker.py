@@ -8,7 +8,7 @@ import pytest
 
 from assertions.documents import assertion_document, serialize
 from assertions.models import Assertion
-from issuers.models import EmailStatus
+from issuers.models import OutboxEmail
 from issuers.scoping import tenant_scope
 from issuers.services import invitation_create
 from tests.support import issue_one
@@ -32,7 +32,7 @@ def test_worker_sends_the_invitation_email_over_smtp(tenant_a, alice, sink, star
     def sent() -> bool:
         with tenant_scope(tenant_a):
             invitation.refresh_from_db()
-        return invitation.email_status == EmailStatus.SENT
+        return invitation.email_status == OutboxEmail.Status.SENT
 
     wait_for(sent, timeout=10, message="the worker did not record the invitation as sent")
 

@@ -12,8 +12,11 @@ from django.db.models import Count
 from assertions.bulk import bulk_job_create, bulk_preview, rows_from_csv
 from assertions.models import Assertion, BulkJob
 from assertions.services import Recipient, assertion_issue
-from assertions.tasks import EMAIL_CLAIM_CHUNK, pipeline_sweep
+from assertions.tasks import pipeline_sweep
+from issuers.models import OutboxEmail
+from issuers.outbox import EMAIL_CLAIM_CHUNK
 from issuers.scoping import tenant_scope
+from issuers.tasks import outbox_sweep
 from tests.worker.helpers import SmtpSink, wait_for
 
 # Short limits, in the worker and in this process (the sweep runs here), so the test need not wait minutes.
@@ -35,15 +38,16 @@ def slow_sink():
 
 def _statuses(tenant) -> dict[str, int]:
     with tenant_scope(tenant):
-        return dict(Assertion.objects.values_list("email_status").annotate(n=Count("pk")).order_by())
+        return dict(Assertion.objects.values_list("mail__status").annotate(n=Count("pk")).order_by())
 
 
 def _sweep_until_settled(tenant, worker) -> None:
     """The sweep, as beat would run it, until no email is pending or sending."""
     def settled() -> bool:
         pipeline_sweep()
+        outbox_sweep()
         statuses = _statuses(tenant)
-        return not statuses.get(Assertion.EmailStatus.PENDING) and not statuses.get(Assertion.EmailStatus.SENDING)
+        return not statuses.get(OutboxEmail.Status.QUEUED) and not statuses.get(OutboxEmail.Status.SENDING)
 
     wait_for(settled, timeout=60, interval=0.5, alive=worker.assert_alive,
              message=f"work still pending a minute after the restart: {_statuses(tenant)}")

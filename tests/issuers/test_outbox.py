@@ -1,0 +1,190 @@
+"""The one outbox (issuers.outbox): one row per message, a compare-and-swap claim, one reading of the mail
+server's answers for every kind of email, one Resend, and a sweep that loses nothing. Against real SMTP
+servers: an aiosmtpd sink, and a server that hangs up in the middle of a message."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+from celery.exceptions import Retry
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.utils import timezone
+
+from assertions.models import Assertion
+from assertions.tasks import process_assertions
+from backpack.models import ExpiryReminder
+from backpack.tasks import expiry_reminders_send
+from badges.models import BadgeClass
+from issuers.models import OutboxEmail, Role
+from issuers.outbox import ACCOUNT, email_queue, email_resend, emails_send
+from issuers.scoping import tenant_scope
+from issuers.services import invitation_create
+from issuers.tasks import emails_send_tenant, outbox_sweep
+from tests.support import broker_down, eager_tasks, emails_sent, issue_one, png_bytes
+from tests.worker.helpers import SmtpSink, free_port
+
+pytestmark = pytest.mark.django_db
+Status = OutboxEmail.Status
+
+
+@pytest.fixture
+def sink(settings):
+    smtp = SmtpSink().start()
+    smtp.settings_for(settings)
+    yield smtp
+    smtp.stop()
+
+
+@pytest.fixture
+def badge(tenant_a, issuer_a):
+    with tenant_scope(tenant_a):
+        badge = BadgeClass(tenant=tenant_a, issuer=issuer_a, name="Safe Scaffolding", description="Works safely.")
+        badge.image.save("scaffold.png", ContentFile(png_bytes()), save=False)
+        badge.save()
+    return badge
+
+
+class HangingUpServer:
+    """A real SMTP server that takes a message's data and hangs up before answering it: the message may or
+    may not have been delivered, which only the receiving side knows."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.received = 0
+        self._socket = socket.create_server(("127.0.0.1", self.port))
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._socket.accept()
+            except OSError:
+                return
+            with conn, conn.makefile("rb") as lines:
+                conn.sendall(b"220 hangs-up.example ESMTP\r\n")
+                for line in lines:
+                    if line.upper().startswith(b"DATA"):
+                        conn.sendall(b"354 go ahead\r\n")
+                        for data in lines:
+                            if data == b".\r\n":
+                                break
+                        self.received += 1
+                        break  # and hang up, without "250"
+                    conn.sendall(b"221 bye\r\n" if line.upper().startswith(b"QUIT") else b"250 ok\r\n")
+
+    def stop(self) -> None:
+        self._socket.close()
+
+
+def test_a_connection_that_breaks_mid_message_is_delivery_unknown_for_every_kind_and_never_retried(
+        tenant_a, badge, alice, settings):
+    """The same answer means the same thing for every kind: before the outbox, an invitation whose
+    connection broke was sent again (a duplicate) while an award was "delivery unknown"."""
+    server = HangingUpServer()
+    SmtpSink(port=server.port).settings_for(settings)  # point Django's SMTP backend at it
+    try:
+        with tenant_scope(tenant_a):
+            award = issue_one(badge_class=badge, recipient_identity="ann@example.org")
+            invitation, url = invitation_create(tenant=tenant_a, email="dana@college-a.example", role=Role.ISSUER,
+                                                actor=alice)
+        process_assertions(tenant_id=tenant_a.pk, assertion_ids=[award.pk])  # no Retry raised
+        token = url.rstrip("/").rsplit("/", 1)[1]
+        emails_send_tenant(tenant_id=tenant_a.pk, email_ids=[str(invitation.mail_id)],
+                           secrets={str(invitation.mail_id): token})  # no Retry raised either
+    finally:
+        server.stop()
+    assert server.received == 2
+    for mail_id in (award.mail_id, invitation.mail_id):
+        mail = OutboxEmail.objects.get(pk=mail_id)
+        assert mail.status == Status.UNKNOWN
+        assert "may or may not have arrived" in mail.error
+        assert mail.attempts == 1
+
+
+def test_only_the_sender_that_claimed_a_row_sends_it(tenant_a, sink):
+    mine = email_queue(kind=ACCOUNT, to="ann@example.org", message=EmailMessage("Hi", "Body", to=["ann@example.org"]))
+    theirs = email_queue(kind=ACCOUNT, to="ben@example.org",
+                         message=EmailMessage("Hi", "Body", to=["ben@example.org"]))
+    # Another worker holds ``theirs`` (claimed, sending): this one must not touch it.
+    OutboxEmail.objects.filter(pk=theirs.pk).update(status=Status.SENDING, claim=uuid.uuid4(),
+                                                    started_at=timezone.now())
+    assert emails_send([mine.pk, theirs.pk]) == {"sent": 1, "failed": 0, "unknown": 0}
+    assert emails_send([mine.pk, theirs.pk]) == {"sent": 0, "failed": 0, "unknown": 0}  # delivered twice: no-op
+    assert [m["To"] for m in sink.messages] == ["ann@example.org"]
+    assert OutboxEmail.objects.get(pk=theirs.pk).status == Status.SENDING
+
+
+def test_an_expiry_reminder_waits_for_a_mail_server_that_is_down_and_goes_once_when_it_is_back(
+        tenant_a, badge, sink, django_capture_on_commit_callbacks):
+    with tenant_scope(tenant_a):
+        award = issue_one(badge_class=badge, recipient_identity="ann@example.org", notify=False,
+                                expires=timezone.now() + timedelta(days=10))
+    assert expiry_reminders_send() == 1
+    reminder = ExpiryReminder.objects.get(assertion=award)
+    sink.stop()  # connection refused: before the outbox, the reminder was lost (recorded, never retried)
+    with pytest.raises(Retry):
+        emails_send_tenant(tenant_id=tenant_a.pk, email_ids=[str(reminder.mail_id)])
+    waiting = OutboxEmail.objects.get(pk=reminder.mail_id)
+    assert (waiting.status, waiting.kind) == (Status.QUEUED, "expiry_reminder")
+    assert "could not be reached" in waiting.error
+    sink.start()
+    assert expiry_reminders_send() == 0  # still one reminder per award
+    emails_send_tenant(tenant_id=tenant_a.pk, email_ids=[str(reminder.mail_id)])
+    emails_send_tenant(tenant_id=tenant_a.pk, email_ids=[str(reminder.mail_id)])
+    (message,) = sink.messages
+    assert message["To"] == "ann@example.org"
+    assert "Safe Scaffolding" in message["Subject"]
+    assert OutboxEmail.objects.get(pk=reminder.mail_id).status == Status.SENT
+
+
+def test_a_reminder_queued_while_the_broker_is_down_is_sent_once_by_the_sweep(
+        tenant_a, badge, sink, settings, django_capture_on_commit_callbacks):
+    with tenant_scope(tenant_a):
+        issue_one(badge_class=badge, recipient_identity="ann@example.org", notify=False,
+                        expires=timezone.now() + timedelta(days=10))
+    with broker_down(), django_capture_on_commit_callbacks(execute=True):
+        assert expiry_reminders_send() == 1
+    assert list(OutboxEmail.objects.values_list("status", flat=True)) == [Status.QUEUED]
+    settings.PIPELINE_STUCK_AFTER = 0
+    with emails_sent(django_capture_on_commit_callbacks):
+        assert outbox_sweep() == {"unknown": 0, "requeued": 1}
+    with emails_sent(django_capture_on_commit_callbacks):
+        assert outbox_sweep() == {"unknown": 0, "requeued": 0}
+    assert [m["To"] for m in sink.messages] == ["ann@example.org"]
+
+
+def test_resend_is_a_new_message_refused_while_the_first_is_on_its_way(tenant_a, sink):
+    first = email_queue(kind=ACCOUNT, to="ann@example.org", message=EmailMessage("Hi", "Body", to=["ann@example.org"]))
+    with pytest.raises(ValidationError, match="already on its way"):
+        email_resend(first)
+    sink.reply = "550 5.1.1 No such mailbox"
+    emails_send([first.pk])
+    first.refresh_from_db()
+    assert (first.status, first.error) == (Status.FAILED, "The mail server refused it: 550 5.1.1 No such mailbox")
+    sink.reply = None
+    again = email_resend(first)
+    assert again.pk != first.pk
+    assert (again.kind, again.to, again.status) == (ACCOUNT, "ann@example.org", Status.QUEUED)
+    with eager_tasks():
+        emails_send([again.pk])
+    assert [m["Subject"] for m in sink.messages] == ["Hi"]
+    assert OutboxEmail.objects.get(pk=first.pk).status == Status.FAILED  # the refused one keeps its words
+
+
+def test_an_award_email_waits_for_its_bake(tenant_a, badge, sink):
+    with tenant_scope(tenant_a):
+        award = issue_one(badge_class=badge, recipient_identity="ann@example.org")
+    with tenant_scope(tenant_a):  # as the tenant's send task runs
+        assert emails_send([award.mail_id]) == {"sent": 0, "failed": 0, "unknown": 0}  # not baked yet
+    assert OutboxEmail.objects.get(pk=award.mail_id).status == Status.QUEUED
+    process_assertions(tenant_id=tenant_a.pk, assertion_ids=[award.pk])
+    with tenant_scope(tenant_a):
+        assert Assertion.objects.get(pk=award.pk).email_status == Assertion.EmailStatus.SENT
+    assert sink.assertion_ids() == {str(award.public_id): 1}
