@@ -18,6 +18,7 @@ from assertions import documents
 from assertions.models import Assertion
 from backpack import selectors
 from backpack.models import BackpackEntry, Collection, CollectionItem, ImportedBadge, Visibility
+from issuers.outbox import account_emails_delete
 from issuers.scoping import unscoped
 from verification.verifier import INVALID, Verification, verify
 
@@ -314,4 +315,7 @@ def learner_delete(*, user: Any) -> None:
     with transaction.atomic():
         with unscoped("a deleted account is cleared from the awards it claimed, in every college"):
             Assertion.objects.filter(claimed_by=user).update(claimed_by=None)
+        # Their account emails (verification links, sign-in codes) are theirs, not a college's record.
+        addresses = [*user.emailaddress_set.values_list("email", flat=True), user.email]  # allauth's, proven or not
+        account_emails_delete(addresses=addresses)
         user.delete()

@@ -176,6 +176,11 @@ def email_resend(email: OutboxEmail, *, secret: str | None = None, replace_queue
                        message=stored_message(email) if email.content else None)
 
 
+def account_emails_delete(*, addresses: Sequence[str]) -> int:
+    """Forget the account emails sent to these addresses (a learner deleting their account)."""
+    return OutboxEmail.objects.filter(tenant=None, kind=ACCOUNT, to__in=list(addresses)).delete()[0]
+
+
 # --- what a mail server's answer means -----------------------------------------------------------------
 
 RETRY, FAILED, UNKNOWN = "retry", "failed", "unknown"

@@ -11,6 +11,7 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from assertions.models import Assertion
@@ -18,6 +19,8 @@ from assertions.services import assertion_revoke
 from backpack import services
 from backpack.models import BackpackEntry, Collection, ExpiryReminder
 from backpack.tasks import expiry_reminders_send
+from issuers.models import OutboxEmail
+from issuers.outbox import ACCOUNT
 from issuers.scoping import tenant_scope
 from tests.backpack.conftest import LEARNER, award
 from tests.conftest import PASSWORD
@@ -149,6 +152,8 @@ def test_deleting_the_account_keeps_the_issuers_record_and_verification(client, 
     services.assertion_claim(assertion=a, user=learner)
     client.force_login(learner)
     client.post("/backpack/collections/", {"name": "Mine", "visibility": "public"})
+    client.post(reverse("account_reset_password"), {"email": LEARNER})  # an account email in the outbox
+    assert OutboxEmail.objects.filter(kind=ACCOUNT, to=LEARNER).exists()
     wrong = client.post("/backpack/delete-account/", {"password": "not-it"})
     assert wrong.status_code == 400
     assert b"That is not your password" in wrong.content
@@ -158,6 +163,7 @@ def test_deleting_the_account_keeps_the_issuers_record_and_verification(client, 
     assert not EmailAddress.objects.filter(email=LEARNER).exists()
     assert not BackpackEntry.objects.exists()
     assert not Collection.objects.exists()
+    assert not OutboxEmail.objects.filter(kind=ACCOUNT, to=LEARNER).exists()  # their reset link is forgotten
     with tenant_scope(a.tenant):
         a = Assertion.objects.get(pk=a.pk)
     assert a.claimed_by is None
