@@ -78,3 +78,23 @@ def pytest_sessionfinish(session, exitstatus):
         and session.config.pluginmanager.get_plugin("terminalreporter").stats.get("skipped")
     ):
         session.exitstatus = 1
+
+
+@pytest.fixture
+def emails_sent_per_request(client, django_capture_on_commit_callbacks, monkeypatch):
+    """Account emails are queued by the page and sent by a worker once its transaction commits (the outbox).
+    A test's transaction never commits: with this fixture, the test client runs each request's commit hooks,
+    and the tasks they queue, at the end of the request, so the email is in ``mail.outbox`` as the page
+    answers. Use it where a test reads the emails allauth's pages send."""
+    from django.test import Client
+
+    from tests.support import emails_sent
+
+    request = Client.request
+
+    def request_then_commit_hooks(self, **kwargs):
+        with emails_sent(django_capture_on_commit_callbacks):
+            return request(self, **kwargs)
+
+    monkeypatch.setattr(Client, "request", request_then_commit_hooks)  # every test client of the test
+    return client

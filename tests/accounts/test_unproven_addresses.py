@@ -14,6 +14,9 @@ from django.urls import reverse
 from tests.conftest import PASSWORD, make_user
 from tests.support import address_add_unverified, link_in, login_code_in, signed_in_user_id
 
+# Their emails go through the outbox, sent at the end of each request here (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("emails_sent_per_request")
+
 DANA = "dana@college-a.example"
 DANA_PASSWORD = "dana-owns-this-inbox-7"
 

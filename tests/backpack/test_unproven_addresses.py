@@ -6,6 +6,7 @@ claim link, signs up and claims, or signs in by code: the badge is Lee's and Cha
 
 from __future__ import annotations
 
+import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -16,6 +17,9 @@ from backpack.selectors import backpack_items
 from issuers.scoping import tenant_scope
 from tests.backpack.conftest import award, claim_path
 from tests.support import address_add_unverified, login_code_in, signed_in_user_id
+
+# Their emails go through the outbox, sent at the end of each request here (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("emails_sent_per_request")
 
 LEE = "lee.new@learner.example"
 LEE_PASSWORD = "lee-owns-this-inbox-5"
