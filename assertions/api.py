@@ -5,14 +5,11 @@ or ``assertions.bulk``; these views only check the shape of the request and pick
 from __future__ import annotations
 
 import uuid
-import zoneinfo
 from collections.abc import Callable
-from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
@@ -36,13 +33,10 @@ from assertions.services import (
     assertion_issue,
     assertion_revoke,
     badge_class_require_awardable,
-    expires_from_date,
-    issued_on_from_date,
 )
 from badges.api import badge_class_or_404
 from badges.models import BadgeClass
 from issuers.api import Pagination, api_actor, object_or_404
-from issuers.http import ApiRequest
 from issuers.models import OutboxEmail
 from issuers.parsers import DepthLimitedJSONParser
 
@@ -63,15 +57,6 @@ STATUS_FILTERS: dict[str, Q] = {
 }
 
 
-def _in_college_time(request: Request, value: date | datetime | None, from_date: Callable[[date], datetime],
-                     ) -> datetime | None:
-    """A bare date is a day in the college's time zone; a date-time is taken as given."""
-    if value is None or isinstance(value, datetime):
-        return value
-    with timezone.override(zoneinfo.ZoneInfo(cast(ApiRequest, request).tenant.timezone)):
-        return from_date(value)
-
-
 class BadgeClassAssertions(APIView):
     """Award this badge class to one learner."""
 
@@ -85,8 +70,7 @@ class BadgeClassAssertions(APIView):
         data = serializer.validated_data
         recipient = Recipient(
             identity=data["recipient_email"], name=data["recipient_name"], narrative=data["narrative"],
-            issued_on=_in_college_time(request, data.get("issued_on"), issued_on_from_date),
-            expires=_in_college_time(request, data.get("expires"), expires_from_date),
+            issued_on=data.get("issued_on"), expires=data.get("expires"),
             evidence=tuple(data.get("evidence", ())),
         )
         (assertion,) = assertion_issue(badge_class=badge, recipients=[recipient], notify=data["notify"],

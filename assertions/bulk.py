@@ -28,9 +28,7 @@ from assertions.services import (
     RecipientProblem,
     assertion_issue,
     badge_class_require_awardable,
-    expires_from_date,
     holders,
-    issued_on_from_date,
     recipients_check,
 )
 from badges.models import BadgeClass
@@ -196,8 +194,7 @@ def _recipient(row: Row) -> Recipient:
         row.evidence_url or row.evidence_narrative) else ()
     return Recipient(
         identity=row.email, name=row.name, row=row.row, narrative=row.narrative, evidence=evidence,
-        issued_on=issued_on_from_date(issued_day) if issued_day else None,
-        expires=expires_from_date(expires_day) if expires_day else None,
+        issued_on=issued_day, expires=expires_day,
     )
 
 

@@ -7,13 +7,13 @@ The URL contract (kept stable for as long as the issuer exists):
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 
 from assertions.models import Assertion
 from badges.models import BadgeClass
+from issuers.dates import public_timestamp
 from issuers.models import Issuer, SigningKey
 
 CONTEXT = "https://w3id.org/openbadges/v2"
@@ -21,10 +21,6 @@ CONTEXT = "https://w3id.org/openbadges/v2"
 
 def public_url(kind: str, public_id: object, suffix: str = "") -> str:
     return f"{settings.PUBLIC_BASE_URL}/public/{kind}/{public_id}{suffix}"
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
 
 
 def issuer_document(issuer: Issuer) -> dict[str, Any]:
@@ -100,7 +96,7 @@ def assertion_document(assertion: Assertion) -> dict[str, Any]:
             "identity": assertion.recipient_hash,
         },
         "badge": public_url("badges", assertion.badge_class.public_id),
-        "issuedOn": _iso(assertion.issued_on),
+        "issuedOn": public_timestamp(assertion.issued_on),
         "image": public_url("assertions", assertion.public_id, "/image"),
     }
     if assertion.verification_type == Assertion.Verification.SIGNED:
@@ -109,7 +105,7 @@ def assertion_document(assertion: Assertion) -> dict[str, Any]:
     else:
         doc["verification"] = {"type": "HostedBadge"}
     if assertion.expires:
-        doc["expires"] = _iso(assertion.expires)
+        doc["expires"] = public_timestamp(assertion.expires)
     if assertion.evidence:
         doc["evidence"] = [{k: v for k, v in e.items() if v} for e in assertion.evidence]
     if assertion.narrative:

@@ -12,9 +12,10 @@ import logging
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from operator import attrgetter
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,6 +26,7 @@ from django.utils import timezone
 from assertions.events import ANNOUNCED
 from assertions.models import Announcement, Assertion, BulkJob
 from badges.models import BadgeClass
+from issuers.dates import moment_from_date
 from issuers.models import AuditEntry, SigningKey
 from issuers.outbox import email_cancel, email_new, email_queue, email_resend, emails_create
 from issuers.scoping import ScopeError, current_tenant_id
@@ -41,8 +43,9 @@ class Recipient:
 
     identity: str
     name: str = ""
-    issued_on: datetime | None = None
-    expires: datetime | None = None
+    # A date is a day in the college's time zone (``issuers.dates``); a datetime is taken as given.
+    issued_on: date | datetime | None = None
+    expires: date | datetime | None = None
     evidence: tuple[dict[str, str], ...] = ()
     narrative: str = ""
     recipient_type: str = Assertion.RecipientType.EMAIL
@@ -85,27 +88,15 @@ def clean_identity(identity: str, recipient_type: str = Assertion.RecipientType.
     return identity
 
 
-def issued_on_from_date(day: date) -> datetime:
-    """A date a tutor picked: today means now; an earlier day means the start of it, in the tenant's zone."""
-    if day == timezone.localdate():
-        return timezone.now()
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def expires_from_date(day: date) -> datetime:
-    """An expiry date is valid through the end of that day, in the tenant's zone."""
-    return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
-
-
 _WEB_LINK = URLValidator(schemes=["http", "https"])  # one instance: building one per row cost a third of the check
 
 
-def _check(badge_class: BadgeClass, recipient: Recipient, now: datetime) -> _Checked:
+def _check(badge_class: BadgeClass, recipient: Recipient, now: datetime, zone: ZoneInfo) -> _Checked:
     identity = clean_identity(recipient.identity, recipient.recipient_type)
-    issued_on = recipient.issued_on or now
+    issued_on = moment_from_date(recipient.issued_on, zone=zone, now=now) or now
     if issued_on > now + timedelta(minutes=5):
         raise ValidationError("The issue date cannot be in the future.")
-    expires = recipient.expires
+    expires = moment_from_date(recipient.expires, zone=zone, now=now, end_of_day=True)
     if expires is None and badge_class.validity_days:
         expires = issued_on + timedelta(days=badge_class.validity_days)
     if expires is not None and expires <= issued_on:
@@ -127,11 +118,11 @@ def _check(badge_class: BadgeClass, recipient: Recipient, now: datetime) -> _Che
 
 def recipients_check(*, badge_class: BadgeClass, recipients: Sequence[Recipient]) -> list[RecipientProblem]:
     """Every problem that would stop these recipients being issued, without issuing anything."""
-    now = timezone.now()
+    now, zone = timezone.now(), badge_class.tenant.zone
     problems = []
     for recipient in recipients:
         try:
-            _check(badge_class, recipient, now)
+            _check(badge_class, recipient, now, zone)
         except ValidationError as exc:
             problems.append(RecipientProblem(recipient.row, recipient.identity, " ".join(exc.messages)))
     return problems
@@ -193,11 +184,11 @@ def assertion_issue(
         signing_key = SigningKey.objects.filter(issuer=badge_class.issuer, retired_at=None).first()
         if signing_key is None:
             raise ValidationError(f"{badge_class.issuer.name} has no signing key: rotate one in before signing.")
-    now = timezone.now()
+    now, zone = timezone.now(), badge_class.tenant.zone
     checked, found = [], []
     for recipient in recipients:
         try:
-            checked.append(_check(badge_class, recipient, now))
+            checked.append(_check(badge_class, recipient, now, zone))
         except ValidationError as exc:
             found.append(RecipientProblem(recipient.row, recipient.identity, " ".join(exc.messages)))
     if problems is not None:

@@ -93,7 +93,7 @@ def award(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpRespon
         data = form.cleaned_data
         try:
             recipient = services.Recipient(
-                identity=data["email"], name=data["name"], issued_on=services.issued_on_from_date(data["issued_on"]),
+                identity=data["email"], name=data["name"], issued_on=data["issued_on"],
                 evidence=tuple(form.evidence()), narrative=data["narrative"],
             )
             (assertion,) = services.assertion_issue(badge_class=badge, recipients=[recipient], actor=request.user)

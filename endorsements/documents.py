@@ -6,9 +6,10 @@ from typing import Any
 
 from django.conf import settings
 
-from assertions.documents import CONTEXT, _iso, public_url
+from assertions.documents import CONTEXT, public_url
 from badges.models import BadgeClass
 from endorsements.models import Endorsement, EndorserProfile
+from issuers.dates import public_timestamp
 
 
 def endorser_document(profile: EndorserProfile) -> dict[str, Any]:
@@ -41,7 +42,7 @@ def endorsement_document(endorsement: Endorsement) -> dict[str, Any]:
         "claim": {"id": public_url("badges", endorsement.badge_class.public_id),
                   "endorsementComment": endorsement.comment},
         "issuer": public_url("endorsers", endorsement.endorser.public_id),
-        "issuedOn": _iso(endorsement.issued_on),
+        "issuedOn": public_timestamp(endorsement.issued_on),
         "verification": {"type": "HostedBadge"},
     }
 

@@ -61,6 +61,11 @@ class Tenant(models.Model):
         return (f"{self.name} is suspended: its badges, issuers and settings can be read but not changed "
                 "until the platform re-activates it. Badges already issued stay valid.")
 
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The college's time zone: what its dates mean (``issuers.dates``)."""
+        return zoneinfo.ZoneInfo(self.timezone)
+
 
 class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
