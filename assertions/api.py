@@ -29,6 +29,7 @@ from assertions.serializers import (
     BulkRowsSerializer,
 )
 from assertions.services import (
+    AlreadyHolds,
     Recipient,
     assertion_issue,
     assertion_revoke,
@@ -62,7 +63,10 @@ class BadgeClassAssertions(APIView):
 
     http_method_names = ["post", "options"]
 
-    @extend_schema(request=AssertionCreateSerializer, responses={201: AssertionSerializer})
+    @extend_schema(request=AssertionCreateSerializer, responses={
+        201: AssertionSerializer,
+        409: OpenApiResponse(description="The learner already holds this badge; allow_duplicate=true awards it again."),
+    })
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         badge = badge_class_or_404(public_id)
         serializer = AssertionCreateSerializer(data=request.data)
@@ -73,8 +77,14 @@ class BadgeClassAssertions(APIView):
             issued_on=data.get("issued_on"), expires=data.get("expires"),
             evidence=tuple(data.get("evidence", ())),
         )
-        (assertion,) = assertion_issue(badge_class=badge, recipients=[recipient], notify=data["notify"],
-                                        verification_type=data.get("verification"), **api_actor(request))
+        try:
+            (assertion,) = assertion_issue(badge_class=badge, recipients=[recipient], notify=data["notify"],
+                                            verification_type=data.get("verification"),
+                                            allow_duplicate=data["allow_duplicate"], **api_actor(request))
+        except AlreadyHolds as exc:
+            message = " ".join(exc.messages)
+            return Response({"detail": f"{message} Send \"allow_duplicate\": true to award it again.",
+                             "errors": {"recipient_email": [message]}}, status=status.HTTP_409_CONFLICT)
         return Response(AssertionSerializer(assertion, context={"request": request}).data,
                         status=status.HTTP_201_CREATED)
 
@@ -101,7 +111,7 @@ class BadgeClassBulk(APIView):
         badge = badge_class_or_404(public_id)
         badge_class_require_awardable(badge)
         rows, source, filename, options = self._rows(request)
-        preview = bulk_preview(badge_class=badge, rows=rows)
+        preview = bulk_preview(badge_class=badge, rows=rows, allow_duplicate=options["allow_duplicate"])
         problems = [p.as_dict() for p in preview.problems]
         if request.query_params.get("dry_run", "").lower() in {"1", "true", "yes"}:
             return Response({"dry_run": True, "total": preview.total, "good": len(preview.good),
@@ -139,7 +149,8 @@ class BadgeClassBulk(APIView):
         except DjangoValidationError as exc:
             raise ValidationError({field: exc.messages}) from None
         options = {"notify": serializer.validated_data["notify"],
-                   "verification_type": serializer.validated_data.get("verification")}
+                   "verification_type": serializer.validated_data.get("verification"),
+                   "allow_duplicate": serializer.validated_data["allow_duplicate"]}
         return rows, source, filename, options
 
 

@@ -28,7 +28,6 @@ from assertions.services import (
     RecipientProblem,
     assertion_issue,
     badge_class_require_awardable,
-    holders,
     recipients_check,
 )
 from badges.models import BadgeClass
@@ -198,38 +197,24 @@ def _recipient(row: Row) -> Recipient:
     )
 
 
-def bulk_preview(*, badge_class: BadgeClass, rows: list[Row]) -> Preview:
-    """Every problem, row by row, before anything is issued: bad email, bad date, duplicate row,
-    learner who already holds this badge. One database query for the whole file."""
-    good: list[Row] = []
+def bulk_preview(*, badge_class: BadgeClass, rows: list[Row], allow_duplicate: bool = False) -> Preview:
+    """Every problem, row by row, before anything is issued: bad email, bad date, and (unless
+    ``allow_duplicate``) a duplicate row or a learner who already holds this badge, by the issuing
+    service's rules. One database query for the whole file."""
     problems: list[Problem] = []
-    seen: dict[str, int] = {}
-    candidates: list[tuple[Row, Recipient]] = []
+    recipients: list[Recipient] = []
     for row in rows:
         try:
-            recipient = _recipient(row)
+            recipients.append(_recipient(row))
         except ValidationError as exc:
             problems.append(Problem(row.row, row.email, " ".join(exc.messages), asdict(row)))
-            continue
-        found = recipients_check(badge_class=badge_class, recipients=[recipient])
-        if found:
-            problems.append(Problem(row.row, row.email, found[0].error, asdict(row)))
-            continue
-        key = row.email.strip().lower()
-        if key in seen:
-            problems.append(Problem(row.row, row.email, f"Duplicate: {key} is already on line {seen[key]}.",
-                                    asdict(row)))
-            continue
-        seen[key] = row.row
-        candidates.append((row, recipient))
-    held = holders(badge_class=badge_class, identities=seen.keys())
-    for row, _ in candidates:
-        if row.email.strip().lower() in held:
-            problems.append(Problem(row.row, row.email, f"{_HOLDS} {badge_class.name}.", asdict(row)))
-        else:
-            good.append(row)
+    by_row = {row.row: row for row in rows}
+    refused = recipients_check(badge_class=badge_class, recipients=recipients, allow_duplicate=allow_duplicate)
+    problems += [Problem(p.row, by_row[p.row].email, p.error, asdict(by_row[p.row])) for p in refused
+                 if p.row is not None]
+    bad = {p.row for p in problems}
     problems.sort(key=lambda p: p.row)
-    return Preview(good=good, problems=problems)
+    return Preview(good=[row for row in rows if row.row not in bad], problems=problems)
 
 
 def problems_table(errors: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
@@ -248,6 +233,13 @@ def problems_table(errors: list[dict[str, Any]]) -> tuple[list[str], list[list[A
     return [*headings, "problem", "line"], lines
 
 
+def _options(notify: bool, verification_type: str | None, allow_duplicate: bool) -> dict[str, Any]:
+    options: dict[str, Any] = {"notify": notify, "verification_type": verification_type}
+    if allow_duplicate:  # only when set, so jobs made before the option existed keep their fingerprint
+        options["allow_duplicate"] = True
+    return options
+
+
 def _fingerprint(badge_class: BadgeClass, rows: list[Row], options: dict[str, Any]) -> str:
     # The uploaded cells are left out: the same learners with the same details are the same awards.
     awards = [{k: v for k, v in asdict(r).items() if k != "cells"} for r in rows]
@@ -257,13 +249,13 @@ def _fingerprint(badge_class: BadgeClass, rows: list[Row], options: dict[str, An
 
 def bulk_job_create(*, badge_class: BadgeClass, preview: Preview, source: str = "csv", filename: str = "",
                     notify: bool = True, verification_type: str | None = None, actor: Any = None,
-                    issue_now: bool = True) -> tuple[BulkJob, bool]:
+                    issue_now: bool = True, allow_duplicate: bool = False) -> tuple[BulkJob, bool]:
     """A job for the good rows of ``preview``. The same rows for the same badge again return the first
     job (``created`` is False): submitting a file twice never issues twice."""
     badge_class_require_awardable(badge_class)
     if not preview.good:
         raise ValidationError("There are no rows without problems to issue.")
-    options = {"notify": notify, "verification_type": verification_type}
+    options = _options(notify, verification_type, allow_duplicate)
     fingerprint = _fingerprint(badge_class, preview.good, options)
     existing = BulkJob.objects.filter(fingerprint=fingerprint).first()
     if existing is not None:
@@ -290,10 +282,10 @@ def bulk_job_create(*, badge_class: BadgeClass, preview: Preview, source: str = 
 
 
 def bulk_job_find(*, badge_class: BadgeClass, preview: Preview, notify: bool = True,
-                  verification_type: str | None = None) -> BulkJob | None:
+                  verification_type: str | None = None, allow_duplicate: bool = False) -> BulkJob | None:
     """The job already made from this file, if any. Once a job has run, its learners hold the badge, so a
     fresh preview of the same file calls them holders: those rows count as good again for the lookup."""
-    options = {"notify": notify, "verification_type": verification_type}
+    options = _options(notify, verification_type, allow_duplicate)
     held = [Row(**p.values) for p in preview.problems if p.error.startswith(_HOLDS) and p.values]
     candidates = [preview.good, sorted(preview.good + held, key=lambda r: r.row)] if held else [preview.good]
     for rows in candidates:
@@ -351,16 +343,11 @@ def _issue_chunk(job: BulkJob, rows: list[Row]) -> None:
         job.errors.append({"row": None, "email": "", "error": message})
         job.save(update_fields=["status", "finished_at", "errors", "updated_at"])
         return
-    # The rows were previewed; at issue time only what can have changed since is checked again:
-    # another award of this badge may have landed. Each row is validated once, by assertion_issue.
-    held = holders(badge_class=job.badge_class, identities={r.email.strip().lower() for r in rows})
+    # The rows were previewed; each is validated again, once, by assertion_issue, which also refuses
+    # a learner who has been awarded the badge since (unless the job allows duplicates).
     errors: list[dict[str, Any]] = []
     recipients = []
     for row in rows:
-        if row.email.strip().lower() in held:
-            errors.append({"row": row.row, "email": row.email, "error": f"Already holds {job.badge_class.name}.",
-                           "cells": row.cells})
-            continue
         try:
             recipients.append(_recipient(row))
         except ValidationError as exc:
@@ -369,6 +356,7 @@ def _issue_chunk(job: BulkJob, rows: list[Row]) -> None:
     issued = assertion_issue(badge_class=job.badge_class, recipients=recipients, problems=problems,
                               notify=job.options.get("notify", True),
                               verification_type=job.options.get("verification_type"),
+                              allow_duplicate=job.options.get("allow_duplicate", False),
                               actor=job.created_by, actor_label=job.actor_label, bulk_job=job) if recipients else []
     cells: dict[int | None, list[list[str]]] = {row.row: row.cells for row in rows}
     errors.extend({"row": p.row, "email": p.identity, "error": p.error, "cells": cells.get(p.row, [])}

@@ -23,6 +23,8 @@ class AwardForm(forms.Form):
                                          help_text="What you saw the learner do.")
     narrative = forms.CharField(label="Narrative", required=False, widget=forms.Textarea(attrs={"rows": 2}),
                                 help_text="Anything else to say about this award.")
+    allow_duplicate = forms.BooleanField(label="Award it again if the learner already holds this badge",
+                                         required=False, help_text="Otherwise a learner is given each badge once.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"issued_on": timezone.localdate()})

@@ -17,6 +17,9 @@ from assertions.models import Assertion, BulkJob
 from badges.models import BadgeClass
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ALLOW_DUPLICATE_HELP = "true: award it even if the learner already holds this badge (default false)."
+ALLOW_DUPLICATE_HELP_BULK = ("true: also award learners who already hold this badge, and rows repeated in the file "
+                             "(default false: those rows are listed as problems).")
 
 
 @extend_schema_field({"type": "string", "description": "A date (2026-09-30) or a date-time (ISO 8601)."})
@@ -59,6 +62,8 @@ class AssertionCreateSerializer(serializers.Serializer):
     notify = serializers.BooleanField(required=False, default=True, help_text="Email the learner (default true).")
     verification = serializers.ChoiceField(choices=Assertion.Verification.choices, required=False,
                                            help_text="Default: the issuer's.")
+    allow_duplicate = serializers.BooleanField(
+        required=False, default=False, help_text=f"{ALLOW_DUPLICATE_HELP} Otherwise the request is refused with 409.")
 
 
 class BulkRowsSerializer(serializers.Serializer):
@@ -69,6 +74,7 @@ class BulkRowsSerializer(serializers.Serializer):
                                            "narrative, issued_on, expires. Row numbers start at 2, as in a CSV.")
     notify = serializers.BooleanField(required=False, default=True)
     verification = serializers.ChoiceField(choices=Assertion.Verification.choices, required=False)
+    allow_duplicate = serializers.BooleanField(required=False, default=False, help_text=ALLOW_DUPLICATE_HELP_BULK)
 
 
 class BulkFileSerializer(serializers.Serializer):
@@ -78,6 +84,7 @@ class BulkFileSerializer(serializers.Serializer):
     file = serializers.FileField()
     notify = serializers.BooleanField(required=False, default=True)
     verification = serializers.ChoiceField(choices=Assertion.Verification.choices, required=False)
+    allow_duplicate = serializers.BooleanField(required=False, default=False, help_text=ALLOW_DUPLICATE_HELP_BULK)
 
 
 class ProblemSerializer(serializers.Serializer):

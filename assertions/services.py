@@ -35,6 +35,7 @@ from issuers.services import audit_record, publication_notify, tenant_require_ac
 logger = logging.getLogger(__name__)
 
 WRONG_ADDRESS_REASON = "Sent to the wrong address"
+_HOLDS = "Already holds"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ class RecipientProblem:
     row: int | None
     identity: str
     error: str
+    holds: bool = False  # refused only because the learner already holds the badge (or is in the batch twice)
+
+
+class AlreadyHolds(ValidationError):
+    """Every refused learner already holds the badge: the caller may award again with ``allow_duplicate=True``."""
 
 
 @dataclass
@@ -116,16 +122,49 @@ def _check(badge_class: BadgeClass, recipient: Recipient, now: datetime, zone: Z
     return _Checked(recipient, identity, issued_on, expires, evidence)
 
 
-def recipients_check(*, badge_class: BadgeClass, recipients: Sequence[Recipient]) -> list[RecipientProblem]:
-    """Every problem that would stop these recipients being issued, without issuing anything."""
+def _check_all(badge_class: BadgeClass, recipients: Sequence[Recipient], *, allow_duplicate: bool,
+               ) -> tuple[list[_Checked], list[RecipientProblem]]:
+    """The recipients that may be issued, and a problem for each of the others, by row. The duplicate
+    policy: a learner who already holds this badge (any version, not revoked), or who is in the batch
+    twice, does not get a second one unless ``allow_duplicate``. One query for the whole batch."""
     now, zone = timezone.now(), badge_class.tenant.zone
-    problems = []
+    checked: list[_Checked] = []
+    problems: list[RecipientProblem] = []
+    seen: dict[str, int | None] = {}
     for recipient in recipients:
         try:
-            _check(badge_class, recipient, now, zone)
+            item = _check(badge_class, recipient, now, zone)
         except ValidationError as exc:
             problems.append(RecipientProblem(recipient.row, recipient.identity, " ".join(exc.messages)))
-    return problems
+            continue
+        if not allow_duplicate and item.identity in seen:
+            where = f"on line {seen[item.identity]}" if seen[item.identity] is not None else "in the list"
+            problems.append(RecipientProblem(recipient.row, item.identity,
+                                             f"Duplicate: {item.identity} is already {where}.", holds=True))
+            continue
+        seen[item.identity] = recipient.row
+        checked.append(item)
+    if not allow_duplicate and checked:
+        held = holders(badge_class=badge_class, identities=[c.identity for c in checked])
+        problems += [RecipientProblem(c.recipient.row, c.identity, f"{_HOLDS} {badge_class.name}.",
+                                      holds=True) for c in checked if c.identity in held]
+        checked = [c for c in checked if c.identity not in held]
+    problems.sort(key=lambda p: p.row or 0)
+    return checked, problems
+
+
+def recipients_check(*, badge_class: BadgeClass, recipients: Sequence[Recipient],
+                     allow_duplicate: bool = False) -> list[RecipientProblem]:
+    """Every problem that would stop these recipients being issued, without issuing anything."""
+    return _check_all(badge_class, recipients, allow_duplicate=allow_duplicate)[1]
+
+
+def _refusal(problems: Sequence[RecipientProblem]) -> ValidationError:
+    messages = [f"Row {p.row}: {p.error}" if p.row is not None
+                else f"{p.identity} a{p.error[1:]}" if p.error.startswith(_HOLDS) else p.error for p in problems]
+    if all(p.holds for p in problems):
+        return AlreadyHolds(messages, code="already_holds")
+    return ValidationError(messages)
 
 
 def badge_class_require_awardable(badge_class: BadgeClass) -> None:
@@ -170,11 +209,13 @@ def assertion_issue(
     bulk_job: BulkJob | None = None,
     replaces: Assertion | None = None,
     problems: list[RecipientProblem] | None = None,
+    allow_duplicate: bool = False,
 ) -> list[Assertion]:
     """Issue ``badge_class`` to every recipient, or to none: a bad row raises ``ValidationError``
-    naming it. Given a ``problems`` list instead, bad rows are added to it and the good ones issued
-    (a bulk job, whose rows were previewed, records them). Checks of the tenant, its status and the
-    badge class are made once for the batch."""
+    naming it (``AlreadyHolds`` when the only problem is learners who already hold the badge, which
+    ``allow_duplicate=True`` overrides). Given a ``problems`` list instead, bad rows are added to it
+    and the good ones issued (a bulk job, whose rows were previewed, records them). Checks of the
+    tenant, its status and the badge class are made once for the batch."""
     badge_class_require_awardable(badge_class)
     verification_type = verification_type or badge_class.issuer.default_verification
     if verification_type not in Assertion.Verification.values:
@@ -184,17 +225,11 @@ def assertion_issue(
         signing_key = SigningKey.objects.filter(issuer=badge_class.issuer, retired_at=None).first()
         if signing_key is None:
             raise ValidationError(f"{badge_class.issuer.name} has no signing key: rotate one in before signing.")
-    now, zone = timezone.now(), badge_class.tenant.zone
-    checked, found = [], []
-    for recipient in recipients:
-        try:
-            checked.append(_check(badge_class, recipient, now, zone))
-        except ValidationError as exc:
-            found.append(RecipientProblem(recipient.row, recipient.identity, " ".join(exc.messages)))
+    checked, found = _check_all(badge_class, recipients, allow_duplicate=allow_duplicate)
     if problems is not None:
         problems.extend(found)
     elif found:
-        raise ValidationError([f"Row {p.row}: {p.error}" if p.row is not None else p.error for p in found])
+        raise _refusal(found)
     issued_by = actor if getattr(actor, "is_authenticated", False) else None
     assertions, mails = [], []
     for item in checked:

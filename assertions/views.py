@@ -96,7 +96,10 @@ def award(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpRespon
                 identity=data["email"], name=data["name"], issued_on=data["issued_on"],
                 evidence=tuple(form.evidence()), narrative=data["narrative"],
             )
-            (assertion,) = services.assertion_issue(badge_class=badge, recipients=[recipient], actor=request.user)
+            (assertion,) = services.assertion_issue(badge_class=badge, recipients=[recipient], actor=request.user,
+                                                    allow_duplicate=data["allow_duplicate"])
+        except services.AlreadyHolds as exc:
+            form.add_error(None, f"{_errors(exc)} Tick “Award it again” to give them a second one.")
         except ValidationError as exc:
             form.add_error(None, _errors(exc))
         else:
