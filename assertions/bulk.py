@@ -31,8 +31,8 @@ from assertions.services import (
     recipients_check,
 )
 from badges.models import BadgeClass
+from issuers.context import Actor
 from issuers.csvexport import csv_cell_read
-from issuers.models import ApiKey
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 _HOLDS = "Already holds"
@@ -269,7 +269,7 @@ def bulk_job_create(*, badge_class: BadgeClass, preview: Preview, source: str = 
                 errors=[p.as_dict() for p in preview.problems],
                 status=BulkJob.Status.QUEUED if issue_now else BulkJob.Status.PREVIEW,
                 created_by=actor if getattr(actor, "is_authenticated", False) else None,
-                actor_label=f"API key {actor.prefix}" if isinstance(actor, ApiKey) else "",
+                actor_label=Actor.of(actor).label,
             )
     except IntegrityError:  # the same file submitted twice at the same moment
         return BulkJob.objects.get(fingerprint=fingerprint), False
@@ -334,6 +334,12 @@ def bulk_job_run(*, job: BulkJob) -> BulkJob:
             job.save(update_fields=["status", "cursor", "issued", "failed", "errors", "updated_at"])
 
 
+def _job_actor(job: BulkJob) -> Actor:
+    """Who made the job: its staff member, else the API key or system named when it was made (the job
+    keeps the label, not the key)."""
+    return Actor(user=job.created_by) if job.created_by is not None else Actor(system=job.actor_label)
+
+
 def _issue_chunk(job: BulkJob, rows: list[Row]) -> None:
     try:
         badge_class_require_awardable(job.badge_class)
@@ -357,7 +363,7 @@ def _issue_chunk(job: BulkJob, rows: list[Row]) -> None:
                               notify=job.options.get("notify", True),
                               verification_type=job.options.get("verification_type"),
                               allow_duplicate=job.options.get("allow_duplicate", False),
-                              actor=job.created_by, actor_label=job.actor_label, bulk_job=job) if recipients else []
+                              actor=_job_actor(job), bulk_job=job) if recipients else []
     cells: dict[int | None, list[list[str]]] = {row.row: row.cells for row in rows}
     errors.extend({"row": p.row, "email": p.identity, "error": p.error, "cells": cells.get(p.row, [])}
                   for p in problems)

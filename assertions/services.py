@@ -26,6 +26,7 @@ from django.utils import timezone
 from assertions.events import ANNOUNCED
 from assertions.models import Announcement, Assertion, BulkJob
 from badges.models import BadgeClass
+from issuers.context import Actor, ActorLike
 from issuers.dates import moment_from_date
 from issuers.models import AuditEntry, SigningKey
 from issuers.outbox import email_cancel, email_new, email_queue, email_resend, emails_create
@@ -204,8 +205,7 @@ def assertion_issue(
     recipients: Sequence[Recipient],
     verification_type: str | None = None,
     notify: bool = True,
-    actor: Any = None,
-    actor_label: str = "",
+    actor: ActorLike = None,
     bulk_job: BulkJob | None = None,
     replaces: Assertion | None = None,
     problems: list[RecipientProblem] | None = None,
@@ -230,7 +230,8 @@ def assertion_issue(
         problems.extend(found)
     elif found:
         raise _refusal(found)
-    issued_by = actor if getattr(actor, "is_authenticated", False) else None
+    who = Actor.of(actor)
+    issued_by = who.user
     assertions, mails = [], []
     for item in checked:
         salt = secrets.token_hex(16)
@@ -260,7 +261,7 @@ def assertion_issue(
         ))
     emails_create(mails)  # the award emails' outbox rows: queued, sent by the pipeline once baked
     assertions = _insert(assertions)
-    _audit_issue(badge_class, assertions, issued_by, actor_label, bulk_job)
+    _audit_issue(badge_class, assertions, who, bulk_job)
     tenant_id, ids = badge_class.tenant_id, [a.pk for a in assertions]
     transaction.on_commit(lambda: pipeline_enqueue(tenant_id=tenant_id, assertion_ids=ids))
     announce("issued", tenant_id=tenant_id, assertion_ids=ids)
@@ -301,13 +302,11 @@ def _insert(assertions: list[Assertion]) -> list[Assertion]:
     return assertions
 
 
-def _audit_issue(badge_class: BadgeClass, assertions: list[Assertion], issued_by: Any, actor_label: str,
-                 bulk_job: BulkJob | None) -> None:
+def _audit_issue(badge_class: BadgeClass, assertions: list[Assertion], who: Actor, bulk_job: BulkJob | None) -> None:
     """One entry for one award; one entry naming every award for a batch (a 10,000-row cohort
     would otherwise double its inserts)."""
     if not assertions:
         return
-    label = actor_label or (issued_by.email if issued_by else "system")
     data: dict[str, Any] = {"bulk_job": str(bulk_job.public_id)} if bulk_job else {}
     if len(assertions) == 1:
         obj_type, obj_id, summary = "Assertion", str(assertions[0].public_id), f"{badge_class.name} awarded"
@@ -315,8 +314,9 @@ def _audit_issue(badge_class: BadgeClass, assertions: list[Assertion], issued_by
         obj_type, obj_id = "BadgeClass", str(badge_class.public_id)
         summary = f"{badge_class.name} awarded to {len(assertions)} learners"
         data["assertions"] = [str(a.public_id) for a in assertions]
-    AuditEntry.objects.create(tenant=badge_class.tenant, actor=issued_by, actor_label=label, action="assertion.issue",
-                              object_type=obj_type, object_id=obj_id, summary=summary[:300], data=data)
+    AuditEntry.objects.create(tenant=badge_class.tenant, actor=who.user, actor_label=who.label,
+                              action="assertion.issue", object_type=obj_type, object_id=obj_id, summary=summary[:300],
+                              data=data)
 
 
 def pipeline_enqueue(*, tenant_id: int, assertion_ids: Sequence[int]) -> None:
@@ -364,7 +364,7 @@ def announcement_publish(*, announcement: Announcement) -> bool:
 
 
 @transaction.atomic
-def assertion_revoke(*, assertion: Assertion, reason: str, actor: Any = None, actor_label: str = "") -> Assertion:
+def assertion_revoke(*, assertion: Assertion, reason: str, actor: ActorLike = None) -> Assertion:
     if assertion.tenant_id != current_tenant_id():
         raise PermissionDenied("This award belongs to another college.")
     tenant_require_active(assertion.tenant)
@@ -380,8 +380,7 @@ def assertion_revoke(*, assertion: Assertion, reason: str, actor: Any = None, ac
         assertion.mail = None
         fields.append("mail")
     assertion.save(update_fields=fields)
-    audit_record(tenant=assertion.tenant, action="assertion.revoke", actor=actor, actor_label=actor_label,
-                 obj=assertion, summary=reason[:200])
+    audit_record(tenant=assertion.tenant, action="assertion.revoke", actor=actor, obj=assertion, summary=reason[:200])
     publication_notify(assertion_ids=[assertion.public_id])  # drops it now and again on commit
     tenant_id, assertion_id = assertion.tenant_id, assertion.pk
     announce("revoked", tenant_id=tenant_id, assertion_id=assertion_id)
@@ -389,7 +388,7 @@ def assertion_revoke(*, assertion: Assertion, reason: str, actor: Any = None, ac
 
 
 @transaction.atomic
-def assertion_resend_email(*, assertion: Assertion, actor: Any = None) -> Assertion:
+def assertion_resend_email(*, assertion: Assertion, actor: ActorLike = None) -> Assertion:
     """Send the award email again: after a failure, an unknown delivery, or because the learner asked."""
     if assertion.tenant_id != current_tenant_id():
         raise PermissionDenied("This award belongs to another college.")
@@ -411,7 +410,7 @@ def assertion_resend_email(*, assertion: Assertion, actor: Any = None) -> Assert
 
 @transaction.atomic
 def assertion_correct_recipient(*, assertion: Assertion, recipient_identity: str, recipient_name: str | None = None,
-                                actor: Any = None) -> Assertion:
+                                actor: ActorLike = None) -> Assertion:
     """A mistyped address: revoke the award as sent to the wrong address and issue it to the right one."""
     if assertion.tenant_id != current_tenant_id():
         raise PermissionDenied("This award belongs to another college.")

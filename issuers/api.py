@@ -35,9 +35,8 @@ class Pagination(PageNumberPagination):
 
 
 def api_actor(request: Request) -> dict[str, Any]:
-    """``actor=`` and ``actor_label=`` for a service called by the API: the key, named by its prefix."""
-    key = cast(ApiRequest, request).auth
-    return {"actor": key, "actor_label": f"API key {key.prefix}"}
+    """``actor=`` for a service called by the API: the key (``Actor.label`` names it by its prefix)."""
+    return {"actor": cast(ApiRequest, request).auth}
 
 
 def object_or_404(queryset: QuerySet[_M], public_id: Any, what: str, listing: str) -> _M:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts import selectors as account_selectors
 from accounts.services import user_create_verified
 from issuers import keys
+from issuers.context import Actor, ActorLike
 from issuers.models import ApiKey, AuditEntry, Invitation, Issuer, Membership, Role, SigningKey, Tenant
 from issuers.outbox import link_email_queue, link_email_resend, link_token_new
 from issuers.registry import Registry
@@ -45,20 +46,19 @@ def audit_record(
     *,
     tenant: Tenant,
     action: str,
-    actor: Any = None,
+    actor: ActorLike = None,
     actor_label: str = "",
     obj: Any = None,
     summary: str = "",
     data: dict | None = None,
 ) -> AuditEntry:
-    if isinstance(actor, ApiKey):  # the REST API acts as its key: the log says which one
-        actor_label = actor_label or f"API key {actor.prefix}"
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
+    """One entry, labelled by ``Actor.label`` (``actor_label`` only for someone outside the college,
+    such as an endorser)."""
+    who = Actor.of(actor)
     return AuditEntry.objects.create(
         tenant=tenant,
-        actor=actor,
-        actor_label=actor_label or (actor.email if actor else "system"),
+        actor=who.user,
+        actor_label=actor_label or who.label,
         action=action,
         object_type=type(obj).__name__ if obj is not None else "",
         object_id=str(getattr(obj, "public_id", getattr(obj, "pk", ""))) if obj is not None else "",

@@ -11,6 +11,7 @@ from django.core.mail import EmailMessage
 from django.db import InterfaceError, OperationalError
 from django.template.loader import render_to_string
 
+from issuers.context import Actor, current_actor, tenant_context
 from issuers.models import Invitation, Tenant
 from issuers.outbox import MailUnavailable, emails_send, emails_sweep
 from issuers.scoping import tenant_scope
@@ -24,10 +25,13 @@ DATABASE_RETRY: dict[str, Any] = {
     "autoretry_for": DATABASE_DOWN, "retry_backoff": 10, "retry_backoff_max": settings.TASK_MAX_COUNTDOWN,
     "max_retries": 10,
 }
+ACTOR_KWARG = "acting_as"
 
 
 class TenantTask(Task):
-    """Every tenant-owned task takes ``tenant_id`` and runs inside that tenant's scope.
+    """Every tenant-owned task takes ``tenant_id`` and runs in that tenant's context
+    (``issuers.context``: scope, time zone, actor), with the actor of the context that enqueued it:
+    queuing adds it to the message (ids only) and the worker enters the same context again.
 
     Tasks are acknowledged late and re-queued when their worker dies (see settings), so each one
     must be idempotent.
@@ -36,7 +40,14 @@ class TenantTask(Task):
     acks_late = True
     reject_on_worker_lost = True
 
+    def apply_async(self, args: Any = None, kwargs: Any = None, *rest: Any, **options: Any) -> Any:
+        return super().apply_async(args, _with_actor(kwargs), *rest, **options)
+
+    def apply(self, args: Any = None, kwargs: Any = None, *rest: Any, **options: Any) -> Any:
+        return super().apply(args, _with_actor(kwargs), *rest, **options)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        actor_ids = kwargs.pop(ACTOR_KWARG, None)
         tenant_id = kwargs.get("tenant_id")
         if tenant_id is None:
             raise TypeError(f"{self.name} must be called with tenant_id=...")
@@ -50,8 +61,17 @@ class TenantTask(Task):
             raise self.retry(exc=exc, countdown=get_exponential_backoff_interval(
                 factor=int(self.retry_backoff), retries=self.request.retries, maximum=self.retry_backoff_max,
                 full_jitter=getattr(self, "retry_jitter", True))) from exc
-        with tenant_scope(tenant):
+        with tenant_scope(tenant):  # an API key is a tenant-owned row
+            actor = Actor.from_message(actor_ids)
+        with tenant_context(tenant, actor):
             return super().__call__(*args, **kwargs)
+
+
+def _with_actor(kwargs: dict[str, Any] | None) -> dict[str, Any]:
+    """The task's kwargs with the current context's actor, unless they already name one."""
+    kwargs = dict(kwargs or {})
+    kwargs.setdefault(ACTOR_KWARG, current_actor().as_message())
+    return kwargs
 
 
 def _send(task: Task, email_ids: list[str], secrets: dict[str, str] | None) -> dict[str, int]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from assertions.models import Assertion, BulkJob
 from assertions.services import Recipient, assertion_issue, holders
 from badges.models import BadgeClass
+from issuers.context import Actor
 from issuers.models import Issuer, Tenant
 from issuers.scoping import current_tenant_id
 from issuers.services import audit_record
@@ -115,7 +116,7 @@ def pathway_check(*, pathway: Pathway, identity: str) -> Assertion | None:
             if holders(badge_class=pathway.capstone, identities=identities):
                 return None  # awarded by hand before the pathway existed
             (capstone,) = assertion_issue(
-                badge_class=pathway.capstone, actor_label=f"pathway {pathway.name}"[:200],
+                badge_class=pathway.capstone, actor=Actor(system=f"pathway {pathway.name}"[:200]),
                 recipients=[Recipient(identity=send_to, name=_name(identities))],
             )
             completion.capstone = capstone
