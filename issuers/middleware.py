@@ -1,8 +1,10 @@
 """One middleware resolves the tenant of a request and switches its scope on.
 
 * Staff pages live under ``/t/<tenant_slug>/``: the user must be a member of that tenant (else 404,
-  so an outsider cannot even learn that the tenant exists), and the tenant's time zone is activated.
-* API calls carry ``Authorization: Bearer <key>``: the key names the tenant.
+  so an outsider cannot even learn that the tenant exists); the request acts as that member.
+* API calls carry ``Authorization: Bearer <key>``: the key names the tenant, and the request acts as the key.
+* Either way the request runs in ``issuers.context.tenant_context``: the tenant's scope, its time zone
+  and the actor, entered together, as ``TenantTask`` and the management commands enter them.
 * The platform admin (``/admin/``) reads across tenants, for superusers only.
 * A suspended tenant is read-only: any request that could write (not GET/HEAD/OPTIONS) to its staff
   pages or its API answers 403 with a message, here, once, before any view runs. Views that only
@@ -12,17 +14,16 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
-from django.utils import timezone
 
+from issuers.context import tenant_context
 from issuers.http import TenantRequest
 from issuers.models import Membership, Tenant
-from issuers.scoping import tenant_scope, unscoped
+from issuers.scoping import unscoped
 from issuers.selectors import api_key_authenticate, user_has_mfa
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -72,7 +73,7 @@ class TenantScopeMiddleware:
         request.tenant = api_key.tenant
         if _writes_refused(request, api_key.tenant):
             return JsonResponse({"detail": api_key.tenant.suspended_message}, status=403)
-        with tenant_scope(api_key.tenant):
+        with tenant_context(api_key.tenant, api_key):
             return self.get_response(request)
 
     def _staff(self, request: TenantRequest, slug: str) -> HttpResponse:
@@ -81,7 +82,7 @@ class TenantScopeMiddleware:
         tenant = Tenant.objects.filter(slug=slug).first()
         if tenant is None:
             raise Http404("No such tenant.")
-        with tenant_scope(tenant):
+        with tenant_context(tenant, request.user):
             membership = Membership.objects.filter(user=request.user).first()
             if membership is None:
                 raise Http404("No such tenant.")
@@ -92,8 +93,4 @@ class TenantScopeMiddleware:
             request.session["last_tenant"] = tenant.slug
             if _writes_refused(request, tenant):
                 return render(request, "issuers/suspended.html", {"message": tenant.suspended_message}, status=403)
-            timezone.activate(zoneinfo.ZoneInfo(tenant.timezone))
-            try:
-                return self.get_response(request)
-            finally:
-                timezone.deactivate()
+            return self.get_response(request)

@@ -39,8 +39,14 @@ class TenantTask(Task):
 
     acks_late = True
     reject_on_worker_lost = True
+    # Celery's own check of the arguments against the task's signature would refuse the actor's
+    # kwarg; apply_async makes the same check without it.
+    typing = False
 
     def apply_async(self, args: Any = None, kwargs: Any = None, *rest: Any, **options: Any) -> Any:
+        header = getattr(self, "__header__", None)
+        if header is not None:
+            header(*(args or ()), **{k: v for k, v in (kwargs or {}).items() if k != ACTOR_KWARG})
         return super().apply_async(args, _with_actor(kwargs), *rest, **options)
 
     def apply(self, args: Any = None, kwargs: Any = None, *rest: Any, **options: Any) -> Any:

@@ -13,8 +13,8 @@ from assertions.models import Assertion
 from assertions.services import Recipient, assertion_issue
 from badges.models import BadgeClass
 from badges.services import badge_class_create
+from issuers.context import Actor, tenant_context
 from issuers.models import Issuer, Membership, Role
-from issuers.scoping import tenant_scope
 from issuers.services import issuer_create, tenant_create
 
 DEMO_PASSWORD = "demo-badges-2026"  # noqa: S105 - printed for the local demo; refused when DEBUG is off
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         setup = tenant_create(slug="riverside", name="Riverside College", admin_email=DEMO_ADMIN,
                               admin_password=DEMO_PASSWORD)
         tenant = setup.tenant
-        with tenant_scope(tenant):
+        with tenant_context(tenant, Actor(system="command loaddemo")):
             tutor = User.objects.filter(email=DEMO_TUTOR).first()
             if tutor is None:
                 tutor = User.objects.create_user(DEMO_TUTOR, DEMO_PASSWORD, name="Sam Tutor")

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from issuers.context import Actor, tenant_context
 from issuers.models import Tenant
-from issuers.scoping import tenant_scope
 from issuers.services import api_key_create
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         tenant = Tenant.objects.filter(slug=tenant_slug).first()
         if tenant is None:
             raise CommandError(f"No tenant with slug {tenant_slug!r}.")
-        with tenant_scope(tenant):
+        with tenant_context(tenant, Actor(system="command createapikey")):
             key, secret = api_key_create(tenant=tenant, name=name)
         self.stdout.write(f"API key {key.prefix}… for {tenant.name}. Store it now; it is not shown again.")
         self.stdout.write(secret)
