@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assertions.models import BulkJob
+from assertions.queue import bulk_job_queue
 from assertions.services import (
     Recipient,
     RecipientProblem,
@@ -268,16 +269,14 @@ def bulk_job_create(*, badge_class: BadgeClass, preview: Preview, source: str = 
                 total=preview.total, failed=len(preview.problems),
                 errors=[p.as_dict() for p in preview.problems],
                 status=BulkJob.Status.QUEUED if issue_now else BulkJob.Status.PREVIEW,
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                created_by=Actor.of(actor).user,
                 actor_label=Actor.of(actor).label,
             )
     except IntegrityError:  # the same file submitted twice at the same moment
         return BulkJob.objects.get(fingerprint=fingerprint), False
     if issue_now:
-        from assertions.tasks import bulk_job_enqueue
-
         tenant_id, job_id = job.tenant_id, job.pk
-        transaction.on_commit(lambda: bulk_job_enqueue(tenant_id=tenant_id, job_id=job_id))
+        transaction.on_commit(lambda: bulk_job_queue(tenant_id=tenant_id, job_id=job_id))
     return job, True
 
 
@@ -304,10 +303,8 @@ def bulk_job_start(*, job: BulkJob) -> BulkJob:
         started = BulkJob.objects.filter(pk=job.pk, status=BulkJob.Status.PREVIEW).update(
             status=BulkJob.Status.QUEUED, updated_at=timezone.now())
         if started:
-            from assertions.tasks import bulk_job_enqueue
-
             tenant_id, job_id = job.tenant_id, job.pk
-            transaction.on_commit(lambda: bulk_job_enqueue(tenant_id=tenant_id, job_id=job_id))
+            transaction.on_commit(lambda: bulk_job_queue(tenant_id=tenant_id, job_id=job_id))
     job.refresh_from_db()
     return job
 

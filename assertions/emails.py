@@ -25,6 +25,7 @@ from django.utils.html import escape
 
 from assertions import links
 from assertions.models import Assertion
+from assertions.queue import pipeline_queue
 from issuers.models import OutboxEmail
 from issuers.outbox import EmailKind
 
@@ -189,10 +190,8 @@ def award_emails_build(emails: list[OutboxEmail], secrets: Mapping[str, str]) ->
 
 def award_emails_requeue(emails: list[OutboxEmail]) -> None:
     """The sweep found award emails no worker took: the pipeline bakes what is not baked, then sends."""
-    from assertions.services import pipeline_enqueue
-
     for tenant_id, ids in _group(_awards_of(emails).order_by("pk").values_list("tenant_id", "pk")).items():
-        pipeline_enqueue(tenant_id=tenant_id, assertion_ids=ids)
+        pipeline_queue(tenant_id=tenant_id, assertion_ids=ids)
 
 
 def _group(pairs: Iterable[tuple[int, int]]) -> dict[int, list[int]]:

@@ -17,7 +17,6 @@ from operator import attrgetter
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import DatabaseError, connection, models, transaction
@@ -25,6 +24,7 @@ from django.utils import timezone
 
 from assertions.events import ANNOUNCED
 from assertions.models import Announcement, Assertion, BulkJob
+from assertions.queue import pipeline_queue
 from badges.models import BadgeClass
 from issuers.context import Actor, ActorLike
 from issuers.dates import moment_from_date
@@ -263,7 +263,7 @@ def assertion_issue(
     assertions = _insert(assertions)
     _audit_issue(badge_class, assertions, who, bulk_job)
     tenant_id, ids = badge_class.tenant_id, [a.pk for a in assertions]
-    transaction.on_commit(lambda: pipeline_enqueue(tenant_id=tenant_id, assertion_ids=ids))
+    transaction.on_commit(lambda: pipeline_queue(tenant_id=tenant_id, assertion_ids=ids))
     announce("issued", tenant_id=tenant_id, assertion_ids=ids)
     return assertions
 
@@ -317,25 +317,6 @@ def _audit_issue(badge_class: BadgeClass, assertions: list[Assertion], who: Acto
     AuditEntry.objects.create(tenant=badge_class.tenant, actor=who.user, actor_label=who.label,
                               action="assertion.issue", object_type=obj_type, object_id=obj_id, summary=summary[:300],
                               data=data)
-
-
-def pipeline_enqueue(*, tenant_id: int, assertion_ids: Sequence[int]) -> None:
-    """Queue bake-then-email for these assertions, many per task. More than one task's worth goes on
-    the bulk queue, which workers take from in turn with the default one, so a cohort never holds up
-    a single award. If the broker is down the work is not lost: the rows say what is pending and the
-    periodic sweep queues them again."""
-    from assertions.tasks import process_assertions
-
-    size = settings.PIPELINE_BATCH_SIZE
-    queue = settings.BULK_QUEUE if len(assertion_ids) > size else None
-    for start in range(0, len(assertion_ids), size):
-        try:
-            process_assertions.apply_async(
-                kwargs={"tenant_id": tenant_id, "assertion_ids": list(assertion_ids[start:start + size])}, queue=queue)
-        except Exception:  # noqa: BLE001 - any broker failure: the sweep re-enqueues from the database
-            logger.warning("Broker unavailable: %d assertions left for the sweep", len(assertion_ids) - start,
-                           exc_info=True)
-            return
 
 
 def announce(event: str, *, tenant_id: int, **kwargs: Any) -> None:

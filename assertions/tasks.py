@@ -8,9 +8,8 @@ through the outbox (``issuers.outbox``), which sends each at most once, over one
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -18,7 +17,10 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from assertions.bulk import bulk_job_run
 from assertions.models import Announcement, Assertion, BulkJob
+from assertions.pipeline import bake_pending
+from assertions.services import announcement_publish
 from issuers.models import OutboxEmail
 from issuers.outbox import MailUnavailable, emails_send
 from issuers.scoping import unscoped
@@ -27,101 +29,21 @@ from issuers.tasks import TenantTask
 logger = logging.getLogger(__name__)
 
 
-def baked_payload(assertion: Assertion) -> str:
-    """What goes inside the image: the hosted JSON, or the JWS of a signed badge."""
-    from assertions.documents import assertion_document, serialize
-    from assertions.signing import sign_compact
-
-    doc = assertion_document(assertion)
-    if assertion.verification_type == Assertion.Verification.SIGNED:
-        assert assertion.signing_key is not None  # a signed assertion records the key that signs it
-        return sign_compact(doc, assertion.signing_key)
-    return serialize(doc).decode()
-
-
-def assertion_bake(assertion: Assertion, *, source: bytes | None = None) -> bytes:
-    """Bake (or re-bake) the assertion's image and store it, replacing any earlier file."""
-    baked, name = _bake_and_store(assertion, source=source)
-    Assertion.objects.filter(pk=assertion.pk).update(baked_image=name)
-    return baked
-
-
-def _bake_and_store(assertion: Assertion, *, source: bytes | None = None) -> tuple[bytes, str]:
-    """Write the baked image to storage and return it with its stored name; the caller records the name.
-    An earlier file is deleted once the transaction that records the new name commits."""
-    from django.core.files.base import ContentFile
-
-    from assertions.baking import bake_png, bake_svg
-    from assertions.documents import public_url
-
-    badge = assertion.badge_class
-    if source is None:
-        with badge.image.open("rb") as fh:
-            source = fh.read()
-    payload = baked_payload(assertion)
-    if badge.image_type == "svg":
-        signed = assertion.verification_type == Assertion.Verification.SIGNED
-        baked = bake_svg(source, payload, verify_url=None if signed else public_url("assertions", assertion.public_id),
-                         signed=signed)
-    else:
-        baked = bake_png(source, payload)
-    old = assertion.baked_image.name if assertion.baked_image else ""
-    assertion.baked_image.save(f"{assertion.public_id}.{badge.image_type}", ContentFile(baked), save=False)
-    if old and old != assertion.baked_image.name:
-        storage = assertion.baked_image.storage
-        transaction.on_commit(lambda: storage.delete(old))  # only once the new name is committed
-    assert assertion.baked_image.name is not None  # just saved under that name
-    return baked, assertion.baked_image.name
-
-
-def _bake_pending(ids: Sequence[int]) -> None:
-    pending = (Assertion.objects.select_related("badge_class__issuer", "signing_key")
-               .filter(pk__in=ids, bake_status=Assertion.BakeStatus.PENDING, revoked=False).order_by("pk"))
-    sources: dict[int, bytes] = {}
-    done: list[tuple[int, str]] = []
-    failed: list[tuple[int, str]] = []
-    # One transaction for the batch: a commit costs milliseconds (an fsync), a bake well under one.
-    with transaction.atomic():
-        _bake_each(pending, sources, done, failed)
-        now = timezone.now()
-        _record_baked(done, now)
-        for pk, error in failed:
-            Assertion.objects.filter(pk=pk).update(bake_status=Assertion.BakeStatus.FAILED, bake_error=error,
-                                                   updated_at=now)
-
-
-def _bake_each(pending: Iterable[Assertion], sources: dict[int, bytes], done: list[tuple[int, str]],
-               failed: list[tuple[int, str]]) -> None:
-    for assertion in pending:
+def pipeline_enqueue(*, tenant_id: int, assertion_ids: Sequence[int]) -> None:
+    """Queue bake-then-email for these assertions, many per task. More than one task's worth goes on
+    the bulk queue, which workers take from in turn with the default one, so a cohort never holds up
+    a single award. If the broker is down the work is not lost: the rows say what is pending and the
+    periodic sweep queues them again. (The services reach this through ``assertions.queue``.)"""
+    size = settings.PIPELINE_BATCH_SIZE
+    queue = settings.BULK_QUEUE if len(assertion_ids) > size else None
+    for start in range(0, len(assertion_ids), size):
         try:
-            if assertion.badge_class_id not in sources:
-                with assertion.badge_class.image.open("rb") as fh:
-                    sources[assertion.badge_class_id] = fh.read()
-            _, name = _bake_and_store(assertion, source=sources[assertion.badge_class_id])
-            done.append((assertion.pk, name))
-        except (OSError, ValueError) as exc:
-            # A missing or broken badge image will not mend itself: record it where the tutor looks.
-            logger.exception("Baking assertion %s failed", assertion.public_id)
-            failed.append((assertion.pk, f"The badge image could not be baked: {exc}"[:500]))
-
-
-def _record_baked(done: Sequence[tuple[int, str]], now: Any) -> None:
-    """Each row's image name and status in one statement: a small UPDATE per row was half the cost of
-    a bake, and the ORM's bulk_update builds a CASE per row. (UPDATE ... FROM: PostgreSQL, SQLite 3.33+.)"""
-    if not done:
-        return
-    table = connection.ops.quote_name(Assertion._meta.db_table)
-    for start in range(0, len(done), 400):  # SQLite allows 500 SELECTs in one UNION
-        part = done[start:start + 400]
-        rows = " UNION ALL ".join(["SELECT %s AS id, %s AS name"] * len(part))
-        params: list[Any] = [Assertion.BakeStatus.DONE, now]
-        for pk, name in part:
-            params += [pk, name]
-        with connection.cursor() as cursor:
-            # Only the table name and placeholders are formatted in; the values are parameters.
-            sql = (f"UPDATE {table} SET baked_image = v.name, bake_status = %s, bake_error = '', "  # noqa: S608
-                   f"updated_at = %s FROM ({rows}) AS v WHERE {table}.id = v.id")
-            cursor.execute(sql, params)
+            process_assertions.apply_async(
+                kwargs={"tenant_id": tenant_id, "assertion_ids": list(assertion_ids[start:start + size])}, queue=queue)
+        except Exception:  # noqa: BLE001 - any broker failure: the sweep re-enqueues from the database
+            logger.warning("Broker unavailable: %d assertions left for the sweep", len(assertion_ids) - start,
+                           exc_info=True)
+            return
 
 
 @shared_task(base=TenantTask, bind=True, max_retries=8)
@@ -129,7 +51,7 @@ def process_assertions(self: Task, *, tenant_id: int, assertion_ids: list[int]) 
     """Bake, then email, a batch of assertions. Safe to run twice on the same ids: only pending work is
     done, and the outbox sends each email at most once (see ``issuers.outbox``). A mail server that is
     down or says "try later" retries the task with backoff; the emails wait queued, already baked."""
-    _bake_pending(assertion_ids)
+    bake_pending(assertion_ids)
     mails = list(Assertion.objects.filter(pk__in=assertion_ids, revoked=False, mail__status=OutboxEmail.Status.QUEUED)
                  .exclude(bake_status=Assertion.BakeStatus.PENDING).order_by("pk").values_list("mail_id", flat=True))
     retries = self.request.retries or 0
@@ -142,8 +64,6 @@ def process_assertions(self: Task, *, tenant_id: int, assertion_ids: list[int]) 
 
 @shared_task(base=TenantTask, bind=True)
 def run_bulk_job(self: Task, *, tenant_id: int, job_id: int) -> None:
-    from assertions.bulk import bulk_job_run
-
     job = BulkJob.objects.filter(pk=job_id).first()
     if job is not None:
         bulk_job_run(job=job)
@@ -154,8 +74,6 @@ def pipeline_sweep(self: Task) -> dict[str, int]:
     """Periodic (Celery beat): enqueue again the bakes (then emails) and bulk jobs no worker took (broker
     down, worker killed), and queue the award events the layers above were not told of. Emails of awards
     already baked are the outbox sweep's (``issuers.outbox``)."""
-    from assertions.services import announcement_publish, pipeline_enqueue
-
     now = timezone.now()
     stuck_before = now - timedelta(seconds=settings.PIPELINE_STUCK_AFTER)
     counts = {"requeued": 0, "jobs": 0, "announced": 0}

@@ -261,7 +261,7 @@ def entry_delete_import(*, entry: BackpackEntry) -> None:
 
 def baked_image(assertion: Assertion) -> tuple[bytes, str]:
     """The baked image (PNG, or SVG for an SVG badge), baked now if the worker has not yet."""
-    from assertions.tasks import assertion_bake
+    from assertions.pipeline import assertion_bake
 
     ext = assertion.badge_class.image_type
     if assertion.baked_image.name and assertion.baked_image.storage.exists(assertion.baked_image.name):

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from assertions import documents
 from assertions.models import Assertion
-from assertions.tasks import assertion_bake
+from assertions.pipeline import assertion_bake
 from badges.models import BadgeClass
 from endorsements.documents import endorsement_document, endorsement_urls, endorser_document, live_endorsements
 from endorsements.models import Endorsement, EndorserProfile

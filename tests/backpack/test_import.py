@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from assertions.baking import bake_png
-from assertions.tasks import assertion_bake
+from assertions.pipeline import assertion_bake
 from backpack.models import BackpackEntry, ImportedBadge
 from backpack.tasks import imported_badges_recheck
 from issuers.scoping import tenant_scope

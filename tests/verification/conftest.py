@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 
 from assertions.models import Assertion
-from assertions.tasks import assertion_bake
+from assertions.pipeline import assertion_bake
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from tests.support import issue_one, png_bytes

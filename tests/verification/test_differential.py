@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from assertions.baking import bake_png
 from assertions.documents import public_url
+from assertions.pipeline import assertion_bake, baked_payload
 from assertions.services import assertion_revoke
-from assertions.tasks import assertion_bake, baked_payload
 from issuers.scoping import tenant_scope
 from tests.support import png_bytes
 from tests.verification.conftest import RECIPIENT

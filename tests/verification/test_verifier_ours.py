@@ -13,8 +13,8 @@ import pytest
 from django.utils import timezone
 
 from assertions.documents import public_url
+from assertions.pipeline import baked_payload
 from assertions.services import assertion_revoke
-from assertions.tasks import baked_payload
 from issuers.scoping import tenant_scope
 from verification.verifier import verify
 

@@ -1,0 +1,112 @@
+"""Baking, the first half of the award pipeline: put each assertion inside its badge image.
+
+Business logic only; ``assertions.tasks`` queues it and runs it in the worker (``process_assertions``
+bakes a batch, then emails it). A baked image is derived from the database and can be rebuilt at
+any time; rebuilding replaces the stored file, and the old one is deleted once the new name commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.utils import timezone
+
+from assertions.baking import bake_png, bake_svg
+from assertions.documents import assertion_document, public_url, serialize
+from assertions.models import Assertion
+from assertions.signing import sign_compact
+
+logger = logging.getLogger(__name__)
+
+
+def baked_payload(assertion: Assertion) -> str:
+    """What goes inside the image: the hosted JSON, or the JWS of a signed badge."""
+    doc = assertion_document(assertion)
+    if assertion.verification_type == Assertion.Verification.SIGNED:
+        assert assertion.signing_key is not None  # a signed assertion records the key that signs it
+        return sign_compact(doc, assertion.signing_key)
+    return serialize(doc).decode()
+
+
+def assertion_bake(assertion: Assertion, *, source: bytes | None = None) -> bytes:
+    """Bake (or re-bake) the assertion's image and store it, replacing any earlier file."""
+    baked, name = _bake_and_store(assertion, source=source)
+    Assertion.objects.filter(pk=assertion.pk).update(baked_image=name)
+    return baked
+
+
+def _bake_and_store(assertion: Assertion, *, source: bytes | None = None) -> tuple[bytes, str]:
+    """Write the baked image to storage and return it with its stored name; the caller records the name.
+    An earlier file is deleted once the transaction that records the new name commits."""
+    badge = assertion.badge_class
+    if source is None:
+        with badge.image.open("rb") as fh:
+            source = fh.read()
+    payload = baked_payload(assertion)
+    if badge.image_type == "svg":
+        signed = assertion.verification_type == Assertion.Verification.SIGNED
+        baked = bake_svg(source, payload, verify_url=None if signed else public_url("assertions", assertion.public_id),
+                         signed=signed)
+    else:
+        baked = bake_png(source, payload)
+    old = assertion.baked_image.name if assertion.baked_image else ""
+    assertion.baked_image.save(f"{assertion.public_id}.{badge.image_type}", ContentFile(baked), save=False)
+    if old and old != assertion.baked_image.name:
+        storage = assertion.baked_image.storage
+        transaction.on_commit(lambda: storage.delete(old))  # only once the new name is committed
+    assert assertion.baked_image.name is not None  # just saved under that name
+    return baked, assertion.baked_image.name
+
+
+def bake_pending(ids: Sequence[int]) -> None:
+    pending = (Assertion.objects.select_related("badge_class__issuer", "signing_key")
+               .filter(pk__in=ids, bake_status=Assertion.BakeStatus.PENDING, revoked=False).order_by("pk"))
+    sources: dict[int, bytes] = {}
+    done: list[tuple[int, str]] = []
+    failed: list[tuple[int, str]] = []
+    # One transaction for the batch: a commit costs milliseconds (an fsync), a bake well under one.
+    with transaction.atomic():
+        _bake_each(pending, sources, done, failed)
+        now = timezone.now()
+        _record_baked(done, now)
+        for pk, error in failed:
+            Assertion.objects.filter(pk=pk).update(bake_status=Assertion.BakeStatus.FAILED, bake_error=error,
+                                                   updated_at=now)
+
+
+def _bake_each(pending: Iterable[Assertion], sources: dict[int, bytes], done: list[tuple[int, str]],
+               failed: list[tuple[int, str]]) -> None:
+    for assertion in pending:
+        try:
+            if assertion.badge_class_id not in sources:
+                with assertion.badge_class.image.open("rb") as fh:
+                    sources[assertion.badge_class_id] = fh.read()
+            _, name = _bake_and_store(assertion, source=sources[assertion.badge_class_id])
+            done.append((assertion.pk, name))
+        except (OSError, ValueError) as exc:
+            # A missing or broken badge image will not mend itself: record it where the tutor looks.
+            logger.exception("Baking assertion %s failed", assertion.public_id)
+            failed.append((assertion.pk, f"The badge image could not be baked: {exc}"[:500]))
+
+
+def _record_baked(done: Sequence[tuple[int, str]], now: Any) -> None:
+    """Each row's image name and status in one statement: a small UPDATE per row was half the cost of
+    a bake, and the ORM's bulk_update builds a CASE per row. (UPDATE ... FROM: PostgreSQL, SQLite 3.33+.)"""
+    if not done:
+        return
+    table = connection.ops.quote_name(Assertion._meta.db_table)
+    for start in range(0, len(done), 400):  # SQLite allows 500 SELECTs in one UNION
+        part = done[start:start + 400]
+        rows = " UNION ALL ".join(["SELECT %s AS id, %s AS name"] * len(part))
+        params: list[Any] = [Assertion.BakeStatus.DONE, now]
+        for pk, name in part:
+            params += [pk, name]
+        with connection.cursor() as cursor:
+            # Only the table name and placeholders are formatted in; the values are parameters.
+            sql = (f"UPDATE {table} SET baked_image = v.name, bake_status = %s, bake_error = '', "  # noqa: S608
+                   f"updated_at = %s FROM ({rows}) AS v WHERE {table}.id = v.id")
+            cursor.execute(sql, params)
