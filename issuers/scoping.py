@@ -2,8 +2,9 @@
 
 Every tenant-owned model uses ``TenantScopedManager``: a query made while no tenant scope is active
 raises ``django_scopes.ScopeError`` instead of returning every tenant's rows. The scope is switched
-on in exactly three places: ``issuers.middleware.TenantScopeMiddleware`` (web UI and API),
-``issuers.tasks.TenantTask`` (Celery) and management commands that name their tenant.
+on by ``issuers.context.tenant_context`` (with the college's time zone and the actor), which
+``issuers.middleware.TenantScopeMiddleware`` (web UI and API), ``issuers.tasks.TenantTask`` (Celery)
+and management commands that name their tenant enter.
 
 The few places that legitimately read across tenants (public verification documents, a user's own
 list of memberships, the platform admin) say so with ``unscoped("reason")``; the isolation test keeps
