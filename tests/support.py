@@ -76,7 +76,10 @@ def eager_tasks() -> Iterator[None]:
 def issue_one(*, badge_class, recipient_identity: str, recipient_type: str = "email", recipient_name: str = "",
               issued_on=None, expires=None, evidence=(), narrative: str = "", **kwargs):
     """One learner through the issuing service (``assertion_issue`` with a batch of one); ``kwargs``
-    go to the service (``actor``, ``notify``, ``verification_type``, ...)."""
+    go to the service (``actor``, ``notify``, ``verification_type``, ...). A factory for setting a test
+    up, so it awards what it is told: ``allow_duplicate`` defaults to True here (the duplicate policy
+    itself is tested through the service and the interfaces, tests/assertions/test_duplicates.py)."""
+    kwargs.setdefault("allow_duplicate", True)
     from assertions.services import Recipient, assertion_issue
 
     recipient = Recipient(identity=recipient_identity, name=recipient_name, issued_on=issued_on, expires=expires,

@@ -33,8 +33,9 @@ def test_a_retry_with_the_same_key_replays_the_first_response_and_issues_once(ap
 
 
 def test_without_a_key_two_posts_issue_twice(api_a, badge_a, tenant_a):
-    for _ in range(2):
-        assert api_a.post(_award_url(badge_a), {"recipient_email": "ann@example.org"}).status_code == 201
+    for _ in range(2):  # a second award to the same learner is asked for explicitly (the duplicate policy)
+        assert api_a.post(_award_url(badge_a), {"recipient_email": "ann@example.org",
+                                                "allow_duplicate": True}).status_code == 201
     with tenant_scope(tenant_a):
         assert Assertion.objects.count() == 2
 

@@ -51,7 +51,7 @@ def test_the_service_refuses_a_second_award_unless_allowed(tenant_a, badge):
 def test_a_learner_whose_award_was_revoked_may_be_awarded_again(tenant_a, badge):
     with tenant_scope(tenant_a):
         assertion_revoke(assertion=Assertion.objects.get(recipient_identity=HOLDER), reason="Issued in error")
-        issue_one(badge_class=badge, recipient_identity=HOLDER)
+        assertion_issue(badge_class=badge, recipients=[Recipient(identity=HOLDER)])
     assert _held(tenant_a, badge) == 2
 
 
