@@ -6,20 +6,12 @@ from __future__ import annotations
 import os
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from accounts.services import user_mark_email_verified
+from badges.services import badge_class_create
 from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope
 from issuers.services import issuer_create, tenant_create
-
-PASSWORD = "correct-horse-battery-9"
-
-
-def make_user(email: str):
-    user = get_user_model().objects.create_user(email, PASSWORD)
-    user_mark_email_verified(user)
-    return user
+from tests.support import make_user, png_bytes
 
 
 @pytest.fixture
@@ -55,6 +47,58 @@ def issuer_a(tenant_a, alice):
     with tenant_scope(tenant_a):
         return issuer_create(tenant=tenant_a, name="College A Construction", url="https://a.example",
                              email="badges@a.example", actor=alice)
+
+
+@pytest.fixture
+def issuer_b(tenant_b, charlie):
+    with tenant_scope(tenant_b):
+        return issuer_create(tenant=tenant_b, name="College B Plumbing", url="https://b.example",
+                             email="badges@b.example", actor=charlie)
+
+
+@pytest.fixture
+def badge_a(tenant_a, issuer_a, alice):
+    """College A's badge class, made through the service (PNG, criteria, a tag and an alignment)."""
+    with tenant_scope(tenant_a):
+        return badge_class_create(issuer=issuer_a, name="Safe Scaffolding", description="Erects a tower safely.",
+                                  image=png_bytes(), criteria_narrative="Builds a tower.", tags=["construction"],
+                                  alignments=[{"targetName": "CSCS Level 1", "targetUrl": "https://example.org/cscs",
+                                               "targetFramework": "CSCS"}], actor=alice)
+
+
+@pytest.fixture
+def badge_b(tenant_b, issuer_b, charlie):
+    """College B's badge class (another tenant: what alice must never see)."""
+    with tenant_scope(tenant_b):
+        return badge_class_create(issuer=issuer_b, name="Copper Pipework", description="Joins copper pipe.",
+                                  image=png_bytes(colour=(200, 30, 30, 255)), criteria_narrative="Solders a joint.",
+                                  actor=charlie)
+
+
+@pytest.fixture
+def other_issuer(tenant_a, alice):
+    """College A's second issuer, catering: a member can be limited to it."""
+    with tenant_scope(tenant_a):
+        return issuer_create(tenant=tenant_a, name="College A Catering", url="https://a.example/catering",
+                             email="catering@a.example", actor=alice)
+
+
+@pytest.fixture
+def viewer(tenant_a):
+    user = make_user("vera@college-a.example")
+    with tenant_scope(tenant_a):
+        Membership.objects.create(tenant=tenant_a, user=user, role=Role.VIEWER)
+    return user
+
+
+@pytest.fixture
+def limited(tenant_a, other_issuer):
+    """An issuer-role tutor limited to the catering issuer: construction badges are not theirs."""
+    user = make_user("lee@college-a.example")
+    with tenant_scope(tenant_a):
+        membership = Membership.objects.create(tenant=tenant_a, user=user, role=Role.ISSUER)
+        membership.issuers.set([other_issuer])
+    return user
 
 
 def pytest_collection_modifyitems(config, items):

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from accounts.services import user_mark_email_verified
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 SECRET = base64.b32encode(b"platform-admin-totp!").decode()
 

@@ -88,7 +88,7 @@ def test_no_key_and_a_revoked_key_get_401_on_every_api_object_url(objects, tenan
     with tenant_scope(tenant_a):
         key, secret = api_key_create(tenant=tenant_a, name="old", actor=alice)
         api_key_revoke(key=key, actor=alice)
-    from tests.api.conftest import Api
+    from tests.support.api import Api
 
     for api in (Api(Client(), None), Api(Client(), secret), Api(Client(), "bp_guessed")):
         for name, public_id in objects.items():

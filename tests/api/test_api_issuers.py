@@ -14,7 +14,7 @@ def test_issuers_list_shows_only_the_keys_college(api_a, api_b, issuer_a, issuer
     assert page["count"] == 1
     assert [i["id"] for i in page["results"]] == [str(issuer_a.public_id)]
     assert page["results"][0]["open_badge_id"] == f"http://127.0.0.1:8000/public/issuers/{issuer_a.public_id}"
-    assert [i["name"] for i in api_b.get("/api/v1/issuers/").json()["results"]] == ["College B Catering"]
+    assert [i["name"] for i in api_b.get("/api/v1/issuers/").json()["results"]] == ["College B Plumbing"]
 
 
 def test_create_issuer_makes_a_signing_key_and_an_audit_entry_naming_the_key(api_a, tenant_a, key_a):

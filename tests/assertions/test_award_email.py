@@ -21,7 +21,7 @@ from assertions.models import Assertion
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from tests.support import png_bytes
-from tests.worker.helpers import SmtpSink
+from tests.support.servers import SmtpSink
 
 pytestmark = pytest.mark.django_db
 

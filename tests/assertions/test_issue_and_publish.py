@@ -9,27 +9,12 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
 
 from assertions.models import Assertion
 from assertions.services import assertion_revoke, recipient_hash
-from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
-from tests.support import issue_one, png_bytes
+from tests.support import LD, issue_one
 from verification.baked import read_baked
-
-LD = {"HTTP_ACCEPT": "application/ld+json"}
-
-
-@pytest.fixture
-def badge_a(tenant_a, issuer_a, alice):
-    with tenant_scope(tenant_a):
-        badge = BadgeClass(tenant=tenant_a, issuer=issuer_a, name="Safe Scaffolding", description="Erects a tower.",
-                           criteria_narrative="Builds a **tower** safely.", tags=["construction"],
-                           alignments=[{"targetName": "CSCS L1", "targetUrl": "https://example.org/cscs"}])
-        badge.image.save("b.png", ContentFile(png_bytes()), save=False)
-        badge.save()
-    return badge
 
 
 @pytest.fixture

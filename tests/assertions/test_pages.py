@@ -17,7 +17,6 @@ from badges.models import BadgeClass
 from badges.services import badge_class_create
 from issuers.models import OutboxEmail
 from issuers.scoping import tenant_scope
-from tests.badges.test_pages import badge_a, limited, other_issuer, viewer  # noqa: F401 - fixtures
 from tests.support import issue_one, png_bytes
 
 E = Assertion.EmailStatus

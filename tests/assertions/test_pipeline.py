@@ -22,7 +22,7 @@ from issuers.models import OutboxEmail
 from issuers.scoping import tenant_scope
 from issuers.tasks import outbox_sweep
 from tests.support import png_bytes
-from tests.worker.helpers import SmtpSink
+from tests.support.servers import SmtpSink
 
 pytestmark = pytest.mark.django_db
 

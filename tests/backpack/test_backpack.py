@@ -22,9 +22,8 @@ from backpack.tasks import expiry_reminders_send
 from issuers.models import OutboxEmail
 from issuers.outbox import ACCOUNT
 from issuers.scoping import tenant_scope
-from tests.backpack.conftest import LEARNER, award
-from tests.conftest import PASSWORD
-from tests.support import emails_sent
+from tests.support import PASSWORD, emails_sent
+from tests.support.learners import LEARNER, award
 from verification.baked import read_baked
 
 
@@ -76,7 +75,7 @@ def test_badge_page_shows_criteria_competencies_evidence_and_narrative(client, l
     client.get("/backpack/")
     entry = BackpackEntry.objects.get(user=learner)
     html = client.get(f"/backpack/badges/{entry.public_id}/").content.decode()
-    assert "Shows the skill three times." in html
+    assert "Builds a tower." in html
     assert "CSCS Level 1" in html
     assert "https://portfolio.example/tower" in html
     assert "Photos of the tower" in html

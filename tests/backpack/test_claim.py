@@ -13,9 +13,8 @@ from assertions import links
 from assertions.services import assertion_revoke
 from backpack.models import BackpackEntry
 from issuers.scoping import tenant_scope
-from tests.backpack.conftest import LEARNER, award, claim_path, confirm_link, last_mail_to
-from tests.conftest import PASSWORD, make_user
-from tests.support import emails_sent
+from tests.support import PASSWORD, emails_sent, make_user
+from tests.support.learners import LEARNER, award, claim_path, confirm_link, last_mail_to
 
 NEW_PASSWORD = "amber-kettle-snowfall-82"
 

@@ -15,9 +15,9 @@ from assertions.pipeline import assertion_bake
 from backpack.models import BackpackEntry, ImportedBadge
 from backpack.tasks import imported_badges_recheck
 from issuers.scoping import tenant_scope
-from tests.backpack.conftest import LEARNER, award
 from tests.support import png_bytes
-from tests.verification.foreign import ForeignIssuer, Server, sign
+from tests.support.foreign import ForeignIssuer, Server, sign
+from tests.support.learners import LEARNER, award
 
 
 @pytest.fixture

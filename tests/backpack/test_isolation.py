@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from backpack import services
 from backpack.models import BackpackEntry, Collection, ImportedBadge, Visibility
-from tests.backpack.conftest import award
 from tests.support import url_routes
+from tests.support.learners import award
 
 
 def learner_object_urls() -> list[str]:

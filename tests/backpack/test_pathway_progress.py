@@ -8,8 +8,7 @@ from backpack import services
 from insights.models import DailyCount
 from issuers.scoping import tenant_scope
 from pathways.services import pathway_create
-from tests.conftest import PASSWORD, make_user
-from tests.support import issue_one
+from tests.support import PASSWORD, issue_one, make_user
 
 
 def test_the_backpack_shows_progress_towards_a_pathway(client, tenant_a, badge_a, issuer_a):

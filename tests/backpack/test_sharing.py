@@ -13,7 +13,8 @@ from assertions import links
 from assertions.serializers import AssertionSerializer
 from backpack import services
 from backpack.models import BackpackEntry, Visibility
-from tests.backpack.conftest import award, make_badge
+from tests.support import make_badge
+from tests.support.learners import award
 
 CRAWLER = {"HTTP_ACCEPT": "*/*", "HTTP_USER_AGENT": "LinkedInBot/1.0"}
 

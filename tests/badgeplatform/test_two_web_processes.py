@@ -21,7 +21,7 @@ from assertions.services import assertion_revoke
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from tests.support import issue_one, png_bytes
-from tests.worker.helpers import database_url, free_port, wait_for
+from tests.support.servers import database_url, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery-9"  # the shared fixtures' password (tests/conftest.py)

@@ -7,49 +7,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from badges.models import BadgeClass
-from badges.services import badge_class_create
-from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope
-from issuers.services import issuer_create
-from tests.conftest import make_user
 from tests.support import issue_one, png_bytes
 
 
 def upload(data: bytes | None = None, name: str = "badge.png") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, png_bytes() if data is None else data, content_type="image/png")
-
-
-@pytest.fixture
-def badge_a(tenant_a, issuer_a, alice):
-    with tenant_scope(tenant_a):
-        return badge_class_create(issuer=issuer_a, name="Safe Scaffolding", description="Erects a tower safely.",
-                                  image=png_bytes(), criteria_narrative="Builds a tower.", tags=["construction"],
-                                  actor=alice)
-
-
-@pytest.fixture
-def other_issuer(tenant_a, alice):
-    with tenant_scope(tenant_a):
-        return issuer_create(tenant=tenant_a, name="College A Catering", url="https://a.example/catering",
-                             email="catering@a.example", actor=alice)
-
-
-@pytest.fixture
-def viewer(tenant_a):
-    user = make_user("vera@college-a.example")
-    with tenant_scope(tenant_a):
-        Membership.objects.create(tenant=tenant_a, user=user, role=Role.VIEWER)
-    return user
-
-
-@pytest.fixture
-def limited(tenant_a, other_issuer):
-    """An issuer-role tutor limited to the catering issuer: construction badges are not theirs."""
-    user = make_user("lee@college-a.example")
-    with tenant_scope(tenant_a):
-        membership = Membership.objects.create(tenant=tenant_a, user=user, role=Role.ISSUER)
-        membership.issuers.set([other_issuer])
-    return user
 
 
 def _form(issuer, **extra):

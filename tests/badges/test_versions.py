@@ -5,11 +5,11 @@ from __future__ import annotations
 from assertions.models import Assertion
 from badges.services import badge_class_update
 from issuers.scoping import tenant_scope
-from tests.assertions.test_issue_and_publish import LD, _issue, badge_a  # noqa: F401 - fixture
+from tests.support import LD, issue_to_learner
 
 
-def test_editing_an_awarded_badge_makes_a_new_version(client, tenant_a, badge_a):  # noqa: F811
-    award = _issue(tenant_a, badge_a)
+def test_editing_an_awarded_badge_makes_a_new_version(client, tenant_a, badge_a):
+    award = issue_to_learner(tenant_a, badge_a)
     with tenant_scope(tenant_a):
         new = badge_class_update(badge_class=badge_a, name="Safe Scaffolding (2027)",
                                  criteria_narrative="Builds and inspects a tower.")
@@ -24,10 +24,10 @@ def test_editing_an_awarded_badge_makes_a_new_version(client, tenant_a, badge_a)
     assert client.get(f"/public/assertions/{award.public_id}", **LD).json()["badge"] == old_doc["id"]
 
 
-def test_editing_an_unawarded_badge_or_its_tags_changes_it_in_place(tenant_a, badge_a):  # noqa: F811
+def test_editing_an_unawarded_badge_or_its_tags_changes_it_in_place(tenant_a, badge_a):
     with tenant_scope(tenant_a):
         same = badge_class_update(badge_class=badge_a, name="Renamed before any award")
         assert same.pk == badge_a.pk
-        _issue(tenant_a, badge_a)
+        issue_to_learner(tenant_a, badge_a)
         again = badge_class_update(badge_class=badge_a, tags=["new-tag"])
     assert again.pk == badge_a.pk

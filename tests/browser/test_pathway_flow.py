@@ -14,8 +14,7 @@ from assertions.models import Assertion
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from tests.browser.support import ARTIFACTS, assert_accessible
-from tests.conftest import PASSWORD, make_user
-from tests.support import issue_one
+from tests.support import PASSWORD, issue_one, make_user
 
 NAMES = ("Health & Safety", "Food Hygiene", "First Aid", "Allergen Awareness", "Customer Service",
          "Hospitality Ready")

@@ -12,9 +12,8 @@ from issuers.scoping import tenant_scope
 from issuers.services import invitation_create
 from issuers.tasks import emails_send_tenant
 from tests.browser.support import ARTIFACTS, assert_accessible
-from tests.conftest import PASSWORD
-from tests.support import eager_tasks
-from tests.worker.helpers import SmtpSink
+from tests.support import PASSWORD, eager_tasks
+from tests.support.servers import SmtpSink
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}

@@ -19,9 +19,8 @@ from playwright.sync_api import Page, expect
 from assertions.models import Assertion, BulkJob
 from issuers.scoping import tenant_scope
 from tests.browser.support import ARTIFACTS, assert_accessible
-from tests.conftest import PASSWORD
-from tests.support import png_bytes
-from tests.worker.helpers import RedisServer, SmtpSink, Worker, wait_for
+from tests.support import PASSWORD, png_bytes
+from tests.support.servers import RedisServer, SmtpSink, Worker, wait_for
 
 PHONE = {"width": 390, "height": 844}
 BAD_LINES = {51: "not-an-email", 101: "duplicate", 151: "bad date"}

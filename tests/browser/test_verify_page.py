@@ -13,7 +13,8 @@ from issuers.scoping import tenant_scope
 from tests.browser.support import ARTIFACTS, assert_accessible
 
 # The verification fixtures (pytest finds them by these names in this module).
-from tests.verification.conftest import RECIPIENT, badges, baked, issue  # noqa: F401
+from tests.support import RECIPIENT
+from tests.support.verification import badges, baked, issue  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 

@@ -24,8 +24,7 @@ from endorsements.services import (
 )
 from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope
-from tests.conftest import PASSWORD, make_user
-from tests.support import png_bytes
+from tests.support import PASSWORD, make_user, png_bytes
 
 
 @pytest.fixture

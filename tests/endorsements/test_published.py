@@ -8,8 +8,8 @@ import pytest
 
 from endorsements.services import endorsement_publish, endorsement_request_create, endorser_profile_save
 from issuers.scoping import tenant_scope
-from tests.conftest import make_user
-from tests.verification.test_conformance import _issue, errors, validate
+from tests.support import issue_to_learner, make_user
+from tests.support.conformance import errors, validate
 from verification.verifier import verify
 
 
@@ -25,7 +25,7 @@ def _endorse(tenant, badge, email="hr@acme.example", name="Acme Builders"):
 def test_an_endorsed_badge_and_its_endorsement_pass_the_reference_validator(served, tenant_a, client):
     server, badges, _ = served
     endorsement = _endorse(tenant_a, badges["png"])
-    a = _issue(tenant_a, badges["png"])
+    a = issue_to_learner(tenant_a, badges["png"])
     badge_doc = json.loads(client.get(f"/public/badges/{badges['png'].public_id}").content)
     assert badge_doc["endorsement"] == [f"{server.url}/public/endorsements/{endorsement.public_id}"]
     # The validator follows the badge class's `endorsement` and checks the Endorsement and its Profile.
@@ -39,7 +39,7 @@ def test_an_endorsed_badge_and_its_endorsement_pass_the_reference_validator(serv
 def test_the_employer_sees_who_endorsed_the_badge(served, tenant_a, client):
     server, badges, _ = served
     _endorse(tenant_a, badges["png"])
-    a = _issue(tenant_a, badges["png"])
+    a = issue_to_learner(tenant_a, badges["png"])
     result = verify(url=f"{server.url}/public/assertions/{a.public_id}")
     assert result.verdict == "valid"
     (endorsed,) = result.badge["endorsements"]

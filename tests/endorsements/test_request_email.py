@@ -17,9 +17,8 @@ from endorsements.services import endorsement_request_by_token, endorsement_requ
 from issuers.models import AuditEntry, Membership, OutboxEmail, Role
 from issuers.scoping import tenant_scope
 from issuers.tasks import emails_send_tenant, outbox_sweep
-from tests.conftest import make_user
-from tests.support import broker_down, eager_tasks, png_bytes
-from tests.worker.helpers import SmtpSink
+from tests.support import broker_down, eager_tasks, make_user, png_bytes
+from tests.support.servers import SmtpSink
 
 pytestmark = pytest.mark.django_db
 PAGE = "/t/college-a/endorsements/"

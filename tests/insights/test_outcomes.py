@@ -20,7 +20,7 @@ from insights.selectors import outcomes
 from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope, unscoped
 from pathways.services import pathway_check, pathway_create
-from tests.conftest import PASSWORD, make_user
+from tests.support import PASSWORD, make_user
 from verification.models import VerificationEvent
 
 

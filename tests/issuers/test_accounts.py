@@ -11,9 +11,8 @@ from django.urls import reverse
 from issuers.models import OutboxEmail
 from issuers.outbox import ACCOUNT
 from issuers.tasks import outbox_sweep
-from tests.conftest import PASSWORD
-from tests.support import broker_down, emails_sent
-from tests.worker.helpers import SmtpSink
+from tests.support import PASSWORD, broker_down, emails_sent
+from tests.support.servers import SmtpSink
 
 
 def _link(message) -> str:

@@ -16,9 +16,8 @@ from issuers.models import AuditEntry, Invitation, Membership, OutboxEmail, Role
 from issuers.scoping import tenant_scope
 from issuers.services import invitation_create, invitation_revoke
 from issuers.tasks import emails_send_tenant, outbox_sweep
-from tests.conftest import make_user
-from tests.support import broker_down, eager_tasks
-from tests.worker.helpers import SmtpSink
+from tests.support import broker_down, eager_tasks, make_user
+from tests.support.servers import SmtpSink
 
 pytestmark = pytest.mark.django_db
 EmailStatus = OutboxEmail.Status

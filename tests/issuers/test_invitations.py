@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from issuers.models import AuditEntry, Invitation, Membership, Role
 from issuers.scoping import tenant_scope
-from tests.conftest import make_user
+from tests.support import make_user
 
 
 def _invite(client, tenant, email: str, capture, role: str = Role.ISSUER) -> str:

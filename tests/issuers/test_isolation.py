@@ -18,8 +18,7 @@ from issuers.models import ApiKey, AuditEntry, Invitation, Membership, Role, Ten
 from issuers.scoping import ScopeError, tenant_scope
 from issuers.services import api_key_create, invitation_create, issuer_create, tenant_set_status
 from pathways.models import Cohort
-from tests.conftest import make_user
-from tests.support import url_routes
+from tests.support import make_user, url_routes
 
 # URL prefixes that do not belong to a tenant and are reviewed by hand:
 #   /admin/       Django admin, superusers only (scoping switched off for them in the middleware)

@@ -18,8 +18,7 @@ from issuers.models import AuditEntry
 from issuers.scoping import tenant_scope
 from pathways.models import Pathway, PathwayCompletion
 from pathways.services import pathway_check, pathway_create, pathway_progress, pathway_retro_award
-from tests.conftest import make_user
-from tests.support import issue_one, nothing_registered, png_bytes
+from tests.support import issue_one, make_user, nothing_registered, png_bytes
 
 NAMES = ["Health & Safety", "Food Hygiene", "First Aid", "Allergen Awareness", "Customer Service",
          "Hospitality Ready"]

@@ -16,8 +16,7 @@ from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope
 from pathways.models import Cohort, Pathway, PathwayCompletion
 from pathways.services import pathway_check
-from tests.conftest import PASSWORD, make_user
-from tests.support import issue_one
+from tests.support import PASSWORD, issue_one, make_user
 
 
 def _badge(tenant, issuer, name):

@@ -13,8 +13,7 @@ from assertions.baking import PNG_SIGNATURE, bake_png
 from assertions.documents import public_url
 from issuers.scoping import tenant_scope, unscoped
 from issuers.services import api_key_create
-from tests.support import png_bytes
-from tests.verification.conftest import RECIPIENT
+from tests.support import RECIPIENT, png_bytes
 from verification.models import VerificationEvent
 
 API = "/api/v1/verify/"

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from tests.verification.foreign import ForeignIssuer, Server, Trickler
+from tests.support.foreign import ForeignIssuer, Server, Trickler
 from verification.fetch import FetchError, fetch
 from verification.verifier import foreign_slots, verify
 

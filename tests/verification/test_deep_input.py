@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from assertions.baking import bake_png
 from tests.support import png_bytes
-from tests.verification.foreign import ForeignIssuer, Server, b64url
+from tests.support.foreign import ForeignIssuer, Server, b64url
 from verification.verifier import verify
 
 API = "/api/v1/verify/"

@@ -17,10 +17,9 @@ from assertions.documents import public_url
 from assertions.pipeline import assertion_bake, baked_payload
 from assertions.services import assertion_revoke
 from issuers.scoping import tenant_scope
-from tests.support import png_bytes
-from tests.verification.conftest import RECIPIENT
-from tests.verification.foreign import ForeignIssuer, Server, fresh_key, sign
-from tests.verification.test_conformance import errors, validate
+from tests.support import RECIPIENT, png_bytes
+from tests.support.conformance import errors, validate
+from tests.support.foreign import ForeignIssuer, Server, fresh_key, sign
 from verification.verifier import verify
 
 # case -> (what our verifier says, what the reference validator says, why they differ)

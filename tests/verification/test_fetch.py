@@ -7,7 +7,7 @@ import ipaddress
 
 import pytest
 
-from tests.verification.foreign import Server
+from tests.support.foreign import Server
 from verification.fetch import FetchError, address_refusal, fetch
 from verification.verifier import verify
 

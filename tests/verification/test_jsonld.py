@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pyld import jsonld
 
-from tests.assertions.test_issue_and_publish import _issue, badge_a  # noqa: F401 - fixture
+from tests.support import issue_to_learner
 
 CONTEXT = json.loads((Path(__file__).resolve().parents[2] / "tools" / "ob2" / "openbadges-v2-context.json").read_text())
 LD = {"HTTP_ACCEPT": "application/ld+json"}
@@ -35,11 +35,11 @@ def _keys(doc, found=None):
 
 
 @pytest.mark.parametrize("signed", [False, True])
-def test_every_published_property_survives_expansion(client, tenant_a, badge_a, issuer_a, signed):  # noqa: F811
-    a = _issue(tenant_a, badge_a, verification_type="signed" if signed else "hosted",
+def test_every_published_property_survives_expansion(client, tenant_a, badge_a, issuer_a, signed):
+    a = issue_to_learner(tenant_a, badge_a, verification_type="signed" if signed else "hosted",
                evidence=[{"id": "https://example.org/photo", "narrative": "Photo of the tower"}],
                narrative="Built on the first attempt.")
-    with_revocation = _issue(tenant_a, badge_a)
+    with_revocation = issue_to_learner(tenant_a, badge_a)
     from assertions.services import assertion_revoke
     from issuers.scoping import tenant_scope
 

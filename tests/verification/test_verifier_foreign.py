@@ -13,9 +13,8 @@ import pytest
 from django.utils import timezone
 
 from assertions.baking import bake_png, bake_svg
-from tests.support import png_bytes
-from tests.verification.conftest import SVG
-from tests.verification.foreign import ForeignIssuer, Server, b64url, fresh_key, sign
+from tests.support import SVG, png_bytes
+from tests.support.foreign import ForeignIssuer, Server, b64url, fresh_key, sign
 from verification.verifier import verify
 
 

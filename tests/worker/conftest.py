@@ -12,7 +12,7 @@ from badgeplatform.celery import app
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from tests.support import png_bytes
-from tests.worker.helpers import RedisServer, SmtpSink, WebServer, Worker, broker_purge
+from tests.support.servers import RedisServer, SmtpSink, WebServer, Worker, broker_purge
 
 
 @pytest.fixture

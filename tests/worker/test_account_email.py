@@ -8,8 +8,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.conftest import PASSWORD
-from tests.worker.helpers import SmtpSink, wait_for
+from tests.support import PASSWORD
+from tests.support.servers import SmtpSink, wait_for
 
 
 @pytest.mark.worker

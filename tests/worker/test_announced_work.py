@@ -9,6 +9,7 @@ import time
 
 import pytest
 from django.core.files.base import ContentFile
+from tests.worker.helpers import wait_for
 
 from assertions.models import Announcement, Assertion
 from assertions.tasks import pipeline_sweep
@@ -16,7 +17,6 @@ from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from pathways.services import pathway_create
 from tests.support import issue_one, png_bytes
-from tests.worker.helpers import wait_for
 
 
 @pytest.fixture

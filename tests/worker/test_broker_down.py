@@ -14,7 +14,7 @@ from assertions.tasks import pipeline_sweep
 from badgeplatform.celery import app
 from issuers.models import OutboxEmail
 from issuers.scoping import tenant_scope
-from tests.worker.helpers import wait_for
+from tests.support.servers import wait_for
 
 
 @pytest.mark.worker

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from tests.worker.helpers import SmtpSink, wait_for
 
 from assertions.tasks import pipeline_sweep
 from backpack.tasks import expiry_reminders_send
@@ -22,7 +23,6 @@ from issuers.services import invitation_create
 from issuers.tasks import outbox_sweep
 from tests.conftest import PASSWORD
 from tests.support import issue_one
-from tests.worker.helpers import SmtpSink, wait_for
 
 # Who gets which kind: one address each, so the sink tells them apart.
 KINDS = {

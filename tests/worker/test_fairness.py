@@ -12,7 +12,7 @@ from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from issuers.services import issuer_create
 from tests.support import issue_one, png_bytes
-from tests.worker.helpers import SmtpSink, wait_for
+from tests.support.servers import SmtpSink, wait_for
 
 COHORT = 1000  # five tasks of 200: about 20 s of sending at 20 ms a message
 

@@ -12,7 +12,7 @@ from issuers.models import OutboxEmail
 from issuers.scoping import tenant_scope
 from issuers.services import invitation_create
 from tests.support import issue_one
-from tests.worker.helpers import wait_for
+from tests.support.servers import wait_for
 from verification.baked import read_baked
 
 

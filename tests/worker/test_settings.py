@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from badgeplatform.celery import app
-from tests.worker.helpers import ROOT
+from tests.support.servers import ROOT
 
 
 def _redis_settings() -> dict:

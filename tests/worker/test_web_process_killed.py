@@ -16,7 +16,7 @@ import pytest
 from assertions.models import Assertion
 from issuers.scoping import tenant_scope
 from issuers.services import api_key_create
-from tests.worker.helpers import wait_for
+from tests.support.servers import wait_for
 
 
 def _award(web, path: str, key: str, secret: str) -> tuple[int, dict[str, str], bytes]:

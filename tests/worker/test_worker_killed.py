@@ -17,7 +17,7 @@ from issuers.models import OutboxEmail
 from issuers.outbox import EMAIL_CLAIM_CHUNK
 from issuers.scoping import tenant_scope
 from issuers.tasks import outbox_sweep
-from tests.worker.helpers import SmtpSink, wait_for
+from tests.support.servers import SmtpSink, wait_for
 
 # Short limits, in the worker and in this process (the sweep runs here), so the test need not wait minutes.
 SHORT = {"PIPELINE_STUCK_AFTER": "1", "EMAIL_SENDING_TIMEOUT": "2"}

@@ -1,4 +1,7 @@
-"""Helpers shared by tests in several apps."""
+"""Helpers shared by tests in several apps. Test modules import shared code from ``tests.support`` (and its
+submodules: ``servers`` for real SMTP/Redis/worker processes, ``foreign`` for a foreign issuer,
+``conformance`` for the reference validator, ``verification`` for our own badges to verify), never from
+another test module or a conftest (``tests/test_suite.py`` fails if one does)."""
 
 from __future__ import annotations
 
@@ -8,10 +11,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from PIL import Image
 
 from issuers.registry import Registry
+from issuers.scoping import tenant_scope
+
+PASSWORD = "correct-horse-battery-9"
+RECIPIENT = "learner@example.org"
+LD = {"HTTP_ACCEPT": "application/ld+json"}  # asks a public document for its JSON-LD
+SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200" viewBox="0 0 200 200">'
+       b'<circle cx="100" cy="100" r="90" fill="#1d4ed8"/></svg>')
+
+
+def make_user(email: str):
+    """A user who can sign in with ``PASSWORD``, their address verified."""
+    from accounts.services import user_mark_email_verified
+
+    user = get_user_model().objects.create_user(email, PASSWORD)
+    user_mark_email_verified(user)
+    return user
 
 
 def png_bytes(size: int = 128, colour: tuple[int, ...] = (29, 78, 216)) -> bytes:
@@ -71,6 +91,26 @@ def eager_tasks() -> Iterator[None]:
         yield
     finally:
         app.conf.task_always_eager = False
+
+
+def make_badge(tenant, issuer, name: str, **extra):
+    """A badge class of ``issuer`` named ``name`` (PNG), saved directly; ``extra`` are its other fields."""
+    from django.core.files.base import ContentFile
+
+    from badges.models import BadgeClass
+
+    with tenant_scope(tenant):
+        badge = BadgeClass(tenant=tenant, issuer=issuer, name=name, description=f"{name}: done well.",
+                           criteria_narrative="Shows the skill three times.", **extra)
+        badge.image.save("b.png", ContentFile(png_bytes()), save=False)
+        badge.save()
+    return badge
+
+
+def issue_to_learner(tenant, badge_class, **kwargs):
+    """One award of ``badge_class`` to ``RECIPIENT`` in ``tenant``'s scope; ``kwargs`` as for ``issue_one``."""
+    with tenant_scope(tenant):
+        return issue_one(badge_class=badge_class, recipient_identity=RECIPIENT, **kwargs)
 
 
 def issue_one(*, badge_class, recipient_identity: str, recipient_type: str = "email", recipient_name: str = "",
