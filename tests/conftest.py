@@ -11,7 +11,8 @@ from badges.services import badge_class_create
 from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope
 from issuers.services import issuer_create, tenant_create
-from tests.support import make_user, png_bytes
+from tests.support import eager_tasks, make_user, png_bytes
+from tests.support.servers import SmtpSink
 
 
 @pytest.fixture
@@ -99,6 +100,22 @@ def limited(tenant_a, other_issuer):
         membership = Membership.objects.create(tenant=tenant_a, user=user, role=Role.ISSUER)
         membership.issuers.set([other_issuer])
     return user
+
+
+@pytest.fixture
+def eager():
+    """Tasks run in this process as they are queued, for the whole test (no worker)."""
+    with eager_tasks():
+        yield
+
+
+@pytest.fixture
+def sink(settings):
+    """A real SMTP server (aiosmtpd) on a free port, which this process's email settings point at."""
+    smtp = SmtpSink().start()
+    smtp.settings_for(settings)
+    yield smtp
+    smtp.stop()
 
 
 def pytest_collection_modifyitems(config, items):

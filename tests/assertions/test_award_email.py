@@ -21,7 +21,6 @@ from assertions.models import Assertion
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from tests.support import png_bytes
-from tests.support.servers import SmtpSink
 
 pytestmark = pytest.mark.django_db
 
@@ -120,18 +119,13 @@ def test_a_badge_whose_text_would_be_quoted_printable_is_built_the_usual_way(ten
     assert b"quoted-printable" in message.message().as_bytes()
 
 
-def test_the_smtp_backend_sends_the_prepared_bytes(tenant_a, badges, settings):
-    sink = SmtpSink().start()
-    sink.settings_for(settings)
-    try:
-        with tenant_scope(tenant_a):
-            assertion = award(badges[0], "ann@example.org", "Ann")
-            with get_connection() as mail:
-                message = AwardMessages().message(assertion, connection=mail)
-                assert isinstance(message, PreparedEmail)
-                message.send()
-    finally:
-        sink.stop()
+def test_the_smtp_backend_sends_the_prepared_bytes(tenant_a, badges, sink):
+    with tenant_scope(tenant_a):
+        assertion = award(badges[0], "ann@example.org", "Ann")
+        with get_connection() as mail:
+            message = AwardMessages().message(assertion, connection=mail)
+            assert isinstance(message, PreparedEmail)
+            message.send()
     (received,) = sink.raw
     # Same Message-ID as the prepared bytes: these were sent, not a message written again.
     message_id = re.search(rb"^Message-ID: (.*)\r$", message.prepared, re.MULTILINE).group(1)

@@ -17,15 +17,6 @@ from tests.support import LD, issue_one
 from verification.baked import read_baked
 
 
-@pytest.fixture
-def eager(settings):
-    from badgeplatform.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
 def _issue(tenant, badge, **kw):
     with tenant_scope(tenant):
         return issue_one(badge_class=badge, recipient_identity="Learner@Example.org", actor=None, **kw)

@@ -16,13 +16,11 @@ from assertions import links
 from assertions.models import Assertion
 from assertions.services import Recipient, assertion_issue, assertion_resend_email, assertion_revoke
 from assertions.tasks import pipeline_sweep, process_assertions
-from badgeplatform.celery import app
 from badges.models import BadgeClass
 from issuers.models import OutboxEmail
 from issuers.scoping import tenant_scope
 from issuers.tasks import outbox_sweep
-from tests.support import png_bytes
-from tests.support.servers import SmtpSink
+from tests.support import eager_tasks, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -35,14 +33,6 @@ def badge(tenant_a, issuer_a):
         badge.image.save("scaffold.png", ContentFile(png_bytes()), save=False)
         badge.save()
     return badge
-
-
-@pytest.fixture
-def sink(settings):
-    smtp = SmtpSink().start()
-    smtp.settings_for(settings)
-    yield smtp
-    smtp.stop()
 
 
 def issue(tenant, badge, *emails: str) -> list[Assertion]:
@@ -179,11 +169,8 @@ def test_the_sweep_sends_pending_work_older_than_the_stuck_limit(tenant_a, badge
     old, new = issue(tenant_a, badge, "ann@example.org", "ben@example.org")  # no broker took their tasks
     with tenant_scope(tenant_a):
         Assertion.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(seconds=121))
-    app.conf.task_always_eager = True  # the sweep's enqueue runs the task here, against the sink
-    try:
+    with eager_tasks():  # the sweep's enqueue runs the task here, against the sink
         counts = pipeline_sweep()
-    finally:
-        app.conf.task_always_eager = False
     assert counts["requeued"] == 1
     assert sink.assertion_ids() == {str(old.public_id): 1}
     old_row, new_row = rows(tenant_a, [old, new])

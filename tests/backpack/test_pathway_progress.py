@@ -8,7 +8,7 @@ from backpack import services
 from insights.models import DailyCount
 from issuers.scoping import tenant_scope
 from pathways.services import pathway_create
-from tests.support import PASSWORD, issue_one, make_user
+from tests.support import PASSWORD, eager_tasks, issue_one, make_user
 
 
 def test_the_backpack_shows_progress_towards_a_pathway(client, tenant_a, badge_a, issuer_a):
@@ -41,7 +41,6 @@ def test_a_learner_without_a_college_lands_in_their_backpack(client, db):
 
 
 def test_following_add_to_linkedin_is_counted_for_the_college(client, tenant_a, badge_a, settings):
-    from badgeplatform.celery import app
 
     with tenant_scope(tenant_a):
         award = issue_one(badge_class=badge_a, recipient_identity="lee@home.example")
@@ -50,11 +49,8 @@ def test_following_add_to_linkedin_is_counted_for_the_college(client, tenant_a, 
     client.login(email=lee.email, password=PASSWORD)
     page = client.get(f"/backpack/badges/{entry.public_id}/").content.decode()
     assert 'data-count="/backpack/badges/' in page
-    app.conf.task_always_eager = True
-    try:
+    with eager_tasks():
         response = client.post(f"/backpack/badges/{entry.public_id}/action/", {"action": "linkedin"})
-    finally:
-        app.conf.task_always_eager = False
     assert response.status_code == 204
     with tenant_scope(tenant_a):
         assert DailyCount.objects.get(kind="linkedin").count == 1

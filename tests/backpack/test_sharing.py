@@ -13,7 +13,7 @@ from assertions import links
 from assertions.serializers import AssertionSerializer
 from backpack import services
 from backpack.models import BackpackEntry, Visibility
-from tests.support import make_badge
+from tests.support import eager_tasks, make_badge
 from tests.support.learners import award
 
 CRAWLER = {"HTTP_ACCEPT": "*/*", "HTTP_USER_AGENT": "LinkedInBot/1.0"}
@@ -168,20 +168,16 @@ def test_collection_needs_a_name_and_says_so(client, learner):
 
 
 def test_share_views_and_downloads_reach_the_outcomes_dashboard(client, learner, badge_a):
-    from badgeplatform.celery import app
     from insights.models import DailyCount
     from issuers.scoping import tenant_scope
 
     a, entry = _claimed(learner, badge_a)
-    app.conf.task_always_eager = True
-    try:
+    with eager_tasks():
         client.get(f"/s/{a.public_id}/", **CRAWLER)
         client.get(f"/s/{a.public_id}/", REMOTE_ADDR="192.0.2.99", **CRAWLER)  # another visitor
         client.force_login(learner)
         client.get(f"/s/{a.public_id}/")  # the owner's own look is not a view
         client.get(f"/backpack/badges/{entry.public_id}/download/image/")
-    finally:
-        app.conf.task_always_eager = False
     with tenant_scope(a.tenant):
         counts = dict(DailyCount.objects.filter(badge_class=badge_a).values_list("kind", "count"))
     assert counts == {"share_view": 2, "download": 1}

@@ -14,7 +14,7 @@ from assertions.models import Assertion
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from tests.browser.support import ARTIFACTS, assert_accessible
-from tests.support import PASSWORD, issue_one, make_user
+from tests.support import PASSWORD, eager_tasks, issue_one, make_user
 
 NAMES = ("Health & Safety", "Food Hygiene", "First Aid", "Allergen Awareness", "Customer Service",
          "Hospitality Ready")
@@ -39,14 +39,10 @@ def badges(tenant_a, issuer_a):
 
 def test_admin_defines_a_pathway_and_follows_a_learner_to_completion(live_server, settings, tenant_a, alice,
                                                                      badges, page):
-    from badgeplatform.celery import app
 
     settings.PUBLIC_BASE_URL = live_server.url
-    app.conf.task_always_eager = True  # the capstone is awarded by the worker task, run in-process here
-    try:
+    with eager_tasks():  # the capstone is awarded by the worker task, run in-process here
         _run(live_server.url, tenant_a, alice, badges, page)
-    finally:
-        app.conf.task_always_eager = False
 
 
 def _run(base, tenant_a, alice, badges, page):

@@ -13,18 +13,9 @@ from issuers.services import invitation_create
 from issuers.tasks import emails_send_tenant
 from tests.browser.support import ARTIFACTS, assert_accessible
 from tests.support import PASSWORD, eager_tasks
-from tests.support.servers import SmtpSink
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def sink(settings):
-    smtp = SmtpSink().start()
-    smtp.settings_for(settings)
-    yield smtp
-    smtp.stop()
 
 
 def _invite(tenant, email: str, actor) -> tuple[Invitation, str]:

@@ -20,7 +20,7 @@ from assertions.models import Assertion, BulkJob
 from issuers.scoping import tenant_scope
 from tests.browser.support import ARTIFACTS, assert_accessible
 from tests.support import PASSWORD, png_bytes
-from tests.support.servers import RedisServer, SmtpSink, Worker, wait_for
+from tests.support.servers import RedisServer, Worker, wait_for
 
 PHONE = {"width": 390, "height": 844}
 BAD_LINES = {51: "not-an-email", 101: "duplicate", 151: "bad date"}
@@ -41,13 +41,6 @@ def broker(tmp_path):
     app.conf.broker_url, app.conf.broker_transport_options = saved
     app._pool, app.amqp._producer_pool = None, None
     redis.stop()
-
-
-@pytest.fixture
-def sink():
-    smtp = SmtpSink().start()
-    yield smtp
-    smtp.stop()
 
 
 @pytest.fixture

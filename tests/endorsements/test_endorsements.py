@@ -24,7 +24,7 @@ from endorsements.services import (
 )
 from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope
-from tests.support import PASSWORD, make_user, png_bytes
+from tests.support import PASSWORD, eager_tasks, make_user, png_bytes
 
 
 @pytest.fixture
@@ -130,17 +130,13 @@ def test_another_college_cannot_ask_for_an_endorsement_of_my_badge(tenant_a, ten
 
 def test_a_college_admin_asks_by_email_and_the_endorser_answers_in_the_browser(
         client, tenant_a, badge, alice, django_capture_on_commit_callbacks):
-    from badgeplatform.celery import app
 
-    app.conf.task_always_eager = True
-    try:
+    with eager_tasks():
         client.login(email=alice.email, password=PASSWORD)
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post("/t/college-a/endorsements/", {
                 "badge_class": badge.pk, "email": "hr@acme.example", "message": "Would you endorse this?"})
         assert response.status_code == 302
-    finally:
-        app.conf.task_always_eager = False
     (message,) = mail.outbox
     assert "Site Safety" in message.subject
     link = re.search(r"http://127\.0\.0\.1:8000(/endorse/[^\s]+/)", message.body).group(1)

@@ -18,19 +18,10 @@ from issuers.models import AuditEntry, Membership, OutboxEmail, Role
 from issuers.scoping import tenant_scope
 from issuers.tasks import emails_send_tenant, outbox_sweep
 from tests.support import broker_down, eager_tasks, make_user, png_bytes
-from tests.support.servers import SmtpSink
 
 pytestmark = pytest.mark.django_db
 PAGE = "/t/college-a/endorsements/"
 EmailStatus = OutboxEmail.Status
-
-
-@pytest.fixture
-def sink(settings):
-    smtp = SmtpSink().start()
-    smtp.settings_for(settings)
-    yield smtp
-    smtp.stop()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from insights.selectors import outcomes
 from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope, unscoped
 from pathways.services import pathway_check, pathway_create
-from tests.support import PASSWORD, make_user
+from tests.support import PASSWORD, eager_tasks, make_user
 from verification.models import VerificationEvent
 
 
@@ -120,16 +120,12 @@ def test_a_funnel_counts_a_learner_with_two_addresses_once(tenant_a, issuer_a):
     assert (funnel.started, funnel.halfway) == (2, 1)
 
 
-def test_counting_runs_in_the_worker_and_adds_up(tenant_a, scenario, settings):
+def test_events_counted_through_the_count_task_add_up(tenant_a, scenario, settings):
     welding, _, today = scenario
-    from badgeplatform.celery import app
 
-    app.conf.task_always_eager = True
-    try:
+    with eager_tasks():
         for _ in range(3):
             event_count(kind="download", tenant_id=tenant_a.pk, badge_class_id=welding.pk)
-    finally:
-        app.conf.task_always_eager = False
     with tenant_scope(tenant_a):
         assert DailyCount.objects.get(badge_class=welding, kind="download", day=today).count == 6
     with pytest.raises(ValueError, match="Unknown event kind"):

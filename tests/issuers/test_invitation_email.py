@@ -17,18 +17,9 @@ from issuers.scoping import tenant_scope
 from issuers.services import invitation_create, invitation_revoke
 from issuers.tasks import emails_send_tenant, outbox_sweep
 from tests.support import broker_down, eager_tasks, make_user
-from tests.support.servers import SmtpSink
 
 pytestmark = pytest.mark.django_db
 EmailStatus = OutboxEmail.Status
-
-
-@pytest.fixture
-def sink(settings):
-    smtp = SmtpSink().start()
-    smtp.settings_for(settings)
-    yield smtp
-    smtp.stop()
 
 
 def invite(tenant, email="dana@college-a.example", actor=None) -> tuple[Invitation, str]:

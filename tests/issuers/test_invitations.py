@@ -24,14 +24,7 @@ def _invite(client, tenant, email: str, capture, role: str = Role.ISSUER) -> str
     return re.search(r"https?://[^/\s]+(/invitations/\S+/)", message.body).group(1)
 
 
-@pytest.fixture(autouse=True)
-def eager_tasks(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    from badgeplatform.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
+pytestmark = pytest.mark.usefixtures("eager")  # every test here runs its tasks in this process
 
 
 def test_admin_invites_tutor_who_accepts_and_sees_the_tenant(

@@ -43,15 +43,6 @@ def hospitality(tenant_a, issuer_a, alice):
     return pathway, (hs, food, aid, allergen, service), capstone
 
 
-@pytest.fixture
-def eager():
-    from badgeplatform.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
 def _award(tenant, badges, email):
     with tenant_scope(tenant):
         for b in badges:

@@ -25,15 +25,6 @@ def _settings(settings):
     settings.VERIFY_RATE_LIMIT = "1000/minute"
 
 
-@pytest.fixture
-def eager():
-    from badgeplatform.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
 def events() -> list[VerificationEvent]:
     with unscoped("test: reading verification events"):
         return list(VerificationEvent.objects.order_by("id"))

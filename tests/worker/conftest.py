@@ -12,14 +12,7 @@ from badgeplatform.celery import app
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from tests.support import png_bytes
-from tests.support.servers import RedisServer, SmtpSink, WebServer, Worker, broker_purge
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    smtp = SmtpSink().start()
-    yield smtp
-    smtp.stop()
+from tests.support.servers import RedisServer, WebServer, Worker, broker_purge
 
 
 @pytest.fixture
