@@ -104,3 +104,47 @@ def test_no_app_reaches_a_higher_layer_by_name_or_signal():
                     if needle in text:
                         found.append(f"{path.relative_to(ROOT)}: {needle}")
     assert found == []
+
+
+# --- links up the layers --------------------------------------------------------------------------
+
+# A page may link to a page of a higher layer by its URL name ({% url %}, redirect, reverse): the
+# project's URL map resolves it, no import is made, so the contract cannot see it. These are the
+# ones there are, one line per call site (README "Architecture"); a new one fails the test below.
+UPWARD_LINKS = [
+    *[("badges/views.py", "assertions:badge")] * 4,  # after saving a badge class: its page, with its awards
+    *[("templates/badges/badge_form.html", "assertions:badge")] * 2,  # crumbs and Cancel
+    *[("templates/badges/badge_form.html", "assertions:dashboard")] * 2,
+    ("templates/badges/badge_form.html", "public:badge_image"),  # the badge's public image
+    ("templates/assertions/assertion_detail.html", "public:badge_image"),
+    ("templates/assertions/award.html", "public:badge_image"),
+    ("templates/assertions/badge_detail.html", "public:badge_image"),
+    ("templates/assertions/cohort.html", "public:badge_image"),
+    ("templates/assertions/dashboard.html", "public:badge_image"),
+    ("templates/assertions/job.html", "pathways:cohort_from_job"),  # save a cohort job's learners as a cohort
+    ("issuers/views.py", "backpack:home"),  # the home page sends a signed-in learner to their backpack
+]
+_URL_NAME = re.compile(r"""(?:\{%\s*url\s+|reverse(?:_lazy)?\(\s*|redirect\(\s*|resolve_url\(\s*)"""
+                       r"""["']([a-z_]+):([a-z_]+)["']""")
+
+
+def upward_links() -> list[tuple[str, str]]:
+    rank = {app: -i for i, layer in enumerate(_contract_layers()) for app in layer}  # higher layer, higher rank
+    namespace_app = {}
+    for app in rank:
+        urls = ROOT / app / "urls.py"
+        found = re.search(r'app_name = "(\w+)"', urls.read_text()) if urls.exists() else None
+        if found:
+            namespace_app[found.group(1)] = app
+    links = []
+    for app in rank:
+        for path in sorted([*(ROOT / app).rglob("*.py"), *(ROOT / "templates" / app).rglob("*.html")]):
+            for namespace, name in _URL_NAME.findall(path.read_text()):
+                target = namespace_app.get(namespace)
+                if target is not None and rank[target] > rank[app]:
+                    links.append((path.relative_to(ROOT).as_posix(), f"{namespace}:{name}"))
+    return links
+
+
+def test_every_link_to_a_page_of_a_higher_layer_is_listed():
+    assert sorted(upward_links()) == sorted(UPWARD_LINKS)
