@@ -11,8 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
-from tests.conftest import PASSWORD, make_user
-from tests.support import address_add_unverified, link_in, login_code_in, signed_in_user_id
+from tests.support import PASSWORD, address_add_unverified, link_in, login_code_in, make_user, signed_in_user_id
 
 # Their emails go through the outbox, sent at the end of each request here (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("emails_sent_per_request")

@@ -15,8 +15,8 @@ from django.urls import reverse
 from backpack.models import BackpackEntry
 from backpack.selectors import backpack_items
 from issuers.scoping import tenant_scope
-from tests.backpack.conftest import award, claim_path
 from tests.support import address_add_unverified, login_code_in, signed_in_user_id
+from tests.support.learners import award, claim_path
 
 # Their emails go through the outbox, sent at the end of each request here (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("emails_sent_per_request")

@@ -8,8 +8,7 @@ from django.urls import reverse
 from accounts.services import user_mark_email_verified
 from badges.services import badge_class_create
 from issuers.scoping import tenant_scope
-from tests.conftest import PASSWORD
-from tests.support import png_bytes
+from tests.support import PASSWORD, png_bytes
 
 
 def test_deeply_nested_alignments_in_the_admin_are_a_form_error(client, tenant_a, issuer_a):

@@ -199,7 +199,7 @@ def test_a_badge_counts_one_verification_per_visitor_per_day_and_none_by_its_lea
 
     from django.test import RequestFactory
 
-    from tests.conftest import make_user
+    from tests.support import make_user
     from verification.visitors import visitor_hash
 
     a = issue()

@@ -9,7 +9,6 @@ import time
 
 import pytest
 from django.core.files.base import ContentFile
-from tests.worker.helpers import wait_for
 
 from assertions.models import Announcement, Assertion
 from assertions.tasks import pipeline_sweep
@@ -17,6 +16,7 @@ from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from pathways.services import pathway_create
 from tests.support import issue_one, png_bytes
+from tests.support.servers import wait_for
 
 
 @pytest.fixture
