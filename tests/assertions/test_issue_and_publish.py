@@ -36,7 +36,7 @@ def test_hosted_assertion_is_published_as_ob2_json(client, tenant_a, badge_a):
     assert doc["recipient"]["identity"] == recipient_hash("learner@example.org", doc["recipient"]["salt"])
     assert "learner" not in response.content.decode().lower()
     badge = client.get(f"/public/badges/{badge_a.public_id}").json()
-    assert badge["alignment"][0]["targetName"] == "CSCS L1"
+    assert badge["alignment"][0]["targetName"] == "CSCS Level 1"
     issuer = client.get(badge["issuer"].replace("http://127.0.0.1:8000", "")).json()
     assert issuer["type"] == "Issuer"
     assert issuer["verification"]["startsWith"] == "http://127.0.0.1:8000/public/assertions/"
