@@ -15,7 +15,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.utils import timezone
-from tests.worker.helpers import SmtpSink, free_port
 
 from assertions.models import Assertion
 from assertions.tasks import process_assertions
@@ -28,17 +27,10 @@ from issuers.scoping import tenant_scope
 from issuers.services import invitation_create
 from issuers.tasks import emails_send_tenant, outbox_sweep
 from tests.support import broker_down, eager_tasks, emails_sent, issue_one, png_bytes
+from tests.support.servers import SmtpSink, free_port
 
 pytestmark = pytest.mark.django_db
 Status = OutboxEmail.Status
-
-
-@pytest.fixture
-def sink(settings):
-    smtp = SmtpSink().start()
-    smtp.settings_for(settings)
-    yield smtp
-    smtp.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from tests.worker.helpers import SmtpSink, wait_for
 
 from assertions.tasks import pipeline_sweep
 from backpack.tasks import expiry_reminders_send
@@ -21,8 +20,8 @@ from issuers.models import OutboxEmail, Role
 from issuers.scoping import tenant_scope
 from issuers.services import invitation_create
 from issuers.tasks import outbox_sweep
-from tests.conftest import PASSWORD
-from tests.support import issue_one
+from tests.support import PASSWORD, issue_one
+from tests.support.servers import SmtpSink, wait_for
 
 # Who gets which kind: one address each, so the sink tells them apart.
 KINDS = {
