@@ -9,10 +9,8 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from PIL import Image
 
-from badges.models import BadgeClass
 from endorsements.documents import endorsement_document, endorsement_urls, endorser_document
 from endorsements.models import Endorsement, EndorsementRequest
 from endorsements.services import (
@@ -25,15 +23,6 @@ from endorsements.services import (
 from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope
 from tests.support import PASSWORD, eager_tasks, make_user, png_bytes
-
-
-@pytest.fixture
-def badge(tenant_a, issuer_a):
-    with tenant_scope(tenant_a):
-        b = BadgeClass(tenant=tenant_a, issuer=issuer_a, name="Site Safety", description="Works safely on site.")
-        b.image.save("b.png", ContentFile(png_bytes()), save=False)
-        b.save()
-    return b
 
 
 @pytest.fixture

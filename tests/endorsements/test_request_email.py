@@ -8,29 +8,18 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from badges.models import BadgeClass
 from endorsements.models import EndorsementRequest
 from endorsements.services import endorsement_request_by_token, endorsement_request_create
 from issuers.models import AuditEntry, Membership, OutboxEmail, Role
 from issuers.scoping import tenant_scope
 from issuers.tasks import emails_send_tenant, outbox_sweep
-from tests.support import broker_down, eager_tasks, make_user, png_bytes
+from tests.support import broker_down, eager_tasks, make_user
 
 pytestmark = pytest.mark.django_db
 PAGE = "/t/college-a/endorsements/"
 EmailStatus = OutboxEmail.Status
-
-
-@pytest.fixture
-def badge(tenant_a, issuer_a):
-    with tenant_scope(tenant_a):
-        b = BadgeClass(tenant=tenant_a, issuer=issuer_a, name="Site Safety", description="Works safely on site.")
-        b.image.save("b.png", ContentFile(png_bytes()), save=False)
-        b.save()
-    return b
 
 
 def ask(tenant, badge, actor=None) -> tuple[EndorsementRequest, str]:

@@ -100,8 +100,8 @@ def make_badge(tenant, issuer, name: str, **extra):
     from badges.models import BadgeClass
 
     with tenant_scope(tenant):
-        badge = BadgeClass(tenant=tenant, issuer=issuer, name=name, description=f"{name}: done well.",
-                           criteria_narrative="Shows the skill three times.", **extra)
+        fields = {"description": f"{name}: done well.", "criteria_narrative": "Shows the skill three times.", **extra}
+        badge = BadgeClass(tenant=tenant, issuer=issuer, name=name, **fields)
         badge.image.save("b.png", ContentFile(png_bytes()), save=False)
         badge.save()
     return badge
