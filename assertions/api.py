@@ -121,7 +121,7 @@ class BadgeClassBulk(APIView):
                                        "again (errors.rows lists every problem).", "errors": {"rows": problems}},
                             status=status.HTTP_400_BAD_REQUEST)
         job, _ = bulk_job_create(badge_class=badge, preview=preview, source=source, filename=filename,
-                                 actor=request.auth, **options)
+                                 **api_actor(request), **options)
         response = Response(BulkJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
         response["Location"] = response.data["url"]
         return response

@@ -32,7 +32,7 @@ from assertions.services import (
     recipients_check,
 )
 from badges.models import BadgeClass
-from issuers.context import Actor
+from issuers.context import Actor, ActorLike
 from issuers.csvexport import csv_cell_read
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -249,7 +249,7 @@ def _fingerprint(badge_class: BadgeClass, rows: list[Row], options: dict[str, An
 
 
 def bulk_job_create(*, badge_class: BadgeClass, preview: Preview, source: str = "csv", filename: str = "",
-                    notify: bool = True, verification_type: str | None = None, actor: Any = None,
+                    notify: bool = True, verification_type: str | None = None, actor: ActorLike = None,
                     issue_now: bool = True, allow_duplicate: bool = False) -> tuple[BulkJob, bool]:
     """A job for the good rows of ``preview``. The same rows for the same badge again return the first
     job (``created`` is False): submitting a file twice never issues twice."""

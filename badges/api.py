@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from badges.models import BadgeClass
 from badges.serializers import BadgeClassSerializer
 from badges.services import badge_class_create, badge_class_update
-from issuers.api import Pagination, object_or_404
+from issuers.api import Pagination, api_actor, object_or_404
 from issuers.parsers import DepthLimitedJSONParser
 
 
@@ -38,7 +38,7 @@ class BadgeClassList(generics.ListCreateAPIView):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        badge = badge_class_create(actor=request.auth, **serializer.validated_data)
+        badge = badge_class_create(**api_actor(request), **serializer.validated_data)
         return Response(self.get_serializer(badge).data, status=status.HTTP_201_CREATED)
 
 
@@ -59,7 +59,7 @@ class BadgeClassDetail(generics.RetrieveUpdateAPIView):
         badge = self.get_object()
         serializer = self.get_serializer(badge, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        updated = badge_class_update(badge_class=badge, actor=request.auth, **serializer.validated_data)
+        updated = badge_class_update(badge_class=badge, **api_actor(request), **serializer.validated_data)
         response = Response(self.get_serializer(updated).data)
         if updated.pk != badge.pk:
             response["Location"] = request.build_absolute_uri(reverse("api:badgeclass", args=[updated.public_id]))

@@ -12,13 +12,14 @@ from django.utils import timezone
 
 from badges.images import svg_to_png, validate_badge_image
 from badges.models import BadgeClass
+from issuers.context import Actor, ActorLike
 from issuers.models import Issuer
 from issuers.scoping import current_tenant_id
 from issuers.services import audit_record, publication_notify
 
 
 def badge_class_create(
-    *, issuer: Issuer, name: str, description: str, image: bytes, actor: Any = None, **fields: Any
+    *, issuer: Issuer, name: str, description: str, image: bytes, actor: ActorLike = None, **fields: Any
 ) -> BadgeClass:
     """A new badge class. The image is untrusted: validated (PNG/SVG, square, >= 90 px, capped),
     SVG sanitised, and an SVG gets a PNG rendition."""
@@ -29,7 +30,7 @@ def badge_class_create(
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     kind, clean = validate_badge_image(image)
     badge = BadgeClass(tenant=issuer.tenant, issuer=issuer, name=name, description=description, image_type=kind,
-                       created_by=actor if getattr(actor, "is_authenticated", False) else None, **fields)
+                       created_by=Actor.of(actor).user, **fields)
     badge.full_clean(exclude=["tenant", "issuer", "image", "image_png", "created_by", "previous_version"])
     badge.image.save(f"{badge.public_id}.{kind}", ContentFile(clean), save=False)
     if kind == "svg":
@@ -44,7 +45,7 @@ EDITABLE_FIELDS = MEANING_FIELDS | {"tags", "validity_days"}
 
 
 @transaction.atomic
-def badge_class_update(*, badge_class: BadgeClass, actor: Any = None, **changes: Any) -> BadgeClass:
+def badge_class_update(*, badge_class: BadgeClass, actor: ActorLike = None, **changes: Any) -> BadgeClass:
     """Apply ``changes``. Returns the badge class to use from now on: the same row, or a new version
     (own public id and URL) when the class has awards and its meaning changes."""
     if badge_class.tenant_id != current_tenant_id():
@@ -114,7 +115,7 @@ def _image_fields(badge_class: BadgeClass, image: bytes) -> dict[str, Any]:
 
 
 @transaction.atomic
-def badge_class_retire(*, badge_class: BadgeClass, actor: Any = None) -> BadgeClass:
+def badge_class_retire(*, badge_class: BadgeClass, actor: ActorLike = None) -> BadgeClass:
     """No new awards from now on; awards already made stay valid."""
     if badge_class.tenant_id != current_tenant_id():
         raise ValidationError("This badge belongs to another college.")

@@ -16,6 +16,7 @@ from PIL import Image, UnidentifiedImageError
 
 from badges.models import BadgeClass
 from endorsements.models import Endorsement, EndorsementRequest, EndorserProfile
+from issuers.context import Actor, ActorLike
 from issuers.outbox import link_email_queue, link_email_resend, link_token_new
 from issuers.scoping import current_tenant_id, tenant_scope, unscoped
 from issuers.selectors import hash_secret
@@ -31,7 +32,7 @@ def endorsement_request_url(token: str) -> str:
 
 @transaction.atomic
 def endorsement_request_create(*, badge_class: BadgeClass, email: str, message: str = "",
-                               actor: Any = None) -> tuple[EndorsementRequest, str]:
+                               actor: ActorLike = None) -> tuple[EndorsementRequest, str]:
     """Invite ``email`` to endorse ``badge_class``. Returns the request and its one-time link.
 
     The email is queued once the request is committed; if the broker is down the request stays pending
@@ -44,7 +45,7 @@ def endorsement_request_create(*, badge_class: BadgeClass, email: str, message: 
     token, token_hash = link_token_new()
     request = EndorsementRequest.objects.create(
         tenant=badge_class.tenant, badge_class=badge_class, email=email, message=message.strip()[:2000],
-        token_hash=token_hash, invited_by=actor if getattr(actor, "is_authenticated", False) else None,
+        token_hash=token_hash, invited_by=Actor.of(actor).user,
         expires_at=timezone.now() + timedelta(days=REQUEST_VALID_DAYS),
     )
     audit_record(tenant=badge_class.tenant, action="endorsement.request", actor=actor, obj=request,
@@ -54,7 +55,7 @@ def endorsement_request_create(*, badge_class: BadgeClass, email: str, message: 
 
 
 @transaction.atomic
-def endorsement_request_resend(*, request: EndorsementRequest, actor: Any) -> str:
+def endorsement_request_resend(*, request: EndorsementRequest, actor: ActorLike) -> str:
     """Send the request again with a new link, valid for the full period; the earlier link stops working
     (only its hash was kept, so it cannot be sent again). Returns the new link."""
     if request.tenant_id != current_tenant_id():
@@ -68,7 +69,7 @@ def endorsement_request_resend(*, request: EndorsementRequest, actor: Any) -> st
 
 
 @transaction.atomic
-def endorsement_request_revoke(*, request: EndorsementRequest, actor: Any) -> None:
+def endorsement_request_revoke(*, request: EndorsementRequest, actor: ActorLike) -> None:
     """Withdraw a request not yet answered: its link stops working."""
     if request.tenant_id != current_tenant_id():
         raise PermissionDenied("This request belongs to another college.")

@@ -70,7 +70,8 @@ class IssuerList(generics.ListCreateAPIView):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        issuer = issuer_create(tenant=cast(ApiRequest, request).tenant, actor=request.auth, **serializer.validated_data)
+        issuer = issuer_create(tenant=cast(ApiRequest, request).tenant, **api_actor(request),
+                               **serializer.validated_data)
         return Response(self.get_serializer(issuer).data, status=status.HTTP_201_CREATED)
 
 
@@ -87,5 +88,5 @@ class IssuerDetail(generics.RetrieveUpdateAPIView):
         issuer = self.get_object()
         serializer = self.get_serializer(issuer, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        issuer = issuer_update(issuer=issuer, actor=request.auth, **serializer.validated_data)
+        issuer = issuer_update(issuer=issuer, **api_actor(request), **serializer.validated_data)
         return Response(self.get_serializer(issuer).data)

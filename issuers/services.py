@@ -80,7 +80,7 @@ class TenantSetup:
 
 @transaction.atomic
 def tenant_create(
-    *, slug: str, name: str, admin_email: str, admin_password: str | None = None, actor: Any = None
+    *, slug: str, name: str, admin_email: str, admin_password: str | None = None, actor: ActorLike = None
 ) -> TenantSetup:
     """Create the tenant and its first admin, or return the existing one (idempotent).
 
@@ -112,7 +112,7 @@ def tenant_create(
 
 
 @transaction.atomic
-def tenant_set_status(*, tenant: Tenant, status: str, actor: Any = None) -> Tenant:
+def tenant_set_status(*, tenant: Tenant, status: str, actor: ActorLike = None) -> Tenant:
     if status not in Tenant.Status.values:
         raise ValidationError(f"Unknown status {status!r}.")
     tenant.status = status
@@ -138,7 +138,7 @@ def invitation_url(token: str) -> str:
 
 
 @transaction.atomic
-def invitation_create(*, tenant: Tenant, email: str, role: str, actor: Any = None) -> tuple[Invitation, str]:
+def invitation_create(*, tenant: Tenant, email: str, role: str, actor: ActorLike = None) -> tuple[Invitation, str]:
     """Invite ``email`` as staff. Returns the invitation and its one-time link (sent by email).
 
     The email is queued once the invitation is committed; if the broker is down the invitation stays
@@ -155,7 +155,7 @@ def invitation_create(*, tenant: Tenant, email: str, role: str, actor: Any = Non
         email=email,
         role=role,
         token_hash=token_hash,
-        invited_by=actor if getattr(actor, "is_authenticated", False) else None,
+        invited_by=Actor.of(actor).user,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
     )
     audit_record(
@@ -166,7 +166,7 @@ def invitation_create(*, tenant: Tenant, email: str, role: str, actor: Any = Non
 
 
 @transaction.atomic
-def invitation_resend(*, invitation: Invitation, actor: Any) -> str:
+def invitation_resend(*, invitation: Invitation, actor: ActorLike) -> str:
     """Send the invitation again with a new link, valid for the full period; the earlier link stops working
     (only its hash was kept, so it cannot be sent again). Returns the new link."""
     if invitation.tenant_id != current_tenant_id():
@@ -211,7 +211,7 @@ def invitation_accept(*, invitation: Invitation, user: Any) -> Membership:
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation, actor: Any) -> None:
+def invitation_revoke(*, invitation: Invitation, actor: ActorLike) -> None:
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
     audit_record(tenant=invitation.tenant, action="invitation.revoke", actor=actor, obj=invitation)
@@ -227,7 +227,7 @@ def _ensure_another_admin(membership: Membership) -> None:
 
 @transaction.atomic
 def membership_update(
-    *, membership: Membership, role: str, issuer_ids: list[int] | None = None, actor: Any
+    *, membership: Membership, role: str, issuer_ids: list[int] | None = None, actor: ActorLike
 ) -> Membership:
     if role not in Role.values:
         raise ValidationError(f"Unknown role {role!r}.")
@@ -249,7 +249,7 @@ def membership_update(
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, actor: Any) -> None:
+def membership_remove(*, membership: Membership, actor: ActorLike) -> None:
     _ensure_another_admin(membership)
     audit_record(
         tenant=membership.tenant,
@@ -265,7 +265,7 @@ def membership_remove(*, membership: Membership, actor: Any) -> None:
 
 
 @transaction.atomic
-def api_key_create(*, tenant: Tenant, name: str, actor: Any = None) -> tuple[ApiKey, str]:
+def api_key_create(*, tenant: Tenant, name: str, actor: ActorLike = None) -> tuple[ApiKey, str]:
     """A new key; the secret is returned once and only its hash is stored."""
     secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
@@ -273,14 +273,14 @@ def api_key_create(*, tenant: Tenant, name: str, actor: Any = None) -> tuple[Api
         name=name or "API key",
         prefix=secret[: len(API_KEY_PREFIX) + 8],
         key_hash=hash_secret(secret),
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=Actor.of(actor).user,
     )
     audit_record(tenant=tenant, action="api_key.create", actor=actor, obj=key, summary=f"API key {key.prefix}… created")
     return key, secret
 
 
 @transaction.atomic
-def api_key_revoke(*, key: ApiKey, actor: Any) -> None:
+def api_key_revoke(*, key: ApiKey, actor: ActorLike) -> None:
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
     audit_record(
@@ -300,7 +300,7 @@ def issuer_create(
     email: str,
     description: str = "",
     default_verification: str = Issuer.Verification.HOSTED,
-    actor: Any = None,
+    actor: ActorLike = None,
 ) -> Issuer:
     issuer = Issuer(
         tenant=tenant,
@@ -321,7 +321,7 @@ ISSUER_EDITABLE_FIELDS = {"name", "url", "email", "description", "default_verifi
 
 
 @transaction.atomic
-def issuer_update(*, issuer: Issuer, actor: Any = None, **changes: Any) -> Issuer:
+def issuer_update(*, issuer: Issuer, actor: ActorLike = None, **changes: Any) -> Issuer:
     if issuer.tenant_id != current_tenant_id():
         raise ValidationError("This issuer belongs to another college.")
     unknown = set(changes) - ISSUER_EDITABLE_FIELDS
@@ -351,7 +351,7 @@ def signing_key_create(*, issuer: Issuer) -> SigningKey:
 
 
 @transaction.atomic
-def signing_key_rotate(*, issuer: Issuer, actor: Any) -> SigningKey:
+def signing_key_rotate(*, issuer: Issuer, actor: ActorLike) -> SigningKey:
     key = signing_key_create(issuer=issuer)
     audit_record(
         tenant=issuer.tenant, action="signing_key.rotate", actor=actor, obj=key, summary=f"New key for {issuer}"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from assertions.models import Assertion, BulkJob
 from assertions.services import Recipient, assertion_issue, holders
 from badges.models import BadgeClass
-from issuers.context import Actor
+from issuers.context import Actor, ActorLike
 from issuers.models import Issuer, Tenant
 from issuers.scoping import current_tenant_id
 from issuers.services import audit_record
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def pathway_create(*, tenant: Tenant, name: str, description: str = "", tree: dict[str, Any],
-                   capstone: BadgeClass | None = None, actor: Any = None, retro_award: bool = True) -> Pathway:
+                   capstone: BadgeClass | None = None, actor: ActorLike = None, retro_award: bool = True) -> Pathway:
     """A new pathway. ``tree`` names badge classes of this tenant by public id. Existing awards count:
     a background job awards the capstones already due."""
     if tenant.pk != current_tenant_id():
@@ -49,7 +49,7 @@ def pathway_create(*, tenant: Tenant, name: str, description: str = "", tree: di
             raise ValidationError("The capstone cannot also be one of the requirements.")
     pathway = Pathway.objects.create(tenant=tenant, name=name.strip(), description=description, requirements=tree,
                                      capstone=capstone, retro_status="queued" if retro_award else "done",
-                                     created_by=actor if getattr(actor, "is_authenticated", False) else None)
+                                     created_by=Actor.of(actor).user)
     audit_record(tenant=tenant, action="pathway.create", actor=actor, obj=pathway, summary=name)
     if retro_award:
         from pathways.tasks import pathway_retro_award
@@ -190,7 +190,7 @@ def _all_versions(badge_ids: list[int]) -> list[int]:
 
 
 @transaction.atomic
-def pathway_flag_resolve(*, completion: PathwayCompletion, revoke_capstone: bool, actor: Any = None) -> None:
+def pathway_flag_resolve(*, completion: PathwayCompletion, revoke_capstone: bool, actor: ActorLike = None) -> None:
     """The admin's decision on a flagged completion: keep the capstone, or revoke it."""
     from assertions.services import assertion_revoke
 
@@ -208,7 +208,7 @@ def pathway_flag_resolve(*, completion: PathwayCompletion, revoke_capstone: bool
 
 @transaction.atomic
 def cohort_create(*, tenant: Tenant, name: str, members: Iterable[tuple[str, str]], issuer: Issuer | None = None,
-                  actor: Any = None) -> Cohort:
+                  actor: ActorLike = None) -> Cohort:
     """A named group of learners: ``members`` are (email, name) pairs; bad or repeated addresses are skipped.
     ``issuer`` is whose learners they are (None: the whole college's)."""
     from assertions.services import clean_identity
@@ -218,7 +218,7 @@ def cohort_create(*, tenant: Tenant, name: str, members: Iterable[tuple[str, str
     if not name.strip():
         raise ValidationError("Give the cohort a name.")
     cohort = Cohort.objects.create(tenant=tenant, name=name.strip()[:200], issuer=issuer,
-                                   created_by=actor if getattr(actor, "is_authenticated", False) else None)
+                                   created_by=Actor.of(actor).user)
     seen: dict[str, str] = {}
     for email, learner_name in members:
         try:
@@ -234,7 +234,7 @@ def cohort_create(*, tenant: Tenant, name: str, members: Iterable[tuple[str, str
     return cohort
 
 
-def cohort_from_job(*, job: BulkJob, name: str, actor: Any = None) -> Cohort:
+def cohort_from_job(*, job: BulkJob, name: str, actor: ActorLike = None) -> Cohort:
     """The learners of a cohort award, saved as a cohort of the job's issuer. The caller found ``job``
     among the jobs its member may reach (``assertions.selectors.bulk_jobs_of``)."""
     return cohort_create(tenant=job.tenant, name=name, members=[(r["email"], r.get("name", "")) for r in job.rows],
