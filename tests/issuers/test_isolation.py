@@ -50,7 +50,6 @@ UNSCOPED_ALLOW_LIST = [
     ("verification/tasks.py", "recording an anonymous verification count, for our own badges and foreign ones"),
     ("verification/publication.py", "dropping cached public documents of a changed badge class or issuer"),
     ("assertions/tasks.py", "pipeline sweep: finds stuck work of every tenant, then enqueues it per tenant"),
-    ("issuers/tasks.py", "link email sweep: finds unsent link emails of every tenant, each sent by its tenant's task"),
     ("backpack/selectors.py",
      "a learner's own awards across colleges: sent to their verified addresses or claimed by them"),
     ("backpack/selectors.py", "an award by its public id, of any college, for the pages its link opens (share, claim)"),
