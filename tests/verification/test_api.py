@@ -14,6 +14,7 @@ from assertions.documents import public_url
 from issuers.scoping import tenant_scope, unscoped
 from issuers.services import api_key_create
 from tests.support import RECIPIENT, png_bytes
+from verification import ratelimit
 from verification.models import VerificationEvent
 
 API = "/api/v1/verify/"
@@ -65,15 +66,19 @@ def test_an_api_key_is_not_needed_but_does_no_harm(client, issue, tenant_a, alic
     assert response.json()["verdict"] == "valid"
 
 
-def test_over_the_rate_limit_answers_429_with_retry_after(client, settings, db):
+def test_over_the_rate_limit_answers_429_with_retry_after(client, settings, db, monkeypatch):
     settings.VERIFY_RATE_LIMIT = "3/minute"
+    # The limit is a fixed window: hold the clock in the middle of one, so a slow run cannot cross into the
+    # next window mid-test; and count a client address no other test uses (the cache outlives a test).
+    monkeypatch.setattr(ratelimit.time, "time", lambda: 1_800_000_030.0)
+    here = {"REMOTE_ADDR": "198.51.100.23"}
     body = {"url": "https://badges.invalid/public/assertions/7d2c56a8-4f0e-4a43-9c39-1b0b6a1a8c11"}
-    statuses = [client.post(API, body, content_type="application/json").status_code for _ in range(3)]
+    statuses = [client.post(API, body, content_type="application/json", **here).status_code for _ in range(3)]
     assert statuses == [200, 200, 200]
-    limited = client.post(API, body, content_type="application/json")
+    limited = client.post(API, body, content_type="application/json", **here)
     assert limited.status_code == 429
     assert 1 <= int(limited["Retry-After"]) <= 61
-    page = client.post("/verify/", {"badge": body["url"]})  # the page shares the same budget
+    page = client.post("/verify/", {"badge": body["url"]}, **here)  # the page shares the same budget
     assert page.status_code == 429
     assert page["Retry-After"]
     other = client.post(API, body, content_type="application/json", REMOTE_ADDR="192.0.2.7")
