@@ -12,4 +12,4 @@ class IssuersConfig(AppConfig):
         from issuers.tasks import invitation_message
 
         EMAIL_KINDS.register(link_email_kind(Invitation, invitation_message))
-        EMAIL_KINDS.register(EmailKind(name=ACCOUNT))  # written when queued (issuers.adapter)
+        EMAIL_KINDS.register(EmailKind(name=ACCOUNT, secret_content=True))  # written when queued (issuers.adapter)

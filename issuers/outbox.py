@@ -71,6 +71,9 @@ class EmailKind:
     build: Callable[[list[OutboxEmail], Secrets], Mapping[uuid.UUID, Built]] | None = field(default=None, compare=False)
     ready: Callable[[list[OutboxEmail], Secrets], list[OutboxEmail]] | None = field(default=None, compare=False)
     requeue: Callable[[list[OutboxEmail]], None] | None = field(default=None, compare=False)
+    # The stored message carries a secret (a sign-in code, a password-reset link): forget it once it has
+    # gone out (or may have), so the database does not keep a usable secret after the send.
+    secret_content: bool = field(default=False, compare=False)
 
 
 # Filled in by each app's AppConfig.ready() (issuers.registry: the one way a lower layer hears from the
@@ -274,6 +277,7 @@ def emails_send(email_ids: Sequence[str | uuid.UUID], *, secrets: Secrets | None
                     raise stop or _GaveUp() from exc
             outcome = _send_chunk(mail, claimed, secrets)
             _record(claim, outcome)
+            _forget_secrets(claimed, outcome)
             counts["sent"] += len(outcome.sent)
             counts["failed"] += len(outcome.failed)
             counts["unknown"] += len(outcome.unknown)
@@ -375,6 +379,15 @@ def _record(claim: uuid.UUID, outcome: _Outcome) -> None:
         mine.filter(pk=pk).update(status=Status.FAILED, error=error, claim=None, updated_at=now)
     for pk, error in outcome.unknown:
         mine.filter(pk=pk).update(status=Status.UNKNOWN, error=error, claim=None, updated_at=now)
+
+
+def _forget_secrets(claimed: list[OutboxEmail], outcome: _Outcome) -> None:
+    # A refused message keeps its content for Resend; one that went out (or may have) needs it no more.
+    done = {*outcome.sent, *(pk for pk, _ in outcome.unknown)}
+    secret = {name for name in {e.kind for e in claimed} if (kind := email_kind(name)) and kind.secret_content}
+    forget = [e.pk for e in claimed if e.kind in secret and e.pk in done]
+    if forget:
+        OutboxEmail.objects.filter(pk__in=forget, status__in=[Status.SENT, Status.UNKNOWN]).update(content={})
 
 
 def _stop(ids: list[uuid.UUID], claim: uuid.UUID, unsent: list[uuid.UUID], verdict: Verdict, tries: int,

@@ -113,6 +113,18 @@ def test_only_the_sender_that_claimed_a_row_sends_it(tenant_a, sink):
     assert OutboxEmail.objects.get(pk=theirs.pk).status == Status.SENDING
 
 
+def test_an_account_email_forgets_its_secret_once_it_has_gone_out(client, alice, sink,
+                                                                 django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):  # queued, not yet sent
+        client.post("/accounts/password/reset/", {"email": alice.email})
+    mail = OutboxEmail.objects.get(kind=ACCOUNT, to=alice.email)
+    assert "/accounts/password/reset/key/" in mail.content["body"]  # kept until it is sent
+    assert emails_send([mail.pk]) == {"sent": 1, "failed": 0, "unknown": 0}
+    assert "/accounts/password/reset/key/" in sink.messages[0].get_payload()
+    mail.refresh_from_db()
+    assert (mail.status, mail.content) == (Status.SENT, {})  # the reset link is not kept in the database
+
+
 def test_an_expiry_reminder_waits_for_a_mail_server_that_is_down_and_goes_once_when_it_is_back(
         tenant_a, badge, sink, django_capture_on_commit_callbacks):
     with tenant_scope(tenant_a):
