@@ -377,7 +377,7 @@ def assertion_resend_email(*, assertion: Assertion, actor: ActorLike = None) -> 
         raise ValidationError("This award is revoked: there is nothing to send.")
     if assertion.recipient_type != Assertion.RecipientType.EMAIL:
         raise ValidationError("This award was not made to an email address.")
-    locked = Assertion.objects.select_for_update().select_related("mail").get(pk=assertion.pk)
+    locked = Assertion.objects.select_for_update(of=("self",)).select_related("mail").get(pk=assertion.pk)
     if locked.mail is not None:  # the outbox's one Resend: a new message, refused while one is on its way
         mail = email_resend(locked.mail)
     else:  # issued without an email: its first

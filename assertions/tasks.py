@@ -111,7 +111,7 @@ def _unlocked(rows: QuerySet[Assertion]) -> QuerySet[Assertion]:
     and a worker, deadlock."""
     rows = rows.order_by("pk")
     if connection.features.has_select_for_update_skip_locked:
-        rows = rows.select_for_update(skip_locked=True)
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
     return rows
 
 
