@@ -23,3 +23,4 @@ def test_deeply_nested_alignments_in_the_admin_are_a_form_error(client, tenant_a
         response = client.post(url, {"name": badge.name, "alignments": "[" * 1000 + "]" * 1000, "tags": "[]"})
     assert response.status_code == 200
     assert "Enter a valid JSON." in response.context["adminform"].form.errors["alignments"]
+
