@@ -224,3 +224,15 @@ def test_a_request_that_lost_its_database_connection_releases_its_key_and_the_re
     with tenant_scope(tenant_a):
         assert Assertion.objects.count() == 1
         assert IdempotencyKey.objects.get(key="outage-1").status == IdempotencyKey.Status.DONE
+
+
+def test_a_verification_with_a_key_is_not_held_as_a_key_since_it_changes_nothing(api_a, tenant_a):
+    """The verifier only reads: no key row, so no transaction held open while it fetches a foreign badge."""
+    body = {"url": "https://badges.invalid/public/assertions/7d2c56a8-4f0e-4a43-9c39-1b0b6a1a8c11"}
+    headers = {"Idempotency-Key": "verify-1"}
+    first = api_a.post("/api/v1/verify/", body, headers=headers)
+    again = api_a.post("/api/v1/verify/", body, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert "Idempotent-Replayed" not in again
+    with tenant_scope(tenant_a):
+        assert not IdempotencyKey.objects.exists()
