@@ -159,3 +159,12 @@ def emails_sent_per_request(client, django_capture_on_commit_callbacks, monkeypa
 
     monkeypatch.setattr(Client, "request", request_then_commit_hooks)  # every test client of the test
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request, settings):
+    """PBKDF2's cost is the point in production and a third of a second per user or login in a test: this
+    process hashes with MD5 and still checks every default hasher's passwords. A test whose users sign in
+    to processes it starts (gunicorn), which hash as production does, is marked ``production_hashing``."""
+    if request.node.get_closest_marker("production_hashing") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]

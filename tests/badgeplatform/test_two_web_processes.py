@@ -25,7 +25,7 @@ from tests.support.servers import database_url, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery-9"  # the shared fixtures' password (tests/conftest.py)
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.production_hashing]
 
 
 class WebProcess:
