@@ -17,6 +17,7 @@ tenant of its own, so runs do not see each other's learners.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import os
 import subprocess
@@ -110,8 +111,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2, help="pool processes of the one worker")
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT / "tests" / "worker"))
-    from helpers import SmtpSink  # the tests' aiosmtpd sink: counts messages by their X-Badge-Assertion
+    # The tests' aiosmtpd sink (counts messages by X-Badge-Assertion), loaded on its own: the package
+    # tests.support sets up Django models, which this process configures only later.
+    spec = importlib.util.spec_from_file_location("bench_servers", ROOT / "tests" / "support" / "servers.py")
+    assert spec is not None
+    assert spec.loader is not None
+    servers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(servers)
+    SmtpSink = servers.SmtpSink  # noqa: N806
 
     sink = SmtpSink().start()
     var_dir = Path(tempfile.mkdtemp(prefix="bench-issue-"))
