@@ -12,7 +12,6 @@ from datetime import timedelta
 import pytest
 from celery.exceptions import Retry
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
@@ -20,13 +19,12 @@ from assertions.models import Assertion
 from assertions.tasks import process_assertions
 from backpack.models import ExpiryReminder
 from backpack.tasks import expiry_reminders_send
-from badges.models import BadgeClass
 from issuers.models import OutboxEmail, Role
 from issuers.outbox import ACCOUNT, email_queue, email_resend, emails_send
 from issuers.scoping import tenant_scope
 from issuers.services import invitation_create
 from issuers.tasks import emails_send_tenant, outbox_sweep
-from tests.support import broker_down, eager_tasks, emails_sent, issue_one, png_bytes
+from tests.support import broker_down, eager_tasks, emails_sent, issue_one
 from tests.support.servers import SmtpSink, free_port
 
 pytestmark = pytest.mark.django_db
@@ -34,12 +32,9 @@ Status = OutboxEmail.Status
 
 
 @pytest.fixture
-def badge(tenant_a, issuer_a):
-    with tenant_scope(tenant_a):
-        badge = BadgeClass(tenant=tenant_a, issuer=issuer_a, name="Safe Scaffolding", description="Works safely.")
-        badge.image.save("scaffold.png", ContentFile(png_bytes()), save=False)
-        badge.save()
-    return badge
+def badge(badge_a):
+    """The shared badge class of College A (tests/conftest.py)."""
+    return badge_a
 
 
 class HangingUpServer:
