@@ -17,7 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from badges.models import BadgeClass
 from endorsements.models import Endorsement, EndorsementRequest, EndorserProfile
 from issuers.context import Actor, ActorLike
-from issuers.outbox import link_email_queue, link_email_resend, link_token_new
+from issuers.outbox import email_cancel, link_email_queue, link_email_resend, link_token_new
 from issuers.scoping import current_tenant_id, tenant_scope, unscoped
 from issuers.selectors import hash_secret
 from issuers.services import audit_record, publication_notify
@@ -76,7 +76,11 @@ def endorsement_request_revoke(*, request: EndorsementRequest, actor: ActorLike)
     if not request.is_usable:
         return
     request.revoked_at = timezone.now()
-    request.save(update_fields=["revoked_at"])
+    fields = ["revoked_at"]
+    if email_cancel(request.mail):  # not taken by a worker yet: the withdrawn link is never sent
+        request.mail = None
+        fields.append("mail")
+    request.save(update_fields=fields)
     audit_record(tenant=request.tenant, action="endorsement.request_revoke", actor=actor, obj=request,
                  summary=f"Withdrew the request to {request.email}")
 

@@ -15,7 +15,7 @@ from endorsements.forms import EndorsementForm, EndorsementRequestForm, Endorser
 from endorsements.models import Endorsement, EndorsementRequest, EndorserProfile
 from issuers.http import StaffRequest
 from issuers.models import Role
-from issuers.permissions import role_required
+from issuers.permissions import admin_only, role_required
 
 # --- The college's side (under /t/<slug>/) -------------------------------------------------------
 
@@ -45,7 +45,7 @@ def tenant_endorsements(request: StaffRequest, tenant_slug: str) -> HttpResponse
 
 
 @require_POST
-@role_required(Role.ADMIN)
+@admin_only
 def tenant_request_revoke(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     endorsement_request = get_object_or_404(EndorsementRequest, public_id=public_id)
     services.endorsement_request_revoke(request=endorsement_request, actor=request.user)
@@ -54,7 +54,7 @@ def tenant_request_revoke(request: StaffRequest, tenant_slug: str, public_id: st
 
 
 @require_POST
-@role_required(Role.ADMIN)
+@admin_only
 def tenant_request_resend(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     endorsement_request = get_object_or_404(EndorsementRequest, public_id=public_id)
     try:

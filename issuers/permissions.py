@@ -15,8 +15,10 @@ ANY_STAFF = (Role.ADMIN, Role.ISSUER, Role.VIEWER)
 CAN_ISSUE = (Role.ADMIN, Role.ISSUER)
 
 
-def role_required(*roles: str) -> Callable:
-    """Allow the view to members whose role is one of ``roles`` (403 for other members)."""
+def role_required(*roles: str, hidden: bool = False) -> Callable:
+    """Allow the view to members whose role is one of ``roles``: other members get 403, or 404 when
+    ``hidden`` (a page that acts on one object, so that it answers a member who may not use it as it
+    answers for an object they may not see, like every per-issuer refusal)."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -25,6 +27,8 @@ def role_required(*roles: str) -> Callable:
             if membership is None:
                 raise Http404("No such tenant.")
             if membership.role not in roles:
+                if hidden:
+                    raise Http404("No such page for your role.")
                 raise PermissionDenied("Your role in this college does not allow this.")
             return view(request, *args, **kwargs)
 
@@ -38,3 +42,8 @@ def reads_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     open to a suspended tenant, whose other writes it refuses."""
     view.reads_only = True  # type: ignore[attr-defined]
     return view
+
+
+# The admin's own pages (staff, invitations, API keys, settings) and their actions on one object: 404 to
+# every other member, tutors limited to an issuer included.
+admin_only = role_required(Role.ADMIN, hidden=True)

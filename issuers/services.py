@@ -23,7 +23,7 @@ from accounts.services import user_create_verified
 from issuers import keys
 from issuers.context import Actor, ActorLike
 from issuers.models import ApiKey, AuditEntry, Invitation, Issuer, Membership, Role, SigningKey, Tenant
-from issuers.outbox import link_email_queue, link_email_resend, link_token_new
+from issuers.outbox import email_cancel, link_email_queue, link_email_resend, link_token_new
 from issuers.registry import Registry
 from issuers.scoping import current_tenant_id, tenant_scope
 from issuers.selectors import API_KEY_PREFIX, hash_secret
@@ -212,8 +212,16 @@ def invitation_accept(*, invitation: Invitation, user: Any) -> Membership:
 
 @transaction.atomic
 def invitation_revoke(*, invitation: Invitation, actor: ActorLike) -> None:
+    """Withdraw an invitation: its link stops working, and its email, if no worker has taken it yet, is
+    dropped from the outbox (a task already queued for it then finds nothing to send)."""
+    if invitation.tenant_id != current_tenant_id():
+        raise PermissionDenied("This invitation belongs to another college.")
     invitation.revoked_at = timezone.now()
-    invitation.save(update_fields=["revoked_at"])
+    fields = ["revoked_at"]
+    if email_cancel(invitation.mail):
+        invitation.mail = None
+        fields.append("mail")
+    invitation.save(update_fields=fields)
     audit_record(tenant=invitation.tenant, action="invitation.revoke", actor=actor, obj=invitation)
 
 

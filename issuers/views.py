@@ -18,9 +18,7 @@ from accounts.http import SignedInRequest
 from issuers import forms, selectors, services
 from issuers.http import StaffRequest
 from issuers.models import ApiKey, Invitation, Membership, Role, Tenant
-from issuers.permissions import ANY_STAFF, role_required
-
-admin_only = role_required(Role.ADMIN)
+from issuers.permissions import ANY_STAFF, admin_only, role_required
 
 
 def home(request: HttpRequest) -> HttpResponse:

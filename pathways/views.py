@@ -13,7 +13,7 @@ from assertions.selectors import bulk_jobs_of
 from badges.models import BadgeClass
 from issuers.http import StaffRequest
 from issuers.models import Role
-from issuers.permissions import ANY_STAFF, CAN_ISSUE, role_required
+from issuers.permissions import ANY_STAFF, CAN_ISSUE, admin_only, role_required
 from issuers.scoping import unscoped
 from pathways import requirements, services
 from pathways.forms import CohortForm, PathwayForm
@@ -67,7 +67,7 @@ def pathway_detail(request: StaffRequest, tenant_slug: str, public_id: str) -> H
 
 
 @require_POST
-@role_required(Role.ADMIN)
+@admin_only
 def completion_resolve(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpResponse:
     completion = get_object_or_404(completions_of(request.membership).select_related("pathway", "capstone"),
                                    public_id=public_id)

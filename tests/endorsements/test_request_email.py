@@ -124,7 +124,7 @@ def test_resend_is_refused_to_a_viewer_and_to_another_college(client, alice, cha
         Membership.objects.create(tenant=tenant_a, user=viewer, role=Role.VIEWER)
     client.force_login(viewer)
     assert b"/resend/" not in client.get(PAGE).content
-    assert client.post(f"/t/college-a/endorsements/requests/{request.public_id}/resend/").status_code == 403
+    assert client.post(f"/t/college-a/endorsements/requests/{request.public_id}/resend/").status_code == 404
     client.force_login(charlie)
     assert client.post(f"/t/college-a/endorsements/requests/{request.public_id}/resend/").status_code == 404
     assert client.post(f"/t/college-b/endorsements/requests/{request.public_id}/resend/").status_code == 404
@@ -141,6 +141,8 @@ def test_an_admin_withdraws_a_request_its_link_dies_and_the_sweep_leaves_it(clie
     assert endorsement_request_by_token(token_of(url)).is_usable is False
     with tenant_scope(tenant_a):
         assert AuditEntry.objects.filter(action="endorsement.request_revoke").count() == 1
+    assert row(tenant_a, request).mail_id is None  # its queued email was dropped from the outbox
+    assert not OutboxEmail.objects.filter(to="hr@acme.example").exists()
     OutboxEmail.objects.update(updated_at=timezone.now() - timedelta(seconds=121))
     with eager_tasks():
         outbox_sweep()

@@ -107,9 +107,31 @@ def test_the_sweep_leaves_withdrawn_and_expired_invitations_alone(alice, tenant_
     with eager_tasks():
         outbox_sweep()
     assert sink.messages == []
-    for invitation in (withdrawn, expired):  # said plainly to the admin, should anyone look
-        assert row(tenant_a, invitation).email_status == EmailStatus.FAILED
-        assert "before a worker could send it" in row(tenant_a, invitation).email_error
+    assert row(tenant_a, withdrawn).mail_id is None  # its queued email was dropped when it was withdrawn
+    assert row(tenant_a, expired).email_status == EmailStatus.FAILED  # said plainly to the admin
+    assert "before a worker could send it" in row(tenant_a, expired).email_error
+
+
+def test_withdrawing_an_invitation_cancels_its_queued_email_and_its_task_then_sends_nothing(
+        alice, tenant_a, sink):
+    invitation, url = invite(tenant_a, actor=alice)
+    kwargs = send_kwargs(tenant_a, invitation, url)  # the task the invitation queued, still in the broker
+    mail_id = row(tenant_a, invitation).mail_id
+    with tenant_scope(tenant_a):
+        invitation_revoke(invitation=row(tenant_a, invitation), actor=alice)
+    assert not OutboxEmail.objects.filter(pk=mail_id).exists()
+    assert row(tenant_a, invitation).mail_id is None
+    assert emails_send_tenant(**kwargs)["sent"] == 0
+    assert sink.messages == []
+
+
+def test_withdrawing_an_invitation_already_sent_keeps_its_sent_email(alice, tenant_a, sink):
+    invitation, url = invite(tenant_a, actor=alice)
+    assert send(tenant_a, invitation, url) == "sent"
+    with tenant_scope(tenant_a):
+        invitation_revoke(invitation=row(tenant_a, invitation), actor=alice)
+    assert row(tenant_a, invitation).email_status == EmailStatus.SENT
+    assert len(sink.messages) == 1
 
 
 def test_a_sent_invitation_is_not_sent_again_and_a_replaced_link_is_never_sent(alice, tenant_a, sink):
@@ -218,7 +240,7 @@ def test_resend_is_refused_to_a_tutor_and_to_another_college(client, alice, bob,
     before = row(tenant_a, invitation).token_hash
     client.force_login(bob)  # a tutor of the same college
     assert client.post(reverse("issuers:invitation_resend", args=[tenant_a.slug, invitation.public_id])
-                       ).status_code == 403
+                       ).status_code == 404
     client.force_login(charlie)  # admin of college B
     assert client.post(reverse("issuers:invitation_resend", args=[tenant_a.slug, invitation.public_id])
                        ).status_code == 404
