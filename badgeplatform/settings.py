@@ -257,8 +257,31 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collectstatic fills it; WhiteN
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Uploaded and baked files: the local disk (the embedded default), or S3-compatible object storage so that
+# web and worker processes on different machines share them (FILE_STORAGE=s3). The bucket stays private:
+# every file is served through our own views, which check what may be shown, so no object is public.
+FILE_STORAGE = env_str("FILE_STORAGE", "local").lower()
+if FILE_STORAGE not in {"local", "s3"}:
+    raise ImproperlyConfigured(f"FILE_STORAGE must be local or s3, got {FILE_STORAGE!r}")
+_LOCAL_FILES = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+_OBJECT_FILES = {
+    "BACKEND": "storages.backends.s3.S3Storage",
+    "OPTIONS": {
+        "bucket_name": env_str("S3_BUCKET"),
+        "endpoint_url": env_url("S3_ENDPOINT_URL", schemes={"https", "http"}) or None,  # None: AWS itself
+        "region_name": env_str("S3_REGION") or None,
+        "access_key": env_str("S3_ACCESS_KEY_ID") or None,  # None: boto3's own chain (instance role, env)
+        "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+        "default_acl": None,  # the bucket's policy decides, and it should be private
+        "querystring_auth": True,
+        "file_overwrite": False,  # as on local disk: a second file of the same name gets a new name
+        "location": env_str("S3_PREFIX"),
+    },
+}
+if FILE_STORAGE == "s3" and not env_str("S3_BUCKET"):
+    raise ImproperlyConfigured("FILE_STORAGE=s3 needs S3_BUCKET (and S3_ENDPOINT_URL for a store other than AWS)")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _OBJECT_FILES if FILE_STORAGE == "s3" else _LOCAL_FILES,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG or TESTING

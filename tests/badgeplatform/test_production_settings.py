@@ -24,7 +24,8 @@ PRODUCTION = {
     "EMAIL_HOST": "smtp.riverside.ac.uk",
 }
 _OURS = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "PUBLIC_BASE_URL", "DATABASE_URL", "REDIS_URL", "REDIS_CACHE_URL",
-         "EMAIL_HOST", "ALLOW_LOCAL_DEPLOYMENT", "KEY_ENCRYPTION_KEYS", "SECURE_HSTS_SECONDS", "TESTING"}
+         "EMAIL_HOST", "ALLOW_LOCAL_DEPLOYMENT", "KEY_ENCRYPTION_KEYS", "SECURE_HSTS_SECONDS", "TESTING",
+         "FILE_STORAGE", "S3_BUCKET", "S3_ENDPOINT_URL"}
 
 
 def run_python(env: dict[str, str], *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -104,3 +105,23 @@ def test_hsts_is_on_by_default_when_the_public_url_is_https(tmp_path):
     assert result.stdout.strip() == "max-age=31536000"
     off = run_python({**env, "SECURE_HSTS_SECONDS": "0"}, "-c", HSTS_PROBE, tmp_path=tmp_path)
     assert off.stdout.strip() == "none"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"FILE_STORAGE": "nfs"}, "FILE_STORAGE must be local or s3, got 'nfs'"),
+        ({"FILE_STORAGE": "s3"}, "FILE_STORAGE=s3 needs S3_BUCKET"),
+        ({"FILE_STORAGE": "s3", "S3_BUCKET": "badges", "S3_ENDPOINT_URL": "ftp://store"}, "S3_ENDPOINT_URL"),
+    ],
+)
+def test_a_file_storage_that_cannot_work_is_refused_at_start(tmp_path, change, message):
+    result = run_python({**PRODUCTION, **change}, "manage.py", "check", tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_object_storage_with_a_bucket_starts(tmp_path):
+    result = run_python({**PRODUCTION, "FILE_STORAGE": "s3", "S3_BUCKET": "badges",
+                         "S3_ENDPOINT_URL": "https://s3.example.ac.uk"}, "manage.py", "check", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr

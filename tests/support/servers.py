@@ -278,10 +278,80 @@ class WebServer:
         finally:
             conn.close()
 
+    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        finally:
+            conn.close()
+
     def stop(self) -> None:
         """SIGKILL the master and its worker (their own process group)."""
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        if hasattr(self, "_log"):
+            self._log.close()
+
+
+class ObjectStore:
+    """moto's S3 server as a subprocess on a spare port: a real S3 API over HTTP, for the object-storage
+    tests (boto3 and django-storages talk to it exactly as to AWS or MinIO)."""
+
+    bucket = "badge-files"
+    access_key, secret_key = "test-access-key", "test-secret-key"
+
+    def __init__(self, log_dir: Path) -> None:
+        self.port = free_port()
+        self.log_path = log_dir / f"s3-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """What a web or worker process needs to keep its files here."""
+        return {"FILE_STORAGE": "s3", "S3_BUCKET": self.bucket, "S3_ENDPOINT_URL": self.endpoint,
+                "S3_REGION": "eu-west-2", "S3_ACCESS_KEY_ID": self.access_key, "S3_SECRET_ACCESS_KEY": self.secret_key}
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.endpoint, region_name="eu-west-2",
+                            aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key)
+
+    def start(self) -> ObjectStore:
+        self._log = self.log_path.open("ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        wait_for(self._answers, timeout=30, message=f"moto's S3 server did not start:\n{self.log()}")
+        self.client().create_bucket(Bucket=self.bucket,
+                                    CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def keys(self) -> list[str]:
+        listing = self.client().list_objects_v2(Bucket=self.bucket)
+        return sorted(item["Key"] for item in listing.get("Contents", []))
+
+    def read(self, key: str) -> bytes:
+        return self.client().get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
             self.proc.wait(timeout=10)
         if hasattr(self, "_log"):
             self._log.close()
