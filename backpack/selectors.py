@@ -7,20 +7,24 @@ purpose. Every such read is in this module and fetches only assertions sent to o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from allauth.account.models import EmailAddress
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import selectors as account_selectors
+from assertions import documents
 from assertions.models import Assertion
 from backpack.models import BackpackEntry, Collection, CollectionItem, Visibility
 from issuers.scoping import unscoped
+from verification.links import BadgeInput, LinkedBadges
 
 _RELATED = ("badge_class__issuer", "tenant", "signing_key", "claimed_by")
 
@@ -178,3 +182,40 @@ def collection_items(collection: Collection, *, public: bool) -> list[Item]:
         items.append(item_of(entry))
     items.sort(key=lambda i: order[i.entry.pk])
     return items
+
+
+_SHARE_PATH = re.compile(r"^/s/([0-9a-fA-F-]{36})/?$")
+_COLLECTION_PATH = re.compile(r"^/c/([0-9a-fA-F-]{36})/?$")
+
+
+def _badge_input(item: Item) -> BadgeInput:
+    """How the verifier takes one badge of a collection: ours by its URL, an import as it was given."""
+    if item.assertion is not None:
+        return BadgeInput(url=documents.public_url("assertions", item.assertion.public_id))
+    imported = item.entry.imported
+    assert imported is not None  # an entry is ours or imported
+    if imported.source in (imported.Source.PNG, imported.Source.SVG):
+        return BadgeInput(image=bytes(imported.original))
+    if imported.source == imported.Source.URL and imported.assertion_url:
+        return BadgeInput(url=imported.assertion_url)
+    return BadgeInput(text=bytes(imported.original).decode("utf-8", "replace"))
+
+
+def linked_badges_of_path(path: str) -> LinkedBadges | None:
+    """For the verifier (``verification.links.OUR_PAGES``): the badges a share or collection page shows.
+    A share page is its award (verification never depends on the learner's visibility choices); a
+    collection shows what its public page shows, and nothing when that page is private."""
+    share = _SHARE_PATH.match(path)
+    if share:
+        return LinkedBadges(badges=[BadgeInput(url=documents.public_url("assertions", share.group(1)))])
+    match = _COLLECTION_PATH.match(path)
+    if not match:
+        return None
+    try:
+        collection = Collection.objects.filter(public_id=match.group(1)).select_related("user").first()
+    except ValidationError:  # not a UUID after all
+        collection = None
+    if collection is None or collection.visibility == Visibility.PRIVATE:
+        return LinkedBadges(badges=[], collection="")
+    return LinkedBadges(badges=[_badge_input(i) for i in collection_items(collection, public=True)],
+                        collection=collection.name)

@@ -271,6 +271,36 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
                 "description": "A tenant API key (it starts with `bp_`), sent as `Authorization: Bearer <key>`."}
 
 
+_CHECK = {"type": "object", "properties": {"name": {"type": "string"}, "passed": {"type": "boolean"},
+                                           "message": {"type": "string"}}}
+_ONE_RESULT: dict[str, Any] = {
+    "valid": {"type": "boolean", "description": "The verdict is `valid`."},
+    "verdict": {"type": "string", "enum": ["valid", "revoked", "expired", "invalid"],
+                "description": "Whether the badge is genuine and in force. Never changed by `recipient`."},
+    "recipient_matched": {
+        "type": "boolean", "nullable": True,
+        "description": "Whether `recipient` is the address the badge was issued to; null when no recipient was "
+                       "given. A genuine badge of another person is `verdict: valid` with `recipient_matched: "
+                       "false`."},
+    "checks": {"type": "array", "items": _CHECK},
+    "badge": {"type": "object", "nullable": True, "description": "What the badge means: name, criteria, "
+              "`issued_on`, `expires`, `revoked_at` and `revocation_reason` (UTC date-times, `Z`)."},
+    "issuer": {"type": "object", "nullable": True},
+    "checked_at": {"type": "string", "format": "date-time"},
+}
+_VERIFY_RESULT = {
+    "type": "object",
+    "properties": {
+        **_ONE_RESULT,
+        "collection": {"type": "object", "description": "Only for a collection link: its name and URL.",
+                       "properties": {"name": {"type": "string"}, "url": {"type": "string"}}},
+        "badges": {"type": "array", "description": "Only for a collection link: each badge's result.",
+                   "items": {"type": "object", "properties": _ONE_RESULT}},
+    },
+    "required": ["valid", "checked_at"],
+}
+
+
 class VerifySchema(OpenApiViewExtension):
     """Documents ``POST /api/v1/verify/`` (the verification app's view) in the same schema."""
 
@@ -278,7 +308,9 @@ class VerifySchema(OpenApiViewExtension):
 
     def view_replacement(self) -> type:
         request = inline_serializer("VerifyRequest", {
-            "url": serializers.URLField(required=False, help_text="A hosted assertion URL."),
+            "url": serializers.URLField(required=False, help_text=(
+                "A hosted assertion URL, or a link a learner shares: their share page (`/s/<id>/`), a "
+                "collection (`/c/<id>/`), the badge's page or its certificate's QR code.")),
             "jws": serializers.CharField(required=False, help_text="A signed badge (compact JWS)."),
             "assertion": serializers.JSONField(required=False, help_text="An assertion document."),
             "recipient": serializers.EmailField(required=False, help_text="Check it was awarded to this address."),
@@ -288,7 +320,9 @@ class VerifySchema(OpenApiViewExtension):
             @extend_schema(request={"application/json": request, "multipart/form-data": {
                 "type": "object", "properties": {"image": {"type": "string", "format": "binary"},
                                                  "recipient": {"type": "string"}}}},
-                responses={200: OpenApiResponse(description="The verdict and each check."),
+                responses={200: OpenApiResponse(response=_VERIFY_RESULT, description=(
+                               "The verdict and each check; for a collection link (`/c/<id>/`), `collection` and "
+                               "every badge on it in `badges`, each in this shape.")),
                            400: OpenApiResponse(description="The request names no badge."),
                            429: OpenApiResponse(description="Too many verifications from this address.")})
             def post(self, request: Request) -> Response:

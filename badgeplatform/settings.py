@@ -117,6 +117,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "issuers.context_processors.tenant",
             ],
+            # |day and |moment: every page writes dates one way, in the college's zone (issuers.dates).
+            "builtins": ["issuers.templatetags.moments"],
         },
     },
 ]

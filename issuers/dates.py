@@ -16,7 +16,7 @@ badge fail there.
 from __future__ import annotations
 
 import zoneinfo
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 
 END_OF_DAY = time(23, 59, 59)
 
@@ -48,3 +48,65 @@ def public_timestamp(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("A public timestamp needs an aware datetime.")
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- how a page shows a date or a moment: one format everywhere -----------------------------------
+
+ZoneLike = zoneinfo.ZoneInfo | str | None
+
+
+def _zone(zone: ZoneLike) -> zoneinfo.ZoneInfo | tzinfo:
+    """``zone`` as a time zone; None is the current one (the college's on staff pages)."""
+    if isinstance(zone, str):
+        try:
+            return zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return UTC
+    if zone is None:
+        from django.utils import timezone
+
+        return timezone.get_current_timezone()
+    return zone
+
+
+def as_moment(value: datetime | date | str | None) -> datetime | date | None:
+    """A datetime (aware, or taken as UTC), a date, or an ISO 8601 text as public documents write it."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def zone_name(moment: datetime) -> str:
+    """The zone as people read it: "GMT", "BST", "CET"; "UTC+03:00" where the zone has no letters."""
+    abbreviation = moment.tzname() or ""
+    if abbreviation.isalpha():
+        return abbreviation
+    offset = moment.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def shown_day(value: datetime | date | str | None, zone: ZoneLike = None) -> str:
+    """``2 December 2026``: the day a moment falls on in the college's zone."""
+    moment = as_moment(value)
+    if moment is None:
+        return ""
+    day = moment.astimezone(_zone(zone)).date() if isinstance(moment, datetime) else moment
+    return f"{day.day} {day:%B %Y}"
+
+
+def shown_moment(value: datetime | str | None, zone: ZoneLike = None) -> str:
+    """``2 December 2026, 14:05 GMT``: a moment on the college's clock, with the zone named."""
+    moment = as_moment(value)
+    if moment is None:
+        return ""
+    if not isinstance(moment, datetime):
+        return shown_day(moment)
+    local = moment.astimezone(_zone(zone))
+    return f"{local.day} {local:%B %Y, %H:%M} {zone_name(local)}"

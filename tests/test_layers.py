@@ -80,14 +80,17 @@ def test_an_upward_import_inside_a_function_breaks_the_layer_check(tmp_path):
 
 def test_the_layers_above_fill_the_registries_of_the_layers_below():
     from assertions.events import ANNOUNCED
+    from backpack.selectors import linked_badges_of_path
     from issuers.outbox import EMAIL_KINDS
     from issuers.services import PUBLICATION_LISTENERS
     from pathways.tasks import assertion_revoked, assertions_issued
+    from verification.links import OUR_PAGES
     from verification.publication import publication_changed
 
     assert list(ANNOUNCED["issued"]) == [assertions_issued]
     assert list(ANNOUNCED["revoked"]) == [assertion_revoked]
     assert list(PUBLICATION_LISTENERS) == [publication_changed]
+    assert list(OUR_PAGES) == [linked_badges_of_path]
     assert {kind.name for kind in EMAIL_KINDS} == {"award", "invitation", "endorsement_request", "expiry_reminder",
                                                    "account"}
 

@@ -17,7 +17,15 @@ from issuers.permissions import reads_only
 from verification.forms import MAX_IMAGE_BYTES
 from verification.ratelimit import rate_limited
 from verification.tasks import record_verification
-from verification.verifier import BUSY_MESSAGE, INVALID, Check, Verification, verify
+from verification.verifier import (
+    BUSY_MESSAGE,
+    INVALID,
+    Check,
+    CollectionVerification,
+    Verification,
+    verify,
+    verify_collection,
+)
 
 
 def _refused(message: str) -> Response:
@@ -66,6 +74,8 @@ class VerifyView(APIView):
             result = verify(assertion=value, recipient=recipient)
         elif not isinstance(value, str):
             return _refused(f"{kind} must be a string.")
+        elif kind == "url" and (collection := verify_collection(url=value, recipient=recipient)) is not None:
+            return self.collection(request, collection)
         else:
             as_string: dict[str, Any] = {kind: value}  # url=, jws= or assertion=
             result = verify(**as_string, recipient=recipient)
@@ -75,6 +85,15 @@ class VerifyView(APIView):
         record_verification(assertion_public_id=result.our_assertion_id, verdict=result.verdict,
                             source="api", request=request._request)
         return Response(result.as_dict())
+
+    def collection(self, request: Request, collection: CollectionVerification) -> Response:
+        if collection.busy:
+            return Response({"detail": BUSY_MESSAGE}, status=503,
+                            headers={"Retry-After": str(settings.VERIFY_TOTAL_SECONDS)})
+        for result in collection.results:
+            record_verification(assertion_public_id=result.our_assertion_id, verdict=result.verdict,
+                                source="api", request=request._request)
+        return Response(collection.as_dict())
 
 
 verify_api = reads_only(VerifyView.as_view())

@@ -21,8 +21,9 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from typing import Any, Literal, NoReturn, overload
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
@@ -32,9 +33,11 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.conf import settings
 from django.utils import timezone
 
+from issuers.dates import public_timestamp, shown_day
 from issuers.parsers import JSONTooDeep, loads
 from verification.baked import UnbakeError, read_baked
-from verification.fetch import FetchError, fetch, time_limit
+from verification.fetch import Fetched, FetchError, fetch, time_limit
+from verification.links import BadgeInput, linked_badges
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +66,17 @@ class Verification:
     checked_at: datetime = field(default_factory=timezone.now)
     assertion_url: str | None = None  # the assertion's id, when it was read
     recipient_checked: bool = False
+    # The candidate's email against the badge's recipient: None when no email was given. Beside the
+    # verdict, never part of it: a genuine badge of someone else is still a genuine badge.
+    recipient_matched: bool | None = None
+    time_zone: str = "UTC"  # the issuing college's, for our own badges: how its dates are shown
     input_text: str | None = None  # what was verified, as text (for "verify again"); never personal data
     busy: bool = False  # not checked: this process was already verifying as many foreign badges as it may
 
     @property
     def valid(self) -> bool:
-        return self.verdict == VALID
+        """Genuine, in force, and (when an email was given) issued to that email: what to rely on."""
+        return self.verdict == VALID and self.recipient_matched is not False
 
     def as_dict(self) -> dict[str, Any]:
         """The public JSON shape of ``POST /api/v1/verify/``."""
@@ -78,8 +86,17 @@ class Verification:
             "checks": [{"name": c.name, "passed": c.passed, "message": c.message} for c in self.checks],
             "badge": self.badge,
             "issuer": self.issuer,
-            "checked_at": self.checked_at.isoformat().replace("+00:00", "Z"),
+            "recipient_matched": self.recipient_matched,
+            "checked_at": public_timestamp(self.checked_at),
         }
+
+    @property
+    def headline(self) -> str:
+        """The one line an employer reads first."""
+        if self.verdict == VALID and self.recipient_matched is False:
+            return "Genuine badge, but not issued to this email address"
+        return {VALID: "Valid badge", REVOKED: "Revoked: not valid",
+                EXPIRED: "Expired: no longer valid"}.get(self.verdict, "Not valid")
 
     @property
     def our_assertion_id(self) -> UUID | None:
@@ -148,6 +165,8 @@ class Documents:
     def __init__(self) -> None:
         self._seen: dict[str, tuple[dict[str, Any], int]] = {}
         self.branding: dict[str, dict[str, Any]] = {}
+        self.time_zones: dict[str, str] = {}
+        self.moved: dict[str, str] = {}  # an HTML page's URL -> the assertion it advertises
         self.fetched_remote = False
         self.holds_slot = False
 
@@ -206,13 +225,15 @@ class Documents:
                             return documents.revocation_list_document(i), 200
                         self.branding[url] = {"college": i.tenant.name, "colour": i.tenant.primary_colour,
                                               "logo": i.tenant.logo.url if i.tenant.logo else None}
+                        self.time_zones[url] = i.tenant.timezone
                         return documents.issuer_document(i), 200
             except ValueError as exc:  # a malformed UUID
                 raise DocumentError(f"The {what} at {url} does not exist.") from exc
         raise DocumentError(f"The {what} at {url} does not exist (it may have been deleted).")
 
-    def revoked_context(self, url: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """For our own revoked assertion: its badge class and issuer documents, from the database."""
+    def revoked_context(self, url: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]] | None:
+        """For our own revoked assertion: its badge class and issuer documents, and the facts of the
+        award the public document no longer shows (issue, expiry, revocation), from the database."""
         public_id = our_public_id(url, "assertions")
         if public_id is None:
             return None
@@ -228,7 +249,22 @@ class Documents:
             issuer, _ = self.get(issuer_url, "issuer")
             from endorsements.documents import endorsement_urls
 
-            return documents.badge_document(a.badge_class, endorsements=endorsement_urls(a.badge_class)), issuer
+            facts = {"id": url, "issuedOn": public_timestamp(a.issued_on),
+                     "expires": public_timestamp(a.expires) if a.expires else None}
+            return (documents.badge_document(a.badge_class, endorsements=endorsement_urls(a.badge_class)), issuer,
+                    facts)
+
+    def revoked_at(self, url: str | None) -> str | None:
+        """When we revoked our own assertion (OB 2.0 documents do not say), else None."""
+        public_id = our_public_id(url or "", "assertions")
+        if public_id is None:
+            return None
+        from assertions.models import Assertion
+        from issuers.scoping import unscoped
+
+        with unscoped("verifying our own badges from the database, without HTTP"):
+            when = Assertion.objects.filter(public_id=public_id).values_list("revoked_at", flat=True).first()
+        return public_timestamp(when) if when else None
 
     def _remote(self, url: str, what: str) -> tuple[dict[str, Any], int]:
         if not self.holds_slot:
@@ -238,6 +274,10 @@ class Documents:
         self.fetched_remote = True
         try:
             response = fetch(url)
+            advertised = advertised_assertion(response) if what == "assertion" else None
+            if advertised is not None:  # a badge's web page: follow its link to the assertion, once
+                self.moved[url] = advertised
+                response = fetch(advertised)
         except FetchError as exc:
             raise DocumentError(f"The {what} could not be fetched from {url}: {exc}") from exc
         if response.status not in (200, 410):
@@ -247,6 +287,42 @@ class Documents:
             raise DocumentError(f"The {what} at {url} is not an Open Badges JSON document"
                                 + (f": {problem}." if problem else "."))
         return doc, response.status
+
+
+class _AlternateLinks(HTMLParser):
+    """Collects ``<link rel="alternate" type="application/ld+json" href="...">`` from a web page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "link":
+            return
+        values = {k.lower(): (v or "") for k, v in attrs}
+        rel = values.get("rel", "").lower().split()
+        kind = values.get("type", "").split(";")[0].strip().lower()
+        if "alternate" in rel and kind in {"application/ld+json", "application/json"} and values.get("href"):
+            self.found.append(values["href"].strip())
+
+
+def advertised_assertion(response: Fetched) -> str | None:
+    """The assertion a badge's HTML page advertises for verifiers, as an absolute http(s) URL, or None
+    when the response is not a web page or names none."""
+    kind = response.content_type.split(";")[0].strip().lower()
+    if kind not in {"text/html", "application/xhtml+xml"} and not response.body.lstrip()[:1] == b"<":
+        return None
+    parser = _AlternateLinks()
+    try:
+        parser.feed(response.body[:MAX_TEXT_INPUT * 4].decode("utf-8", "replace"))
+        parser.close()
+    except (ValueError, AssertionError):  # markup the parser cannot read: no link
+        return None
+    for href in parser.found:
+        url = urljoin(response.url, href)
+        if url.startswith(("https://", "http://")) and url != response.url:
+            return url
+    return None
 
 
 def parse_json(data: bytes | str) -> tuple[dict[str, Any] | None, str | None]:
@@ -312,10 +388,6 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def _day(value: datetime) -> str:
-    return value.strftime("%-d %B %Y")
-
-
 def _b64url(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
@@ -360,6 +432,8 @@ class _Run:
         self.expired = False
         self.busy = False
         self.input_text: str | None = None
+        self.recipient_matched: bool | None = None
+        self.time_zone = "UTC"
 
     @overload
     def check(self, name: str, passed: Literal[False], message: str) -> NoReturn: ...
@@ -399,7 +473,7 @@ class _Run:
                            "The text is not valid JSON (or is not a JSON object).")
             self.run_json(assertion)
         elif text.startswith(("https://", "http://")):
-            self.run_hosted(text)
+            self.run_link(text)
         elif JWS_RE.match(text):
             self.run_signed(text)
         else:
@@ -418,6 +492,19 @@ class _Run:
         # A hosted assertion is trusted only as its issuer hosts it now: verify the hosted copy.
         self.run_hosted(url)
 
+    def run_link(self, url: str) -> None:
+        """A link: an assertion's, or one of our pages that shows one badge (share page, /verify?url=)."""
+        linked = linked_badges(url)
+        if linked is None:
+            self.run_hosted(url)
+            return
+        if linked.collection is not None:
+            self.check("documents", False, "This link is a collection of badges: each badge on it is verified "
+                       "on its own.")
+        if len(linked.badges) != 1 or linked.badges[0].url is None:
+            self.check("documents", False, "This page shows no badge that can be verified.")
+        self.run_hosted(linked.badges[0].url)
+
     # ---- hosted ----------------------------------------------------------------------------------
 
     def run_hosted(self, url: str) -> None:
@@ -426,13 +513,16 @@ class _Run:
             assertion, status = self.docs.get(url, "assertion")
         except DocumentError as exc:
             self.check("documents", False, str(exc))
+        url = self.assertion_url = self.docs.moved.get(url, url)  # a web page that advertises its assertion
         if assertion.get("revoked") in (True, "true") or status == 410:
             self.revoked = True
             reason = _text(assertion.get("revocationReason"), 300)
             self.check("documents", True, "The issuer's server answered for this badge.")
             context = self.docs.revoked_context(url)
             if context is not None:  # ours: say which badge was withdrawn (the public document no longer does)
-                self.describe({"id": url}, *context)
+                badge, issuer, facts = context
+                self.describe(facts, badge, issuer)
+            self.note_revocation(reason)
             self.check("revocation", False, "The issuer has revoked this badge" + (f": {reason}" if reason else "."),
                        fatal=False)
             return
@@ -559,6 +649,7 @@ class _Run:
             if assertion_url and entry_id == assertion_url:
                 reason = _text(entry.get("revocationReason"), 300) if isinstance(entry, dict) else ""
                 self.revoked = True
+                self.note_revocation(reason)
                 self.check("revocation", False, f"{name} has revoked this badge" + (f": {reason}" if reason else "."),
                            fatal=False)
                 return
@@ -574,17 +665,24 @@ class _Run:
                 self.check("documents", False, "The badge's expiry date cannot be read.")
             elif expires <= timezone.now():
                 self.expired = True
-                self.check("expiry", False, f"This badge expired on {_day(expires)}.", fatal=False)
+                self.check("expiry", False, f"This badge expired on {shown_day(expires, self.time_zone)}.", fatal=False)
             else:
-                self.check("expiry", True, f"This badge is valid until {_day(expires)}.")
+                self.check("expiry", True, f"This badge is valid until {shown_day(expires, self.time_zone)}.")
         issued = _time(assertion.get("issuedOn"))
         if issued is not None and (issued - timezone.now()).total_seconds() > 86400:
             self.check("documents", False, "The badge's issue date is in the future.")
         if self.recipient is not None:
             matches = recipient_matches(assertion.get("recipient"), self.recipient)
+            self.recipient_matched = matches
             self.check("recipient", matches,
                        "The email address you entered is the one this badge was issued to." if matches else
                        "The email address you entered is not the one this badge was issued to.", fatal=False)
+
+    def note_revocation(self, reason: str) -> None:
+        """The revocation's facts beside the badge: the reason, and when (known for our own badges)."""
+        if self.badge is not None:
+            self.badge["revocation_reason"] = reason
+            self.badge["revoked_at"] = self.docs.revoked_at(self.assertion_url)
 
     def describe(self, assertion: dict[str, Any], badge: dict[str, Any], issuer: dict[str, Any]) -> None:
         criteria = badge.get("criteria")
@@ -613,8 +711,10 @@ class _Run:
                 for e in _as_list(assertion.get("evidence"))[:50] if isinstance(e, dict | str)
             ],
             "narrative": _text(assertion.get("narrative")),
-            "issued_on": issued.isoformat().replace("+00:00", "Z") if issued else None,
-            "expires": expires.isoformat().replace("+00:00", "Z") if expires else None,
+            "issued_on": public_timestamp(issued) if issued else None,
+            "expires": public_timestamp(expires) if expires else None,
+            "revoked_at": None,
+            "revocation_reason": "",
             "verification": "signed" if kind.lower() in {"signedbadge", "signed"} else "hosted",
             "endorsements": self.endorsements(badge),
         }
@@ -628,6 +728,7 @@ class _Run:
             "image": _url(issuer.get("image"), image=True),
             "branding": self.docs.branding.get(issuer_id or ""),
         }
+        self.time_zone = self.docs.time_zones.get(issuer_id or "", "UTC")
 
     def endorsements(self, badge: dict[str, Any]) -> list[dict[str, Any]]:
         """"Endorsed by ...": the badge class's endorsements that load and name it. Not a check: an
@@ -651,7 +752,7 @@ class _Run:
         return found
 
     def result(self) -> Verification:
-        failed = {c.name for c in self.checks if not c.passed}
+        failed = {c.name for c in self.checks if not c.passed} - {"recipient"}  # reported beside the verdict
         if failed - {"revocation", "expiry"} or not self.checks:
             verdict = INVALID
         elif self.revoked:
@@ -662,6 +763,7 @@ class _Run:
             verdict = VALID
         return Verification(verdict=verdict, checks=self.checks, badge=self.badge, issuer=self.issuer,
                             assertion_url=self.assertion_url, recipient_checked=self.recipient is not None,
+                            recipient_matched=self.recipient_matched, time_zone=self.time_zone,
                             input_text=self.input_text, busy=self.busy)
 
 
@@ -725,3 +827,42 @@ def verify(*, url: str | None = None, jws: str | None = None, assertion: str | d
     if jws is not None and not JWS_RE.match(value.strip()):
         return _guarded(run, run.check, "documents", False, "This is not a compact JWS (three dot-separated parts).")
     return _guarded(run, run.run_text, value)
+
+
+@dataclass
+class CollectionVerification:
+    """A collection page's link: every badge on it, each verified on its own."""
+
+    name: str
+    url: str
+    results: list[Verification]
+    checked_at: datetime = field(default_factory=timezone.now)
+
+    @property
+    def valid(self) -> bool:
+        return bool(self.results) and all(r.valid for r in self.results)
+
+    @property
+    def busy(self) -> bool:
+        return any(r.busy for r in self.results)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``POST /api/v1/verify/`` for a collection link."""
+        return {"valid": self.valid, "collection": {"name": self.name, "url": self.url},
+                "badges": [r.as_dict() for r in self.results], "checked_at": public_timestamp(self.checked_at)}
+
+
+def _verify_input(badge: BadgeInput, recipient: str | None) -> Verification:
+    if badge.image is not None:
+        return verify(image=badge.image, recipient=recipient)
+    return verify(text=badge.url if badge.url is not None else badge.text, recipient=recipient)
+
+
+def verify_collection(*, url: str, recipient: str | None = None) -> CollectionVerification | None:
+    """When ``url`` links to one of our collection pages: every badge it shows, verified; else None.
+    A private or missing collection is one that shows no badge."""
+    linked = linked_badges(url.strip()) if isinstance(url, str) else None
+    if linked is None or linked.collection is None:
+        return None
+    return CollectionVerification(name=linked.collection, url=url.strip(),
+                                  results=[_verify_input(b, recipient) for b in linked.badges])

@@ -24,7 +24,7 @@ from verification import publication
 from verification.forms import VerifyForm
 from verification.ratelimit import busy, rate_limited, too_many_requests
 from verification.tasks import record_verification
-from verification.verifier import Verification, verify
+from verification.verifier import CollectionVerification, Verification, verify, verify_collection
 
 
 def wants_html(request: HttpRequest) -> bool:
@@ -187,6 +187,9 @@ def verify_page(request: HttpRequest) -> HttpResponse:
         return too_many_requests(retry_after, html=True, request=request)
     image = form.cleaned_data.get("image")
     recipient = form.cleaned_data.get("recipient") or None
+    collection = None if image is not None else verify_collection(url=form.cleaned_data["badge"], recipient=recipient)
+    if collection is not None:
+        return _collection_result(request, collection)
     if image is not None:
         result = verify(image=image, recipient=recipient)
         source = "image"
@@ -202,6 +205,15 @@ def verify_page(request: HttpRequest) -> HttpResponse:
         "form": VerifyForm(), "result": result, "again": again,
         "recipient_form": VerifyForm(initial={"badge": again}) if again else None,
     })
+
+
+def _collection_result(request: HttpRequest, collection: CollectionVerification) -> HttpResponse:
+    if collection.busy:
+        return busy(html=True, request=request)
+    for result in collection.results:
+        record_verification(assertion_public_id=result.our_assertion_id, verdict=result.verdict, source="page",
+                            request=request)
+    return render(request, "verification/verify.html", {"form": VerifyForm(), "collection": collection})
 
 
 def _file(data: bytes, content_type: str) -> HttpResponse:

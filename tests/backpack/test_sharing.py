@@ -87,16 +87,25 @@ def test_a_private_badge_has_no_share_page_for_others_but_still_verifies(client,
     assert client.get(f"/public/assertions/{a.public_id}", HTTP_ACCEPT="application/ld+json").status_code == 200
 
 
-def test_a_revoked_badge_share_page_says_so_plainly(client, learner, badge_a):
+def test_a_revoked_badge_share_page_shows_the_image_marked_revoked_the_reason_and_no_expiry(
+        client, learner, badge_a):
+    from datetime import date
+
     from assertions.services import assertion_revoke
     from issuers.scoping import tenant_scope
 
-    a, _ = _claimed(learner, badge_a)
+    a, _ = _claimed(learner, badge_a, expires=date(2036, 6, 30))
     with tenant_scope(a.tenant):
         assertion_revoke(assertion=a, reason="Issued in error")
     response = client.get(f"/s/{a.public_id}/")
     assert response.status_code == 410
-    assert b"has been revoked" in response.content
+    html = response.content.decode()
+    assert "was revoked by its issuer" in html
+    assert "Reason: Issued in error" in html
+    assert f'src="/public/badges/{badge_a.public_id}/image"' in html
+    assert 'class="bp-revoked-stamp"' in html
+    assert "Valid until" not in html
+    assert "30 June 2036" not in html
 
 
 def test_unknown_share_ids_are_404(client, db):

@@ -72,7 +72,7 @@ def test_employer_drops_a_baked_badge_and_confirms_the_candidate(
     page.screenshot(path=str(ARTIFACTS / "verify-recipient-ok.png"), full_page=True)
     page.fill("#id_recipient_check", "impostor@example.org")
     page.get_by_role("button", name="Check the email").click()
-    expect(page.get_by_role("heading", name="Not valid")).to_be_visible()
+    expect(page.get_by_role("heading", name="Genuine badge, but not issued to this email address")).to_be_visible()
     expect(page.locator(".check.failed")).to_contain_text("is not the one this badge was issued to")
     page.screenshot(path=str(ARTIFACTS / "verify-recipient-wrong.png"), full_page=True)
 

@@ -90,9 +90,13 @@ def test_our_tampered_jws_is_invalid(issue, tenant_a):
     assert "signature" in failed(result)
 
 
-def test_wrong_recipient_of_our_badge_is_invalid(issue):
+def test_wrong_recipient_of_our_badge_is_genuine_but_not_matched(issue):
     result = verify(url=public_url("assertions", issue().public_id), recipient="other@example.org")
-    assert result.verdict == "invalid"
+    assert result.verdict == "valid"  # the authenticity verdict is unchanged
+    assert result.recipient_matched is False
+    assert result.as_dict()["recipient_matched"] is False
+    assert result.as_dict()["valid"] is False
+    assert result.headline == "Genuine badge, but not issued to this email address"
     assert set(failed(result)) == {"recipient"}
 
 
