@@ -4,8 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OBVENV := var/obvenv
+OB3CHECK := var/ob3check
+# The offline OB 3.0 verifier (Digital Bazaar's libraries and the 1EdTech schema), outside the project.
+OB3CHECK_SRC ?= ../shared/tools/ob3check
 
-.PHONY: lock run test typecheck lint-imports api-fuzz worker beat lint install migrate demo obvenv clean
+.PHONY: lock run test typecheck lint-imports api-fuzz worker beat lint install migrate demo obvenv ob3check clean
 
 # Installs exactly the locked versions, each checked against its hash (requirements/dev.txt, made by
 # `make lock` from pyproject.toml), then the project itself with no further resolution.
@@ -47,7 +50,7 @@ beat: install
 ## Debian's chromium and libcairo2 first (installed when missing and allowed, else one line saying what to
 ## install), the type check and the layer check, then the whole suite; uses PostgreSQL/Redis when
 ## DATABASE_URL/REDIS_URL are set, else SQLite.
-test: system-packages typecheck lint-imports obvenv
+test: system-packages typecheck lint-imports obvenv ob3check
 	$(PY) -m pytest
 
 system-packages:
@@ -77,6 +80,17 @@ $(OBVENV)/.installed: tools/ob2/requirements.txt
 	test -x $(OBVENV)/bin/python || $(PYTHON) -m venv $(OBVENV)
 	$(OBVENV)/bin/pip install --quiet -r tools/ob2/requirements.txt
 	$(OBVENV)/bin/pip install --quiet --no-deps openbadges==1.1.2
+	touch $@
+
+## ob3check, the outside judge of our Open Badges 3.0 credentials, copied to var/ob3check with its pinned
+## npm packages (`npm ci`); never committed into the project. Needs Node >= 20.
+ob3check: $(OB3CHECK)/.installed
+
+$(OB3CHECK)/.installed: $(OB3CHECK_SRC)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "ob3check needs Node.js >= 20 and npm"; exit 1; }
+	rm -rf $(OB3CHECK) && mkdir -p $(OB3CHECK)
+	cp -R $(OB3CHECK_SRC)/. $(OB3CHECK)/ && rm -rf $(OB3CHECK)/node_modules
+	cd $(OB3CHECK) && npm ci --no-audit --no-fund --silent
 	touch $@
 
 clean:

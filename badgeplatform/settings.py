@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "badges",
     "assertions",
     "verification",
+    "credentials",
     "pathways",
     "endorsements",
     "insights",

@@ -13,8 +13,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Model
+
+from issuers.registry import Registry
 
 RSA_KEY_BITS = 2048
+
+#: Models of the layers above holding other private keys under the same encryption (a
+#: ``private_key_encrypted`` field), which ``manage.py rotate_encryption_key`` re-encrypts too.
+ENCRYPTED_KEY_MODELS: Registry[type[Model]] = Registry("models with private keys under KEY_ENCRYPTION_KEYS")
 
 
 def _fernet() -> MultiFernet:
@@ -48,6 +55,18 @@ def decrypt_private_key(encrypted: bytes | memoryview) -> rsa.RSAPrivateKey:
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ImproperlyConfigured("Signing keys must be RSA keys.")
     return key
+
+
+def encrypt_secret(secret: bytes) -> bytes:
+    """Any other private key (the Ed25519 keys of Open Badges 3.0) encrypted the same way."""
+    return _fernet().encrypt(secret)
+
+
+def decrypt_secret(encrypted: bytes | memoryview) -> bytes:
+    try:
+        return _fernet().decrypt(bytes(encrypted))
+    except InvalidToken as exc:
+        raise ImproperlyConfigured("A private key cannot be decrypted with KEY_ENCRYPTION_KEYS.") from exc
 
 
 def reencrypt(encrypted: bytes | memoryview) -> bytes:

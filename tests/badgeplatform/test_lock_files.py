@@ -87,6 +87,7 @@ USED_BY = {
 "drf-spectacular": r"^from drf_spectacular\b",
     "drf-spectacular-sidecar": r"\"drf_spectacular_sidecar\"", "segno": r"^\s*import segno\b",
     "django-csp": r"csp\.middleware\.CSPMiddleware", "django-storages": r"storages\.backends\.s3\.S3Storage",
+    "joserfc": r"^from joserfc\b", "pyld": r"^from pyld\b",
 }
 
 

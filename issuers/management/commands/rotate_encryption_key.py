@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from issuers.keys import reencrypt
+from issuers.keys import ENCRYPTED_KEY_MODELS, reencrypt
 from issuers.models import SigningKey
 from issuers.scoping import unscoped
 
@@ -15,8 +15,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         with unscoped("platform maintenance: re-encrypt every tenant's signing keys"), transaction.atomic():
-            keys = list(SigningKey.objects.select_for_update())
-            for key in keys:
-                key.private_key_encrypted = reencrypt(key.private_key_encrypted)
-                key.save(update_fields=["private_key_encrypted"])
-        self.stdout.write(f"Re-encrypted {len(keys)} signing key(s). The old encryption key can now be removed.")
+            count = 0
+            for model in (SigningKey, *ENCRYPTED_KEY_MODELS):
+                for key in model._default_manager.select_for_update():
+                    key.private_key_encrypted = reencrypt(key.private_key_encrypted)  # type: ignore[attr-defined]
+                    key.save(update_fields=["private_key_encrypted"])
+                    count += 1
+        self.stdout.write(f"Re-encrypted {count} signing key(s). The old encryption key can now be removed.")
