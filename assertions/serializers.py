@@ -15,6 +15,7 @@ from rest_framework.reverse import reverse
 from assertions import links
 from assertions.models import Assertion, BulkJob
 from badges.models import BadgeClass
+from issuers.serializers import ModelSerializer
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ALLOW_DUPLICATE_HELP = "true: award it even if the learner already holds this badge (default false)."
@@ -100,7 +101,7 @@ class BulkPreviewSerializer(serializers.Serializer):
     problems = ProblemSerializer(many=True)
 
 
-class BulkJobSerializer(serializers.ModelSerializer):
+class BulkJobSerializer(ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     url = serializers.SerializerMethodField()
     badge_class: serializers.SlugRelatedField[BadgeClass] = serializers.SlugRelatedField(
@@ -119,7 +120,7 @@ class BulkJobSerializer(serializers.ModelSerializer):
         return reverse("api:job", args=[job.public_id], request=self.context.get("request"))
 
 
-class AssertionSerializer(serializers.ModelSerializer):
+class AssertionSerializer(ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     open_badge_id = serializers.SerializerMethodField(help_text="The public Open Badges Assertion URL.")
     badge_class: serializers.SlugRelatedField[BadgeClass] = serializers.SlugRelatedField(

@@ -13,7 +13,7 @@ from rest_framework import serializers
 from badges.models import BadgeClass
 from issuers.models import Issuer
 from issuers.parsers import JSONTooDeep, loads
-from issuers.serializers import PublicIdField
+from issuers.serializers import ModelSerializer, PublicIdField
 
 ALIGNMENT_KEYS = {"targetName", "targetUrl", "targetDescription", "targetFramework", "targetCode"}
 MAX_IMAGE_UPLOAD = 1024 * 1024  # the service's own limit is lower; this only bounds what is read
@@ -86,7 +86,7 @@ class AlignmentsField(JSONListField):
         return alignments
 
 
-class BadgeClassSerializer(serializers.ModelSerializer):
+class BadgeClassSerializer(ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     open_badge_id = serializers.SerializerMethodField(help_text="The public Open Badges BadgeClass URL.")
     issuer = PublicIdField(model=Issuer, what="issuer", help_text="The id of one of your issuers.")

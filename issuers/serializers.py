@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import models
 from django.db.models import Model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from issuers.dates import public_timestamp
 from issuers.models import Issuer
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    """A date-time as every public document writes it: UTC, whole seconds, ``Z``. DRF would write the
+    current time zone's offset (the college's, inside its tenant context)."""
+
+    def to_representation(self, value: datetime | None) -> str | None:  # type: ignore[override]
+        return public_timestamp(value) if value else None
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """The API's model serializers: model date-times come out through :class:`UTCDateTimeField`."""
+
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
+                                models.DateTimeField: UTCDateTimeField}
 
 
 @extend_schema_field({"type": "string", "format": "uuid"})
@@ -45,7 +63,7 @@ def public_issuer_url(issuer: Issuer) -> str:
     return f"{settings.PUBLIC_BASE_URL}/public/issuers/{issuer.public_id}"
 
 
-class IssuerSerializer(serializers.ModelSerializer):
+class IssuerSerializer(ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     open_badge_id = serializers.SerializerMethodField(help_text="The public Open Badges Profile URL.")
     default_verification = serializers.ChoiceField(choices=Issuer.Verification.choices,
