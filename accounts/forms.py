@@ -17,6 +17,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from accounts import selectors, services
+from accounts.adapter import SIGNED_UP_HERE
 
 
 def _owners(email: str) -> list[Any]:
@@ -38,6 +39,7 @@ class SignupForm(allauth_forms.SignupForm):
             services.email_address_release_unproven(email=email)
             user = super().save(request)
             services.user_email_address_ensure(user=user, email=email)
+        request.session[SIGNED_UP_HERE] = user.pk  # only this browser's confirmation keeps the password
         return user
 
 

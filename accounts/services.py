@@ -69,6 +69,17 @@ def email_address_proven(*, email_address: EmailAddress) -> None:
     _login_address_move_off(email=email, keep=email_address.user)
 
 
+def user_password_forget_unproven(*, user: User) -> bool:
+    """Forget a password set before the account proved any address (``AccountAdapter.confirm_email``).
+    True when there was one."""
+    if not user.has_usable_password():
+        return False
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    logger.info("Account %s: password set at sign-up forgotten, its address was confirmed elsewhere", user.pk)
+    return True
+
+
 @transaction.atomic
 def user_email_address_ensure(*, user: User, email: str) -> EmailAddress:
     """The account's own (unverified) row for its sign-up address. allauth skips creating it when another

@@ -137,3 +137,29 @@ def test_a_password_never_signs_in_through_an_address_the_account_only_typed_in(
     assert signed_in_user_id(client) is None
     assert client.post(reverse("account_login"), {"login": "charlie@college-b.example", "password": PASSWORD}
                        ).status_code == 302  # his own address still works
+
+
+def test_a_strangers_later_sign_up_confirmed_by_the_owner_leaves_the_stranger_nothing(client, db):
+    sign_up(client, DANA, DANA_PASSWORD)  # Dana signs up and has not confirmed yet
+    mail.outbox.clear()
+    stranger, stranger_password = client.__class__(), "charlie-signs-up-later-5"
+    assert sign_up(stranger, DANA, stranger_password).status_code == 302  # overwrites the pending sign-up
+    # Dana opens the newest email in her own browser and confirms: it is the stranger's pending account.
+    assert confirm_from_inbox(client, DANA).status_code == 302
+    (account,) = get_user_model().objects.filter(email__iexact=DANA)
+    assert EmailAddress.objects.get(user=account, email=DANA).verified
+    assert not account.check_password(stranger_password)  # the stranger's password opens nothing
+    stranger.post(reverse("account_login"), {"login": DANA, "password": stranger_password})
+    assert signed_in_user_id(stranger) is None
+    assert signed_in_user_id(client) is None  # the owner signs in with a code sent to her inbox
+    mail.outbox.clear()
+    client.post(reverse("account_request_login_code"), {"email": DANA})
+    assert login_code_in(mail_to(DANA)[-1]) is not None
+
+
+def test_a_sign_up_confirmed_in_the_same_browser_keeps_its_password(client, db):
+    sign_up(client, DANA, DANA_PASSWORD)
+    assert confirm_from_inbox(client, DANA).status_code == 302
+    (dana,) = get_user_model().objects.filter(email__iexact=DANA)
+    assert dana.check_password(DANA_PASSWORD)
+    assert signed_in_user_id(client) == dana.pk
