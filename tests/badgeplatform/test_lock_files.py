@@ -88,6 +88,7 @@ USED_BY = {
     "drf-spectacular-sidecar": r"\"drf_spectacular_sidecar\"", "segno": r"^\s*import segno\b",
     "django-csp": r"csp\.middleware\.CSPMiddleware", "django-storages": r"storages\.backends\.s3\.S3Storage",
     "joserfc": r"^from joserfc\b", "pyld": r"^from pyld\b",
+    "prometheus-client": r"^from prometheus_client\b",
 }
 
 
