@@ -34,7 +34,7 @@ RUN SECRET_KEY=build-only-dummy-secret-key-for-static00 \
     python manage.py collectstatic --noinput
 
 RUN useradd --system --create-home --uid 10001 --user-group badges \
-    && mkdir -p /app/var/media /app/var/mail /app/var/beat \
+    && mkdir -p /app/var/media /app/var/mail /app/var/beat /app/var/metrics \
     && chown -R badges:badges /app/var
 USER badges
 

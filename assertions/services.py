@@ -28,6 +28,7 @@ from assertions.queue import pipeline_queue
 from badges.models import BadgeClass
 from issuers.context import Actor, ActorLike
 from issuers.dates import moment_from_date
+from issuers.metrics import AWARDS_ISSUED
 from issuers.models import AuditEntry, SigningKey
 from issuers.outbox import email_cancel, email_new, email_queue, email_resend, emails_create
 from issuers.scoping import ScopeError, current_tenant_id
@@ -264,6 +265,7 @@ def assertion_issue(
     _audit_issue(badge_class, assertions, who, bulk_job)
     tenant_id, ids = badge_class.tenant_id, [a.pk for a in assertions]
     transaction.on_commit(lambda: pipeline_queue(tenant_id=tenant_id, assertion_ids=ids))
+    transaction.on_commit(lambda: AWARDS_ISSUED.inc(len(ids)))
     announce("issued", tenant_id=tenant_id, assertion_ids=ids)
     return assertions
 

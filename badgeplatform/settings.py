@@ -8,6 +8,7 @@ PostgreSQL and Redis. Unsafe production values fail at start-up (see ``_refuse_u
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import sys
@@ -21,6 +22,7 @@ from kombu import Queue
 
 from badgeplatform.deployment import local_deployment_problems
 from badgeplatform.env import env_bool, env_int, env_list, env_origin, env_str, env_url
+from badgeplatform.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -87,6 +89,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: times and counts every answer and writes its log line, with the request's id.
+    "badgeplatform.observability.RequestObservationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every response (the policy is under "Security" below).
     "csp.middleware.CSPMiddleware",
@@ -416,10 +420,25 @@ VERIFY_MAX_CONCURRENT = env_int("VERIFY_MAX_CONCURRENT", 2, minimum=1)
 # How long a public assertion document is kept in the cache (it is also dropped on every change).
 PUBLIC_DOCUMENT_CACHE_SECONDS = env_int("PUBLIC_DOCUMENT_CACHE_SECONDS", 86400, minimum=0)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# --- Logs and metrics (badgeplatform.logs, badgeplatform.observability, badgeplatform.health) ----------
+# JSON lines in production (one per request and per task, with the request id and the college), plain
+# text for `make run` (DEBUG on).
+LOG_FORMAT = env_str("LOG_FORMAT") or ("plain" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, got {LOG_FORMAT!r}")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"))
+# The worker logs through the configuration above instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# /metrics answers a bearer token, or clients from these networks (CIDRs, after TRUSTED_PROXY_COUNT);
+# with neither it is off (404).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 24 characters.")
+try:
+    METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network(n, strict=False) for n in env_list("METRICS_ALLOWED_NETWORKS", [])]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS must be a comma-separated list of CIDRs: {exc}") from exc
+# With PROMETHEUS_MULTIPROC_DIR set, each process (gunicorn's workers, Celery's pool) writes its counts in
+# files there, and /metrics adds up every file under METRICS_ROOT (default: that directory; Compose gives
+# each container a directory of its own under one shared volume).
+METRICS_ROOT = env_str("METRICS_ROOT", env_str("PROMETHEUS_MULTIPROC_DIR"))

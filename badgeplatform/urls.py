@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.static import serve
 
 from accounts.views import admin_login
+from badgeplatform import health
 from issuers import api as issuers_api
 from issuers import views as issuers_views
 from verification import api as verification_api
@@ -13,6 +14,9 @@ from verification import views as verification_views
 admin.site.login = admin_login  # type: ignore[method-assign]
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     path("", issuers_views.home, name="home"),
     path("tenants/", issuers_views.choose_tenant, name="choose_tenant"),
     path("accounts/", include("allauth.urls")),

@@ -6,7 +6,8 @@ college's time zone (what a date on a page means), and who is acting (``Actor``)
 branding go here when they need it. The staff middleware, the API authentication, ``TenantTask``
 and the management commands enter it, and nothing else sets those parts separately. A task
 enqueued inside a context carries its actor, so the worker runs with the context of the request
-that enqueued it (``TenantTask``).
+that enqueued it (``TenantTask``), and the request's id with it, so a task's log lines name the
+request that queued it (``request_id_bound``, entered by the request-logging middleware).
 
 ``Actor`` is who acts: a staff user, an API key, or the system (the pathway worker, a sweep, a
 command), with the one label the audit log, the bulk job and the API show ("API key bp_xxxx").
@@ -89,6 +90,21 @@ class TenantContext:
 
 
 _current: ContextVar[TenantContext | None] = ContextVar("tenant_context", default=None)
+_request_id: ContextVar[str] = ContextVar("request_id", default="")
+
+
+@contextmanager
+def request_id_bound(request_id: str) -> Iterator[None]:
+    """The id of the request being served (or of the one that queued the task being run) for the block."""
+    token = _request_id.set(request_id)
+    try:
+        yield
+    finally:
+        _request_id.reset(token)
+
+
+def current_request_id() -> str:
+    return _request_id.get()
 
 
 @contextmanager

@@ -40,6 +40,7 @@ from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from issuers.metrics import emails_counted
 from issuers.models import LinkEmail, OutboxEmail, Tenant
 from issuers.registry import Registry
 from issuers.scoping import tenant_scope
@@ -374,11 +375,15 @@ def _record(claim: uuid.UUID, outcome: _Outcome) -> None:
     now = timezone.now()
     mine = OutboxEmail.objects.filter(claim=claim, status=Status.SENDING)
     if outcome.sent:
-        mine.filter(pk__in=outcome.sent).update(status=Status.SENT, sent_at=now, error="", claim=None, updated_at=now)
+        sent = mine.filter(pk__in=outcome.sent).update(
+            status=Status.SENT, sent_at=now, error="", claim=None, updated_at=now)
+        emails_counted(Status.SENT, sent)
     for pk, error in outcome.failed:
-        mine.filter(pk=pk).update(status=Status.FAILED, error=error, claim=None, updated_at=now)
+        emails_counted(Status.FAILED, mine.filter(pk=pk).update(status=Status.FAILED, error=error, claim=None,
+                                                                updated_at=now))
     for pk, error in outcome.unknown:
-        mine.filter(pk=pk).update(status=Status.UNKNOWN, error=error, claim=None, updated_at=now)
+        emails_counted(Status.UNKNOWN, mine.filter(pk=pk).update(status=Status.UNKNOWN, error=error, claim=None,
+                                                                 updated_at=now))
 
 
 def _forget_secrets(claimed: list[OutboxEmail], outcome: _Outcome) -> None:
@@ -401,7 +406,7 @@ def _stop(ids: list[uuid.UUID], claim: uuid.UUID, unsent: list[uuid.UUID], verdi
     if last_try:
         reason = f"{verdict.reason} Gave up after {tries} tries."
         for rows in (waiting, queued):
-            rows.update(status=Status.FAILED, error=reason, claim=None, updated_at=now)
+            emails_counted(Status.FAILED, rows.update(status=Status.FAILED, error=reason, claim=None, updated_at=now))
         return _GaveUp(reason)
     delay = retry_delay(tries)
     later = now + timedelta(seconds=delay)
@@ -420,6 +425,7 @@ def emails_sweep() -> dict[str, int]:
     counts["unknown"] = OutboxEmail.objects.filter(
         status=Status.SENDING, started_at__lt=now - timedelta(seconds=settings.EMAIL_SENDING_TIMEOUT),
     ).update(status=Status.UNKNOWN, error=WORKER_DIED, claim=None, updated_at=now)
+    emails_counted(Status.UNKNOWN, counts["unknown"])
     cutoff = now - timedelta(seconds=settings.PIPELINE_STUCK_AFTER)
     stuck = OutboxEmail.objects.filter(status=Status.QUEUED, updated_at__lt=cutoff)
     ids = list(stuck.order_by("updated_at").values_list("pk", flat=True)[:5000])

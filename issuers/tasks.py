@@ -11,7 +11,7 @@ from django.core.mail import EmailMessage
 from django.db import InterfaceError, OperationalError
 from django.template.loader import render_to_string
 
-from issuers.context import Actor, current_actor, tenant_context
+from issuers.context import Actor, current_actor, current_request_id, request_id_bound, tenant_context
 from issuers.models import Invitation, Tenant
 from issuers.outbox import MailUnavailable, emails_send, emails_sweep
 from issuers.scoping import tenant_scope
@@ -26,6 +26,7 @@ DATABASE_RETRY: dict[str, Any] = {
     "max_retries": 10,
 }
 ACTOR_KWARG = "acting_as"
+REQUEST_ID_KEY = "request_id"  # beside the actor's ids: the request that queued the task, for its logs
 
 
 class TenantTask(Task):
@@ -69,14 +70,20 @@ class TenantTask(Task):
                 full_jitter=getattr(self, "retry_jitter", True))) from exc
         with tenant_scope(tenant):  # an API key is a tenant-owned row
             actor = Actor.from_message(actor_ids)
-        with tenant_context(tenant, actor):
+        # For the task's log line, written once it has finished (badgeplatform.observability).
+        self.request.tenant_slug = tenant.slug
+        self.request.origin_request_id = request_id = str((actor_ids or {}).get(REQUEST_ID_KEY) or "")
+        with request_id_bound(request_id), tenant_context(tenant, actor):
             return super().__call__(*args, **kwargs)
 
 
 def _with_actor(kwargs: dict[str, Any] | None) -> dict[str, Any]:
-    """The task's kwargs with the current context's actor, unless they already name one."""
+    """The task's kwargs with the current context's actor (and request id), unless they already name one."""
     kwargs = dict(kwargs or {})
-    kwargs.setdefault(ACTOR_KWARG, current_actor().as_message())
+    message = current_actor().as_message()
+    if request_id := current_request_id():
+        message[REQUEST_ID_KEY] = request_id
+    kwargs.setdefault(ACTOR_KWARG, message)
     return kwargs
 
 

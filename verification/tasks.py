@@ -11,6 +11,7 @@ from celery import shared_task
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
+from issuers.metrics import VERIFICATIONS
 from verification.models import VerificationEvent
 from verification.visitors import viewer_id, visitor_day, visitor_hash
 
@@ -59,6 +60,7 @@ def record_verification(*, assertion_public_id: UUID | None, verdict: str, sourc
     """Enqueue the record; if the broker is down, log and carry on: the verification still answers.
     With the ``request``, the visitor (a keyed hash, see ``verification.visitors``) and the signed-in
     user go along, so the count is once per visitor per day and never the learner's own."""
+    VERIFICATIONS.labels(verdict=verdict, source=source).inc()
     visit: dict[str, Any] = {}
     if request is not None:
         day = visitor_day()

@@ -236,8 +236,9 @@ class WebServer:
     """gunicorn serving the project as production does, against the test database and broker. Its master
     process restarts a worker that dies, so a test can kill the worker mid-request and retry."""
 
-    def __init__(self, *, log_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, *, log_dir: Path, env: dict[str, str] | None = None, workers: int = 1) -> None:
         self.port = free_port()
+        self.workers = workers
         self.log_path = log_dir / f"web-{self.port}.log"
         self.env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_TASK_ALWAYS_EAGER": "false", **(env or {})}
         self.env.pop("PYTEST_CURRENT_TEST", None)
@@ -247,7 +248,7 @@ class WebServer:
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "badgeplatform.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "1", "--timeout", "60", "--graceful-timeout", "1"],
+             "--workers", str(self.workers), "--timeout", "60", "--graceful-timeout", "1"],
             cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         wait_for(self._answers, timeout=30, alive=self.assert_alive, message=f"gunicorn did not start:\n{self.log()}")
@@ -278,10 +279,11 @@ class WebServer:
         finally:
             conn.close()
 
-    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        """One GET on a new connection: (status, headers, body)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
-            conn.request("GET", path)
+            conn.request("GET", path, headers=headers or {})
             response = conn.getresponse()
             return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
         finally:
