@@ -221,6 +221,10 @@ EXPIRY_REMINDER_DAYS = env_int("EXPIRY_REMINDER_DAYS", 30)  # learners are remin
 PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 200)  # assertions per bake-and-email task
 # Work pending this long (no task picked it up) is enqueued again by the sweep.
 PIPELINE_STUCK_AFTER = env_int("PIPELINE_STUCK_AFTER", 120)
+# SMTP connections one send uses at once (issuers.outbox): a message waits on four replies of the mail
+# server, so a cohort goes out over several; 1 for a server that allows a client a single connection.
+# A server that refuses an extra connection leaves the send with those it has.
+EMAIL_CONNECTIONS = env_int("EMAIL_CONNECTIONS", 4, minimum=1)
 # An email still "sending" this long means its worker died mid-send: shown as "delivery unknown".
 EMAIL_SENDING_TIMEOUT = env_int("EMAIL_SENDING_TIMEOUT", 600)
 BULK_MAX_ROWS = env_int("BULK_MAX_ROWS", 20000)

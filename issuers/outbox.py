@@ -29,6 +29,7 @@ import secrets as secrets_module
 import smtplib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,21 +37,23 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from issuers.metrics import emails_counted
 from issuers.models import LinkEmail, OutboxEmail, Tenant
 from issuers.registry import Registry
+from issuers.rows import RowMaker, rows_insert
 from issuers.scoping import tenant_scope
 from issuers.selectors import hash_secret
 
 logger = logging.getLogger(__name__)
 
 Status = OutboxEmail.Status
-# Emails claimed and recorded together: one query per chunk instead of one per email; a worker killed
-# mid-send leaves at most this many as "delivery unknown".
+# Emails claimed and recorded together, for each SMTP connection of a send (``claim_chunk``): one query
+# per chunk instead of one per email; a worker killed mid-send leaves at most this many per connection
+# as "delivery unknown".
 EMAIL_CLAIM_CHUNK = 25
 FIRST_RETRY_DELAY = 10
 ACCOUNT = "account"  # allauth's emails: no tenant, written when queued (issuers.adapter)
@@ -108,27 +111,17 @@ def stored_message(email: OutboxEmail) -> EmailMultiAlternatives:
 
 def email_new(*, kind: str, to: str, tenant: Tenant | None = None, message: EmailMessage | None = None) -> OutboxEmail:
     """An unsaved row (see ``emails_create`` for many at once)."""
-    return OutboxEmail(kind=kind, to=to[:320], tenant=tenant,
+    return _EMAILS.new(kind=kind, to=to[:320], tenant_id=tenant.pk if tenant is not None else None,
                        content=message_content(message) if message is not None else {})
 
 
-def emails_create(emails: list[OutboxEmail]) -> None:
-    """Insert new rows; on PostgreSQL a large batch goes through COPY (a cohort's award emails are part of
-    the 3 s recording budget). The ids are the rows' own UUIDs, so nothing is read back."""
-    if connection.vendor != "postgresql" or len(emails) < 100:
-        OutboxEmail.objects.bulk_create(emails, batch_size=1000)
-        return
-    from psycopg.types.json import Jsonb
+_EMAILS = RowMaker(OutboxEmail)
 
-    fields = list(OutboxEmail._meta.concrete_fields)
-    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
-    table = connection.ops.quote_name(OutboxEmail._meta.db_table)
-    names = [f.attname for f in fields]
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for email in emails:
-            copy.write_row([Jsonb(email.content) if name == "content" else getattr(email, name) for name in names])
-    for email in emails:
-        email._state.adding = False
+
+def emails_create(emails: list[OutboxEmail]) -> None:
+    """Insert new rows (from ``email_new``); a cohort's award emails go in one COPY, part of its recording
+    budget. The ids are the rows' own UUIDs."""
+    rows_insert(_EMAILS, emails)
 
 
 def email_queue(*, kind: str, to: str, tenant: Tenant | None = None, message: EmailMessage | None = None,
@@ -258,44 +251,90 @@ def emails_send(email_ids: Sequence[str | uuid.UUID], *, secrets: Secrets | None
     ids = [uuid.UUID(str(pk)) for pk in dict.fromkeys(email_ids)]
     secrets = secrets or {}
     counts = {"sent": 0, "failed": 0, "unknown": 0}
-    mail: Any = None
-    try:
-        for start in range(0, len(ids), EMAIL_CLAIM_CHUNK):
-            chunk = ids[start:start + EMAIL_CLAIM_CHUNK]
-            if check_ready:
-                chunk = _ready(chunk, secrets)
-            claim, claimed = _claim(chunk)
-            if not claimed:
-                continue
-            if mail is None:
-                mail = get_connection()
+    size = claim_chunk()
+    with _Connections(settings.EMAIL_CONNECTIONS) as mail:
+        try:
+            for start in range(0, len(ids), size):
+                chunk = ids[start:start + size]
+                if check_ready:
+                    chunk = _ready(chunk, secrets)
+                claim, claimed = _claim(chunk)
+                if not claimed:
+                    continue
                 try:
-                    mail.open()
+                    mail.open(wanted=-(-len(claimed) // EMAIL_CLAIM_CHUNK))
                 except (OSError, smtplib.SMTPException) as exc:
-                    mail = None
                     stop = _stop(ids, claim, [e.pk for e in claimed], smtp_verdict(exc, connected=False),
                                  tries, last_try)
                     raise stop or _GaveUp() from exc
-            outcome = _send_chunk(mail, claimed, secrets)
-            _record(claim, outcome)
-            _forget_secrets(claimed, outcome)
-            counts["sent"] += len(outcome.sent)
-            counts["failed"] += len(outcome.failed)
-            counts["unknown"] += len(outcome.unknown)
-            if outcome.stopped:  # a temporary failure, or a broken connection: the rest waits for a retry
-                stop = _stop(ids, claim, outcome.unsent, Verdict(RETRY, outcome.stopped), tries, last_try)
-                if stop is not None:
-                    raise stop
-                break
-    except _GaveUp:
-        pass
-    finally:
-        if mail is not None:
+                outcome = _send_chunk(mail, claimed, secrets)
+                _record(claim, outcome)
+                _forget_secrets(claimed, outcome)
+                counts["sent"] += len(outcome.sent)
+                counts["failed"] += len(outcome.failed)
+                counts["unknown"] += len(outcome.unknown)
+                if outcome.stopped:  # a temporary failure, or a broken connection: the rest waits for a retry
+                    stop = _stop(ids, claim, outcome.unsent, Verdict(RETRY, outcome.stopped), tries, last_try)
+                    if stop is not None:
+                        raise stop
+                    break
+        except _GaveUp:
+            pass
+    return counts
+
+
+def claim_chunk() -> int:
+    """Emails one sender claims at once: ``EMAIL_CLAIM_CHUNK`` for each of its connections."""
+    return EMAIL_CLAIM_CHUNK * max(1, settings.EMAIL_CONNECTIONS)
+
+
+class _Connections:
+    """Up to ``most`` SMTP connections of one send, opened as the batch needs them. A message waits for
+    four replies of the server (MAIL, RCPT, DATA, the end of the data) and the sender is idle meanwhile,
+    so a cohort's emails go out over several connections at once, each from a thread of its own (the
+    waits release the GIL; writing the messages stays in the calling thread). The first connection
+    must open; a server that refuses another (a limit per client) leaves the send with those it has."""
+
+    def __init__(self, most: int) -> None:
+        self.most = max(1, most)
+        self.open_ones: list[Any] = []
+        self.limited = False
+        self._threads: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> _Connections:
+        return self
+
+    def open(self, *, wanted: int) -> None:
+        while len(self.open_ones) < min(wanted, self.most) and not self.limited:
+            connection = get_connection()
             try:
-                mail.close()
+                connection.open()
+            except (OSError, smtplib.SMTPException):
+                if not self.open_ones:
+                    raise
+                logger.info("The mail server refused connection %d: sending over %d", len(self.open_ones) + 1,
+                            len(self.open_ones), exc_info=True)
+                self.limited = True
+                break
+            self.open_ones.append(connection)
+
+    def each(self, parts: list[list[tuple[OutboxEmail, EmailMessage]]]) -> list[_Outcome]:
+        """Send ``parts[i]`` over connection ``i``, all at once; the outcome of each."""
+        if len(parts) == 1:
+            return [_send_part(self.open_ones[0], parts[0])]
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(max_workers=self.most - 1, thread_name_prefix="smtp")
+        later = [self._threads.submit(_send_part, self.open_ones[i], part) for i, part in enumerate(parts[1:], 1)]
+        return [_send_part(self.open_ones[0], parts[0]), *(future.result() for future in later)]
+
+    def __exit__(self, *exc: object) -> None:
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+        for connection in self.open_ones:
+            try:
+                connection.close()
             except (OSError, smtplib.SMTPException):  # a broken connection may not even say goodbye
                 logger.debug("Closing the SMTP connection failed", exc_info=True)
-    return counts
 
 
 class _GaveUp(Exception):
@@ -341,13 +380,33 @@ def _build(claimed: list[OutboxEmail], secrets: Secrets) -> dict[uuid.UUID, Buil
     return messages
 
 
-def _send_chunk(mail: Any, claimed: list[OutboxEmail], secrets: Secrets) -> _Outcome:
+def _send_chunk(mail: _Connections, claimed: list[OutboxEmail], secrets: Secrets) -> _Outcome:
+    """Write the chunk's messages, then send them over the open connections, a run of them on each."""
     outcome, messages = _Outcome(), _build(claimed, secrets)
-    for index, email in enumerate(claimed):
+    ready: list[tuple[OutboxEmail, EmailMessage]] = []
+    for email in claimed:
         message = messages.get(email.pk, "There is nothing to send.")
         if isinstance(message, str):
             outcome.failed.append((email.pk, message))
-            continue
+        else:
+            ready.append((email, message))
+    if not ready:
+        return outcome
+    count = min(len(mail.open_ones), len(ready))
+    step = -(-len(ready) // count)
+    for part in mail.each([ready[start:start + step] for start in range(0, len(ready), step)]):
+        outcome.sent += part.sent
+        outcome.failed += part.failed
+        outcome.unknown += part.unknown
+        outcome.unsent += part.unsent
+        outcome.stopped = outcome.stopped or part.stopped
+    return outcome
+
+
+def _send_part(mail: Any, part: list[tuple[OutboxEmail, EmailMessage]]) -> _Outcome:
+    """Send over one connection, in order, until the first failure that is not this message's alone."""
+    outcome = _Outcome()
+    for index, (email, message) in enumerate(part):
         try:
             mail.send_messages([message])
         except (smtplib.SMTPException, OSError, ValueError) as exc:
@@ -355,9 +414,9 @@ def _send_chunk(mail: Any, claimed: list[OutboxEmail], secrets: Secrets) -> _Out
             if verdict.outcome == FAILED:
                 outcome.failed.append((email.pk, verdict.reason))
                 continue
-            rest = [e.pk for e in claimed[index + 1:]]
+            rest = [e.pk for e, _ in part[index + 1:]]
             if verdict.outcome == UNKNOWN:
-                # Never resent silently; the rest of the chunk was not tried.
+                # Never resent silently; the rest of the part was not tried.
                 outcome.unknown.append((email.pk, verdict.reason))
                 outcome.unsent += rest
                 outcome.stopped = f"The connection to the mail server broke: {_text(exc)}"

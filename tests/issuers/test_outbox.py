@@ -187,3 +187,25 @@ def test_an_award_email_waits_for_its_bake(tenant_a, badge, sink):
     with tenant_scope(tenant_a):
         assert Assertion.objects.get(pk=award.pk).email_status == Assertion.EmailStatus.SENT
     assert sink.assertion_ids() == {str(award.public_id): 1}
+
+
+@pytest.mark.parametrize("connections", [1, 4])
+def test_a_batch_goes_out_over_the_configured_number_of_connections_each_email_once(sink, settings, connections):
+    settings.EMAIL_CONNECTIONS = connections
+    emails = [email_queue(kind=ACCOUNT, to=f"learner{n}@example.org",
+                          message=EmailMessage(subject="Hello", body="Hi", to=[f"learner{n}@example.org"]))
+              for n in range(120)]
+    assert emails_send([e.pk for e in emails]) == {"sent": 120, "failed": 0, "unknown": 0}
+    assert len(sink.messages) == 120
+    assert sorted(m["To"] for m in sink.messages) == sorted(e.to for e in emails)
+    assert len(sink.peers) == connections
+    assert set(OutboxEmail.objects.filter(pk__in=[e.pk for e in emails]).values_list("status", flat=True)) == {
+        Status.SENT}
+
+
+def test_a_single_email_opens_a_single_connection(sink, settings):
+    settings.EMAIL_CONNECTIONS = 4
+    email = email_queue(kind=ACCOUNT, to="one@example.org",
+                        message=EmailMessage(subject="Hello", body="Hi", to=["one@example.org"]))
+    assert emails_send([email.pk]) == {"sent": 1, "failed": 0, "unknown": 0}
+    assert len(sink.peers) == 1

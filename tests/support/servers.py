@@ -57,6 +57,7 @@ class SmtpSink:
         self.delay, self.reply = delay, reply
         self.port = port or free_port()
         self.raw: list[bytes] = []  # as received; parsed only when a test looks (parsing costs ~1 ms each)
+        self.peers: set[Any] = set()  # the client end of each connection a message came over
         self._parsed: list[EmailMessage] = []
         self._controller: Controller | None = None
 
@@ -66,6 +67,7 @@ class SmtpSink:
         if self.reply:
             return self.reply
         self.raw.append(envelope.content)
+        self.peers.add(session.peer)
         return "250 Message accepted for delivery"
 
     @property
