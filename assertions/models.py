@@ -135,6 +135,8 @@ class Assertion(models.Model):
             models.Index(fields=["tenant", "recipient_identity"]),
             models.Index(fields=["badge_class", "recipient_identity"]),
             models.Index(fields=["bake_status", "updated_at"], name="assertion_bake_sweep"),
+            # usage per college and period, and its plan limits: index-only counts of awards and learners
+            models.Index(fields=["tenant", "created_at", "recipient_identity"], name="assertion_usage"),
         ]
 
     def __str__(self) -> str:

@@ -28,7 +28,7 @@ from badges.models import BadgeClass
 from issuers.context import Actor, ActorLike
 from issuers.dates import moment_from_date
 from issuers.metrics import AWARDS_ISSUED
-from issuers.models import AuditEntry, SigningKey
+from issuers.models import AuditEntry, SigningKey, Tenant
 from issuers.outbox import email_cancel, email_new, email_queue, email_resend, emails_create
 from issuers.rows import RowMaker, rows_insert
 from issuers.scoping import ScopeError, current_tenant_id
@@ -65,6 +65,11 @@ class RecipientProblem:
 
 class AlreadyHolds(ValidationError):
     """Every refused learner already holds the badge: the caller may award again with ``allow_duplicate=True``."""
+
+
+class LimitReached(PermissionDenied):
+    """The college has reached a limit of its plan (badges a month, learners a year): nothing more is
+    issued until the platform raises it or the period ends. The API answers 403 with the message."""
 
 
 @dataclass
@@ -231,6 +236,11 @@ def assertion_issue(
         problems.extend(found)
     elif found:
         raise _refusal(found)
+    checked, over, refusal = _within_limits(badge_class.tenant, checked)
+    if over and problems is None:
+        raise LimitReached(refusal)
+    if problems is not None:
+        problems.extend(RecipientProblem(c.recipient.row, c.identity, refusal) for c in over)
     who = Actor.of(actor)
     tenant = badge_class.tenant
     issued_by_id = who.user.pk if who.user is not None else None
@@ -272,6 +282,54 @@ def assertion_issue(
     transaction.on_commit(lambda: AWARDS_ISSUED.inc(len(ids)))
     announce("issued", tenant_id=tenant_id, assertion_ids=ids)
     return assertions
+
+
+def period_starts(tenant: Tenant, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The start of the current calendar month and year in the college's time zone: the periods of its
+    plan limits and of its usage figures."""
+    local = (now or timezone.now()).astimezone(tenant.zone)
+    month = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return month, month.replace(month=1)
+
+
+def _within_limits(tenant: Tenant, checked: list[_Checked]) -> tuple[list[_Checked], list[_Checked], str]:
+    """Split the batch at the college's plan limits: the awards that fit, those that do not, and what
+    to tell the tutor. A learner already awarded this year does not count again towards the learners'
+    limit. Counted with indexed aggregate queries (tenant, created_at); the tenant row is locked while a
+    limit is set, so two concurrent batches cannot both take the last places."""
+    month_limit, year_limit = tenant.limit_badges_per_month, tenant.limit_learners_per_year
+    if (month_limit is None and year_limit is None) or not checked:
+        return checked, [], ""
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk").first()
+    month_start, year_start = period_starts(tenant)
+    fit, refusal = len(checked), ""
+    if month_limit is not None:
+        used = Assertion.objects.filter(created_at__gte=month_start).count()
+        if used + fit > month_limit:
+            fit = max(0, month_limit - used)
+            refusal = (f"{tenant.name} has reached its limit of {month_limit} badges a month ({used} awarded "
+                       f"since {month_start:%-d %B}). Badges already issued are not affected; the platform can "
+                       "raise the limit.")
+    if year_limit is not None:
+        this_year = Assertion.objects.filter(created_at__gte=year_start)
+        used = this_year.values("recipient_identity").distinct().count()
+        identities = list({c.identity for c in checked[:fit]})
+        known: set[str] = set()
+        for start in range(0, len(identities), 2000):
+            known.update(this_year.filter(recipient_identity__in=identities[start:start + 2000])
+                         .values_list("recipient_identity", flat=True))
+        new: set[str] = set()
+        for position, item in enumerate(checked[:fit]):
+            if item.identity in known or item.identity in new:
+                continue
+            if used + len(new) >= year_limit:
+                fit = position
+                refusal = (f"{tenant.name} has reached its limit of {year_limit} learners a year ({used} awarded "
+                           f"since {year_start:%-d %B %Y}). Badges already issued are not affected; the platform "
+                           "can raise the limit.")
+                break
+            new.add(item.identity)
+    return checked[:fit], checked[fit:], refusal
 
 
 _ASSERTIONS = RowMaker(Assertion)

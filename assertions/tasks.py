@@ -24,7 +24,7 @@ from assertions.services import announcement_publish
 from issuers.models import OutboxEmail
 from issuers.outbox import MailUnavailable, emails_send
 from issuers.scoping import unscoped
-from issuers.tasks import TenantTask
+from issuers.tasks import PeriodicTask, TenantTask
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def run_bulk_job(self: Task, *, tenant_id: int, job_id: int) -> None:
         bulk_job_run(job=job)
 
 
-@shared_task(bind=True)
+@shared_task(base=PeriodicTask, bind=True)
 def pipeline_sweep(self: Task) -> dict[str, int]:
     """Periodic (Celery beat): enqueue again the bakes (then emails) and bulk jobs no worker took (broker
     down, worker killed), and queue the award events the layers above were not told of. Emails of awards

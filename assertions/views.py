@@ -102,6 +102,8 @@ def award(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpRespon
             form.add_error(None, f"{_errors(exc)} Tick “Award it again” to give them a second one.")
         except ValidationError as exc:
             form.add_error(None, _errors(exc))
+        except services.LimitReached as exc:
+            form.add_error(None, str(exc))
         else:
             messages.success(request, f"{badge.name} awarded to {assertion.recipient_name}.")
             return redirect("assertions:assertion", tenant_slug=tenant_slug, public_id=assertion.public_id)

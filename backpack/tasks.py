@@ -18,6 +18,7 @@ from backpack.models import ExpiryReminder, ImportedBadge
 from backpack.services import imported_recheck
 from issuers.outbox import email_queue
 from issuers.scoping import unscoped
+from issuers.tasks import PeriodicTask
 
 logger = logging.getLogger(__name__)
 RECHECK_AFTER = timedelta(days=7)
@@ -56,12 +57,12 @@ def expiry_reminder_send(assertion: Assertion) -> bool:
     return True
 
 
-@shared_task(acks_late=True)
+@shared_task(base=PeriodicTask, acks_late=True)
 def expiry_reminders_send() -> int:
     return sum(expiry_reminder_send(a) for a in _due_reminders())
 
 
-@shared_task(acks_late=True)
+@shared_task(base=PeriodicTask, acks_late=True)
 def imported_badges_recheck() -> int:
     """Re-verify imports not checked for a week: revocations and expiry show in the backpack."""
     stale = ImportedBadge.objects.filter(checked_at__lt=timezone.now() - RECHECK_AFTER).order_by("checked_at")

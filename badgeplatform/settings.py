@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "endorsements",
     "insights",
     "backpack",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -214,6 +215,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "pathways-reconcile": {"task": "pathways.tasks.pathways_reconcile", "schedule": 24 * 3600},
     "backpack-expiry-reminders": {"task": "backpack.tasks.expiry_reminders_send", "schedule": 6 * 3600},
     "backpack-imports-recheck": {"task": "backpack.tasks.imported_badges_recheck", "schedule": 24 * 3600},
+    "console-offboardings-delete": {"task": "console.tasks.offboardings_delete", "schedule": 3600},
+    "console-storage-measure": {"task": "console.tasks.storage_measure_all", "schedule": 24 * 3600},
 }
 EXPIRY_REMINDER_DAYS = env_int("EXPIRY_REMINDER_DAYS", 30)  # learners are reminded this long before expiry
 
@@ -291,6 +294,8 @@ _OBJECT_FILES = {
 }
 if FILE_STORAGE == "s3" and not env_str("S3_BUCKET"):
     raise ImproperlyConfigured("FILE_STORAGE=s3 needs S3_BUCKET (and S3_ENDPOINT_URL for a store other than AWS)")
+# Offboarded colleges' archives: never under MEDIA_ROOT (which a proxy may serve); downloaded from the console.
+ARCHIVE_ROOT = Path(env_str("ARCHIVE_ROOT", str(VAR_DIR / "archives")))
 STORAGES = {
     "default": _OBJECT_FILES if FILE_STORAGE == "s3" else _LOCAL_FILES,
     "staticfiles": {

@@ -21,9 +21,7 @@ urlpatterns = [
     path("tenants/", issuers_views.choose_tenant, name="choose_tenant"),
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:token>/", issuers_views.invitation_accept, name="invitation_accept"),
-    path("platform/tenants/", issuers_views.platform_tenants, name="platform_tenants"),
-    path("platform/tenants/<uuid:public_id>/status/", issuers_views.platform_tenant_status,
-         name="platform_tenant_status"),
+    path("", include("console.urls")),
     # The tutor's pages; assertions.urls first: its dashboard is the tenant's landing page.
     path("t/<slug:tenant_slug>/", include("assertions.urls")),
     path("t/<slug:tenant_slug>/", include("badges.urls")),

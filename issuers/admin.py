@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from issuers import services
 from issuers.models import ApiKey, AuditEntry, Invitation, Issuer, Membership, OutboxEmail, SigningKey, Tenant
+
+
+class TenantAddForm(forms.ModelForm):
+    """What a new college needs; saved by ``issuers.services.tenant_create``, as the console and
+    ``createtenant`` do (first admin invited, first issuer profile made)."""
+
+    admin_email = forms.EmailField(label="First admin's email")
+
+    class Meta:
+        model = Tenant
+        fields = ["name", "slug", "timezone"]
 
 
 @admin.register(Tenant)
@@ -17,10 +31,27 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     actions = ["suspend", "activate"]
 
+    def get_form(self, request: HttpRequest, obj: Tenant | None = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = TenantAddForm
+            kwargs["fields"] = ["name", "slug", "timezone", "admin_email"]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Tenant, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        data = form.cleaned_data
+        setup = services.tenant_create(slug=data["slug"], name=data["name"], admin_email=data["admin_email"],
+                                       timezone_name=data["timezone"], first_issuer=True, actor=request.user)
+        obj.pk, obj.public_id = setup.tenant.pk, setup.tenant.public_id
+        obj._state.adding = False
+
     @admin.action(description="Suspend selected tenants (no new badges; issued ones stay valid)")
     def suspend(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         for tenant in queryset:
-            services.tenant_set_status(tenant=tenant, status=Tenant.Status.SUSPENDED, actor=request.user)
+            services.tenant_set_status(tenant=tenant, status=Tenant.Status.SUSPENDED, actor=request.user,
+                                       reason="Suspended by the platform's operators.")
         messages.success(request, f"{queryset.count()} tenant(s) suspended.")
 
     @admin.action(description="Re-activate selected tenants")

@@ -37,12 +37,6 @@ class TenantSettingsForm(forms.ModelForm):
         widgets = {"primary_colour": forms.TextInput(attrs={"type": "color"})}
 
 
-class TenantCreateForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    slug = forms.SlugField(max_length=60, help_text="Short name used in URLs, e.g. 'riverside'.")
-    admin_email = forms.EmailField(label="First admin's email")
-
-
 class IssuerForm(forms.ModelForm):
     url = forms.URLField(label="Website", assume_scheme="https",
                          help_text="The college's or department's public website.")

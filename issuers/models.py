@@ -43,6 +43,14 @@ class Tenant(models.Model):
     require_mfa = models.BooleanField(
         default=False, help_text="Staff must set up two-factor authentication before using this tenant."
     )
+    # Why the platform suspended (or re-activated) it: the college's staff see it on every page.
+    status_reason = models.CharField(max_length=300, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    # Optional limits of the college's plan, enforced by the issuing service (assertions.services):
+    # awards recorded in a calendar month, and distinct learners awarded in a calendar year (both in the
+    # college's time zone). Empty means no limit. Badges already issued are never affected.
+    limit_badges_per_month = models.PositiveIntegerField(null=True, blank=True)
+    limit_learners_per_year = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -58,8 +66,9 @@ class Tenant(models.Model):
     @property
     def suspended_message(self) -> str:
         """What every refused write of a suspended tenant says (web, API, invitation and endorsement links)."""
+        reason = f" Reason: {self.status_reason}" if self.status_reason else ""
         return (f"{self.name} is suspended: its badges, issuers and settings can be read but not changed "
-                "until the platform re-activates it. Badges already issued stay valid.")
+                f"until the platform re-activates it. Badges already issued stay valid.{reason}")
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -133,7 +142,9 @@ class OutboxEmail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "updated_at"], name="outbox_email_sweep")]
+        indexes = [models.Index(fields=["status", "updated_at"], name="outbox_email_sweep"),
+                   # usage per college and month (console): emails sent
+                   models.Index(fields=["tenant", "sent_at"], name="outbox_email_usage")]
 
     def __str__(self) -> str:
         return f"{self.kind} email to {self.to} ({self.status})"
@@ -315,3 +326,20 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status})"
+
+
+class PeriodicRun(models.Model):
+    """The last run of each beat task, recorded by ``issuers.tasks.PeriodicTask`` (their base class) for
+    the platform's health page."""
+
+    task = models.CharField(max_length=200, unique=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    succeeded = models.BooleanField(null=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["task"]
+
+    def __str__(self) -> str:
+        return f"{self.task} at {self.started_at:%Y-%m-%d %H:%M}"

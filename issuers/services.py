@@ -22,7 +22,17 @@ from accounts import selectors as account_selectors
 from accounts.services import user_create_verified
 from issuers import keys
 from issuers.context import Actor, ActorLike
-from issuers.models import ApiKey, AuditEntry, Invitation, Issuer, Membership, Role, SigningKey, Tenant
+from issuers.models import (
+    ApiKey,
+    AuditEntry,
+    Invitation,
+    Issuer,
+    Membership,
+    Role,
+    SigningKey,
+    Tenant,
+    validate_timezone,
+)
 from issuers.outbox import email_cancel, link_email_queue, link_email_resend, link_token_new
 from issuers.registry import Registry
 from issuers.scoping import current_tenant_id, tenant_scope
@@ -80,17 +90,29 @@ class TenantSetup:
 
 @transaction.atomic
 def tenant_create(
-    *, slug: str, name: str, admin_email: str, admin_password: str | None = None, actor: ActorLike = None
+    *, slug: str, name: str, admin_email: str, admin_password: str | None = None, timezone_name: str = "",
+    first_issuer: bool = False, actor: ActorLike = None,
 ) -> TenantSetup:
-    """Create the tenant and its first admin, or return the existing one (idempotent).
+    """Create the tenant and its first admin, or return the existing one (idempotent). The one way a
+    college is made: the platform console, ``manage.py createtenant`` and the Django admin call it.
 
     With ``admin_password`` the admin account is created ready to log in; without it, an
-    existing account becomes admin directly and a new address gets an invitation.
+    existing account becomes admin directly and a new address gets an invitation (through the outbox).
+    ``first_issuer`` also makes the college's first issuer profile (named after it, with its signing key)
+    when it has none, so the first admin can award at once; ``timezone_name`` is what its dates mean.
     """
-    tenant, created = Tenant.objects.get_or_create(slug=slug, defaults={"name": name, "contact_email": admin_email})
+    defaults: dict[str, Any] = {"name": name, "contact_email": admin_email}
+    if timezone_name:
+        validate_timezone(timezone_name)
+        defaults["timezone"] = timezone_name
+    tenant = Tenant(slug=slug, **defaults)
+    tenant.full_clean(exclude=["slug"] if Tenant.objects.filter(slug=slug).exists() else None)
+    tenant, created = Tenant.objects.get_or_create(slug=slug, defaults=defaults)
     admin_email = admin_email.strip().lower()
     invitation_url = None
     with tenant_scope(tenant):
+        if created:
+            audit_record(tenant=tenant, action="tenant.create", actor=actor, obj=tenant, summary=f"Tenant {name}")
         # Only an account that proved the address becomes admin directly: an unverified copy of it on
         # someone else's account gets nothing, and the real owner an invitation.
         user = account_selectors.user_by_verified_email(email=admin_email)
@@ -106,19 +128,40 @@ def tenant_create(
             pending = Invitation.objects.filter(email__iexact=admin_email, accepted_at=None, revoked_at=None)
             if not any(i.is_usable for i in pending):
                 _, invitation_url = invitation_create(email=admin_email, role=Role.ADMIN, actor=actor, tenant=tenant)
-        if created:
-            audit_record(tenant=tenant, action="tenant.create", actor=actor, obj=tenant, summary=f"Tenant {name}")
+        if first_issuer and not Issuer.objects.exists():
+            issuer_create(tenant=tenant, name=tenant.name, url=settings.PUBLIC_BASE_URL, email=admin_email,
+                          actor=actor)
     return TenantSetup(tenant=tenant, created=created, admin=user, invitation_url=invitation_url)
 
 
 @transaction.atomic
-def tenant_set_status(*, tenant: Tenant, status: str, actor: ActorLike = None) -> Tenant:
+def tenant_set_status(*, tenant: Tenant, status: str, reason: str = "", actor: ActorLike = None) -> Tenant:
+    """Suspend or re-activate a college. The reason is kept on it: its staff see it on every page, and a
+    suspended college's refused writes say it."""
     if status not in Tenant.Status.values:
         raise ValidationError(f"Unknown status {status!r}.")
-    tenant.status = status
-    tenant.save(update_fields=["status"])
+    reason = reason.strip()[:300]
+    tenant.status, tenant.status_reason, tenant.status_changed_at = status, reason, timezone.now()
+    tenant.save(update_fields=["status", "status_reason", "status_changed_at"])
     with tenant_scope(tenant):
-        audit_record(tenant=tenant, action=f"tenant.{status}", actor=actor, obj=tenant)
+        audit_record(tenant=tenant, action=f"tenant.{status}", actor=actor, obj=tenant, summary=reason)
+    return tenant
+
+
+@transaction.atomic
+def tenant_set_limits(*, tenant: Tenant, badges_per_month: int | None, learners_per_year: int | None,
+                      actor: ActorLike = None) -> Tenant:
+    """The college's optional plan limits (None: no limit), which the issuing service enforces."""
+    for value in (badges_per_month, learners_per_year):
+        if value is not None and value < 0:
+            raise ValidationError("A limit cannot be negative.")
+    tenant.limit_badges_per_month, tenant.limit_learners_per_year = badges_per_month, learners_per_year
+    tenant.save(update_fields=["limit_badges_per_month", "limit_learners_per_year"])
+    with tenant_scope(tenant):
+        audit_record(tenant=tenant, action="tenant.limits", actor=actor, obj=tenant,
+                     data={"badges_per_month": badges_per_month, "learners_per_year": learners_per_year},
+                     summary=f"Limits: {badges_per_month or 'no limit'} badges a month, "
+                             f"{learners_per_year or 'no limit'} learners a year")
     return tenant
 
 

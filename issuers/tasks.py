@@ -12,7 +12,7 @@ from django.db import InterfaceError, OperationalError
 from django.template.loader import render_to_string
 
 from issuers.context import Actor, current_actor, current_request_id, request_id_bound, tenant_context
-from issuers.models import Invitation, Tenant
+from issuers.models import Invitation, PeriodicRun, Tenant
 from issuers.outbox import MailUnavailable, emails_send, emails_sweep
 from issuers.scoping import tenant_scope
 from issuers.services import invitation_url
@@ -87,6 +87,25 @@ def _with_actor(kwargs: dict[str, Any] | None) -> dict[str, Any]:
     return kwargs
 
 
+class PeriodicTask(Task):
+    """The base class of every beat task: each run's start, end and outcome are kept (``PeriodicRun``, one
+    row per task), so the platform's health page shows when each last ran and whether it worked."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from django.utils import timezone
+
+        PeriodicRun.objects.update_or_create(task=self.name, defaults={
+            "started_at": timezone.now(), "finished_at": None, "succeeded": None, "error": ""})
+        try:
+            result = super().__call__(*args, **kwargs)
+        except Exception as exc:
+            PeriodicRun.objects.filter(task=self.name).update(
+                finished_at=timezone.now(), succeeded=False, error=f"{type(exc).__name__}: {exc}"[:500])
+            raise
+        PeriodicRun.objects.filter(task=self.name).update(finished_at=timezone.now(), succeeded=True)
+        return result
+
+
 def _send(task: Task, email_ids: list[str], secrets: dict[str, str] | None) -> dict[str, int]:
     retries = task.request.retries or 0
     try:
@@ -108,7 +127,7 @@ def emails_send_platform(self: Task, *, email_ids: list[str], secrets: dict[str,
     return _send(self, email_ids, secrets)
 
 
-@shared_task(bind=True)
+@shared_task(base=PeriodicTask, bind=True)
 def outbox_sweep(self: Task) -> dict[str, int]:
     """Periodic (Celery beat): see ``issuers.outbox.emails_sweep``."""
     return emails_sweep()

@@ -1,4 +1,4 @@
-"""Staff pages for running a tenant, and the platform admin's tenant list.
+"""Staff pages for running a tenant (the platform's own pages are the console app).
 
 Every view under ``/t/<tenant_slug>/`` runs inside that tenant's scope (see the middleware), so
 ``get_object_or_404(Model, public_id=...)`` can only find the current tenant's rows.
@@ -7,7 +7,6 @@ Every view under ``/t/<tenant_slug>/`` runs inside that tenant's scope (see the 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.http import SignedInRequest
 from issuers import forms, selectors, services
 from issuers.http import StaffRequest
-from issuers.models import ApiKey, Invitation, Membership, Role, Tenant
+from issuers.models import ApiKey, Invitation, Membership, Role
 from issuers.permissions import ANY_STAFF, admin_only, role_required
 
 
@@ -145,6 +144,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             error = " ".join(exc.messages)
         else:
             messages.success(request, f"Welcome to {membership.tenant.name}.")
+            if membership.role == Role.ADMIN:  # a new college's first admin starts from its set-up checklist
+                return redirect("console:setup", tenant_slug=invitation.tenant.slug)
             return redirect("issuers:dashboard", tenant_slug=invitation.tenant.slug)
     elif not invitation.is_usable:
         error = "This invitation has expired or has already been used."
@@ -246,34 +247,3 @@ def issuer_rotate_key(request: StaffRequest, tenant_slug: str, public_id: str) -
     services.signing_key_rotate(issuer=issuer, actor=request.user)
     messages.success(request, "A new signing key is in use; earlier keys stay published for older badges.")
     return redirect("issuers:issuer", tenant_slug=tenant_slug, public_id=issuer.public_id)
-
-
-# --- Platform admin ---------------------------------------------------------------------------
-
-
-@staff_member_required
-def platform_tenants(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_superuser:
-        return HttpResponse("Platform admins only.", status=403)
-    form = forms.TenantCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        setup = services.tenant_create(actor=request.user, **form.cleaned_data)
-        messages.success(request, f"Tenant {setup.tenant.name} {'created' if setup.created else 'already exists'}.")
-        return redirect("platform_tenants")
-    return render(request, "issuers/platform_tenants.html", {"tenants": Tenant.objects.all(), "form": form})
-
-
-@staff_member_required
-@require_POST
-def platform_tenant_status(request: HttpRequest, public_id: str) -> HttpResponse:
-    if not request.user.is_superuser:
-        return HttpResponse("Platform admins only.", status=403)
-    tenant = get_object_or_404(Tenant, public_id=public_id)
-    status = request.POST.get("status", "")
-    try:
-        services.tenant_set_status(tenant=tenant, status=status, actor=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{tenant.name} is now {tenant.get_status_display().lower()}.")
-    return redirect("platform_tenants")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Task, shared_task
 
 from assertions.models import Assertion
-from issuers.tasks import DATABASE_DOWN, DATABASE_RETRY, TenantTask
+from issuers.tasks import DATABASE_DOWN, DATABASE_RETRY, PeriodicTask, TenantTask
 from pathways import services
 from pathways.models import Pathway
 
@@ -30,7 +30,7 @@ def pathway_retro_award(self: Task, *, tenant_id: int, pathway_id: int) -> None:
         services.pathway_retro_award(pathway=pathway)
 
 
-@shared_task(bind=True)
+@shared_task(base=PeriodicTask, bind=True)
 def pathways_reconcile(self: Task) -> int:
     """Nightly (Celery beat): re-run every pathway over the awards, so a capstone missed while the
     broker was down is still awarded. Idempotent: completions are unique per learner."""

@@ -11,7 +11,7 @@ from badges.services import badge_class_create
 from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope
 from issuers.services import issuer_create, tenant_create
-from tests.support import eager_tasks, make_user, png_bytes
+from tests.support import eager_tasks, make_platform_admin, make_user, png_bytes
 from tests.support.servers import SmtpSink
 
 
@@ -28,6 +28,12 @@ def bob(db):
 @pytest.fixture
 def charlie(db):
     return make_user("charlie@college-b.example")
+
+
+@pytest.fixture
+def platform_admin(db):
+    """Platform staff: a superuser with TOTP set up (``tests.support.totp_code`` gives the code)."""
+    return make_platform_admin()
 
 
 @pytest.fixture

@@ -126,6 +126,8 @@ UPWARD_LINKS = [
     ("templates/assertions/dashboard.html", "public:badge_image"),
     ("templates/assertions/job.html", "pathways:cohort_from_job"),  # save a cohort job's learners as a cohort
     ("issuers/views.py", "backpack:home"),  # the home page sends a signed-in learner to their backpack
+    ("issuers/views.py", "console:setup"),  # a new admin who accepts an invitation lands on the set-up checklist
+    ("templates/issuers/dashboard.html", "console:setup"),  # and an admin's dashboard links to it
 ]
 _URL_NAME = re.compile(r"""(?:\{%\s*url\s+|reverse(?:_lazy)?\(\s*|redirect\(\s*|resolve_url\(\s*)"""
                        r"""["']([a-z_]+):([a-z_]+)["']""")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 from issuers.models import Tenant
 from issuers.scoping import TenantScopedManager
@@ -42,6 +43,37 @@ class VerificationEvent(models.Model):
         constraints = [models.UniqueConstraint(fields=["assertion_public_id", "day", "visitor"],
                                                condition=~models.Q(visitor=""),
                                                name="one_verification_per_visitor_per_day")]
+        # usage per college and month (console)
+        indexes = [models.Index(fields=["tenant", "created_at"], name="verification_usage")]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.verdict} ({self.source})"
+
+
+class RemovedDocument(models.Model):
+    """A public id of a college that left the platform and whose records were deleted (see ``console``):
+    its public URLs answer 410 Gone with the reason, not 404, so an employer knows the badge existed.
+    Belongs to no tenant (the tenant is gone); holds no personal data."""
+
+    class Kind(models.TextChoices):
+        ISSUER = "issuer", "Issuer"
+        BADGE = "badge", "Badge class"
+        ASSERTION = "assertion", "Badge"
+        KEY = "key", "Signing key"
+
+    public_id = models.UUIDField(unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    college = models.CharField(max_length=200)
+    removed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-removed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.public_id} of {self.college} (removed)"
+
+    @property
+    def message(self) -> str:
+        return (f"This {self.get_kind_display().lower()} was issued by {self.college}, which has left Badge "
+                f"Platform; its records were deleted on {self.removed_at:%-d %B %Y}, so it can no longer be "
+                "verified here. Ask the college for its own record.")

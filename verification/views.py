@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Model
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -22,6 +22,7 @@ from issuers.models import Issuer, SigningKey
 from issuers.scoping import unscoped
 from verification import publication
 from verification.forms import VerifyForm
+from verification.models import RemovedDocument
 from verification.ratelimit import busy, rate_limited, too_many_requests
 from verification.tasks import record_verification
 from verification.verifier import CollectionVerification, Verification, verify, verify_collection
@@ -67,6 +68,17 @@ def _document(request: HttpRequest, doc: dict[str, Any], title: str, *, status: 
     return _json(request, doc, status=status)
 
 
+def removed_document(request: HttpRequest, removed: RemovedDocument) -> HttpResponse:
+    """410 Gone for a document of a college deleted after offboarding, saying so (JSON or a page)."""
+    if wants_html(request):
+        response = render(request, "verification/removed.html", {"removed": removed}, status=410)
+    else:
+        response = JsonResponse({"detail": removed.message, "removed": True}, status=410)
+        response["Access-Control-Allow-Origin"] = "*"
+    response["Vary"] = "Accept"
+    return response
+
+
 def _get(model: type[Model], public_id: object, related: tuple[str, ...] = ()) -> Any:
     obj = model._default_manager.select_related(*related).filter(public_id=public_id).first()
     if obj is None:
@@ -76,8 +88,15 @@ def _get(model: type[Model], public_id: object, related: tuple[str, ...] = ()) -
 
 def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        with unscoped("public verification documents: anyone may read a published badge"):
-            return view(request, *args, **kwargs)
+        try:
+            with unscoped("public verification documents: anyone may read a published badge"):
+                return view(request, *args, **kwargs)
+        except Http404:
+            public_id = kwargs.get("public_id")
+            removed = RemovedDocument.objects.filter(public_id=public_id).first() if public_id else None
+            if removed is None:
+                raise
+            return removed_document(request, removed)
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__

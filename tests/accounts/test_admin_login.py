@@ -3,30 +3,9 @@ platform admin with TOTP never gets an admin session from the password alone."""
 
 from __future__ import annotations
 
-import base64
-
-import pytest
-from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value, yield_hotp_counters_from_time
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from accounts.services import user_mark_email_verified
-from tests.support import PASSWORD
-
-SECRET = base64.b32encode(b"platform-admin-totp!").decode()
-
-
-@pytest.fixture
-def platform_admin(db):
-    user = get_user_model().objects.create_superuser("root@platform.example", PASSWORD)
-    user_mark_email_verified(user)
-    TOTP.activate(user, SECRET)
-    return user
-
-
-def current_totp_code() -> str:
-    counter = list(yield_hotp_counters_from_time())[len(list(yield_hotp_counters_from_time())) // 2]
-    return format_hotp_value(hotp_value(SECRET, counter))
+from tests.support import PASSWORD, totp_code
 
 
 def test_posting_the_password_to_the_admin_login_gives_no_session(client, platform_admin):
@@ -55,7 +34,7 @@ def test_the_site_password_alone_stops_at_the_totp_step_for_a_platform_admin(cli
 def test_the_site_login_with_totp_opens_the_admin(client, platform_admin):
     client.post(reverse("account_login"), {"login": platform_admin.email, "password": PASSWORD,
                                            "next": reverse("admin:index")})
-    response = client.post(reverse("mfa_authenticate"), {"code": current_totp_code()})
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(platform_admin)})
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:index")
     assert client.get(reverse("admin:index")).status_code == 200

@@ -130,6 +130,34 @@ def issue_one(*, badge_class, recipient_identity: str, recipient_type: str = "em
 
 # --- accounts and addresses ----------------------------------------------------------------------
 
+TOTP_SECRET = "OBWGC5DGN5ZG2LLBMRWWS3RNORXXI4BB"  # base32 of b"platform-admin-totp!"
+
+
+def make_platform_admin(email: str = "root@platform.example"):
+    """A superuser (platform staff) who signs in with ``PASSWORD`` and TOTP under ``TOTP_SECRET``."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from accounts.services import user_mark_email_verified
+
+    user = get_user_model().objects.create_superuser(email, PASSWORD)
+    user_mark_email_verified(user)
+    TOTP.activate(user, TOTP_SECRET)
+    return user
+
+
+def totp_code(user) -> str:
+    """The TOTP code of ``TOTP_SECRET`` now (the middle of allauth's accepted window), for ``user``.
+    allauth remembers used codes in the shared cache by user id, and every test run's new database
+    numbers users from 1 again, so the mark of an earlier run's login is dropped first."""
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+    from django.core.cache import cache
+
+    counters = list(yield_hotp_counters_from_time())
+    code = format_hotp_value(hotp_value(TOTP_SECRET, counters[len(counters) // 2]))
+    cache.delete(f"allauth.mfa.totp.used?user={user.pk}&code={code}")
+    return code
+
+
 LOGIN_CODE = r"^\s*([A-Z0-9]{3,}-?[A-Z0-9]{3,})\s*$"
 
 

@@ -1,0 +1,243 @@
+"""Writes of the platform console: a college's offboarding (archive, then deletion after a grace period)
+and the measurement of its storage. Creating, suspending and limiting a college are
+``issuers.services`` (``tenant_create``, ``tenant_set_status``, ``tenant_set_limits``), which the
+console, ``manage.py createtenant`` and the Django admin share."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from assertions import documents
+from assertions.models import Assertion, BulkJob
+from assertions.pipeline import assertion_bake
+from badges.models import BadgeClass
+from console.models import Offboarding, StorageMeasure
+from endorsements.documents import endorsement_urls
+from issuers.context import Actor, ActorLike, tenant_context
+from issuers.csvexport import csv_bytes
+from issuers.models import AuditEntry, Issuer, SigningKey, Tenant
+from issuers.services import publication_notify, tenant_set_status
+from pathways.models import Pathway
+from verification.models import RemovedDocument
+
+logger = logging.getLogger(__name__)
+ARCHIVE_ACTOR = Actor(system="offboarding archive")
+
+
+def archive_path(offboarding: Offboarding) -> Path:
+    return Path(settings.ARCHIVE_ROOT) / offboarding.archive_name
+
+
+@transaction.atomic
+def offboarding_start(*, tenant: Tenant, grace_days: int, actor: ActorLike) -> Offboarding:
+    """Start a college's offboarding: it is suspended (read-only, its badges keep verifying), the worker
+    builds its archive, and it is deleted ``grace_days`` after now by the beat task."""
+    if grace_days < 0:
+        raise ValidationError("The grace period cannot be negative.")
+    if Offboarding.objects.filter(tenant=tenant, status__in=[Offboarding.Status.BUILDING,
+                                                             Offboarding.Status.READY]).exists():
+        raise ValidationError(f"{tenant.name} is already being offboarded.")
+    delete_after = timezone.now() + timedelta(days=grace_days)
+    offboarding = Offboarding.objects.create(
+        tenant=tenant, college_name=tenant.name, college_slug=tenant.slug, grace_days=grace_days,
+        delete_after=delete_after, requested_by=Actor.of(actor).user)
+    tenant_set_status(tenant=tenant, status=Tenant.Status.SUSPENDED, actor=actor,
+                      reason=f"Leaving the platform: its records will be deleted after {delete_after:%-d %B %Y}.")
+    from console.tasks import offboarding_archive  # the task runs this module's service: imported when needed
+
+    transaction.on_commit(lambda: offboarding_archive.delay(offboarding_id=offboarding.pk))
+    return offboarding
+
+
+@transaction.atomic
+def offboarding_cancel(*, offboarding: Offboarding, actor: ActorLike) -> Offboarding:
+    """Stop a scheduled deletion (the college stays suspended until it is re-activated)."""
+    if offboarding.status not in {Offboarding.Status.BUILDING, Offboarding.Status.READY, Offboarding.Status.FAILED}:
+        raise ValidationError("This offboarding is over.")
+    offboarding.status = Offboarding.Status.CANCELLED
+    offboarding.save(update_fields=["status"])
+    if offboarding.tenant is not None:
+        with tenant_context(offboarding.tenant, actor):
+            from issuers.services import audit_record
+
+            audit_record(tenant=offboarding.tenant, action="tenant.offboarding_cancel", actor=actor,
+                         obj=offboarding.tenant, summary="Deletion cancelled")
+    return offboarding
+
+
+def offboarding_archive_build(*, offboarding: Offboarding) -> Offboarding:
+    """Write the college's archive (one zip, in ``ARCHIVE_ROOT``): its issuers, keys, badge classes and
+    awards as Open Badges 2.0 JSON, badge images and baked awards, learners' claim state, the awards as
+    CSV and the audit log. Written to a temporary file and renamed, so a worker that dies leaves none.
+    Idempotent: built again, it replaces the file."""
+    tenant = offboarding.tenant
+    if tenant is None or offboarding.status not in {Offboarding.Status.BUILDING, Offboarding.Status.FAILED}:
+        return offboarding
+    root = Path(settings.ARCHIVE_ROOT)
+    root.mkdir(parents=True, exist_ok=True)
+    name = f"{tenant.slug}-{offboarding.public_id}.zip"
+    handle, temporary = tempfile.mkstemp(dir=root, suffix=".part")
+    os.close(handle)
+    try:
+        with tenant_context(tenant, ARCHIVE_ACTOR), zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+            _write_archive(archive, tenant)
+        os.replace(temporary, root / name)
+    except Exception as exc:
+        Path(temporary).unlink(missing_ok=True)
+        Offboarding.objects.filter(pk=offboarding.pk).update(status=Offboarding.Status.FAILED,
+                                                             error=f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+    Offboarding.objects.filter(pk=offboarding.pk).update(
+        status=Offboarding.Status.READY, archive_name=name, archive_bytes=(root / name).stat().st_size,
+        archive_built_at=timezone.now(), error="")
+    offboarding.refresh_from_db()
+    return offboarding
+
+
+def _json(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, indent=2, ensure_ascii=False).encode()
+
+
+def _write_archive(archive: zipfile.ZipFile, tenant: Tenant) -> None:
+    archive.writestr("college.json", _json({
+        "name": tenant.name, "slug": tenant.slug, "timezone": tenant.timezone, "contact_email": tenant.contact_email,
+        "created_at": tenant.created_at.isoformat(), "exported_at": timezone.now().isoformat()}))
+    archive.writestr("README.txt", (
+        f"Everything {tenant.name} held on Badge Platform, exported {timezone.now():%Y-%m-%d %H:%M} UTC.\n\n"
+        "issuers/    each issuer profile (Open Badges 2.0 Profile) and its public keys\n"
+        "badges/     each badge class (OB 2.0 BadgeClass) and its image\n"
+        "awards/     each award (OB 2.0 Assertion) and its baked image (the badge learners hold)\n"
+        "awards.csv  every award in a table; learners.csv: each award's claim state; audit.csv: the audit log\n"))
+    for issuer in Issuer.objects.all():
+        archive.writestr(f"issuers/{issuer.public_id}.json", _json(documents.issuer_document(issuer)))
+        for key in SigningKey.objects.filter(issuer=issuer):
+            archive.writestr(f"issuers/keys/{key.public_id}.json", _json(documents.key_document(key)))
+    for badge in BadgeClass.objects.select_related("issuer"):
+        archive.writestr(f"badges/{badge.public_id}.json",
+                         _json(documents.badge_document(badge, endorsements=endorsement_urls(badge))))
+        with badge.image.open("rb") as fh:
+            archive.writestr(f"badges/{badge.public_id}.{badge.image_type}", fh.read())
+    awards, learners = [], []
+    for award in _awards():
+        archive.writestr(f"awards/{award.public_id}.json", _json(documents.assertion_document(award)))
+        if not award.revoked:
+            archive.writestr(f"awards/{award.public_id}.{award.badge_class.image_type}", _baked(award))
+        awards.append([str(award.public_id), award.badge_class.name, award.recipient_identity, award.recipient_name,
+                       award.issued_on.isoformat(), award.expires.isoformat() if award.expires else "",
+                       "revoked" if award.revoked else "valid", award.revocation_reason,
+                       documents.public_url("assertions", award.public_id)])
+        learners.append([str(award.public_id), award.recipient_identity,
+                         "claimed" if award.claimed_at else "not claimed",
+                         award.claimed_at.isoformat() if award.claimed_at else ""])
+    archive.writestr("awards.csv", csv_bytes(["award", "badge", "recipient", "name", "issued_on", "expires",
+                                              "status", "revocation_reason", "url"], awards))
+    archive.writestr("learners.csv", csv_bytes(["award", "recipient", "claim", "claimed_at"], learners))
+    archive.writestr("audit.csv", csv_bytes(
+        ["when", "who", "action", "object_type", "object_id", "summary"],
+        ([e.created_at.isoformat(), e.actor_label, e.action, e.object_type, e.object_id, e.summary]
+         for e in AuditEntry.objects.order_by("created_at", "id").iterator(chunk_size=2000))))
+
+
+def _awards() -> Iterator[Assertion]:
+    return (Assertion.objects.select_related("badge_class__issuer", "signing_key").order_by("id")
+            .iterator(chunk_size=500))
+
+
+def _baked(award: Assertion) -> bytes:
+    """The award's baked image as learners hold it; baked now if the worker has not yet."""
+    if award.baked_image.name and award.baked_image.storage.exists(award.baked_image.name):
+        with award.baked_image.open("rb") as fh:
+            return fh.read()
+    return assertion_bake(award)
+
+
+def offboarding_delete(*, offboarding: Offboarding) -> Offboarding:
+    """Delete the college once its grace period is over and its archive is built. Every public id of
+    its issuers, keys, badge classes and awards is kept as a tombstone first, so their URLs answer 410
+    with the reason instead of 404, and the public-document cache forgets them."""
+    tenant = offboarding.tenant
+    if tenant is None or offboarding.status != Offboarding.Status.READY or offboarding.delete_after > timezone.now():
+        return offboarding
+    files: list[Any] = []
+    with transaction.atomic(), tenant_context(tenant, Actor(system="offboarding")):
+        removed = []
+        for kind, model in ((RemovedDocument.Kind.ISSUER, Issuer), (RemovedDocument.Kind.KEY, SigningKey),
+                            (RemovedDocument.Kind.BADGE, BadgeClass), (RemovedDocument.Kind.ASSERTION, Assertion)):
+            for public_id in model.objects.values_list("public_id", flat=True).iterator(chunk_size=5000):
+                removed.append(RemovedDocument(public_id=public_id, kind=kind, college=tenant.name))
+                if len(removed) >= 5000:
+                    RemovedDocument.objects.bulk_create(removed, ignore_conflicts=True)
+                    removed = []
+        RemovedDocument.objects.bulk_create(removed, ignore_conflicts=True)
+        for issuer in Issuer.objects.all():
+            publication_notify(issuer_id=issuer.public_id)
+        ids = list(Assertion.objects.values_list("public_id", flat=True))
+        for start in range(0, len(ids), 1000):
+            publication_notify(assertion_ids=ids[start:start + 1000])
+        files = _files_of(tenant)
+        # What protects badge classes from deletion (awards, jobs, capstones, older versions) goes first.
+        Pathway.objects.all().delete()
+        Assertion.objects.all().delete()
+        BulkJob.objects.all().delete()
+        BadgeClass.objects.update(previous_version=None)
+        BadgeClass.objects.all().delete()
+        StorageMeasure.objects.filter(tenant=tenant).delete()
+        Offboarding.objects.filter(pk=offboarding.pk).update(status=Offboarding.Status.DELETED,
+                                                             deleted_at=timezone.now())
+        tenant.delete()
+    for file in files:
+        try:
+            file.storage.delete(file.name)
+        except OSError:
+            logger.warning("Could not delete %s of an offboarded college", file.name, exc_info=True)
+    offboarding.refresh_from_db()
+    return offboarding
+
+
+def _files_of(tenant: Tenant) -> list[Any]:
+    """Every stored file of the college (inside its scope): badge images, baked awards, logos."""
+    files: list[Any] = [tenant.logo] if tenant.logo else []
+    for issuer in Issuer.objects.exclude(image=""):
+        files.append(issuer.image)
+    for badge in BadgeClass.objects.all():
+        files += [f for f in (badge.image, badge.image_png) if f]
+    for award in Assertion.objects.exclude(baked_image="").only("baked_image").iterator(chunk_size=2000):
+        files.append(award.baked_image)
+    return files
+
+
+def offboardings_delete_due() -> int:
+    """Beat: delete every college whose grace period is over and whose archive is ready."""
+    done = 0
+    for offboarding in Offboarding.objects.filter(status=Offboarding.Status.READY, delete_after__lte=timezone.now()):
+        offboarding_delete(offboarding=offboarding)
+        done += 1
+    return done
+
+
+def storage_measure(*, tenant: Tenant) -> StorageMeasure:
+    """Measure the bytes of the college's files (the worker, daily)."""
+    total, count = 0, 0
+    with tenant_context(tenant, Actor(system="storage measure")):
+        for file in _files_of(tenant):
+            try:
+                total += file.size
+                count += 1
+            except (OSError, ValueError):
+                continue
+    measure, _ = StorageMeasure.objects.update_or_create(
+        tenant=tenant, defaults={"bytes": total, "files": count, "measured_at": timezone.now()})
+    return measure
