@@ -49,7 +49,8 @@ def test_usage_figures_equal_what_was_issued_emailed_and_verified(client, platfo
     assert (b.badges, b.learners, b.emails, b.verifications) == (1, 1, 0, 0)
     months = usage_by_month(tenant=tenant_a)
     assert (months[0].badges, months[0].learners, months[0].emails, months[0].verifications) == (2, 2, 1, 2)
-    assert sum(m.badges for m in months) == 3 and sum(m.learners for m in months[1:]) == 1
+    assert sum(m.badges for m in months) == 3
+    assert sum(m.learners for m in months[1:]) == 1
 
     client.force_login(platform_admin)
     page = client.get(reverse("console:college", args=[tenant_a.public_id])).content.decode()
@@ -59,7 +60,8 @@ def test_usage_figures_equal_what_was_issued_emailed_and_verified(client, platfo
     assert [r[4:8] for r in listing[1:]] == [["2", "2", "1", "2"], ["1", "1", "0", "0"]]
     monthly = list(csv.reader(io.StringIO(
         client.get(reverse("console:college_usage_csv", args=[tenant_a.public_id])).content.decode("utf-8-sig"))))
-    assert monthly[1][1:] == ["2", "2", "1", "2"] and len(monthly) == 13
+    assert monthly[1][1:] == ["2", "2", "1", "2"]
+    assert len(monthly) == 13
 
 
 def test_the_usage_queries_do_not_grow_with_the_colleges_or_awards(django_assert_max_num_queries, tenant_a,
