@@ -1,0 +1,313 @@
+"""Years of data: every staff page, learner page, API list and export of one college grown to 10 k,
+100 k and (with ``--sizes``) 1 M awards, with 50 small colleges beside it (issue 19).
+
+The data is made through the issuing service in batches, as a CSV cohort is recorded (email rows in
+the outbox included), then settled as years of use leave it: emails sent, images baked, a share of
+awards claimed, revoked or expired, a pathway over two of the badges, and one learner holding 300
+badges in the backpack. At each size gunicorn (2 sync workers, DEBUG off) serves the pages; each
+page gets 2 cold and 20 warm requests, and the script prints the median and p95 of the warm ones,
+the queries each made (``--queries``), and the goal: p95 <= 200 ms at every size, growing at most 2x
+from the first size.
+
+Usage: ``.venv/bin/python bench/years.py [--sizes 10000,100000,1000000] [--requests 20]``.
+Needs PostgreSQL and Redis on 127.0.0.1: the database ``bench_years`` (or the one ``DATABASE_URL``
+names) is dropped and created afresh; Redis database 13 (or ``REDIS_URL``'s) is flushed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATABASE_URL = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/bench_years"
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/13"
+DATABASE_NAME = DATABASE_URL.rsplit("/", 1)[1]
+PASSWORD = "bench-password-Zq7!"  # noqa: S105 - the bench's throwaway accounts
+GOAL_P95_MS, GOAL_GROWTH = 200.0, 2.0
+BATCH = 5_000
+BADGES = 20  # the big college's badge classes; awards are spread over them, the first one biggest
+
+
+def environment(var_dir: Path) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    return {
+        **os.environ,
+        "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "VAR_DIR": str(var_dir),
+        "DEBUG": "false", "ALLOW_LOCAL_DEPLOYMENT": "true", "SECRET_KEY": "bench-" + "x" * 40,
+        "KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "badgeplatform.settings", "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": "9", "EMAIL_USE_TLS": "false", "PIPELINE_STUCK_AFTER": "360000",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+
+
+def database_fresh(env: dict[str, str]) -> None:
+    if not DATABASE_NAME.replace("_", "").isalnum():
+        raise SystemExit(f"DATABASE_URL must name a plain database, not {DATABASE_NAME!r}")
+    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", DATABASE_NAME], check=True)
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DATABASE_NAME], check=True)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    # DEBUG is off, so pages name static files through the manifest that collectstatic writes.
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
+                   check=True)
+    broker_flush()
+
+
+def broker_flush() -> None:
+    """The awards' bake and email tasks: no worker runs here (the data is settled by SQL instead)."""
+    subprocess.run(["redis-cli", "-n", REDIS_URL.rsplit("/", 1)[1], "FLUSHDB"], check=True, capture_output=True)
+
+
+class World:
+    """The colleges, badges and people the pages are measured for."""
+
+    def __init__(self) -> None:
+        from django.core.files.base import ContentFile
+        from PIL import Image
+
+        from accounts.models import User
+        from badges.models import BadgeClass
+        from issuers.scoping import tenant_scope
+        from issuers.services import api_key_create, issuer_create, tenant_create
+
+        def png(colour: tuple[int, int, int, int]) -> bytes:
+            import io
+
+            out = io.BytesIO()
+            Image.new("RGBA", (128, 128), colour).save(out, "PNG")
+            return out.getvalue()
+
+        def college(slug: str, name: str, badges: int) -> tuple[object, list[object]]:
+            tenant = tenant_create(slug=slug, name=name, admin_email=f"admin@{slug}.example").tenant
+            with tenant_scope(tenant):
+                issuer = issuer_create(tenant=tenant, name=name, url=f"https://{slug}.example",
+                                       email=f"badges@{slug}.example")
+                made = []
+                for n in range(badges):
+                    badge = BadgeClass(tenant=tenant, issuer=issuer, name=f"{name} skill {n}",
+                                       description="A practical skill, assessed.")
+                    badge.image.save("b.png", ContentFile(png((29, 78, 216, 255))), save=False)
+                    badge.save()
+                    made.append(badge)
+            return tenant, made
+
+        self.tutor = tenant_create(slug="big", name="Big City College", admin_email="tutor@big.example",
+                                   admin_password=PASSWORD).admin
+        self.tenant, self.badges = college("big", "Big City College", BADGES)
+        self.small = [college(f"small{n}", f"Small College {n}", 2) for n in range(50)]
+        self.learner = User.objects.create_user(email="holder@learners.example", password=PASSWORD)
+        self.learner.emailaddress_set.create(email=self.learner.email, verified=True, primary=True)
+        with tenant_scope(self.tenant):
+            _, self.api_secret = api_key_create(tenant=self.tenant, name="MIS", actor=self.tutor)
+        self.awarded = 0
+
+    def grow(self, size: int) -> None:
+        """Award the big college's badges until it holds ``size`` awards; each small college gets 1 %."""
+        from assertions.services import Recipient, assertion_issue
+        from issuers.scoping import tenant_scope
+
+        while self.awarded < size:
+            n = min(BATCH, size - self.awarded)
+            # The first badge gets a third of all awards, the rest share the others.
+            badge = self.badges[0] if (self.awarded // BATCH) % 3 == 0 else \
+                self.badges[1 + (self.awarded // BATCH) % (BADGES - 1)]
+            recipients = [Recipient(identity=f"learner{self.awarded + i}@learners.example",
+                                    name=f"Learner {self.awarded + i}") for i in range(n)]
+            with tenant_scope(self.tenant):
+                assertion_issue(badge_class=badge, recipients=recipients, actor=self.tutor)
+            self.awarded += n
+            for tenant, badges in self.small:
+                k = max(1, n // 100 // len(self.small))
+                with tenant_scope(tenant):
+                    assertion_issue(badge_class=badges[0], recipients=[
+                        Recipient(identity=f"learner{self.awarded + i}@learners.example") for i in range(k)])
+            broker_flush()
+        self.settle()
+
+    def settle(self) -> None:
+        """What years of use leave: emails sent, images baked, 30 % claimed, 2 % revoked, 5 % expired."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE issuers_outboxemail SET status = 'sent', sent_at = now() WHERE status = 'queued'")
+            cursor.execute("UPDATE assertions_assertion SET bake_status = 'done' WHERE bake_status = 'pending'")
+            cursor.execute("UPDATE assertions_assertion SET claimed_at = issued_on WHERE id % 10 < 3 "
+                           "AND claimed_at IS NULL")
+            cursor.execute("UPDATE assertions_assertion SET revoked = true, revoked_at = now(), "
+                           "revocation_reason = 'Issued in error' WHERE id % 50 = 7 AND NOT revoked")
+            cursor.execute("UPDATE assertions_assertion SET expires = issued_on + interval '1 day' "
+                           "WHERE id % 20 = 3 AND expires IS NULL")
+            cursor.execute("ANALYZE")
+
+    def holder_badges(self, count: int = 300) -> None:
+        """One learner with ``count`` badges of the big college, claimed into the backpack."""
+        from assertions.services import Recipient, assertion_issue
+        from backpack.services import assertion_claim
+        from issuers.scoping import tenant_scope
+
+        with tenant_scope(self.tenant):
+            for n in range(count):
+                (award,) = assertion_issue(badge_class=self.badges[n % BADGES], allow_duplicate=True,
+                                           recipients=[Recipient(identity=self.learner.email, name="Hol Der")])
+                assertion_claim(assertion=award, user=self.learner)
+        broker_flush()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def gunicorn_start(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "badgeplatform.wsgi:application", "--bind",
+                             f"127.0.0.1:{port}", "--workers", "2", "--timeout", "120"],
+                            cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            requests.get(url + "/healthz", timeout=30)
+            return proc, url
+        except (requests.ConnectionError, requests.Timeout):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"gunicorn did not start:\n{log.read_text()[-3000:]}") from None
+            time.sleep(0.3)
+
+
+def signed_in(url: str, email: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(f"{url}/accounts/login/", timeout=30)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert token, page.text[:500]
+    done = session.post(f"{url}/accounts/login/", data={"login": email, "password": PASSWORD,
+                                                        "csrfmiddlewaretoken": token.group(1)},
+                        headers={"Referer": f"{url}/accounts/login/"}, timeout=30, allow_redirects=False)
+    assert done.status_code == 302, (done.status_code, done.text[:500])
+    return session
+
+
+def pages(world: World) -> dict[str, tuple[str, str]]:
+    """name -> (who, path): who is tutor, learner, api or public."""
+    from assertions.models import Assertion
+    from issuers.scoping import tenant_scope
+
+    slug, big = world.tenant.slug, world.badges[0]
+    with tenant_scope(world.tenant):
+        one = Assertion.objects.filter(badge_class=big).order_by("pk").first()
+        assert one is not None
+    return {
+        "staff dashboard": ("tutor", f"/t/{slug}/"),
+        "staff dashboard, badge search": ("tutor", f"/t/{slug}/?q=skill+1"),
+        "biggest badge's page": ("tutor", f"/t/{slug}/badges/{big.public_id}/"),
+        "its awards searched by email": ("tutor", f"/t/{slug}/badges/{big.public_id}/?q=learner77%40learners.example"),
+        "its awards searched by name": ("tutor", f"/t/{slug}/badges/{big.public_id}/?q=Learner+77"),
+        "an award's page": ("tutor", f"/t/{slug}/awards/{one.public_id}/"),
+        "outcomes page": ("tutor", f"/t/{slug}/outcomes/"),
+        "outcomes CSV export": ("tutor", f"/t/{slug}/outcomes/?format=csv"),
+        "audit log": ("tutor", f"/t/{slug}/audit/"),
+        "pathways": ("tutor", f"/t/{slug}/pathways/"),
+        "API: assertion list": ("api", "/api/v1/assertions/"),
+        "API: assertion list, page 100": ("api", "/api/v1/assertions/?page=100"),
+        "API: assertion list, 500 a page": ("api", "/api/v1/assertions/?page_size=500"),
+        "learner: backpack (300 badges)": ("learner", "/backpack/"),
+        "public assertion JSON": ("public", f"/public/assertions/{one.public_id}?format=json"),
+        "public revocation list": ("public", f"/public/issuers/{big.issuer.public_id}/revocations"),
+    }
+
+
+def measure(url: str, sessions: dict[str, requests.Session], paths: dict[str, tuple[str, str]],
+            count: int) -> dict[str, tuple[float, float, int]]:
+    results = {}
+    for name, (who, path) in paths.items():
+        session = sessions[who]
+        times, status = [], 0
+        for n in range(count + 2):
+            started = time.perf_counter()
+            response = session.get(url + path, timeout=300, stream=True)
+            for _ in response.iter_content(65536):  # an export streams: time it to the last byte
+                pass
+            status = response.status_code
+            if n >= 2:
+                times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+        results[name] = (statistics.median(times), p95, status)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--requests", type=int, default=20)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    var_dir = Path(tempfile.mkdtemp(prefix="bench-years-"))
+    env = environment(var_dir)
+    os.environ.update(env)
+    database_fresh(env)
+    import django
+
+    django.setup()
+    world = World()
+    world.holder_badges()
+    paths = pages(world)
+    by_size: dict[int, dict[str, tuple[float, float, int]]] = {}
+    for size in sizes:
+        started = time.perf_counter()
+        world.grow(size)
+        grown = time.perf_counter() - started
+        proc, url = gunicorn_start(env, var_dir / "web.log")
+        try:
+            api = requests.Session()
+            api.headers["Authorization"] = f"Bearer {world.api_secret}"
+            sessions = {"tutor": signed_in(url, world.tutor.email), "learner": signed_in(url, world.learner.email),
+                        "api": api, "public": requests.Session()}
+            by_size[size] = measure(url, sessions, paths, args.requests)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        print(f"grown to {size:,} awards in the big college ({grown:.0f} s)", flush=True)
+        report(by_size, sizes[0])
+
+
+def report(by_size: dict[int, dict[str, tuple[float, float, int]]], first: int) -> None:
+    sizes = sorted(by_size)
+    header = f"{'page':<36}" + "".join(f"{f'{s:,}: median / p95 ms':>28}" for s in sizes) + "   verdict"
+    print("\n" + header)
+    missed = 0
+    for name in by_size[sizes[0]]:
+        cells, verdict = [], "ok"
+        for size in sizes:
+            median, p95, status = by_size[size][name]
+            cells.append(f"{median:>12.0f} / {p95:>6.0f} ({status})")
+            if p95 > GOAL_P95_MS:
+                verdict = f"MISSED p95 > {GOAL_P95_MS:.0f} ms"
+            if status >= 400:
+                verdict = f"HTTP {status}"
+        growth = by_size[sizes[-1]][name][1] / max(by_size[first][name][1], 1.0)
+        if growth > GOAL_GROWTH and verdict == "ok":
+            verdict = f"MISSED grew {growth:.1f}x"
+        missed += verdict != "ok"
+        print(f"{name:<36}" + "".join(f"{c:>28}" for c in cells) + f"   {verdict}")
+    print(f"\ngoal: p95 <= {GOAL_P95_MS:.0f} ms for every page at every size, at most {GOAL_GROWTH:.0f}x the "
+          f"p95 at {first:,}; {missed} missed\n", flush=True)
+
+
+if __name__ == "__main__":
+    main()
