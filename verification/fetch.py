@@ -90,9 +90,10 @@ class _Deadline:
     message: str  # why fetching stopped, when it is reached
 
     @classmethod
-    def for_document(cls, host: str) -> _Deadline:
-        seconds = settings.VERIFY_FETCH_SECONDS
-        own = cls(time.monotonic() + seconds, f"{host} did not send the document within {seconds:g} seconds.")
+    def for_document(cls, host: str, seconds: float | None = None) -> _Deadline:
+        what = "send the document" if seconds is None else "answer"
+        seconds = settings.VERIFY_FETCH_SECONDS if seconds is None else seconds
+        own = cls(time.monotonic() + seconds, f"{host} did not {what} within {seconds:g} seconds.")
         outer = _outer_deadline.get()
         if outer is not None and outer[0] < own.at:
             return cls(outer[0], f"The verification took longer than its limit of {outer[1]:g} seconds.")
@@ -249,9 +250,13 @@ def _check_url(url: str) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname, port
 
 
-def _request_once(url: str, *, accept: str, max_bytes: int, deadline: _Deadline) -> tuple[int, dict, bytes]:
+def _request_once(url: str, *, accept: str, max_bytes: int, deadline: _Deadline, method: str = "GET",
+                  body: bytes | None = None, headers: dict[str, str] | None = None,
+                  allow_private: bool | None = None) -> tuple[int, dict, bytes]:
     scheme, host, port = _check_url(url)
-    ip = resolve(host, port, allow_private=settings.VERIFY_ALLOW_PRIVATE_ADDRESSES, deadline=deadline)
+    if allow_private is None:
+        allow_private = settings.VERIFY_ALLOW_PRIVATE_ADDRESSES
+    ip = resolve(host, port, allow_private=allow_private, deadline=deadline)
     remaining = deadline.remaining()
     timeout = urllib3.Timeout(connect=min(CONNECT_TIMEOUT, remaining), read=min(READ_TIMEOUT, remaining))
     host_header = host if port in (80, 443) else f"{host}:{port}"
@@ -267,9 +272,10 @@ def _request_once(url: str, *, accept: str, max_bytes: int, deadline: _Deadline)
         pool = _HTTPPool(ip, port, **kwargs)
     split = urlsplit(url)
     target = (split.path or "/") + (f"?{split.query}" if split.query else "")
-    headers = {"Host": host_header, "Accept": accept, "User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+    sent = {"Host": host_header, "Accept": accept, "User-Agent": USER_AGENT, "Accept-Encoding": "identity",
+            **(headers or {})}
     try:
-        response = pool.urlopen("GET", target, headers=headers, redirect=False, preload_content=False,
+        response = pool.urlopen(method, target, body=body, headers=sent, redirect=False, preload_content=False,
                                 assert_same_host=False)
         try:
             declared = response.headers.get("Content-Length")
@@ -291,6 +297,8 @@ def _request_once(url: str, *, accept: str, max_bytes: int, deadline: _Deadline)
             raise FetchError(deadline.message) from exc
         if isinstance(exc, urllib3.exceptions.SSLError):
             raise FetchError(f"The secure connection to {host} could not be verified.") from exc
+        if isinstance(exc, urllib3.exceptions.NewConnectionError):  # a ConnectTimeoutError too, in urllib3 2
+            raise FetchError(f"{host} could not be reached (connection refused or no route).") from exc
         if isinstance(exc, urllib3.exceptions.TimeoutError):
             raise FetchError(f"{host} did not answer in time.") from exc
         raise FetchError(f"{host} could not be reached.") from exc
@@ -314,3 +322,16 @@ def fetch(url: str, *, accept: str = "application/ld+json, application/json;q=0.
             continue
         return Fetched(url=url, status=status, content_type=lowered.get("content-type", ""), body=body)
     raise FetchError(f"Too many redirects (more than {max_redirects}).")
+
+
+def post(url: str, *, body: bytes, headers: dict[str, str], allow_private: bool, seconds: float,
+         max_bytes: int = 64 * 1024) -> Fetched:
+    """POST ``body`` to ``url`` under the same rules as :func:`fetch` (checked addresses, a hard deadline of
+    ``seconds`` for everything, a cap on the answer read) for a sender other than the verifier: webhooks.
+    Redirects are not followed: the answer, whatever it is, is returned. Raises FetchError."""
+    deadline = _Deadline.for_document(urlsplit(url).hostname or "The server", seconds)
+    status, answer_headers, answer = _request_once(
+        url, accept="*/*", max_bytes=max_bytes, deadline=deadline, method="POST", body=body, headers=headers,
+        allow_private=allow_private)
+    lowered = {k.lower(): v for k, v in answer_headers.items()}
+    return Fetched(url=url, status=status, content_type=lowered.get("content-type", ""), body=answer)
