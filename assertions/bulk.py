@@ -27,6 +27,7 @@ from assertions.queue import bulk_job_queue
 from assertions.services import (
     Recipient,
     RecipientProblem,
+    announce,
     assertion_issue,
     badge_class_require_awardable,
     recipients_check,
@@ -324,6 +325,7 @@ def bulk_job_run(*, job: BulkJob) -> BulkJob:
             if not rows:
                 job.status, job.finished_at = BulkJob.Status.DONE, timezone.now()
                 job.save(update_fields=["status", "finished_at", "updated_at"])
+                announce("bulk_finished", tenant_id=job.tenant_id, job_id=job.pk)
                 return job
             job.status = BulkJob.Status.RUNNING
             _issue_chunk(job, rows)
@@ -345,6 +347,7 @@ def _issue_chunk(job: BulkJob, rows: list[Row]) -> None:
         job.status, job.finished_at = BulkJob.Status.FAILED, timezone.now()
         job.errors.append({"row": None, "email": "", "error": message})
         job.save(update_fields=["status", "finished_at", "errors", "updated_at"])
+        announce("bulk_finished", tenant_id=job.tenant_id, job_id=job.pk)
         return
     # The rows were previewed; each is validated again, once, by assertion_issue, which also refuses
     # a learner who has been awarded the badge since (unless the job allows duplicates).

@@ -19,8 +19,9 @@ from issuers.registry import Registry
 
 RSA_KEY_BITS = 2048
 
-#: Models of the layers above holding other private keys under the same encryption (a
-#: ``private_key_encrypted`` field), which ``manage.py rotate_encryption_key`` re-encrypts too.
+#: Models of the layers above holding other private keys or secrets under the same encryption (a
+#: ``private_key_encrypted`` field, or the fields a model names in ``ENCRYPTED_FIELDS``), which
+#: ``manage.py rotate_encryption_key`` re-encrypts too.
 ENCRYPTED_KEY_MODELS: Registry[type[Model]] = Registry("models with private keys under KEY_ENCRYPTION_KEYS")
 
 
@@ -58,7 +59,8 @@ def decrypt_private_key(encrypted: bytes | memoryview) -> rsa.RSAPrivateKey:
 
 
 def encrypt_secret(secret: bytes) -> bytes:
-    """Any other private key (the Ed25519 keys of Open Badges 3.0) encrypted the same way."""
+    """Any other private key (the Ed25519 keys of Open Badges 3.0) or secret that must be read back (webhook
+    signing secrets) encrypted the same way."""
     return _fernet().encrypt(secret)
 
 

@@ -85,6 +85,13 @@ class EmailKind:
 EMAIL_KINDS: Registry[EmailKind] = Registry("kinds of email: how each is written, made ready and queued again")
 
 
+# Told, after each chunk a sender recorded, of the emails that went out (``sent``) or were refused
+# (``failed``), with their status set: webhooks reports award emails delivered or not. Called in the
+# sender's process, right after the rows are recorded; a listener that fails loses its report, not the send.
+EMAIL_OUTCOMES: Registry[Callable[[list[OutboxEmail]], None]] = Registry(
+    "told of the emails a sender recorded as sent or failed")
+
+
 def email_kind(name: str) -> EmailKind | None:
     return next((kind for kind in EMAIL_KINDS if kind.name == name), None)
 
@@ -269,6 +276,7 @@ def emails_send(email_ids: Sequence[str | uuid.UUID], *, secrets: Secrets | None
                     raise stop or _GaveUp() from exc
                 outcome = _send_chunk(mail, claimed, secrets)
                 _record(claim, outcome)
+                _tell_outcomes(claimed, outcome)
                 _forget_secrets(claimed, outcome)
                 counts["sent"] += len(outcome.sent)
                 counts["failed"] += len(outcome.failed)
@@ -443,6 +451,20 @@ def _record(claim: uuid.UUID, outcome: _Outcome) -> None:
     for pk, error in outcome.unknown:
         emails_counted(Status.UNKNOWN, mine.filter(pk=pk).update(status=Status.UNKNOWN, error=error, claim=None,
                                                                  updated_at=now))
+
+
+def _tell_outcomes(claimed: list[OutboxEmail], outcome: _Outcome) -> None:
+    status = {pk: Status.SENT for pk in outcome.sent} | {pk: Status.FAILED for pk, _ in outcome.failed}
+    done = [email for email in claimed if email.pk in status]
+    if not done:
+        return
+    for email in done:
+        email.status = status[email.pk]
+    for listener in EMAIL_OUTCOMES:
+        try:
+            listener(done)
+        except Exception:  # noqa: BLE001 - the emails are sent and recorded; only the report is lost
+            logger.exception("Telling %r about %d emails failed", listener, len(done))
 
 
 def _forget_secrets(claimed: list[OutboxEmail], outcome: _Outcome) -> None:

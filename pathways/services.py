@@ -20,6 +20,7 @@ from issuers.models import Issuer, Tenant
 from issuers.scoping import current_tenant_id
 from issuers.services import audit_record
 from pathways import requirements
+from pathways.events import COMPLETED
 from pathways.models import Cohort, CohortMember, Pathway, PathwayCompletion
 
 logger = logging.getLogger(__name__)
@@ -111,16 +112,17 @@ def pathway_check(*, pathway: Pathway, identity: str) -> Assertion | None:
     try:
         with transaction.atomic():
             completion = PathwayCompletion.objects.create(tenant=pathway.tenant, pathway=pathway, learner_key=key)
-            if pathway.capstone is None or pathway.capstone.retired_at is not None:
-                return None
-            if holders(badge_class=pathway.capstone, identities=identities):
-                return None  # awarded by hand before the pathway existed
-            (capstone,) = assertion_issue(
-                badge_class=pathway.capstone, actor=Actor(system=f"pathway {pathway.name}"[:200]),
-                recipients=[Recipient(identity=send_to, name=_name(identities))],
-            )
-            completion.capstone = capstone
-            completion.save(update_fields=["capstone"])
+            capstone = None
+            if (pathway.capstone is not None and pathway.capstone.retired_at is None
+                    and not holders(badge_class=pathway.capstone, identities=identities)):  # not awarded by hand
+                (capstone,) = assertion_issue(
+                    badge_class=pathway.capstone, actor=Actor(system=f"pathway {pathway.name}"[:200]),
+                    recipients=[Recipient(identity=send_to, name=_name(identities))],
+                )
+                completion.capstone = capstone
+                completion.save(update_fields=["capstone"])
+            for listener in COMPLETED:
+                listener(completion)
             return capstone
     except IntegrityError:
         return None  # another worker completed it first

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from issuers.metrics import VERIFICATIONS
+from verification.events import VERIFIED
 from verification.models import VerificationEvent
 from verification.visitors import viewer_id, visitor_day, visitor_hash
 
@@ -48,9 +49,11 @@ def verification_record(*, assertion_public_id: str | None, verdict: str, source
             return  # the learner checking their own badge
         try:
             with transaction.atomic():
-                VerificationEvent.objects.create(tenant_id=tenant_id, assertion_public_id=assertion_public_id,
-                                                 verdict=verdict, source=source, visitor=visitor,
-                                                 day=date.fromisoformat(day) if day else None)
+                event = VerificationEvent.objects.create(
+                    tenant_id=tenant_id, assertion_public_id=assertion_public_id, verdict=verdict, source=source,
+                    visitor=visitor, day=date.fromisoformat(day) if day else None)
+                for listener in VERIFIED:
+                    listener(event)
         except IntegrityError:
             return  # this visitor already verified this badge today
 
