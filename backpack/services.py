@@ -21,6 +21,7 @@ from backpack.models import BackpackEntry, Collection, CollectionItem, ImportedB
 from issuers.outbox import account_emails_delete
 from issuers.scoping import unscoped
 from verification.verifier import INVALID, Verification, verify
+from webhooks.services import award_claimed
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
@@ -66,6 +67,7 @@ def assertion_claim(*, assertion: Assertion, user: Any) -> BackpackEntry:
                 raise PermissionDenied("This badge has already been claimed by another account.")
         else:
             assertion.claimed_at, assertion.claimed_by = now, user
+            award_claimed(assertion=assertion)  # the college's webhooks, in the claim's transaction
     entry, _ = BackpackEntry.objects.get_or_create(user=user, assertion=assertion)
     if entry.declined_at:
         entry.declined_at = None

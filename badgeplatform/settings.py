@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "credentials",
     "pathways",
     "endorsements",
+    "webhooks",
     "insights",
     "backpack",
     "console",
@@ -187,7 +188,9 @@ else:
 # Two queues, and every worker takes from both in turn: a cohort's awards go to "bulk", so one learner's
 # award, and every other task, is not held up behind another college's 10,000-learner cohort.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = (Queue("celery"), Queue("bulk"))
+# A third, "webhooks", holds webhook deliveries (HTTP posts to colleges' systems), so a slow receiver never
+# stands between an award and its bake or email for longer than the task in hand.
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("bulk"), Queue("webhooks"))
 BULK_QUEUE = "bulk"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -217,6 +220,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "backpack-imports-recheck": {"task": "backpack.tasks.imported_badges_recheck", "schedule": 24 * 3600},
     "console-offboardings-delete": {"task": "console.tasks.offboardings_delete", "schedule": 3600},
     "console-storage-measure": {"task": "console.tasks.storage_measure_all", "schedule": 24 * 3600},
+    "webhooks-sweep": {"task": "webhooks.tasks.webhooks_sweep", "schedule": env_int("PIPELINE_SWEEP_SECONDS", 60)},
+    "webhooks-expired": {"task": "webhooks.tasks.awards_expired_announce", "schedule": 3600},
 }
 EXPIRY_REMINDER_DAYS = env_int("EXPIRY_REMINDER_DAYS", 30)  # learners are reminded this long before expiry
 
@@ -421,6 +426,16 @@ if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", VERIFY_RATE_LIMIT):
     raise ImproperlyConfigured(f"VERIFY_RATE_LIMIT must look like 30/minute, got {VERIFY_RATE_LIMIT!r}")
 # Hard deadlines on fetching other sites' badges: each document (connect, TLS, headers and body), and
 # one whole verification. A slow or trickling server gets "took too long", never a web worker for ever.
+# --- Webhooks (README "Webhooks") ------------------------------------------------------------
+# Deliveries go to public addresses only, as the verifier fetches; true for tests and closed deployments
+# whose systems are on a private network (cloud metadata addresses stay refused).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)  # one delivery, everything included
+WEBHOOK_FIRST_RETRY_SECONDS = env_int("WEBHOOK_FIRST_RETRY_SECONDS", 30, minimum=0)  # then x4 each try, at most 12 h
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10, minimum=1)  # about two days with the defaults
+WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 5, minimum=1)  # failing this long: disabled
+WEBHOOK_SECRET_OVERLAP_HOURS = env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24, minimum=0)  # old secret still signs
+
 VERIFY_FETCH_SECONDS = env_int("VERIFY_FETCH_SECONDS", 5, minimum=1)
 VERIFY_TOTAL_SECONDS = env_int("VERIFY_TOTAL_SECONDS", 10, minimum=1)
 # How many verifications of other sites' badges one web process runs at once; more answer 503 "busy,

@@ -81,18 +81,30 @@ def test_an_upward_import_inside_a_function_breaks_the_layer_check(tmp_path):
 def test_the_layers_above_fill_the_registries_of_the_layers_below():
     from assertions.events import ANNOUNCED
     from backpack.selectors import linked_badges_of_path
-    from issuers.outbox import EMAIL_KINDS
+    from credentials.models import CredentialKey
+    from issuers.keys import ENCRYPTED_KEY_MODELS
+    from issuers.outbox import EMAIL_KINDS, EMAIL_OUTCOMES
     from issuers.services import PUBLICATION_LISTENERS
+    from pathways.events import COMPLETED
     from pathways.tasks import assertion_revoked, assertions_issued
+    from verification.events import VERIFIED
     from verification.links import OUR_PAGES
     from verification.publication import publication_changed
+    from webhooks import services as webhooks
+    from webhooks import tasks as webhook_tasks
+    from webhooks.models import WebhookEndpoint
 
-    assert list(ANNOUNCED["issued"]) == [assertions_issued]
-    assert list(ANNOUNCED["revoked"]) == [assertion_revoked]
+    assert list(ANNOUNCED["issued"]) == [assertions_issued, webhook_tasks.awards_issued]
+    assert list(ANNOUNCED["revoked"]) == [assertion_revoked, webhook_tasks.award_revoked]
+    assert list(ANNOUNCED["bulk_finished"]) == [webhook_tasks.bulk_job_finished]
     assert list(PUBLICATION_LISTENERS) == [publication_changed]
     assert list(OUR_PAGES) == [linked_badges_of_path]
     assert {kind.name for kind in EMAIL_KINDS} == {"award", "invitation", "endorsement_request", "expiry_reminder",
-                                                   "account"}
+                                                   "account", "webhook_disabled"}
+    assert list(EMAIL_OUTCOMES) == [webhooks.award_emails_done]
+    assert list(VERIFIED) == [webhooks.award_verified]
+    assert list(COMPLETED) == [webhooks.pathway_completed]
+    assert set(ENCRYPTED_KEY_MODELS) == {CredentialKey, WebhookEndpoint}
 
 
 def test_no_app_reaches_a_higher_layer_by_name_or_signal():
@@ -128,6 +140,7 @@ UPWARD_LINKS = [
     ("issuers/views.py", "backpack:home"),  # the home page sends a signed-in learner to their backpack
     ("issuers/views.py", "console:setup"),  # a new admin who accepts an invitation lands on the set-up checklist
     ("templates/issuers/dashboard.html", "console:setup"),  # and an admin's dashboard links to it
+    ("templates/issuers/settings.html", "webhooks:endpoints"),  # Settings lists the college's connections
 ]
 _URL_NAME = re.compile(r"""(?:\{%\s*url\s+|reverse(?:_lazy)?\(\s*|redirect\(\s*|resolve_url\(\s*)"""
                        r"""["']([a-z_]+):([a-z_]+)["']""")

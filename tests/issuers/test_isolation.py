@@ -70,6 +70,8 @@ UNSCOPED_ALLOW_LIST = [
     ("console/selectors.py", "platform console: this month's usage figures of every college, counted per college"),
     ("console/selectors.py", "platform console: one college's usage figures by month"),
     ("console/selectors.py", "platform console: health figures across every college (emails, jobs, signing keys)"),
+    ("webhooks/services.py", "webhook expiry scan: which colleges have an endpoint for expired awards"),
+    ("webhooks/services.py", "webhook sweep: finds every college's due deliveries, then sends each in its tenant's task"),
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,8 +107,25 @@ def _objects_of(tenant, admin, outsider_email):
         "endorsements:request_resend": request.public_id,
         **(tutor := _tutor_objects(tenant, issuer, admin)),
         **_pathway_objects(tenant, admin),
+        **_webhook_objects(tenant, admin),
         "pathways:cohort_from_job": tutor["assertions:job"],
     }
+
+
+def _webhook_objects(tenant, admin):
+    """Two endpoints (one to delete) and a delivery; a public address literal needs no DNS."""
+    from webhooks.models import WebhookDelivery
+    from webhooks.services import endpoint_create
+
+    with tenant_scope(tenant):
+        kept, _ = endpoint_create(tenant=tenant, url="https://93.184.215.14/hook", events=["award.issued"], actor=admin)
+        doomed, _ = endpoint_create(tenant=tenant, url="https://93.184.215.14/old", events=["award.issued"],
+                                    actor=admin)
+        delivery = WebhookDelivery.objects.create(tenant=tenant, endpoint=kept, event_type="award.issued",
+                                                  event_key="sweep", payload={}, status="failed")
+    return {"webhooks:endpoint": kept.public_id, "webhooks:endpoint_rotate": kept.public_id,
+            "webhooks:endpoint_enable": kept.public_id, "webhooks:endpoint_disable": kept.public_id,
+            "webhooks:endpoint_delete": doomed.public_id, "webhooks:delivery_resend": delivery.id}
 
 
 def _pathway_objects(tenant, admin):
@@ -165,7 +184,9 @@ POST_ONLY = {"issuers:member_remove", "issuers:invitation_revoke", "issuers:invi
              "endorsements:request_resend", "pathways:completion_resolve",
              "pathways:cohort_from_job",
              "badges:retire", "assertions:revoke",
-             "assertions:resend", "assertions:correct", "assertions:job_start"}
+             "assertions:resend", "assertions:correct", "assertions:job_start",
+             "webhooks:endpoint_rotate", "webhooks:endpoint_enable", "webhooks:endpoint_disable",
+             "webhooks:endpoint_delete", "webhooks:delivery_resend"}
 
 
 def _name(pattern: URLPattern, route: str) -> str:
@@ -201,7 +222,9 @@ def test_outsider_gets_404_on_every_object_url(client, sweep, charlie, tenant_a,
 # that does not exist gets the same.
 ADMIN_ONLY = {"issuers:member_edit", "issuers:member_remove", "issuers:invitation_revoke",
               "issuers:invitation_resend", "issuers:api_key_revoke", "issuers:issuer_rotate_key",
-              "endorsements:request_revoke", "endorsements:request_resend", "pathways:completion_resolve"}
+              "endorsements:request_revoke", "endorsements:request_resend", "pathways:completion_resolve",
+              "webhooks:endpoint", "webhooks:endpoint_rotate", "webhooks:endpoint_enable", "webhooks:endpoint_disable",
+              "webhooks:endpoint_delete", "webhooks:delivery_resend"}
 
 
 @pytest.fixture
