@@ -10,13 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from issuers.http import StaffRequest
-from issuers.models import Role
-from issuers.permissions import role_required
+from issuers.permissions import admin_only
 from webhooks import selectors, services
 from webhooks.forms import EndpointForm
 from webhooks.models import WebhookDelivery
-
-admin_only = role_required(Role.ADMIN)
 
 
 @admin_only

@@ -71,7 +71,8 @@ UNSCOPED_ALLOW_LIST = [
     ("console/selectors.py", "platform console: one college's usage figures by month"),
     ("console/selectors.py", "platform console: health figures across every college (emails, jobs, signing keys)"),
     ("webhooks/services.py", "webhook expiry scan: which colleges have an endpoint for expired awards"),
-    ("webhooks/services.py", "webhook sweep: finds every college's due deliveries, then sends each in its tenant's task"),
+    ("webhooks/services.py",
+     "webhook sweep: finds every college's due deliveries, then sends each in its tenant's task"),
 ]
 
 ROOT = Path(__file__).resolve().parents[2]

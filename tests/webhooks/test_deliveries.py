@@ -198,3 +198,22 @@ def test_an_endpoint_hears_only_of_the_events_it_chose(tenant_a, badge_a, alice,
     (got,) = receiver.of_type("award.revoked")
     assert got["data"]["award"]["revoked"] is True
     assert got["data"]["award"]["revocation_reason"] == "Issued in error"
+
+
+def test_rotating_the_encryption_key_re_encrypts_both_secrets_of_an_endpoint(tenant_a, alice, endpoint, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from webhooks.services import endpoint_secrets
+
+    with tenant_scope(tenant_a):
+        endpoint_rotate_secret(endpoint=endpoint, actor=alice)
+        endpoint.refresh_from_db()
+        before = endpoint_secrets(endpoint)
+    assert len(before) == 2
+    settings.KEY_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), *settings.KEY_ENCRYPTION_KEYS]
+    call_command("rotate_encryption_key", stdout=None)
+    settings.KEY_ENCRYPTION_KEYS = settings.KEY_ENCRYPTION_KEYS[:1]  # the old key is gone
+    with tenant_scope(tenant_a):
+        endpoint.refresh_from_db()
+        assert endpoint_secrets(endpoint) == before
