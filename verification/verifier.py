@@ -1,7 +1,9 @@
-"""The one Open Badges 2.0 verifier, used by the /verify page, the public assertion page and the API.
+"""The one Open Badges verifier (2.0 and 3.0), used by the /verify page, the public assertion page and
+the API.
 
-Input: an assertion URL, a compact JWS, assertion JSON, or a baked PNG/SVG, and optionally the
-candidate's email. Output: a :class:`Verification` with one verdict (valid, revoked, expired,
+Input: an assertion or credential URL, a compact JWS (OB 2.0) or VC-JWT (OB 3.0), assertion or
+credential JSON, or a baked PNG/SVG carrying any of them, and optionally the candidate's email. The
+OB 3.0 checks are in :mod:`verification.ob3`. Output: a :class:`Verification` with one verdict (valid, revoked, expired,
 invalid), every check with a plain-language line, and what the badge means and who issued it.
 
 Documents on our own ``PUBLIC_BASE_URL`` are built from the database (no HTTP); anyone else's are
@@ -38,6 +40,7 @@ from issuers.parsers import JSONTooDeep, loads
 from verification.baked import UnbakeError, read_baked
 from verification.fetch import Fetched, FetchError, fetch, time_limit
 from verification.links import BadgeInput, linked_badges
+from verification.ob3 import CredentialChecks, is_credential, is_vc_jwt
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +181,19 @@ class Documents:
             self._seen[url] = local if local is not None else self._remote(url, what)
         return self._seen[url]
 
+    def get_input(self, url: str) -> dict[str, Any] | str:
+        """What a link given to the verifier leads to: a JSON document (kept, as by :meth:`get`), or the
+        text of a compact JWS (a VC-JWT is served as ``text/plain``)."""
+        if url in self._seen or url.startswith(settings.PUBLIC_BASE_URL + "/"):
+            return self.get(url, "assertion")[0]
+        response = self._fetch(url, "assertion", accept="application/vc+ld+json, application/ld+json, "
+                               "application/json;q=0.9, text/plain;q=0.5")
+        text = response.body[:MAX_TEXT_INPUT + 1].strip()
+        if not text.startswith(b"{") and JWS_RE.match(text.decode("ascii", "replace")):
+            return text.decode("ascii")
+        self._seen[url] = self._parsed(response, url, "assertion")
+        return self._seen[url][0]
+
     def _local(self, url: str, what: str) -> tuple[dict[str, Any], int] | None:
         base = settings.PUBLIC_BASE_URL + "/public/"
         if not url.startswith(base):
@@ -267,13 +283,16 @@ class Documents:
         return public_timestamp(when) if when else None
 
     def _remote(self, url: str, what: str) -> tuple[dict[str, Any], int]:
+        return self._parsed(self._fetch(url, what), url, what)
+
+    def _fetch(self, url: str, what: str, *, accept: str | None = None) -> Fetched:
         if not self.holds_slot:
             if not foreign_slots.try_acquire():
                 raise VerifierBusy
             self.holds_slot = True
         self.fetched_remote = True
         try:
-            response = fetch(url)
+            response = fetch(url) if accept is None else fetch(url, accept=accept)
             advertised = advertised_assertion(response) if what == "assertion" else None
             if advertised is not None:  # a badge's web page: follow its link to the assertion, once
                 self.moved[url] = advertised
@@ -282,6 +301,10 @@ class Documents:
             raise DocumentError(f"The {what} could not be fetched from {url}: {exc}") from exc
         if response.status not in (200, 410):
             raise DocumentError(f"The {what} at {url} could not be loaded (the server answered {response.status}).")
+        return response
+
+    @staticmethod
+    def _parsed(response: Fetched, url: str, what: str) -> tuple[dict[str, Any], int]:
         doc, problem = parse_json(response.body)
         if doc is None:
             raise DocumentError(f"The {what} at {url} is not an Open Badges JSON document"
@@ -392,6 +415,14 @@ def _b64url(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
+def _jws_payload(jws: str) -> Any:
+    """The claims of a compact JWS, unverified (to tell an OB 2.0 signed badge from a VC-JWT)."""
+    try:
+        return loads(_b64url(jws.split(".")[1]))
+    except (ValueError, IndexError, binascii.Error):
+        return None
+
+
 # --- recipient -------------------------------------------------------------------------------------
 
 
@@ -420,7 +451,7 @@ def recipient_matches(recipient: Any, candidate: str) -> bool:
 # --- the verification run --------------------------------------------------------------------------
 
 
-class _Run:
+class _Run(CredentialChecks):
     def __init__(self, recipient: str | None) -> None:
         self.docs = Documents()
         self.checks: list[Check] = []
@@ -475,12 +506,18 @@ class _Run:
         elif text.startswith(("https://", "http://")):
             self.run_link(text)
         elif JWS_RE.match(text):
-            self.run_signed(text)
+            if is_vc_jwt(_jws_payload(text)):
+                self.run_vc_jwt(text)
+            else:
+                self.run_signed(text)
         else:
             self.check("documents", False,
                        "This is not an Open Badges assertion: expected a link, assertion JSON or a signed badge.")
 
     def run_json(self, assertion: dict[str, Any]) -> None:
+        if is_credential(assertion):
+            self.run_credential(assertion)
+            return
         verification = assertion.get("verification", assertion.get("verify"))
         kind = _text(verification.get("type")) if isinstance(verification, dict) else ""
         if kind.lower() in {"signedbadge", "signed"}:
@@ -496,7 +533,7 @@ class _Run:
         """A link: an assertion's, or one of our pages that shows one badge (share page, /verify?url=)."""
         linked = linked_badges(url)
         if linked is None:
-            self.run_hosted(url)
+            self.run_url(url)
             return
         if linked.collection is not None:
             self.check("documents", False, "This link is a collection of badges: each badge on it is verified "
@@ -506,6 +543,24 @@ class _Run:
         self.run_hosted(linked.badges[0].url)
 
     # ---- hosted ----------------------------------------------------------------------------------
+
+    def run_url(self, url: str) -> None:
+        """A document's link: an OB 2.0 hosted assertion, an OB 3.0 credential (JSON), or a VC-JWT served
+        as text."""
+        try:
+            found = self.docs.get_input(url)
+        except DocumentError as exc:
+            self.assertion_url = url
+            self.check("documents", False, str(exc))
+        if isinstance(found, str):
+            if not is_vc_jwt(_jws_payload(found)):
+                self.check("documents", False, "The link leads to a signed document that is not an Open Badges 3.0 "
+                           "credential.")
+            self.run_vc_jwt(found)
+        elif is_credential(found):
+            self.run_credential(found, fetched_from=url)
+        else:
+            self.run_hosted(url)
 
     def run_hosted(self, url: str) -> None:
         self.assertion_url = url
@@ -697,12 +752,7 @@ class _Run:
             "description": _text(badge.get("description")),
             "image": _url(badge.get("image"), image=True),
             "criteria": {"url": _url(criteria.get("id")), "narrative": _text(criteria.get("narrative"))},
-            "alignments": [
-                {"name": _text(a.get("targetName"), 300), "url": _url(a.get("targetUrl")),
-                 "description": _text(a.get("targetDescription")), "framework": _text(a.get("targetFramework"), 300),
-                 "code": _text(a.get("targetCode"), 100)}
-                for a in _as_list(badge.get("alignment"))[:50] if isinstance(a, dict)
-            ],
+            "alignments": described_alignments(badge.get("alignment")),
             "tags": [_text(t, 100) for t in _as_list(badge.get("tags"))[:50] if isinstance(t, str)],
             "evidence": [
                 {"url": _url(e.get("id")) if isinstance(e, dict) else _url(e),
@@ -719,15 +769,7 @@ class _Run:
             "endorsements": self.endorsements(badge),
         }
         issuer_id = _url(issuer.get("id"))
-        self.issuer = {
-            "id": issuer_id,
-            "name": _text(issuer.get("name"), 300),
-            "url": _url(issuer.get("url")),
-            "email": _text(issuer.get("email"), 320),
-            "description": _text(issuer.get("description")),
-            "image": _url(issuer.get("image"), image=True),
-            "branding": self.docs.branding.get(issuer_id or ""),
-        }
+        self.issuer = described_issuer(issuer, issuer_id, self.docs.branding.get(issuer_id or ""))
         self.time_zone = self.docs.time_zones.get(issuer_id or "", "UTC")
 
     def endorsements(self, badge: dict[str, Any]) -> list[dict[str, Any]]:
@@ -765,6 +807,22 @@ class _Run:
                             assertion_url=self.assertion_url, recipient_checked=self.recipient is not None,
                             recipient_matched=self.recipient_matched, time_zone=self.time_zone,
                             input_text=self.input_text, busy=self.busy)
+
+
+def described_alignments(alignments: Any) -> list[dict[str, Any]]:
+    """The badge's skills and standards, as the result page shows them (OB 2.0 and 3.0 share the names)."""
+    return [{"name": _text(a.get("targetName"), 300), "url": _url(a.get("targetUrl")),
+             "description": _text(a.get("targetDescription")), "framework": _text(a.get("targetFramework"), 300),
+             "code": _text(a.get("targetCode"), 100)}
+            for a in _as_list(alignments)[:50] if isinstance(a, dict)]
+
+
+def described_issuer(issuer: dict[str, Any], issuer_id: str | None, branding: dict[str, Any] | None
+                     ) -> dict[str, Any]:
+    """Who issued the badge, as the result page shows it."""
+    return {"id": issuer_id, "name": _text(issuer.get("name"), 300), "url": _url(issuer.get("url")),
+            "email": _text(issuer.get("email"), 320), "description": _text(issuer.get("description")),
+            "image": _url(issuer.get("image"), image=True), "branding": branding}
 
 
 def _public_key(key_doc: dict[str, Any]) -> rsa.RSAPublicKey | None:
