@@ -64,9 +64,11 @@ class CollectionForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    image = forms.FileField(label="A baked badge image (PNG or SVG)", required=False,
-                            widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/svg+xml,.png,.svg"}))
-    text = forms.CharField(label="…or paste the assertion link or the signed badge (JWS)", required=False,
+    image = forms.FileField(label="A baked badge image (PNG or SVG), or an Open Badges 3.0 credential file (JSON or "
+                            "JWT)", required=False, widget=forms.ClearableFileInput(
+                                attrs={"accept": "image/png,image/svg+xml,.png,.svg,.json,.jwt,.jws"}))
+    text = forms.CharField(label="…or paste the badge link, the Open Badges 3.0 credential (JSON or JWT) or the "
+                           "signed badge (JWS)", required=False,
                            max_length=256 * 1024, widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}))
 
     def clean(self) -> dict:

@@ -2,7 +2,8 @@
 
 Our own awards stay tenant rows (``assertions.Assertion``); a learner's choices about one of them
 (visibility, showing their name, declining it) live in a ``BackpackEntry``. A badge earned elsewhere
-is an ``ImportedBadge``, kept byte for byte as it was imported, with its own entry.
+is an ``ImportedBadge`` (Open Badges 2.0 or 3.0), kept byte for byte as it was imported, with its own
+entry.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ class ImportedBadge(models.Model):
     class Source(models.TextChoices):
         PNG = "png", "Baked PNG"
         SVG = "svg", "Baked SVG"
-        URL = "url", "Assertion URL"
-        JWS = "jws", "Signed badge (JWS)"
-        JSON = "json", "Assertion JSON"
+        URL = "url", "Assertion or credential URL"
+        JWS = "jws", "Signed badge (JWS or VC-JWT)"
+        JSON = "json", "Assertion or credential JSON"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="imported_badges")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -51,13 +52,19 @@ class ImportedBadge(models.Model):
         return f"{self.badge.get('name', 'Badge')} (imported by {self.user_id})"
 
     @property
+    def ob3(self) -> bool:
+        """An Open Badges 3.0 credential (the verifier says which standard it read)."""
+        return self.badge.get("standard") == "Open Badges 3.0"
+
+    @property
     def content_type(self) -> str:
-        return {"png": "image/png", "svg": "image/svg+xml", "json": "application/ld+json"}.get(
-            self.source, "text/plain")
+        json_type = "application/vc+ld+json" if self.ob3 else "application/ld+json"
+        return {"png": "image/png", "svg": "image/svg+xml", "json": json_type}.get(self.source, "text/plain")
 
     @property
     def extension(self) -> str:
-        return {"png": "png", "svg": "svg", "json": "json", "jws": "jws"}.get(self.source, "txt")
+        return {"png": "png", "svg": "svg", "json": "json", "jws": "jwt" if self.ob3 else "jws"}.get(
+            self.source, "txt")
 
 
 class BackpackEntry(models.Model):

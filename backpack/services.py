@@ -165,8 +165,12 @@ def collection_delete(*, collection: Collection) -> None:
 # --- import and export ---------------------------------------------------------------------------
 
 
+def _is_image(data: bytes) -> bool:
+    return data.startswith(b"\x89PNG") or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
 def _source_of(data: bytes | None, text: str | None) -> str:
-    if data is not None:
+    if data is not None and _is_image(data):
         return ImportedBadge.Source.PNG if data.startswith(b"\x89PNG") else ImportedBadge.Source.SVG
     text = (text or "").strip()
     if text.startswith(("http://", "https://")):
@@ -209,6 +213,12 @@ def badge_import(*, user: Any, data: bytes | None = None, filename: str = "", te
         raise ValidationError("Upload a badge image, or paste an assertion link or a signed badge (JWS).")
     if data is not None and len(data) > MAX_IMPORT_BYTES:
         raise ValidationError("The file is too large; the limit is 5 MB.")
+    original = data if data is not None else (text or "").strip().encode()
+    if data is not None and not _is_image(data):  # a credential file (JSON or JWT): its text, kept as uploaded
+        try:
+            text, data = data.decode("utf-8"), None
+        except UnicodeDecodeError as exc:
+            raise ValidationError("The file is neither a badge image nor a credential (JSON or JWT).") from exc
     result, email = _verify_for_user(user, data, text)
     if _verdict(result) == INVALID:
         failed = [c.message for c in result.checks if not c.passed and c.name != "recipient"]
@@ -222,11 +232,6 @@ def badge_import(*, user: Any, data: bytes | None = None, filename: str = "", te
         if assertion is not None:
             entry, _ = BackpackEntry.objects.get_or_create(user=user, assertion=assertion)
             return entry
-    if data is not None:
-        original = data
-    else:
-        assert text is not None  # checked on entry: data or text is given
-        original = text.strip().encode()
     with transaction.atomic():
         imported = ImportedBadge.objects.create(
             user=user, source=_source_of(data, text), original=original, original_filename=filename[:255],

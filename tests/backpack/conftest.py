@@ -1,4 +1,5 @@
-"""Fixtures for the learner layer: two colleges' badges, a learner with a verified address, awards."""
+"""Fixtures for the learner layer: two colleges' badges, a learner with a verified address, awards, a
+foreign OB 3.0 issuer (tests.support.ob3)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.core.cache import cache
 
 from tests.support import make_user
 from tests.support.learners import LEARNER
+from tests.support.ob3 import harbour  # noqa: F401 - a fixture
 
 
 @pytest.fixture(autouse=True)
