@@ -45,6 +45,7 @@ def award_context(assertion: Assertion) -> dict[str, Any]:
         "download_url": links.download_url(assertion),
         "linkedin_url": links.linkedin_add_url(assertion),
         "colour": tenant.primary_colour,
+        "brand": tenant.brand,
         "logo_url": _absolute(tenant.logo.url) if tenant.logo else "",
     }
 
@@ -203,3 +204,29 @@ def _group(pairs: Iterable[tuple[int, int]]) -> dict[int, list[int]]:
 
 AWARD_EMAILS = EmailKind(name=Assertion.EMAIL_KIND, build=award_emails_build, ready=award_emails_ready,
                          requeue=award_emails_requeue)
+
+
+# --- The revocation email: the learner told that a badge was revoked, and why -----------------------------
+
+
+def revocation_message(assertion: Assertion) -> EmailMultiAlternatives:
+    """Written when the tutor revokes (the outbox stores it and sends it as it is): the badge, the date it
+    was awarded, the reason the tutor gave, and whom to ask."""
+    tenant = assertion.tenant
+    context = {**award_context(assertion), "reason": assertion.revocation_reason,
+               "contact": tenant.reply_to_email or tenant.contact_email or assertion.badge_class.issuer.email}
+    reply_to = tenant.reply_to_email or tenant.contact_email
+    message = EmailMultiAlternatives(
+        subject=_one_line(f"Your badge {assertion.badge_class.name} has been revoked"),
+        body=render_to_string("assertions/email/revoked.txt", context),
+        from_email=formataddr((_one_line(f"{tenant.name} via Badge Platform"), _address(settings.DEFAULT_FROM_EMAIL))),
+        to=[assertion.recipient_identity],
+        reply_to=[formataddr((_one_line(tenant.name), reply_to))] if reply_to else None,
+        headers={"X-Badge-Assertion": str(assertion.public_id)},
+    )
+    message.attach_alternative(render_to_string("assertions/email/revoked.html", context), "text/html")
+    return message
+
+
+# Stored when queued and sent as stored: nothing to build at send time, nothing secret in it.
+REVOCATION_EMAILS = EmailKind(name=Assertion.REVOCATION_EMAIL_KIND)

@@ -12,7 +12,9 @@ from assertions.bulk import MAX_FILE_BYTES
 
 
 class AwardForm(forms.Form):
-    email = forms.EmailField(label="Learner’s email", widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    # The field the tutor types first: it has the focus when the form opens.
+    email = forms.EmailField(label="Learner’s email",
+                             widget=forms.EmailInput(attrs={"autocomplete": "off", "autofocus": True}))
     name = forms.CharField(label="Learner’s name", max_length=200)
     issued_on = forms.DateField(label="Date achieved", help_text="Today, unless the skill was shown earlier.",
                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
@@ -69,6 +71,7 @@ class CohortForm(forms.Form):
 class RevokeForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=300,
                              help_text="Learners and employers checking the badge see this.")
+    notify_learner = forms.BooleanField(label="Email the learner this reason", required=False, initial=True)
 
 
 class CorrectAddressForm(forms.Form):

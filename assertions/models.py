@@ -114,6 +114,9 @@ class Assertion(models.Model):
     # The latest message of the award email in the outbox (none when the learner is not emailed); a
     # Resend is a new message. The outbox sends it, at most once, after the bake.
     mail = models.ForeignKey(OutboxEmail, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The email telling the learner it was revoked, and why (when the tutor chose to send one).
+    revocation_mail = models.ForeignKey(OutboxEmail, on_delete=models.SET_NULL, null=True, blank=True,
+                                        related_name="+")
     # Claim links are signed (assertion public id + this nonce); a new nonce voids the old links.
     claim_nonce = models.CharField(max_length=32, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -143,6 +146,11 @@ class Assertion(models.Model):
         return f"{self.badge_class} → {self.recipient_identity}"
 
     EMAIL_KIND = "award"
+    REVOCATION_EMAIL_KIND = "revocation"
+
+    @property
+    def is_expired(self) -> bool:
+        return bool(self.expires and self.expires <= timezone.now())
 
     @property
     def email_status(self) -> str:

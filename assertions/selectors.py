@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower
 
 from assertions.models import Assertion, BulkJob
 from badges.models import BadgeClass
@@ -47,6 +48,42 @@ def badge_awards(badge: BadgeClass, *, search: str = "", limit: int = 50) -> Que
     return awards[:limit]
 
 
+def learner_awards(membership: Membership, *, search: str, limit: int = 200) -> list[tuple[str, list[Assertion]]]:
+    """A learner's awards across every badge of the college this member may use, by email or name, grouped
+    by address (one learner, however many badges): [(address, awards newest first)].
+
+    Index-friendly: the address and the lower-cased name are matched from their start (``LIKE 'x%'``),
+    which PostgreSQL answers from the two pattern indexes of migration 0010 (tenant first, as the scope
+    filters it), never by reading every award of the college. "lee" finds lee@example.org and Lee Ann;
+    "ann" finds neither: search a name from its first letter."""
+    term = search.strip().lower()
+    if len(term) < 2:
+        return []
+    awards = learner_matches(membership, term=term).order_by("recipient_identity", "-issued_on")[:limit]
+    grouped: dict[str, list[Assertion]] = {}
+    for award in awards:
+        grouped.setdefault(award.recipient_identity, []).append(award)
+    return list(grouped.items())
+
+
+def learner_matches(membership: Membership, *, term: str) -> QuerySet[Assertion]:
+    """The awards whose address or lower-cased name starts with ``term`` (already lower-cased)."""
+    return (assertions_of(membership).alias(name_lower=Lower("recipient_name"))
+            .filter(Q(recipient_identity__startswith=term) | Q(name_lower__startswith=term)))
+
+
+def latest_awards(membership: Membership, *, limit: int = 8) -> QuerySet[Assertion]:
+    """The newest awards of the badges this member may use: the dashboard's "Latest awards"."""
+    return assertions_of(membership).order_by("-created_at")[:limit]
+
+
+def awards_needing_attention(membership: Membership, *, limit: int = 20) -> QuerySet[Assertion]:
+    """Live awards whose email was refused or may not have arrived: each needs a person (Resend, or
+    correct the address). Newest first."""
+    return (assertions_of(membership).filter(revoked=False, mail__status__in=[M.FAILED, M.UNKNOWN])
+            .order_by("-created_at")[:limit])
+
+
 def badge_jobs(badge: BadgeClass, *, limit: int = 10) -> QuerySet[BulkJob]:
     return BulkJob.objects.filter(badge_class=badge)[:limit]
 
@@ -76,6 +113,7 @@ def assertion_steps(assertion: Assertion) -> dict[str, Any]:
         "id": str(assertion.public_id),
         "status": assertion.pipeline_status,
         "revoked": assertion.revoked,
+        "expired": assertion.is_expired,
         "steps": steps,
         "email_status": assertion.email_status,
         "email_error": assertion.email_error,
@@ -87,7 +125,18 @@ def assertion_steps(assertion: Assertion) -> dict[str, Any]:
 
 
 def job_progress(job: BulkJob) -> dict[str, Any]:
+    """How far a cohort job is: rows recorded as awards, then their emails (sent, not delivered, still
+    to go), so the tutor sees the learners told, not only the awards recorded. One query for the emails."""
+    emails = (Assertion.objects.filter(bulk_job=job).exclude(mail=None)
+              .aggregate(sent=Count("pk", filter=Q(mail__status=M.SENT)),
+                         failed=Count("pk", filter=Q(mail__status__in=[M.FAILED, M.UNKNOWN])),
+                         waiting=Count("pk", filter=Q(mail__status__in=[M.QUEUED, M.SENDING]))))
+    final = job.status in {BulkJob.Status.DONE, BulkJob.Status.FAILED}
     return {
+        "emails_sent": emails["sent"],
+        "emails_failed": emails["failed"],
+        "emails_waiting": emails["waiting"],
+        "emails_final": final and not emails["waiting"],
         "id": str(job.public_id),
         "status": job.status,
         "status_label": job.get_status_display(),
@@ -95,5 +144,5 @@ def job_progress(job: BulkJob) -> dict[str, Any]:
         "issued": job.issued,
         "failed": job.failed,
         "percent": job.progress_percent if job.status != BulkJob.Status.PREVIEW else 0,
-        "final": job.status in {BulkJob.Status.DONE, BulkJob.Status.FAILED},
+        "final": final,
     }

@@ -21,6 +21,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from assertions.emails import revocation_message
 from assertions.events import ANNOUNCED
 from assertions.models import Announcement, Assertion, BulkJob
 from assertions.queue import pipeline_queue
@@ -394,7 +395,10 @@ def _forget(announcement: Announcement) -> None:
 
 
 @transaction.atomic
-def assertion_revoke(*, assertion: Assertion, reason: str, actor: ActorLike = None) -> Assertion:
+def assertion_revoke(*, assertion: Assertion, reason: str, actor: ActorLike = None,
+                     notify_learner: bool = False) -> Assertion:
+    """Revoke an award with a public reason. ``notify_learner`` also emails the learner the reason,
+    through the outbox, once the revocation commits (an award not made to an email address gets none)."""
     if assertion.tenant_id != current_tenant_id():
         raise PermissionDenied("This award belongs to another college.")
     tenant_require_active(assertion.tenant)
@@ -409,8 +413,13 @@ def assertion_revoke(*, assertion: Assertion, reason: str, actor: ActorLike = No
     if email_cancel(assertion.mail):  # not yet sent: do not send a revoked badge
         assertion.mail = None
         fields.append("mail")
+    if notify_learner and assertion.recipient_type == Assertion.RecipientType.EMAIL:
+        assertion.revocation_mail = email_queue(kind=Assertion.REVOCATION_EMAIL_KIND, to=assertion.recipient_identity,
+                                                tenant=assertion.tenant, message=revocation_message(assertion))
+        fields.append("revocation_mail")
     assertion.save(update_fields=fields)
-    audit_record(tenant=assertion.tenant, action="assertion.revoke", actor=actor, obj=assertion, summary=reason[:200])
+    audit_record(tenant=assertion.tenant, action="assertion.revoke", actor=actor, obj=assertion, summary=reason[:200],
+                 data={"learner_emailed": "revocation_mail" in fields})
     publication_notify(assertion_ids=[assertion.public_id])  # drops it now and again on commit
     tenant_id, assertion_id = assertion.tenant_id, assertion.pk
     announce("revoked", tenant_id=tenant_id, assertion_id=assertion_id)

@@ -8,6 +8,7 @@ app_name = "assertions"
 # tenant's landing page (the URL that issuers:dashboard names).
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("learners/", views.learners, name="learners"),
     path("badges/<uuid:public_id>/", views.badge_detail, name="badge"),
     path("badges/<uuid:public_id>/award/", views.award, name="award"),
     path("badges/<uuid:public_id>/cohort/", views.cohort, name="cohort"),

@@ -25,6 +25,8 @@ from issuers.http import StaffRequest
 from issuers.permissions import ANY_STAFF, CAN_ISSUE, role_required
 from issuers.selectors import membership_issuers
 
+SAMPLE_ROWS = 5
+
 
 def _badge(request: StaffRequest, public_id: str) -> BadgeClass:
     return get_object_or_404(badge_classes_of(request.membership), public_id=public_id)
@@ -58,11 +60,22 @@ def dashboard(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     membership = request.membership
     context = {
         "badges": [(b, may_issue_for(membership, b.issuer)) for b in badges],
+        "latest": selectors.latest_awards(membership),
+        "attention": selectors.awards_needing_attention(membership),
         "search": search,
         "can_create": membership.role in CAN_ISSUE and membership_issuers(membership).exists(),
         "issuers": membership_issuers(membership),
     }
     return render(request, "assertions/dashboard.html", context)
+
+
+@role_required(*ANY_STAFF)
+def learners(request: StaffRequest, tenant_slug: str) -> HttpResponse:
+    """Find a learner by email or name across every badge of the college this member may use."""
+    search = request.GET.get("q", "")[:100].strip()
+    found = selectors.learner_awards(request.membership, search=search) if search else []
+    return render(request, "assertions/learners.html", {"search": search, "learners": found,
+                                                         "too_short": 0 < len(search) < 2})
 
 
 @role_required(*ANY_STAFF)
@@ -123,6 +136,7 @@ def assertion_detail(request: StaffRequest, tenant_slug: str, public_id: str) ->
         "revoke_form": RevokeForm(),
         "correct_form": CorrectAddressForm(initial={"name": assertion.recipient_name}),
         "replaced_by": getattr(assertion, "replaced_by", None) if assertion.revoked else None,
+        "revocation_mail": assertion.revocation_mail,
     }
     return render(request, "assertions/assertion_detail.html", context)
 
@@ -147,11 +161,14 @@ def assertion_revoke(request: StaffRequest, tenant_slug: str, public_id: str) ->
         messages.error(request, "Give a reason for revoking: learners and employers see it.")
     else:
         try:
-            services.assertion_revoke(assertion=assertion, reason=form.cleaned_data["reason"], actor=request.user)
+            services.assertion_revoke(assertion=assertion, reason=form.cleaned_data["reason"], actor=request.user,
+                                      notify_learner=form.cleaned_data["notify_learner"])
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         else:
-            messages.success(request, "The badge is revoked. Anyone checking it now sees the reason.")
+            told = (f" {assertion.recipient_identity} is being emailed the reason."
+                    if assertion.revocation_mail_id else "")
+            messages.success(request, f"The badge is revoked. Anyone checking it now sees the reason.{told}")
     return redirect("assertions:assertion", tenant_slug=tenant_slug, public_id=assertion.public_id)
 
 
@@ -232,6 +249,9 @@ def job_detail(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpR
         "job": job,
         "badge": job.badge_class,
         "good": len(job.rows),
+        # A few good rows as they will be issued, so swapped columns (names in the email column, a date
+        # read as a name) show before anything is issued.
+        "sample": job.rows[:SAMPLE_ROWS] if job.status == BulkJob.Status.PREVIEW else [],
         "progress": selectors.job_progress(job),
         "can_issue": may_issue_for(request.membership, job.badge_class.issuer),
         "problems": job.errors,

@@ -13,6 +13,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from issuers.branding import Brand, brand_of
 from issuers.scoping import TenantScopedManager
 
 
@@ -69,6 +70,11 @@ class Tenant(models.Model):
         reason = f" Reason: {self.status_reason}" if self.status_reason else ""
         return (f"{self.name} is suspended: its badges, issuers and settings can be read but not changed "
                 f"until the platform re-activates it. Badges already issued stay valid.{reason}")
+
+    @property
+    def brand(self) -> Brand:
+        """The college's colour with a readable text colour on it and a readable shade of it on white."""
+        return brand_of(self.primary_colour)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

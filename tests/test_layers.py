@@ -100,7 +100,7 @@ def test_the_layers_above_fill_the_registries_of_the_layers_below():
     assert list(PUBLICATION_LISTENERS) == [publication_changed]
     assert list(OUR_PAGES) == [linked_badges_of_path]
     assert {kind.name for kind in EMAIL_KINDS} == {"award", "invitation", "endorsement_request", "expiry_reminder",
-                                                   "account", "webhook_disabled"}
+                                                   "account", "webhook_disabled", "revocation"}
     assert list(EMAIL_OUTCOMES) == [webhooks.award_emails_done]
     assert list(VERIFIED) == [webhooks.award_verified]
     assert list(COMPLETED) == [webhooks.pathway_completed]

@@ -145,7 +145,7 @@ def test_tutor_creates_a_badge_awards_it_in_two_clicks_and_awards_a_cohort(
     expect(page.locator('.step[data-key="email"]')).to_have_class(re.compile(r"\bdone\b"), timeout=60_000)
     expect(page.locator('.step[data-key="baked"]')).to_have_class(re.compile(r"\bdone\b"))
     expect(page.locator('.step[data-key="email"] .step-label')).to_have_text("Email sent")
-    public_link = page.locator("#public-link").inner_text()
+    public_link = page.locator("#public-link").input_value()
     assert public_link.startswith(f"{base}/public/assertions/")
     _shot(page, "assertion")
     assert_accessible(page, "assertion page")
@@ -181,6 +181,11 @@ def test_tutor_creates_a_badge_awards_it_in_two_clicks_and_awards_a_cohort(
     expect(rows.nth(0)).to_contain_text("not a valid email address")
     expect(rows.nth(1)).to_contain_text("Duplicate")
     expect(rows.nth(2)).to_contain_text("is not a date")
+    # A sample of the good rows, as they will be issued: swapped columns would show here.
+    sample = page.locator("table.sample tbody tr")
+    expect(sample).to_have_count(5)
+    expect(sample.first).to_contain_text("learner002@example.org")
+    expect(sample.first).to_contain_text("Learner 2")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download bad rows").click()
     bad_rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
@@ -208,6 +213,9 @@ def test_tutor_creates_a_badge_awards_it_in_two_clicks_and_awards_a_cohort(
     assert page.locator("#job-progress").get_attribute("value") == "100"
     assert percents, "the job page never polled its status"
     assert percents[-1] == 100, percents  # the bar was fed by the live status polling
+    # The page goes on to show the learners' emails going out, not only the awards recorded.
+    expect(page.locator("#job-emails-sent")).to_have_text("197", timeout=90_000)
+    expect(page.locator("#job-emails-waiting")).to_have_text("0")
     _shot(page, "job-done")
     assert_accessible(page, "job page")
     job_url = page.url

@@ -1,7 +1,7 @@
 """Every kind of email goes through the one outbox, so each survives the same failures the same way: award,
-staff invitation, endorsement request, expiry reminder and account email, with a real worker process and a
-real SMTP sink. Queued while the broker is down, each is sent exactly once after the sweep; queued while the
-mail server is down, each waits and is sent exactly once when it is back."""
+staff invitation, endorsement request, expiry reminder, account email and revocation notice, with a real
+worker process and a real SMTP sink. Queued while the broker is down, each is sent exactly once after the
+sweep; queued while the mail server is down, each waits and is sent exactly once when it is back."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from assertions.services import assertion_revoke
 from assertions.tasks import pipeline_sweep
 from backpack.tasks import expiry_reminders_send
 from badgeplatform.celery import app
@@ -30,6 +31,7 @@ KINDS = {
     "endorsement_request": "hr@acme.example",
     "expiry_reminder": "expiring@example.org",
     "account": "new.learner@example.org",
+    "revocation": "revoked@example.org",
 }
 
 
@@ -40,6 +42,8 @@ def queue_one_of_each(client, tenant, badge, admin) -> None:
         endorsement_request_create(badge_class=badge, email=KINDS["endorsement_request"], actor=admin)
         issue_one(badge_class=badge, recipient_identity=KINDS["expiry_reminder"], notify=False,
                         expires=timezone.now() + timedelta(days=10))
+        revoked = issue_one(badge_class=badge, recipient_identity=KINDS["revocation"], notify=False)
+        assertion_revoke(assertion=revoked, reason="Issued in error", actor=admin, notify_learner=True)
     assert expiry_reminders_send() == 1  # what beat runs every 6 hours
     response = client.post(reverse("account_signup"), {
         "email": KINDS["account"], "password1": PASSWORD, "password2": PASSWORD})
