@@ -4,6 +4,7 @@ redis-server. No mocks: the worker reads the test database the test wrote, over 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import http.client
 import os
@@ -15,7 +16,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
@@ -359,3 +360,21 @@ class ObjectStore:
             self.proc.wait(timeout=10)
         if hasattr(self, "_log"):
             self._log.close()
+
+
+@contextlib.contextmanager
+def private_broker(log_dir: Path) -> Iterator[RedisServer]:
+    """A private redis-server as this process's Celery broker for the block (never the shared one, whose
+    queues other test runs use)."""
+    from badgeplatform.celery import app
+
+    redis = RedisServer(log_dir).start()
+    saved = app.conf.broker_url, app.conf.broker_transport_options
+    app.conf.broker_url, app.conf.broker_transport_options = redis.url, {"visibility_timeout": 3600}
+    app._pool, app.amqp._producer_pool = None, None  # producers connect to the broker configured now
+    try:
+        yield redis
+    finally:
+        app.conf.broker_url, app.conf.broker_transport_options = saved
+        app._pool, app.amqp._producer_pool = None, None
+        redis.stop()
