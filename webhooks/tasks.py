@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Task, shared_task
 
 from assertions.models import Assertion, BulkJob
-from issuers.tasks import DATABASE_RETRY, TenantTask
+from issuers.tasks import DATABASE_RETRY, PeriodicTask, TenantTask
 from webhooks import services
 from webhooks.models import EventType, WebhookEndpoint
 
@@ -41,13 +41,13 @@ def webhook_deliveries_send(self: Task, *, tenant_id: int, endpoint_id: int) -> 
     return counts
 
 
-@shared_task(bind=True)
+@shared_task(base=PeriodicTask, bind=True)
 def webhooks_sweep(self: Task) -> dict[str, int]:
     """Periodic (beat): see ``webhooks.services.webhooks_sweep``."""
     return services.webhooks_sweep()
 
 
-@shared_task(bind=True)
+@shared_task(base=PeriodicTask, bind=True)
 def awards_expired_announce(self: Task) -> int:
     """Hourly (beat): awards that expired, as ``award.expired`` deliveries."""
     return services.awards_expired_record()

@@ -19,23 +19,24 @@ from issuers.tasks import outbox_sweep
 from tests.support.servers import private_broker
 
 
-def test_queue_lengths_are_read_from_the_broker(tmp_path, db):
+def test_queue_lengths_are_read_from_the_broker(tmp_path, db, settings):
+    every_queue = {q.name: 0 for q in settings.CELERY_TASK_QUEUES}
     with private_broker(tmp_path):
-        assert platform_health().queues == {"celery": 0, "bulk": 0}
+        assert platform_health().queues == every_queue
         for _ in range(3):
             storage_measure_all.apply_async(queue="bulk")
         storage_measure_all.apply_async()
         health = platform_health()
-    assert health.queues == {"celery": 1, "bulk": 3}
+    assert health.queues == {**every_queue, "celery": 1, "bulk": 3}
     assert health.broker_error == ""
 
 
-def test_a_broker_that_does_not_answer_is_said_so(db):
+def test_a_broker_that_does_not_answer_is_said_so(db, settings):
     from tests.support import broker_down
 
     with broker_down():
         health = platform_health()
-    assert health.queues == {"celery": None, "bulk": None}
+    assert health.queues == {q.name: None for q in settings.CELERY_TASK_QUEUES}
     assert health.broker_error.startswith("The broker did not answer")
 
 
@@ -86,3 +87,14 @@ def test_a_failing_beat_task_is_recorded_with_its_error(db, monkeypatch):
     run = PeriodicRun.objects.get(task="console.tasks.storage_measure_all")
     assert run.succeeded is False
     assert run.error == "RuntimeError: disk full"
+
+
+def test_every_beat_task_records_its_runs(settings):
+    """The health page can show the last run of each beat task only if each one has the recording base class."""
+    from celery import current_app
+
+    from issuers.tasks import PeriodicTask
+
+    current_app.loader.import_default_modules()
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert isinstance(current_app.tasks[entry["task"]], PeriodicTask), name
