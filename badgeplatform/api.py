@@ -284,7 +284,8 @@ _ONE_RESULT: dict[str, Any] = {
                        "false`."},
     "checks": {"type": "array", "items": _CHECK},
     "badge": {"type": "object", "nullable": True, "description": "What the badge means: name, criteria, "
-              "`issued_on`, `expires`, `revoked_at` and `revocation_reason` (UTC date-times, `Z`)."},
+              "`issued_on`, `expires`, `revoked_at` and `revocation_reason` (UTC date-times, `Z`), and `standard` "
+              "(`Open Badges 2.0` or `Open Badges 3.0`)."},
     "issuer": {"type": "object", "nullable": True},
     "checked_at": {"type": "string", "format": "date-time"},
 }
@@ -311,8 +312,10 @@ class VerifySchema(OpenApiViewExtension):
             "url": serializers.URLField(required=False, help_text=(
                 "A hosted assertion URL, or a link a learner shares: their share page (`/s/<id>/`), a "
                 "collection (`/c/<id>/`), the badge's page or its certificate's QR code.")),
-            "jws": serializers.CharField(required=False, help_text="A signed badge (compact JWS)."),
-            "assertion": serializers.JSONField(required=False, help_text="An assertion document."),
+            "jws": serializers.CharField(required=False, help_text="A signed badge (compact JWS), or an Open "
+                                         "Badges 3.0 VC-JWT."),
+            "assertion": serializers.JSONField(required=False, help_text="An assertion document, or an Open "
+                                               "Badges 3.0 credential with its embedded proof."),
             "recipient": serializers.EmailField(required=False, help_text="Check it was awarded to this address."),
         })
 

@@ -11,7 +11,8 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 class VerifyForm(forms.Form):
     badge = forms.CharField(
-        label="Badge link, assertion JSON or signed badge", required=False, max_length=256 * 1024,
+        label="Badge link, assertion or credential JSON, or signed badge (JWS or JWT)", required=False,
+        max_length=256 * 1024,
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off",
                                      "placeholder": "https://…/public/assertions/…"}),
     )

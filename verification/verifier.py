@@ -766,6 +766,7 @@ class _Run(CredentialChecks):
             "revoked_at": None,
             "revocation_reason": "",
             "verification": "signed" if kind.lower() in {"signedbadge", "signed"} else "hosted",
+            "standard": "Open Badges 2.0",
             "endorsements": self.endorsements(badge),
         }
         issuer_id = _url(issuer.get("id"))
