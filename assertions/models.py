@@ -136,6 +136,8 @@ class Assertion(models.Model):
         ordering = ["-issued_on", "-id"]
         indexes = [
             models.Index(fields=["tenant", "recipient_identity"]),
+            # A learner's awards from every college (the backpack): the address leads, no tenant.
+            models.Index(fields=["recipient_identity"], name="assertion_recipient"),
             models.Index(fields=["badge_class", "recipient_identity"]),
             models.Index(fields=["bake_status", "updated_at"], name="assertion_bake_sweep"),
             # usage per college and period, and its plan limits: index-only counts of awards and learners

@@ -8,9 +8,10 @@ purpose. Every such read is in this module and fetches only assertions sent to o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from allauth.account.models import EmailAddress
@@ -26,6 +27,7 @@ from backpack.models import BackpackEntry, Collection, CollectionItem, Visibilit
 from issuers.scoping import unscoped
 from verification.links import BadgeInput, LinkedBadges
 
+_T = TypeVar("_T")
 _RELATED = ("badge_class__issuer", "tenant", "signing_key", "claimed_by")
 
 
@@ -39,10 +41,19 @@ def _own_filter(user: Any) -> Q:
     return Q(claimed_by=user) | Q(recipient_type=Assertion.RecipientType.EMAIL, recipient_identity__in=emails)
 
 
+def _own(user: Any, read: Callable[[QuerySet[Assertion]], _T]) -> _T:
+    with unscoped("a learner's own awards across colleges: sent to their verified addresses or claimed by them"):
+        return read(Assertion.objects.filter(_own_filter(user)))
+
+
 def learner_assertions(user: Any) -> list[Assertion]:
     """Every award of ours that belongs to ``user``, from every college."""
-    with unscoped("a learner's own awards across colleges: sent to their verified addresses or claimed by them"):
-        return list(Assertion.objects.filter(_own_filter(user)).select_related(*_RELATED))
+    return _own(user, lambda awards: list(awards.select_related(*_RELATED)))
+
+
+def learner_assertion_ids(user: Any) -> set[int]:
+    """The primary keys of ``learner_assertions``: what the backpack's pages check entries against."""
+    return _own(user, lambda awards: set(awards.values_list("pk", flat=True)))
 
 
 def assertion_for_public_id(public_id: UUID | str) -> Assertion | None:
@@ -54,11 +65,13 @@ def assertion_for_public_id(public_id: UUID | str) -> Assertion | None:
             return None
 
 
-def entries_sync(user: Any) -> None:
-    """Give every award of the learner an entry (their settings for it). Idempotent."""
+def entries_sync(user: Any, owned: set[int] | None = None) -> None:
+    """Give every award of the learner (``owned``: their ids, when the caller has them) an entry, their
+    settings for it. Idempotent."""
+    owned = learner_assertion_ids(user) if owned is None else owned
     have = set(BackpackEntry.objects.filter(user=user, assertion__isnull=False).values_list("assertion_id", flat=True))
-    missing = [a for a in learner_assertions(user) if a.pk not in have]
-    BackpackEntry.objects.bulk_create([BackpackEntry(user=user, assertion=a) for a in missing],
+    newest_first = sorted(owned - have, reverse=True)  # as the awards are listed: entries keep that order
+    BackpackEntry.objects.bulk_create([BackpackEntry(user=user, assertion_id=pk) for pk in newest_first],
                                       ignore_conflicts=True)
 
 
@@ -131,8 +144,8 @@ def _entries(user: Any) -> QuerySet[BackpackEntry]:
 
 def backpack_items(user: Any, *, query: str = "", include_declined: bool = False) -> list[Item]:
     """The learner's grid: ours (sent to a verified address or claimed) and imported, newest first."""
-    entries_sync(user)
-    owned = {a.pk for a in learner_assertions(user)}
+    owned = learner_assertion_ids(user)
+    entries_sync(user, owned)
     items = []
     for entry in _entries(user):
         # An address removed from the account takes its (unclaimed) awards out of the backpack.
@@ -141,11 +154,16 @@ def backpack_items(user: Any, *, query: str = "", include_declined: bool = False
         if entry.declined_at and not include_declined:
             continue
         items.append(item_of(entry))
-    query = query.strip().lower()
-    if query:
-        items = [i for i in items if query in f"{i.name} {i.issuer_name} {i.description}".lower()]
     items.sort(key=lambda i: i.issued_on or i.entry.created_at, reverse=True)
-    return items
+    return items_matching(items, query)
+
+
+def items_matching(items: list[Item], query: str) -> list[Item]:
+    """The learner's search box: the items whose badge name, issuer or description contain ``query``."""
+    query = query.strip().lower()
+    if not query:
+        return items
+    return [i for i in items if query in f"{i.name} {i.issuer_name} {i.description}".lower()]
 
 
 def entry_of_user(user: Any, public_id: UUID | str) -> BackpackEntry | None:
@@ -156,7 +174,7 @@ def entry_of_user(user: Any, public_id: UUID | str) -> BackpackEntry | None:
         return None
     if entry is None or entry.assertion_id is None:
         return entry
-    return entry if entry.assertion_id in {a.pk for a in learner_assertions(user)} else None
+    return entry if entry.assertion_id in learner_assertion_ids(user) else None
 
 
 def share_entry(assertion: Assertion) -> BackpackEntry | None:
@@ -171,7 +189,7 @@ def share_entry(assertion: Assertion) -> BackpackEntry | None:
 def collection_items(collection: Collection, *, public: bool) -> list[Item]:
     """The badges of a collection; on its public page only those the learner shows (not private or declined)."""
     items = []
-    owned = {a.pk for a in learner_assertions(collection.user)}
+    owned = learner_assertion_ids(collection.user)
     ids = CollectionItem.objects.filter(collection=collection).values_list("entry_id", flat=True)
     order = {pk: n for n, pk in enumerate(ids)}
     for entry in _entries(collection.user).filter(pk__in=order):

@@ -127,8 +127,9 @@ def _claim_anonymous(request: HttpRequest, assertion: Any, context: dict[str, An
 @require_safe
 def home(request: SignedInRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:200]
-    items = selectors.backpack_items(request.user, query=query)
-    declined = [i for i in selectors.backpack_items(request.user, include_declined=True) if i.status == "declined"]
+    everything = selectors.backpack_items(request.user, include_declined=True)  # one read for both lists
+    items = selectors.items_matching([i for i in everything if not i.entry.declined_at], query)
+    declined = [i for i in everything if i.status == "declined"]
     emails = EmailAddress.objects.filter(user=request.user).order_by("-verified", "email")
     return render(request, "backpack/home.html", {
         "items": items, "query": query, "declined": declined, "emails": emails,

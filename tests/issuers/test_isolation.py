@@ -47,6 +47,7 @@ UNSCOPED_ALLOW_LIST = [
     ("verification/views.py", "public verification documents: anyone may read a published badge"),
     ("verification/verifier.py", "verifying our own badges from the database, without HTTP"),
     ("verification/verifier.py", "verifying our own badges from the database, without HTTP"),
+    ("verification/verifier.py", "verifying our own badges from the database, without HTTP"),  # revoked_at
     ("verification/tasks.py", "recording an anonymous verification count, for our own badges and foreign ones"),
     ("verification/publication.py", "dropping cached public documents of a changed badge class or issuer"),
     ("assertions/tasks.py", "pipeline sweep: finds stuck work of every tenant, then enqueues it per tenant"),
