@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assertions', '0009_assertion_usage_index'),
+        ('assertions', '0011_revocation_mail'),
         ('badges', '0003_png_rendition'),
         ('issuers', '0006_tenant_limits_status_reason_periodic_runs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
