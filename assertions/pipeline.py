@@ -19,6 +19,7 @@ from assertions.baking import bake_png, bake_svg
 from assertions.documents import assertion_document, public_url, serialize
 from assertions.models import Assertion
 from assertions.signing import sign_compact
+from badges.images import svg_to_png
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,23 @@ def assertion_bake(assertion: Assertion, *, source: bytes | None = None) -> byte
     baked, name = _bake_and_store(assertion, source=source)
     Assertion.objects.filter(pk=assertion.pk).update(baked_image=name)
     return baked
+
+
+def assertion_bake_png(assertion: Assertion) -> bytes:
+    """The award baked into a PNG whatever the badge's image is: an SVG badge's PNG rendering (made
+    when the image was saved, or rendered now) with the same payload. Derived, so not stored: a
+    PNG badge's stored bake is the same bytes."""
+    badge = assertion.badge_class
+    if badge.image_type != "svg":
+        with badge.image.open("rb") as fh:
+            return bake_png(fh.read(), baked_payload(assertion))
+    if badge.image_png:
+        with badge.image_png.open("rb") as fh:
+            source = fh.read()
+    else:
+        with badge.image.open("rb") as fh:
+            source = svg_to_png(fh.read())
+    return bake_png(source, baked_payload(assertion))
 
 
 def _bake_and_store(assertion: Assertion, *, source: bytes | None = None) -> tuple[bytes, str]:

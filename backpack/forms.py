@@ -20,9 +20,12 @@ class ClaimSignupForm(forms.Form):
     password2 = forms.CharField(label="Password again", strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
-    def __init__(self, *args, email: str = "", **kwargs) -> None:
+    def __init__(self, *args, email: str = "", name: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.email = email
+        self.fields["name"].initial = name  # the name the tutor typed when awarding it
+        # The rules up front, before the first try (the validators of AUTH_PASSWORD_VALIDATORS).
+        self.fields["password1"].help_text = password_validation.password_validators_help_text_html()
 
     def clean(self) -> dict:
         data = super().clean()

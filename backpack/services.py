@@ -45,6 +45,14 @@ def learner_account_exists(*, email: str) -> bool:
                 or account_selectors.user_made_by_hand_for(email=email))
 
 
+def assertion_claim_by_link(*, assertion: Assertion) -> BackpackEntry | None:
+    """The claim link's one click for a learner who already has an account: the signed link proved
+    the address, so the award goes to the account that proved it, without signing in. None when no
+    account proved the address (an operator's account that never did signs in first)."""
+    owner = account_selectors.user_by_verified_email(email=assertion.recipient_identity)
+    return assertion_claim(assertion=assertion, user=owner) if owner is not None else None
+
+
 @transaction.atomic
 def assertion_claim(*, assertion: Assertion, user: Any) -> BackpackEntry:
     """Claim an award into ``user``'s account. Only an owner of the (verified) address may; once only."""
@@ -276,6 +284,14 @@ def baked_image(assertion: Assertion) -> tuple[bytes, str]:
             return fh.read(), ext
     with unscoped("baking a learner's own award for download when the worker has not yet, of any college"):
         return assertion_bake(assertion), ext
+
+
+def baked_png(assertion: Assertion) -> bytes:
+    """The award baked into a PNG, for every badge (an SVG badge's is rendered from its SVG)."""
+    from assertions.pipeline import assertion_bake_png
+
+    with unscoped("baking a learner's own award as PNG for download, of any college"):
+        return assertion_bake_png(assertion)
 
 
 def file_slug(text: str) -> str:

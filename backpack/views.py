@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts import selectors as account_selectors
 from accounts.http import SignedInRequest
 from assertions import documents, links
 from backpack import forms, selectors, services
@@ -103,8 +104,8 @@ def _claim_anonymous(request: HttpRequest, assertion: Any, context: dict[str, An
     has_account = services.learner_account_exists(email=email)
     login_url = reverse("account_login") + "?" + urlencode({"next": request.path})
     if has_account:
-        return render(request, "backpack/claim_login.html", {**context, "login_url": login_url})
-    form = forms.ClaimSignupForm(_posted(request), email=email)
+        return _claim_into_account(request, assertion, context, login_url)
+    form = forms.ClaimSignupForm(_posted(request), email=email, name=assertion.recipient_name)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.learner_signup_from_claim(assertion=assertion, password=form.cleaned_data["password1"],
@@ -118,6 +119,24 @@ def _claim_anonymous(request: HttpRequest, assertion: Any, context: dict[str, An
             return redirect("backpack:badge", entry.public_id)
     return render(request, "backpack/claim_signup.html", {**context, "form": form, "login_url": login_url},
                   status=400 if request.method == "POST" else 200)
+
+
+def _claim_into_account(request: HttpRequest, assertion: Any, context: dict[str, Any], login_url: str) -> HttpResponse:
+    """A learner whose account already has the address: one click claims it (no sign-in needed)."""
+    if request.method == "POST" and request.POST.get("action") == "claim":
+        try:
+            entry = services.assertion_claim_by_link(assertion=assertion)
+        except (ValidationError, PermissionDenied) as exc:
+            _error(request, exc)
+        else:
+            if entry is not None:
+                badge_url = reverse("backpack:badge", args=[entry.public_id])
+                return render(request, "backpack/claim_login.html", {
+                    **context, "claimed": True,
+                    "login_url": reverse("account_login") + "?" + urlencode({"next": badge_url})})
+    return render(request, "backpack/claim_login.html", {
+        **context, "login_url": login_url,
+        "one_click": account_selectors.user_by_verified_email(email=assertion.recipient_identity) is not None})
 
 
 # --- the backpack ----------------------------------------------------------------------------------
@@ -236,7 +255,7 @@ def download(request: SignedInRequest, entry: BackpackEntry, kind: str) -> HttpR
         return _attachment(bytes(imp.original), imp.content_type, f"{name}.{imp.extension}")
     a = entry.assertion
     assert a is not None  # the constraint entry_is_ours_or_imported: not imported, so ours
-    if kind in ("json", "image"):
+    if kind in ("json", "image", "png"):
         _count("download", a)
     if kind == "json":
         return _attachment(documents.serialize(documents.assertion_document(a)), "application/ld+json",
@@ -246,6 +265,10 @@ def download(request: SignedInRequest, entry: BackpackEntry, kind: str) -> HttpR
             raise Http404("This badge has been revoked.")
         data, ext = services.baked_image(a)
         return _attachment(data, "image/png" if ext == "png" else "image/svg+xml", f"{name}.{ext}")
+    if kind == "png":  # every badge, SVG ones too: many sites take only PNG
+        if a.revoked:
+            raise Http404("This badge has been revoked.")
+        return _attachment(services.baked_png(a), "image/png", f"{name}.png")
     raise Http404("Unknown download.")
 
 
@@ -259,11 +282,13 @@ def certificate(request: SignedInRequest, entry: BackpackEntry) -> HttpResponse:
     a = entry.assertion
     assert a is not None  # assertion_id is set
     verify = links.verify_url(a)
-    qr = segno.make(verify, error="m").svg_inline(scale=4, border=2, title="QR code: verify this badge")
+    qr = segno.make(verify, error="m").svg_inline(scale=4, border=2, title="QR code: verify this badge",
+                                                 omitsize=True)  # a viewBox: CSS sizes it for screen and print
     return render(request, "backpack/certificate.html", {
         "assertion": a, "badge": a.badge_class, "issuer": a.badge_class.issuer, "tenant": a.tenant,
         "learner_name": request.user.name or a.recipient_name or request.user.email, "verify_url": verify, "qr": qr,
         "image_url": reverse("public:badge_image", args=[a.badge_class.public_id]), "item": selectors.item_of(entry),
+        "orientation": a.tenant.certificate_orientation,
     })
 
 

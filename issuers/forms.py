@@ -33,7 +33,8 @@ class ApiKeyForm(forms.Form):
 class TenantSettingsForm(forms.ModelForm):
     class Meta:
         model = Tenant
-        fields = ["name", "contact_email", "reply_to_email", "primary_colour", "timezone", "require_mfa"]
+        fields = ["name", "contact_email", "reply_to_email", "primary_colour", "timezone", "require_mfa",
+                  "certificate_orientation"]
         widgets = {"primary_colour": forms.TextInput(attrs={"type": "color"})}
 
 

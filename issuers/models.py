@@ -52,6 +52,14 @@ class Tenant(models.Model):
     # college's time zone). Empty means no limit. Badges already issued are never affected.
     limit_badges_per_month = models.PositiveIntegerField(null=True, blank=True)
     limit_learners_per_year = models.PositiveIntegerField(null=True, blank=True)
+
+    class CertificateOrientation(models.TextChoices):
+        LANDSCAPE = "landscape", "Landscape (A4, wide)"
+        PORTRAIT = "portrait", "Portrait (A4, tall)"
+
+    certificate_orientation = models.CharField(
+        max_length=10, choices=CertificateOrientation.choices, default=CertificateOrientation.LANDSCAPE,
+        help_text="How learners' printable certificates are laid out: always one A4 page.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -25,6 +25,7 @@ from issuers.scoping import tenant_scope
 from tests.support import PASSWORD, emails_sent
 from tests.support.learners import LEARNER, award
 from verification.baked import read_baked
+from verification.verifier import verify
 
 
 def _names(response) -> list[str]:
@@ -205,3 +206,11 @@ def test_an_svg_badge_downloads_as_baked_svg(client, learner, tenant_a, issuer_a
     assert response["Content-Type"] == "image/svg+xml"
     assert response["Content-Disposition"].endswith('vector-badge.svg"')
     assert json.loads(read_baked(response.content))["id"].endswith(str(a.public_id))
+    page = client.get(f"/backpack/badges/{entry.public_id}/").content.decode()
+    assert f"/backpack/badges/{entry.public_id}/download/png/" in page  # PNG offered as well as SVG
+    png = client.get(f"/backpack/badges/{entry.public_id}/download/png/")
+    assert png["Content-Type"] == "image/png"
+    assert png["Content-Disposition"].endswith('vector-badge.png"')
+    assert png.content.startswith(b"\x89PNG")  # rendered from the SVG
+    assert json.loads(read_baked(png.content))["id"].endswith(str(a.public_id))
+    assert verify(image=png.content).verdict == "valid"

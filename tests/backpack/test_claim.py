@@ -100,10 +100,30 @@ def test_a_tampered_or_replaced_link_is_refused(client, learner, badge_a):
     assert client.get(f"/claim/{stale}/").status_code == 410
 
 
-def test_an_existing_account_is_asked_to_log_in_and_then_claims(client, learner, badge_a):
+def test_a_second_award_to_an_address_in_the_backpack_is_claimed_with_one_click(client, learner, badge_a):
+    award(badge_a)  # the first, already in the backpack
+    second = award(badge_a, recipient_name="Lee Learner")
+    page = client.get(claim_path(second))
+    assert b"Add it to my backpack" in page.content
+    assert _refresh(second).claimed_at is None  # opening the link never claims
+    done = client.post(claim_path(second), {"action": "claim"})
+    assert done.status_code == 200
+    assert b"It is in your backpack" in done.content
+    assert _refresh(second).claimed_by == learner
+    assert BackpackEntry.objects.filter(user=learner, assertion=second).exists()
+
+
+def test_the_claim_form_prefills_the_tutors_name_and_shows_the_password_rules_first(client, badge_a):
+    a = award(badge_a, "nia@example.org", recipient_name="Nia Okafor")
+    html = client.get(claim_path(a)).content.decode()
+    assert 'value="Nia Okafor"' in html
+    assert "at least 10 characters" in html  # before the first try, not after a refusal
+
+
+def test_an_existing_account_may_log_in_and_then_claims(client, learner, badge_a):
     a = award(badge_a)
     page = client.get(claim_path(a))
-    assert b"Log in to claim" in page.content
+    assert b"log in</a> first" in page.content
     assert not get_user_model().objects.filter(email=LEARNER).exclude(pk=learner.pk).exists()
     # A sign-up POST for an address that has an account does not create a second one.
     client.post(claim_path(a), {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
