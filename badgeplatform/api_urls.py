@@ -12,6 +12,7 @@ from assertions import api as assertions_api
 from badgeplatform.api import DocsView, SchemaView, api_guard, not_found
 from badges import api as badges_api
 from issuers import api as issuers_api
+from webhooks import api as webhooks_api
 
 app_name = "api"
 
@@ -34,6 +35,14 @@ urlpatterns = [
     endpoint("assertions/<uuid:public_id>/", assertions_api.AssertionDetail.as_view(), name="assertion"),
     endpoint("assertions/<uuid:public_id>/revoke/", assertions_api.AssertionRevoke.as_view(),
              name="assertion_revoke"),
+    endpoint("webhooks/", webhooks_api.EndpointList.as_view(), name="webhooks"),
+    endpoint("webhooks/<uuid:public_id>/", webhooks_api.EndpointDetail.as_view(), name="webhook"),
+    endpoint("webhooks/<uuid:public_id>/rotate-secret/", webhooks_api.EndpointRotateSecret.as_view(),
+             name="webhook_rotate_secret"),
+    endpoint("webhooks/<uuid:public_id>/deliveries/", webhooks_api.EndpointDeliveries.as_view(),
+             name="webhook_deliveries"),
+    endpoint("webhooks/deliveries/<str:delivery_id>/resend/", webhooks_api.DeliveryResend.as_view(),
+             name="webhook_delivery_resend"),
     endpoint("schema/", SchemaView.as_view(), name="schema"),
     endpoint("docs/", DocsView.as_view(), name="docs"),
     # Last: anything else under /api/v1/ (an unknown path, an id that is not a UUID) gets a JSON 404.

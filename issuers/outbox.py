@@ -86,7 +86,7 @@ EMAIL_KINDS: Registry[EmailKind] = Registry("kinds of email: how each is written
 
 
 # Told, after each chunk a sender recorded, of the emails that went out (``sent``) or were refused
-# (``failed``), with their status set: webhooks reports award emails delivered or not. Called in the
+# (``failed``), with their status and error set: webhooks reports award emails delivered or not. Called in the
 # sender's process, right after the rows are recorded; a listener that fails loses its report, not the send.
 EMAIL_OUTCOMES: Registry[Callable[[list[OutboxEmail]], None]] = Registry(
     "told of the emails a sender recorded as sent or failed")
@@ -455,11 +455,12 @@ def _record(claim: uuid.UUID, outcome: _Outcome) -> None:
 
 def _tell_outcomes(claimed: list[OutboxEmail], outcome: _Outcome) -> None:
     status = {pk: Status.SENT for pk in outcome.sent} | {pk: Status.FAILED for pk, _ in outcome.failed}
+    errors = dict(outcome.failed)
     done = [email for email in claimed if email.pk in status]
     if not done:
         return
     for email in done:
-        email.status = status[email.pk]
+        email.status, email.error = status[email.pk], errors.get(email.pk, "")
     for listener in EMAIL_OUTCOMES:
         try:
             listener(done)

@@ -124,6 +124,19 @@ def sink(settings):
     smtp.stop()
 
 
+@pytest.fixture
+def receiver(settings):
+    """A college's system receiving our webhooks (tests/support/webhooks.py: a real HTTP server checking each
+    delivery with the ``standardwebhooks`` library), started; deliveries to loopback are allowed."""
+    from tests.support.webhooks import Receiver
+
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    settings.WEBHOOK_TIMEOUT_SECONDS = 3
+    server = Receiver().start()
+    yield server
+    server.stop()
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "live_server" in getattr(item, "fixturenames", ()):

@@ -335,3 +335,11 @@ def post(url: str, *, body: bytes, headers: dict[str, str], allow_private: bool,
         allow_private=allow_private)
     lowered = {k.lower(): v for k, v in answer_headers.items()}
     return Fetched(url=url, status=status, content_type=lowered.get("content-type", ""), body=answer)
+
+
+def destination_check(url: str, *, allow_private: bool, seconds: float) -> None:
+    """Whether ``url`` is somewhere :func:`post` would send to (scheme, no credentials, every address the
+    name resolves to allowed), within ``seconds``: a URL is checked when it is registered, not only when
+    it is used. Raises FetchError."""
+    _, host, port = _check_url(url)
+    resolve(host, port, allow_private=allow_private, deadline=_Deadline.for_document(host, seconds))

@@ -41,7 +41,7 @@ from issuers.outbox import email_queue
 from issuers.scoping import current_tenant_id, tenant_scope, unscoped
 from issuers.services import audit_record
 from pathways.models import PathwayCompletion
-from verification.fetch import FetchError, post, resolve
+from verification.fetch import FetchError, destination_check, post
 from verification.models import VerificationEvent
 from webhooks import payloads, signing
 from webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -62,7 +62,10 @@ def endpoint_url_check(url: str) -> str:
     """The URL a college may register: https (http too where private addresses are allowed, for tests and
     closed networks), no credentials, and a host that does not point inside our network."""
     url = (url or "").strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise ValidationError("That is not a URL.") from exc
     allow_private = settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
     if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
         raise ValidationError("The endpoint must be an https:// URL.")
@@ -71,10 +74,7 @@ def endpoint_url_check(url: str) -> str:
     if parts.username or parts.password:
         raise ValidationError("Put no user name or password in the URL: deliveries are signed instead.")
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        resolve(parts.hostname, port, allow_private=allow_private)
-    except ValueError as exc:
-        raise ValidationError("The URL has an invalid port.") from exc
+        destination_check(url, allow_private=allow_private, seconds=settings.WEBHOOK_TIMEOUT_SECONDS)
     except FetchError as exc:
         raise ValidationError(str(exc).replace("the verifier does not fetch from there", "deliveries are not "
                                                                                          "sent there")) from exc
@@ -190,10 +190,10 @@ def _user(actor: ActorLike) -> Any:
 # --- events -----------------------------------------------------------------------------------------
 
 def subscribed(*, tenant_id: int, event_type: str) -> list[WebhookEndpoint]:
-    """The tenant's enabled endpoints that chose ``event_type`` (a college has a handful: filtered here)."""
+    """The tenant's endpoints that chose ``event_type`` (a college has a handful: filtered here). A disabled
+    one is included: its events wait, unsent, until it is enabled again, so a pause loses nothing."""
     with _scope(tenant_id):
-        return [e for e in WebhookEndpoint.objects.filter(tenant_id=tenant_id, disabled_at=None)
-                if event_type in e.events]
+        return [e for e in WebhookEndpoint.objects.filter(tenant_id=tenant_id) if event_type in e.events]
 
 
 def events_record(*, tenant_id: int, event_type: str, items: Sequence[tuple[str, dict[str, Any]]],
@@ -212,7 +212,7 @@ def events_record(*, tenant_id: int, event_type: str, items: Sequence[tuple[str,
             for endpoint in endpoints for key, data in items]
     with _scope(tenant_id):
         WebhookDelivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    _enqueue_on_commit(tenant_id, [e.pk for e in endpoints])
+    _enqueue_on_commit(tenant_id, [e.pk for e in endpoints if e.disabled_at is None])
     return len(rows)
 
 
@@ -295,8 +295,7 @@ def awards_expired_record(*, now: Any = None) -> int:
     """Hourly (beat): awards that expired lately, as ``award.expired``, once each (the event key)."""
     now = now or timezone.now()
     with unscoped("webhook expiry scan: which colleges have an endpoint for expired awards"):
-        tenant_ids = {e.tenant_id for e in WebhookEndpoint.objects.filter(disabled_at=None)
-                      if EventType.AWARD_EXPIRED in e.events}
+        tenant_ids = {e.tenant_id for e in WebhookEndpoint.objects.all() if EventType.AWARD_EXPIRED in e.events}
     written = 0
     for tenant_id in sorted(tenant_ids):
         with _scope(tenant_id):

@@ -36,7 +36,10 @@ METHODS = {
     "api:issuer": ("get", 200), "api:badgeclass": ("get", 200), "api:job": ("get", 200),
     "api:assertion": ("get", 200), "api:badgeclass_assertions": ("post", 201), "api:badgeclass_bulk": ("post", 202),
     "api:assertion_revoke": ("post", 200),
+    "api:webhook": ("get", 200), "api:webhook_deliveries": ("get", 200), "api:webhook_rotate_secret": ("post", 200),
+    "api:webhook_delivery_resend": ("post", 202),
 }
+PATCHABLE = {"api:issuer", "api:badgeclass", "api:webhook"}
 BODIES = {
     "api:badgeclass_assertions": {"recipient_email": "sweep@example.org", "notify": False},
     "api:badgeclass_bulk": {"rows": [{"email": "sweep-bulk@example.org"}], "notify": False},
@@ -50,11 +53,25 @@ def objects(tenant_a, badge_a):
         assertion = issue_one(badge_class=badge_a, recipient_identity="held@example.org", notify=False)
         preview = bulk_preview(badge_class=badge_a, rows=rows_from_lines("one@example.org"))
         job, _ = bulk_job_create(badge_class=badge_a, preview=preview, notify=False, issue_now=False)
+        webhook, delivery = _webhook_objects(tenant_a)
     return {
         "api:issuer": badge_a.issuer.public_id, "api:badgeclass": badge_a.public_id,
         "api:badgeclass_assertions": badge_a.public_id, "api:badgeclass_bulk": badge_a.public_id,
         "api:job": job.public_id, "api:assertion": assertion.public_id, "api:assertion_revoke": assertion.public_id,
+        "api:webhook": webhook.public_id, "api:webhook_deliveries": webhook.public_id,
+        "api:webhook_rotate_secret": webhook.public_id, "api:webhook_delivery_resend": delivery.webhook_id,
     }
+
+
+def _webhook_objects(tenant):
+    """An endpoint (a public address literal: no DNS) and a delivery that gave up, to resend."""
+    from webhooks.models import WebhookDelivery
+    from webhooks.services import endpoint_create
+
+    endpoint, _ = endpoint_create(tenant=tenant, url="https://93.184.215.14/hook", events=["award.issued"])
+    delivery = WebhookDelivery.objects.create(tenant=tenant, endpoint=endpoint, event_type="award.issued",
+                                              event_key="sweep", payload={}, status="failed")
+    return endpoint, delivery
 
 
 def _call(api, name, public_id, method=None):
@@ -78,7 +95,7 @@ def test_every_api_object_url_is_covered(objects):
 def test_another_colleges_key_gets_404_on_every_api_object_url(api_b, objects, method):
     for name, public_id in objects.items():
         response = _call(api_b, name, public_id, method)
-        allowed = METHODS[name][0] == method or (method == "patch" and name in {"api:issuer", "api:badgeclass"})
+        allowed = METHODS[name][0] == method or (method == "patch" and name in PATCHABLE)
         assert response.status_code == (404 if allowed else 405), (name, method, response.content)
         if allowed:
             assert "in your college" in response.json()["detail"]

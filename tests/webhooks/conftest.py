@@ -1,24 +1,12 @@
-"""Fixtures of the webhook tests: a receiver (a real HTTP server that checks every delivery with the
-``standardwebhooks`` library) and College A's endpoint pointing at it, subscribed to every event."""
+"""College A's endpoint, pointing at the shared ``receiver`` (tests/conftest.py), subscribed to every event."""
 
 from __future__ import annotations
 
 import pytest
 
 from issuers.scoping import tenant_scope
-from tests.support.webhooks import Receiver
 from webhooks.models import EventType
 from webhooks.services import endpoint_create
-
-
-@pytest.fixture
-def receiver(settings):
-    """Started; deliveries to loopback are allowed (WEBHOOK_ALLOW_PRIVATE_ADDRESSES), as tests need."""
-    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
-    settings.WEBHOOK_TIMEOUT_SECONDS = 3
-    server = Receiver().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
