@@ -63,12 +63,13 @@ def _chunk(ctype: bytes, body: bytes) -> bytes:
     return len(body).to_bytes(4, "big") + ctype + body + crc.to_bytes(4, "big")
 
 
-def _is_openbadges_chunk(ctype: bytes, body: bytes) -> bool:
-    return ctype in (b"iTXt", b"tEXt", b"zTXt") and body.startswith(OB_KEYWORD + b"\x00")
+def _is_openbadges_chunk(ctype: bytes, body: bytes, keyword: bytes = OB_KEYWORD) -> bool:
+    return ctype in (b"iTXt", b"tEXt", b"zTXt") and body.startswith(keyword + b"\x00")
 
 
-def bake_png(png: bytes, payload: str) -> bytes:
-    """Return the PNG with exactly one uncompressed openbadges iTXt chunk, placed right after IHDR.
+def bake_png(png: bytes, payload: str, *, keyword: bytes = OB_KEYWORD) -> bytes:
+    """Return the PNG with exactly one uncompressed iTXt chunk ``keyword`` (OB 2.0: ``openbadges``;
+    OB 3.0: ``openbadgecredential``), placed right after IHDR.
 
     Chunks are rewritten at byte level so image data is untouched (no re-encode, identical pixels).
     """
@@ -79,10 +80,10 @@ def bake_png(png: bytes, payload: str) -> bytes:
     if not chunks or chunks[0][0] != b"IHDR":
         raise BakingError("Cannot bake: the PNG does not start with an IHDR chunk.")
     # keyword NUL, compression flag 0, method 0, empty language tag NUL, empty translated keyword NUL, text
-    itxt = _chunk(b"iTXt", OB_KEYWORD + b"\x00" + b"\x00\x00" + b"\x00" + b"\x00" + payload.encode("utf-8"))
+    itxt = _chunk(b"iTXt", keyword + b"\x00" + b"\x00\x00" + b"\x00" + b"\x00" + payload.encode("utf-8"))
     out = [PNG_SIGNATURE, chunks[0][2], itxt]
     # Previously baked assertions are dropped so a re-bake never leaves two competing claims.
-    out.extend(raw for ctype, body, raw in chunks[1:] if not _is_openbadges_chunk(ctype, body))
+    out.extend(raw for ctype, body, raw in chunks[1:] if not _is_openbadges_chunk(ctype, body, keyword))
     return b"".join(out)
 
 
@@ -91,12 +92,7 @@ def bake_svg(svg: bytes, payload: str, *, verify_url: str | None, signed: bool) 
 
     Hosted: verify=<assertion URL>, body is the assertion JSON in CDATA. Signed: verify=<JWS>, no body.
     """
-    try:
-        root = parse_untrusted_xml(svg)  # stored images are sanitised already; bounded all the same
-    except (DefusedXmlException, ET.ParseError, ValueError) as exc:
-        raise BakingError("Cannot bake: the SVG is not well-formed or contains a DTD.") from exc
-    if root.tag.rsplit("}", 1)[-1] != "svg":
-        raise BakingError("Cannot bake: the file is not an SVG image.")
+    root = svg_root(svg)
     for old in [child for child in root if child.tag == ASSERTION_TAG]:
         root.remove(old)
 
@@ -113,7 +109,30 @@ def bake_svg(svg: bytes, payload: str, *, verify_url: str | None, signed: bool) 
         element.text = placeholder
     element.tail = root.text  # keep whatever whitespace preceded the first child
     root.insert(0, element)
+    out = svg_bytes(root)
+    if placeholder is not None:
+        out = out.replace(placeholder.encode(), cdata(payload), 1)
+    return out
 
+
+def svg_root(svg: bytes) -> ET.Element:
+    """The parsed root of a badge SVG to bake into (refused if not well-formed SVG)."""
+    try:
+        root = parse_untrusted_xml(svg)  # stored images are sanitised already; bounded all the same
+    except (DefusedXmlException, ET.ParseError, ValueError) as exc:
+        raise BakingError("Cannot bake: the SVG is not well-formed or contains a DTD.") from exc
+    if root.tag.rsplit("}", 1)[-1] != "svg":
+        raise BakingError("Cannot bake: the file is not an SVG image.")
+    return root
+
+
+def cdata(text: str) -> bytes:
+    # "]]>" cannot appear inside CDATA; splitting it across two sections is the standard escape.
+    return ("<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>").encode("utf-8")
+
+
+def svg_bytes(root: ET.Element) -> bytes:
+    """The SVG tree serialised with the SVG namespace as the default one."""
     # ElementTree's default_namespace option rejects un-namespaced attributes, so SVG-namespace tags
     # are unqualified and the namespace is declared with a literal xmlns on the root instead of "ns0:".
     svg_prefix = f"{{{SVG_NS}}}"
@@ -122,9 +141,4 @@ def bake_svg(svg: bytes, payload: str, *, verify_url: str | None, signed: bool) 
             if isinstance(elem.tag, str) and elem.tag.startswith(svg_prefix):
                 elem.tag = elem.tag[len(svg_prefix) :]
         root.set("xmlns", SVG_NS)
-    out = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    if placeholder is not None:
-        # "]]>" cannot appear inside CDATA; splitting it across two sections is the standard escape.
-        cdata = "<![CDATA[" + payload.replace("]]>", "]]]]><![CDATA[>") + "]]>"
-        out = out.replace(placeholder.encode(), cdata.encode("utf-8"), 1)
-    return out
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)

@@ -32,6 +32,12 @@ def claim_url(assertion: Assertion) -> str:
     return f"{settings.PUBLIC_BASE_URL}/claim/{claim_token(assertion)}/"
 
 
+def credential_url(assertion_public_id: object, suffix: str = "") -> str:
+    """The award's Open Badges 3.0 credential (``/jwt``: its VC-JWT; ``/image``: baked), served by the
+    layers above from the same row."""
+    return f"{settings.PUBLIC_BASE_URL}/public/credentials/{assertion_public_id}{suffix}"
+
+
 def share_url(assertion: Assertion) -> str:
     """The learner's share page (HTML for people and link-preview crawlers alike)."""
     return f"{settings.PUBLIC_BASE_URL}/s/{assertion.public_id}/"

@@ -8,7 +8,7 @@ any time; rebuilding replaces the stored file, and the old one is deleted once t
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -20,8 +20,13 @@ from assertions.documents import assertion_document, public_url, serialize
 from assertions.models import Assertion
 from assertions.signing import sign_compact
 from badges.images import svg_to_png
+from issuers.registry import Registry
 
 logger = logging.getLogger(__name__)
+
+#: Told, inside the bake's transaction, which awards were just baked: the layers above bake their own
+#: forms of the award (the Open Badges 3.0 credential's image, ``credentials``).
+BAKED: Registry[Callable[[Sequence[Assertion]], None]] = Registry("awards just baked")
 
 
 def baked_payload(assertion: Assertion) -> str:
@@ -81,8 +86,8 @@ def _bake_and_store(assertion: Assertion, *, source: bytes | None = None) -> tup
 
 
 def bake_pending(ids: Sequence[int]) -> None:
-    pending = (Assertion.objects.select_related("badge_class__issuer", "signing_key")
-               .filter(pk__in=ids, bake_status=Assertion.BakeStatus.PENDING, revoked=False).order_by("pk"))
+    pending = list(Assertion.objects.select_related("badge_class__issuer", "signing_key")
+                   .filter(pk__in=ids, bake_status=Assertion.BakeStatus.PENDING, revoked=False).order_by("pk"))
     sources: dict[int, bytes] = {}
     done: list[tuple[int, str]] = []
     failed: list[tuple[int, str]] = []
@@ -91,6 +96,9 @@ def bake_pending(ids: Sequence[int]) -> None:
         _bake_each(pending, sources, done, failed)
         now = timezone.now()
         _record_baked(done, now)
+        baked = {pk for pk, _name in done}
+        for also_bake in BAKED:
+            also_bake([a for a in pending if a.pk in baked])
         for pk, error in failed:
             Assertion.objects.filter(pk=pk).update(bake_status=Assertion.BakeStatus.FAILED, bake_error=error,
                                                    updated_at=now)

@@ -136,6 +136,10 @@ class AssertionSerializer(ModelSerializer):
     email_error = serializers.CharField(read_only=True)
     image_url = serializers.SerializerMethodField(help_text="The baked badge image.")
     share_url = serializers.SerializerMethodField(help_text="The learner's share page, once it exists.")
+    ob3_credential_url = serializers.SerializerMethodField(
+        help_text="The Open Badges 3.0 credential (application/vc+ld+json, with its eddsa-rdfc-2022 proof).")
+    ob3_jwt_url = serializers.SerializerMethodField(help_text="The same credential as a VC-JWT (text/plain).")
+    ob3_image_url = serializers.SerializerMethodField(help_text="The badge image with the OB 3.0 credential baked in.")
     bulk_job: serializers.SlugRelatedField[BulkJob] = serializers.SlugRelatedField(slug_field="public_id",
                                                                                    read_only=True)
 
@@ -144,7 +148,8 @@ class AssertionSerializer(ModelSerializer):
         fields = ["id", "open_badge_id", "badge_class", "badge_class_name", "recipient_type", "recipient_email",
                   "recipient_name", "issued_on", "expires", "evidence", "narrative", "verification", "revoked",
                   "revocation_reason", "revoked_at", "status", "bake_status", "email_status", "email_error",
-                  "claimed_at", "image_url", "share_url", "bulk_job", "created_at"]
+                  "claimed_at", "image_url", "share_url", "ob3_credential_url", "ob3_jwt_url", "ob3_image_url",
+                  "bulk_job", "created_at"]
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.URI)
@@ -159,6 +164,18 @@ class AssertionSerializer(ModelSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_image_url(self, obj: Assertion) -> str:
         return links.download_url(obj)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_ob3_credential_url(self, obj: Assertion) -> str:
+        return links.credential_url(obj.public_id)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_ob3_jwt_url(self, obj: Assertion) -> str:
+        return links.credential_url(obj.public_id, "/jwt")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_ob3_image_url(self, obj: Assertion) -> str:
+        return links.credential_url(obj.public_id, "/image")
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_share_url(self, obj: Assertion) -> str | None:

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db.models import QuerySet
 
-from badges.models import BadgeClass
+from badges.models import ACHIEVEMENT_TYPES, BadgeClass, language_code
 from issuers.models import Issuer
 
 MAX_IMAGE_BYTES = 256 * 1024
@@ -69,6 +69,16 @@ class BadgeClassForm(forms.Form):
     tags = forms.CharField(required=False, help_text="Comma separated, e.g. construction, level 1.")
     validity_days = forms.IntegerField(label="Valid for (days)", required=False, min_value=1, max_value=36500,
                                        help_text="Leave empty if the badge never expires.")
+    # Open Badges 3.0's Achievement (what a college's records and other systems read)
+    achievement_type = forms.ChoiceField(label="Kind of achievement", required=False,
+                                         choices=[("", "—"), *[(t, t) for t in ACHIEVEMENT_TYPES]])
+    credits_available = forms.DecimalField(label="Credits", required=False, min_value=0, max_digits=6,
+                                           decimal_places=2, help_text="Credit hours a learner earns, e.g. 3.0.")
+    field_of_study = forms.CharField(label="Field of study", required=False, max_length=200,
+                                     help_text="E.g. Construction, Nursing.")
+    human_code = forms.CharField(label="Course or unit code", required=False, max_length=60)
+    in_language = forms.CharField(label="Language", required=False, max_length=20, validators=[language_code],
+                                  help_text="A language code such as en or cy.")
 
     def __init__(self, *args: Any, issuers: QuerySet[Issuer], badge: BadgeClass | None = None,
                  **kwargs: Any) -> None:
@@ -77,7 +87,9 @@ class BadgeClassForm(forms.Form):
                 "issuer": badge.issuer, "name": badge.name, "description": badge.description,
                 "criteria_narrative": badge.criteria_narrative, "criteria_url": badge.criteria_url,
                 "alignments": alignments_to_text(badge.alignments), "tags": ", ".join(badge.tags),
-                "validity_days": badge.validity_days,
+                "validity_days": badge.validity_days, "achievement_type": badge.achievement_type,
+                "credits_available": badge.credits_available, "field_of_study": badge.field_of_study,
+                "human_code": badge.human_code, "in_language": badge.in_language,
             })
         super().__init__(*args, **kwargs)
         self.badge = badge

@@ -5,10 +5,23 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
 from issuers.models import Issuer, Tenant
 from issuers.scoping import TenantScopedManager
+
+# Open Badges 3.0's AchievementType vocabulary (an "ext:..." value extends it).
+ACHIEVEMENT_TYPES = [
+    "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree", "Award", "Badge",
+    "BachelorDegree", "Certificate", "CertificateOfCompletion", "Certification", "CommunityService", "Competency",
+    "Course", "CoCurricular", "Degree", "Diploma", "DoctoralDegree", "Fieldwork", "GeneralEducationDevelopment",
+    "JourneymanCertificate", "LearningProgram", "License", "Membership", "ProfessionalDoctorate",
+    "QualityAssuranceCredential", "MasterCertificate", "MasterDegree", "MicroCredential", "ResearchDoctorate",
+    "SecondarySchoolDiploma",
+]
+language_code = RegexValidator(r"^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$",
+                               "A language code such as en, cy or en-GB (BCP 47).")
 
 
 class BadgeClass(models.Model):
@@ -27,6 +40,16 @@ class BadgeClass(models.Model):
     alignments = models.JSONField(default=list, blank=True)
     tags = models.JSONField(default=list, blank=True)
     validity_days = models.PositiveIntegerField(null=True, blank=True, help_text="Awards expire after this.")
+    # What a college's Open Badges 3.0 Achievement says besides the above (all optional).
+    achievement_type = models.CharField(max_length=40, blank=True, choices=[(t, t) for t in ACHIEVEMENT_TYPES],
+                                        help_text="Open Badges 3.0 achievement type, e.g. Badge, Course, Certificate.")
+    credits_available = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True,
+                                            validators=[MinValueValidator(0)],
+                                            help_text="Credit hours a learner earns, e.g. 3.0.")
+    field_of_study = models.CharField(max_length=200, blank=True, help_text="E.g. Construction, Nursing.")
+    human_code = models.CharField(max_length=60, blank=True, help_text="The college's course or unit code.")
+    in_language = models.CharField(max_length=20, blank=True, validators=[language_code],
+                                   help_text="The language of the achievement, e.g. en or cy.")
     retired_at = models.DateTimeField(null=True, blank=True)
     # Editing what an awarded badge means makes a new version; old awards keep the old one.
     previous_version = models.OneToOneField(

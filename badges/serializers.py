@@ -101,10 +101,12 @@ class BadgeClassSerializer(ModelSerializer):
     class Meta:
         model = BadgeClass
         fields = ["id", "open_badge_id", "issuer", "name", "description", "image", "image_url", "image_type",
-                  "criteria_narrative", "criteria_url", "alignments", "tags", "validity_days", "retired",
+                  "criteria_narrative", "criteria_url", "alignments", "tags", "validity_days", "achievement_type",
+                  "credits_available", "field_of_study", "human_code", "in_language", "retired",
                   "retired_at", "previous_version", "created_at", "updated_at"]
         read_only_fields = ["image_type", "retired_at", "created_at", "updated_at"]
-        extra_kwargs = {"validity_days": {"min_value": 1, "max_value": 36500}}
+        extra_kwargs = {"validity_days": {"min_value": 1, "max_value": 36500},
+                        "credits_available": {"coerce_to_string": False, "min_value": 0}}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

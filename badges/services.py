@@ -40,7 +40,8 @@ def badge_class_create(
     return badge
 
 # Changing these changes what an award means, so an awarded badge class gets a new version instead.
-MEANING_FIELDS = {"name", "description", "criteria_narrative", "criteria_url", "image", "image_type", "alignments"}
+MEANING_FIELDS = {"name", "description", "criteria_narrative", "criteria_url", "image", "image_type", "alignments",
+                  "achievement_type", "credits_available", "field_of_study", "human_code", "in_language"}
 EDITABLE_FIELDS = MEANING_FIELDS | {"tags", "validity_days"}
 
 

@@ -30,3 +30,25 @@ class CredentialKey(models.Model):
 
     def __str__(self) -> str:
         return f"Ed25519 key {self.public_key_multibase[:12]}… of {self.issuer}"
+
+
+class IssuedCredential(models.Model):
+    """The Open Badges 3.0 side of one award (the credential itself is built from the assertion row on
+    request): its index in the issuer's status list, allocated once, the key that signs it, fixed so a
+    key rotation never changes a credential already given out, and its baked image."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    assertion = models.OneToOneField("assertions.Assertion", on_delete=models.CASCADE, related_name="credential")
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="+")
+    status_index = models.PositiveIntegerField()
+    key = models.ForeignKey(CredentialKey, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    baked_image = models.FileField(upload_to="baked-ob3/", blank=True)
+
+    objects = TenantScopedManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "status_index"], name="one_award_per_status_index")]
+
+    def __str__(self) -> str:
+        return f"OB 3.0 credential of {self.assertion_id} (status index {self.status_index})"

@@ -12,6 +12,7 @@ deadline (``seconds``), raising :class:`CanonicalizationLimit`, as the spec's se
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Iterator, Sequence
 from itertools import permutations
@@ -55,17 +56,25 @@ def _term(component: dict[str, Any]) -> Term:
     return ("L", component["value"], component.get("datatype") or XSD_STRING, component.get("language") or "")
 
 
+_NEEDS_LITERAL_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]').search
+_NEEDS_IRI_ESCAPE = re.compile(r'[\x00-\x20<>"{}|^`\\]').search
+
+
+def _iri(value: str) -> str:
+    return f"<{value.translate(_IRI_ESCAPES) if _NEEDS_IRI_ESCAPE(value) else value}>"
+
+
 def serialize_term(term: Term) -> str:
     kind, value, datatype, language = term
     if kind == "I":
-        return f"<{value.translate(_IRI_ESCAPES)}>"
+        return _iri(value)
     if kind == "B":
         return value
-    text = f'"{value.translate(_LITERAL_ESCAPES)}"'
+    text = f'"{value.translate(_LITERAL_ESCAPES) if _NEEDS_LITERAL_ESCAPE(value) else value}"'
     if datatype == RDF_LANGSTRING:
         return f"{text}@{language}" if language else text
     if datatype != XSD_STRING:
-        return f"{text}^^<{datatype.translate(_IRI_ESCAPES)}>"
+        return f"{text}^^{_iri(datatype)}"
     return text
 
 
@@ -230,11 +239,16 @@ def _quads(dataset: Sequence[dict[str, Any]]) -> Iterator[Quad]:
                _term(name) if name else None)
 
 
+def canonicalize_quads(quads: Sequence[Quad], *, seconds: float = DEFAULT_SECONDS) -> str:
+    if len(quads) > MAX_QUADS:
+        raise CanonicalizationLimit(f"The document has more than {MAX_QUADS} statements.")
+    return _Canonicalizer(quads, time.monotonic() + seconds).run()
+
+
 def canonicalize_dataset(dataset: Sequence[dict[str, Any]], *, seconds: float = DEFAULT_SECONDS) -> str:
     if len(dataset) > MAX_QUADS:
         raise CanonicalizationLimit(f"The document has more than {MAX_QUADS} statements.")
-    quads = list(_quads(dataset))
-    return _Canonicalizer(quads, time.monotonic() + seconds).run()
+    return canonicalize_quads(list(_quads(dataset)), seconds=seconds)
 
 
 def canonicalize(document: dict[str, Any], *, seconds: float = DEFAULT_SECONDS) -> str:

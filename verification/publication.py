@@ -39,6 +39,24 @@ def page_key(public_id: object) -> str:
     return f"pub:{KEY_VERSION}:ah:{public_id}"
 
 
+# Open Badges 3.0: an award's credential (JSON with its proof, and the VC-JWT), and its issuer's signed
+# status lists and revocation list, which change when any of the issuer's awards is revoked.
+def credential_key(public_id: object) -> str:
+    return f"pub:{KEY_VERSION}:c:{public_id}"
+
+
+def credential_jwt_key(public_id: object) -> str:
+    return f"pub:{KEY_VERSION}:cj:{public_id}"
+
+
+def status_list_key(issuer_public_id: object, number: int) -> str:
+    return f"pub:{KEY_VERSION}:sl:{issuer_public_id}:{number}"
+
+
+def revocation_list_key(issuer_public_id: object) -> str:
+    return f"pub:{KEY_VERSION}:rl:{issuer_public_id}"
+
+
 def cached(key: str, build: Callable[[], tuple[T, int]]) -> T:
     """The entry cached under ``key``, else ``build()``'s value, which is cached for the seconds it
     returns with it (none: not cached), unless a hold marker says the document is changing right now."""
@@ -54,7 +72,26 @@ def cached(key: str, build: Callable[[], tuple[T, int]]) -> T:
 def _hold(public_ids: list[str]) -> None:
     for start in range(0, len(public_ids), CHUNK):
         chunk = public_ids[start:start + CHUNK]
-        cache.set_many({key: HOLD for pid in chunk for key in (json_key(pid), page_key(pid))}, timeout=HOLD_SECONDS)
+        keys = [key for pid in chunk
+                for key in (json_key(pid), page_key(pid), credential_key(pid), credential_jwt_key(pid))]
+        cache.set_many(dict.fromkeys(keys + _list_keys(chunk), HOLD), timeout=HOLD_SECONDS)
+
+
+def _list_keys(public_ids: list[str]) -> list[str]:
+    """The keys of the OB 3.0 status lists and revocation lists these awards are on."""
+    from assertions.models import Assertion
+    from credentials.documents import LIST_SIZE
+    from credentials.models import IssuedCredential
+    from issuers.scoping import unscoped
+
+    with unscoped("dropping the cached OB 3.0 status lists of changed awards"):
+        issuers = Assertion.objects.filter(public_id__in=public_ids).values_list(
+            "badge_class__issuer__public_id", flat=True).distinct()
+        keys = [revocation_list_key(pid) for pid in issuers]
+        lists = IssuedCredential.objects.filter(assertion__public_id__in=public_ids).values_list(
+            "issuer__public_id", "status_index")
+        keys += {status_list_key(pid, index // LIST_SIZE) for pid, index in lists}
+    return keys
 
 
 def _affected(badge_class_id: UUID | None, issuer_id: UUID | None) -> list[str]:

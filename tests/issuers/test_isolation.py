@@ -50,6 +50,7 @@ UNSCOPED_ALLOW_LIST = [
     ("verification/verifier.py", "verifying our own badges from the database, without HTTP"),  # revoked_at
     ("verification/tasks.py", "recording an anonymous verification count, for our own badges and foreign ones"),
     ("verification/publication.py", "dropping cached public documents of a changed badge class or issuer"),
+    ("verification/publication.py", "dropping the cached OB 3.0 status lists of changed awards"),
     ("assertions/tasks.py", "pipeline sweep: finds stuck work of every tenant, then enqueues it per tenant"),
     ("backpack/selectors.py",
      "a learner's own awards across colleges: sent to their verified addresses or claimed by them"),

@@ -1,0 +1,156 @@
+"""Open Badges 3.0 for every award: the credential's record (status index, key) made once per award,
+in bulk for a cohort; the signed credential, its VC-JWT and its baked image; the issuer's signed
+status list, revocation list and DID document."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from assertions.baking import bake_png
+from assertions.documents import serialize
+from assertions.models import Assertion
+from credentials import documents
+from credentials.baking import bake_svg_credential
+from credentials.did import did_document, rsa_key_id
+from credentials.jwt import jwt_encode
+from credentials.keys import credential_key_active, signer
+from credentials.models import CredentialKey, IssuedCredential
+from credentials.proof import proof_sign
+from issuers.dates import public_timestamp
+from issuers.keys import decrypt_private_key
+from issuers.models import Issuer, SigningKey
+
+logger = logging.getLogger(__name__)
+OB3_PNG_KEYWORD = b"openbadgecredential"
+
+
+@transaction.atomic
+def credentials_allocate(assertions: Sequence[Assertion]) -> dict[int, IssuedCredential]:
+    """Each award's record, made once: new ones get the next status indexes of their issuer, in one
+    insert per issuer (the issuer's row is locked while its indexes are counted)."""
+    ids = [a.pk for a in assertions]
+    records = {r.assertion_id: r for r in IssuedCredential.objects.filter(assertion_id__in=ids)}
+    missing: dict[int, list[Assertion]] = defaultdict(list)
+    for assertion in assertions:
+        if assertion.pk not in records:
+            missing[assertion.badge_class.issuer_id].append(assertion)
+    now = timezone.now().replace(microsecond=0)
+    for issuer_id, awards in missing.items():
+        issuer = Issuer.objects.select_for_update().get(pk=issuer_id)
+        again = set(IssuedCredential.objects.filter(assertion__in=awards).values_list("assertion_id", flat=True))
+        awards = [a for a in awards if a.pk not in again]
+        key = credential_key_active(issuer=issuer)
+        top = IssuedCredential.objects.filter(issuer=issuer).aggregate(top=Max("status_index"))["top"]
+        start = 0 if top is None else top + 1
+        IssuedCredential.objects.bulk_create([
+            IssuedCredential(tenant_id=issuer.tenant_id, assertion=a, issuer=issuer, status_index=start + n,
+                             key=key, created_at=now) for n, a in enumerate(awards)])
+    if missing:
+        records = {r.assertion_id: r for r in IssuedCredential.objects.select_related("key").filter(
+            assertion_id__in=ids)}
+    return records
+
+
+def credential_record(assertion: Assertion) -> IssuedCredential:
+    return credentials_allocate([assertion])[assertion.pk]
+
+
+def credential_signed(assertion: Assertion, record: IssuedCredential) -> dict[str, Any]:
+    """The ``OpenBadgeCredential`` with its eddsa-rdfc-2022 proof. Ed25519 signatures are
+    deterministic and ``created`` is the record's, so the same row always gives the same bytes."""
+    document = documents.credential_document(assertion, status_index=record.status_index)
+    return proof_sign(document, signer(record.key), created=record.created_at)
+
+
+def _jwt_key(issuer: Issuer) -> tuple[rsa.RSAPrivateKey, str]:
+    key = SigningKey.objects.filter(issuer=issuer, retired_at=None).first()
+    if key is None:
+        raise ValueError(f"{issuer} has no signing key.")
+    return decrypt_private_key(key.private_key_encrypted), rsa_key_id(issuer, key)
+
+
+def credential_jwt(assertion: Assertion, record: IssuedCredential) -> str:
+    """The VC-JWT (RS256, the issuer's RSA key, named in its DID document)."""
+    document = documents.credential_document(assertion, status_index=record.status_index,
+                                             status=documents.REVOCATION_LIST)
+    private, kid = _jwt_key(assertion.badge_class.issuer)
+    return jwt_encode(document, key=private, kid=kid)
+
+
+def credential_baked(source: bytes, image_type: str, credential: bytes) -> bytes:
+    if image_type == "svg":
+        return bake_svg_credential(source, credential.decode())
+    return bake_png(source, credential.decode(), keyword=OB3_PNG_KEYWORD)
+
+
+def credentials_bake(assertions: Sequence[Assertion]) -> None:
+    """Bake each award's OB 3.0 image (the signed credential inside), in the award pipeline after the
+    OB 2.0 bake. A failure here is logged and leaves the image to be baked on its first request."""
+    if not assertions:
+        return
+    records = credentials_allocate(assertions)
+    sources: dict[int, bytes] = {}
+    for assertion in assertions:
+        record = records[assertion.pk]
+        badge = assertion.badge_class
+        try:
+            if badge.pk not in sources:
+                with badge.image.open("rb") as fh:
+                    sources[badge.pk] = fh.read()
+            credential_bake(assertion, record, source=sources[badge.pk])
+        except (OSError, ValueError):
+            logger.exception("Baking the OB 3.0 image of assertion %s failed", assertion.public_id)
+
+
+def credential_bake(assertion: Assertion, record: IssuedCredential, *, source: bytes | None = None) -> bytes:
+    """Bake (or re-bake) the OB 3.0 image and store it, replacing an earlier file once this commits."""
+    badge = assertion.badge_class
+    if source is None:
+        with badge.image.open("rb") as fh:
+            source = fh.read()
+    baked = credential_baked(source, badge.image_type, serialize(credential_signed(assertion, record)))
+    old = record.baked_image.name if record.baked_image else ""
+    record.baked_image.save(f"{assertion.public_id}.{badge.image_type}", ContentFile(baked), save=False)
+    IssuedCredential.objects.filter(pk=record.pk).update(baked_image=record.baked_image.name)
+    if old and old != record.baked_image.name:
+        storage = record.baked_image.storage
+        transaction.on_commit(lambda: storage.delete(old))
+    return baked
+
+
+def status_list_signed(issuer: Issuer, number: int) -> dict[str, Any] | None:
+    """The signed ``BitstringStatusListCredential`` ``number`` of ``issuer`` (None: no such list).
+
+    Valid from the issuer's creation and signed as of then: what changes is only the bits, so the same
+    revocations always give the same bytes (and a verifier whose clock is a second behind still accepts it)."""
+    low, high = number * documents.LIST_SIZE, (number + 1) * documents.LIST_SIZE
+    records = IssuedCredential.objects.filter(issuer=issuer, status_index__gte=low, status_index__lt=high)
+    if number > 0 and not records.exists():
+        return None
+    revoked = list(records.filter(assertion__revoked=True).values_list("status_index", flat=True))
+    moment = issuer.created_at.replace(microsecond=0)
+    document = documents.status_list_document(issuer, number, revoked, valid_from=public_timestamp(moment))
+    return proof_sign(document, signer(credential_key_active(issuer=issuer)), created=moment)
+
+
+def revocation_list(issuer: Issuer) -> dict[str, Any]:
+    revoked = Assertion.objects.filter(badge_class__issuer=issuer, revoked=True).order_by("revoked_at", "pk")
+    return documents.revocation_list_document(issuer, list(revoked.values_list("public_id", "revocation_reason")))
+
+
+def issuer_did_document(issuer: Issuer) -> dict[str, Any]:
+    """Every Ed25519 and RSA key the issuer has had (retired ones too), under assertionMethod."""
+    credential_key_active(issuer=issuer)  # so a new issuer's document already names its key
+    multikeys = list(CredentialKey.objects.filter(issuer=issuer).order_by("created_at", "pk")
+                     .values_list("public_key_multibase", flat=True))
+    rsa_keys = list(SigningKey.objects.filter(issuer=issuer).order_by("created_at", "pk"))
+    return did_document(issuer, multikeys, rsa_keys)

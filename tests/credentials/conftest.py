@@ -1,0 +1,1 @@
+from tests.support.conformance import served  # noqa: F401 - a fixture

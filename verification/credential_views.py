@@ -1,0 +1,117 @@
+"""Public Open Badges 3.0 documents: an award's credential (JSON-LD with its proof, the VC-JWT, the
+baked image), and its issuer's DID document, status lists and revocation list. Read-only, across
+tenants by design, cached like the OB 2.0 documents (``verification.publication``), so a revocation
+shows in the status list and the revocation list on the very next request."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+
+from assertions import documents
+from assertions.models import Assertion
+from credentials import services
+from issuers.models import Issuer
+from verification import publication
+from verification.views import _TYPES, _assertion_page, _etag, _file, _get, public_view, wants_html
+
+VC_MEDIA_TYPE = "application/vc+ld+json"
+
+
+def _body(request: HttpRequest, body: bytes, etag: str, content_type: str, *, max_age: int = 60) -> HttpResponse:
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(body, content_type=content_type)
+    response["ETag"] = etag
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Vary"] = "Accept"
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    return response
+
+
+def _award(public_id: str) -> Assertion:
+    return _get(Assertion, public_id, ("badge_class__issuer",))  # type: ignore[no-any-return]
+
+
+@public_view
+def credential(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The ``OpenBadgeCredential`` (``application/vc+ld+json``); a browser gets the badge's page. A
+    revoked award's credential is still served: its status list says it is revoked."""
+    if wants_html(request):
+        return _assertion_page(request, public_id)
+
+    def build() -> tuple[tuple[bytes, str], int]:
+        award = _award(public_id)
+        body = documents.serialize(services.credential_signed(award, services.credential_record(award)))
+        return (body, _etag(body)), settings.PUBLIC_DOCUMENT_CACHE_SECONDS
+
+    body, etag = publication.cached(publication.credential_key(public_id), build)
+    return _body(request, body, etag, f"{VC_MEDIA_TYPE}; charset=utf-8")
+
+
+@public_view
+def credential_jwt(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The VC-JWT of the same credential, as ``text/plain`` (OB 3.0 section 8.2)."""
+
+    def build() -> tuple[tuple[bytes, str], int]:
+        award = _award(public_id)
+        body = services.credential_jwt(award, services.credential_record(award)).encode()
+        return (body, _etag(body)), settings.PUBLIC_DOCUMENT_CACHE_SECONDS
+
+    body, etag = publication.cached(publication.credential_jwt_key(public_id), build)
+    return _body(request, body, etag, "text/plain; charset=utf-8")
+
+
+@public_view
+def credential_image(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The badge image with the signed credential baked in (by the worker, or now if it has not yet)."""
+    award = _award(public_id)
+    if award.revoked:
+        raise Http404("This badge has been revoked.")
+    record = services.credential_record(award)
+    name = record.baked_image.name
+    if name and record.baked_image.storage.exists(name):
+        with record.baked_image.open("rb") as fh:
+            data = fh.read()
+    else:
+        data = services.credential_bake(award, record)
+    return _file(data, _TYPES[award.badge_class.image_type])
+
+
+@public_view
+def did_document(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Where the issuer's did:web resolves: its keys, old ones too, under ``assertionMethod``."""
+    issuer = _get(Issuer, public_id)
+    body = documents.serialize(services.issuer_did_document(issuer))
+    return _body(request, body, _etag(body), "application/did+json", max_age=300)
+
+
+@public_view
+def status_list(request: HttpRequest, public_id: str, number: int) -> HttpResponse:
+    """The issuer's signed ``BitstringStatusListCredential`` ``number``."""
+
+    def build() -> tuple[tuple[bytes, str] | None, int]:
+        issuer = _get(Issuer, public_id)
+        document = services.status_list_signed(issuer, number)
+        if document is None:
+            return None, 0
+        body = documents.serialize(document)
+        return (body, _etag(body)), settings.PUBLIC_DOCUMENT_CACHE_SECONDS
+
+    entry = publication.cached(publication.status_list_key(public_id, number), build)
+    if entry is None:
+        raise Http404("No such status list.")
+    return _body(request, entry[0], entry[1], f"{VC_MEDIA_TYPE}; charset=utf-8", max_age=0)
+
+
+@public_view
+def revocation_list(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The issuer's ``1EdTechRevocationList`` of revoked credentials (the VC-JWT's credentialStatus)."""
+
+    def build() -> tuple[tuple[bytes, str], int]:
+        body = documents.serialize(services.revocation_list(_get(Issuer, public_id)))
+        return (body, _etag(body)), settings.PUBLIC_DOCUMENT_CACHE_SECONDS
+
+    body, etag = publication.cached(publication.revocation_list_key(public_id), build)
+    return _body(request, body, etag, "application/json; charset=utf-8", max_age=0)
