@@ -10,6 +10,9 @@ from django.contrib.auth.base_user import AbstractBaseUser
 
 from accounts import selectors
 
+# What ``login()`` names for an account a view has just made (a claim or invitation sign-up).
+AUTH_BACKEND = "accounts.backends.AuthenticationBackend"
+
 
 class AuthenticationBackend(AllauthBackend):
     def _authenticate_by_email(self, email: str, password: str) -> AbstractBaseUser | None:

@@ -13,6 +13,8 @@ from allauth.account import app_settings
 from allauth.account import forms as allauth_forms
 from allauth.account.adapter import get_adapter
 from allauth.core import context, ratelimit
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -64,3 +66,35 @@ class RequestLoginCodeForm(allauth_forms.RequestLoginCodeForm):
                 raise adapter.validation_error("too_many_login_attempts")
             self._user = users[0] if users else None
         return email
+
+
+class ProvenAddressSignupForm(forms.Form):
+    """Sign-up for an address a link has already proven (a claim link, a staff invitation): the address is
+    shown, not typed, and marked verified, so no confirmation email follows; the password rules apply."""
+
+    name = forms.CharField(label="Your name (optional)", max_length=150, required=False,
+                           widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    password1 = forms.CharField(label="Choose a password", strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(label="Password again", strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def __init__(self, *args: Any, email: str = "", name: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+        self.fields["name"].initial = name
+        # The rules up front, before the first try (the validators of AUTH_PASSWORD_VALIDATORS).
+        self.fields["password1"].help_text = password_validation.password_validators_help_text_html()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "The two passwords do not match.")
+        elif p1:
+            try:
+                password_validation.validate_password(p1, get_user_model()(email=self.email))
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data

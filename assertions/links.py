@@ -61,12 +61,17 @@ def linkedin_add_url(assertion: Assertion) -> str:
     params = {
         "startTask": "CERTIFICATION_NAME",
         "name": assertion.badge_class.name,
-        "organizationName": assertion.badge_class.issuer.name,
         "issueYear": assertion.issued_on.year,
         "issueMonth": assertion.issued_on.month,
         "certUrl": verify_url(assertion),
         "certId": str(assertion.public_id),
     }
+    # The college's LinkedIn page by its id (LinkedIn then shows its name and logo); its name otherwise.
+    organisation_id = assertion.tenant.linkedin_organization_id
+    if organisation_id:
+        params["organizationId"] = organisation_id
+    else:
+        params["organizationName"] = assertion.badge_class.issuer.name
     if assertion.expires:
         params["expirationYear"] = assertion.expires.year
         params["expirationMonth"] = assertion.expires.month

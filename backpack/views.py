@@ -70,7 +70,7 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
             entry = services.assertion_claim(assertion=assertion, user=user)
             return redirect("backpack:badge", entry.public_id)
         return render(request, "backpack/claim_done_elsewhere.html", {"assertion": assertion}, status=409)
-    context: dict[str, Any] = {"assertion": assertion, "badge": assertion.badge_class,
+    context: dict[str, Any] = {"assertion": assertion, "badge": assertion.badge_class, "brand_tenant": assertion.tenant,
                                "issuer": assertion.badge_class.issuer, "email": assertion.recipient_identity,
                                "image_url": reverse("public:badge_image", args=[assertion.badge_class.public_id])}
     if not user.is_authenticated:
@@ -190,7 +190,7 @@ def badge(request: SignedInRequest, entry: BackpackEntry) -> HttpResponse:
         messages.error(request, "Choose who can see this badge.")
     a = item.assertion
     return render(request, "backpack/badge.html", {
-        "item": item, "entry": entry, "form": form, "assertion": a,
+        "item": item, "entry": entry, "form": form, "assertion": a, "brand_tenant": a.tenant if a else None,
         "badge": a.badge_class if a else None, "imported": entry.imported if entry.imported_id else None,
         "claimable": a is not None and a.claimed_by_id is None and not a.revoked,
         "collections": Collection.objects.filter(user=request.user),
@@ -286,6 +286,7 @@ def certificate(request: SignedInRequest, entry: BackpackEntry) -> HttpResponse:
                                                  omitsize=True)  # a viewBox: CSS sizes it for screen and print
     return render(request, "backpack/certificate.html", {
         "assertion": a, "badge": a.badge_class, "issuer": a.badge_class.issuer, "tenant": a.tenant,
+        "brand_tenant": a.tenant,
         "learner_name": request.user.name or a.recipient_name or request.user.email, "verify_url": verify, "qr": qr,
         "image_url": reverse("public:badge_image", args=[a.badge_class.public_id]), "item": selectors.item_of(entry),
         "orientation": a.tenant.certificate_orientation,
@@ -446,6 +447,7 @@ def share(request: HttpRequest, public_id: Any) -> HttpResponse:
     share = links.share_url(a)
     response = render(request, "backpack/share.html", {
         "assertion": a, "badge": a.badge_class, "issuer": a.badge_class.issuer, "tenant": a.tenant,
+        "brand_tenant": a.tenant,
         "learner_name": name, "status": item_status, "is_owner": is_owner, "share_url": share,
         "og_image": share + "image.png", "verify_url": links.verify_url(a),
         "noindex": not (entry is not None and claimed and entry.indexable and entry.visibility != Visibility.PRIVATE),

@@ -31,11 +31,29 @@ class ApiKeyForm(forms.Form):
 
 
 class TenantSettingsForm(forms.ModelForm):
+    logo_file = forms.FileField(
+        label="Logo", required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/svg+xml"}),
+        help_text="A square PNG or SVG, at least 90×90 pixels and at most 256 KB: the same checks as a badge "
+                  "image. Shown on the award email, the claim page, the learner's badge and share pages, the "
+                  "verification result and the certificate.")
+    remove_logo = forms.BooleanField(label="Remove the logo", required=False)
+
     class Meta:
         model = Tenant
-        fields = ["name", "contact_email", "reply_to_email", "primary_colour", "timezone", "require_mfa",
-                  "certificate_orientation"]
+        fields = ["name", "contact_email", "reply_to_email", "primary_colour", "linkedin_organization_id",
+                  "timezone", "require_mfa", "certificate_orientation"]
         widgets = {"primary_colour": forms.TextInput(attrs={"type": "color"})}
+        help_texts = {"primary_colour": "The top bar, buttons and the certificate's frame. Text on it is paired "
+                                        "automatically with white or black, whichever reads at 4.5:1 or better "
+                                        "(WCAG AA); links use a shade of it that reads on white."}
+
+    def clean_logo_file(self) -> bytes | None:
+        upload = self.cleaned_data.get("logo_file")
+        if not upload:
+            return None
+        if upload.size > 256 * 1024:
+            raise forms.ValidationError(f"The logo is {upload.size // 1024} KB: the limit is 256 KB.")
+        return upload.read()
 
 
 class IssuerForm(forms.ModelForm):

@@ -40,6 +40,14 @@ class Tenant(models.Model):
     reply_to_email = models.EmailField(blank=True, help_text="Replies to award emails go here.")
     logo = models.ImageField(upload_to="tenants/logos/", blank=True)
     primary_colour = models.CharField(max_length=7, default="#1d4ed8", validators=[hex_colour])
+    # LinkedIn's number for the college's company page: "Add to LinkedIn profile" names the organisation by
+    # it, so LinkedIn shows the college's own page and logo; without it, the college's name is sent.
+    linkedin_organization_id = models.CharField(
+        "LinkedIn organisation id", max_length=20, blank=True,
+        validators=[RegexValidator(r"^[0-9]+$", "The LinkedIn organisation id is a number, e.g. 1337.")],
+        help_text="The number in your LinkedIn page's admin address: open your college's LinkedIn page as an "
+                  "admin; the address reads linkedin.com/company/<number>/admin/. Copy that number. Leave empty "
+                  "to send the college's name instead (LinkedIn then shows no logo).")
     timezone = models.CharField(max_length=64, default="Europe/London", validators=[validate_timezone])
     require_mfa = models.BooleanField(
         default=False, help_text="Staff must set up two-factor authentication before using this tenant."

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -43,6 +44,10 @@ User = get_user_model()
 # The public-document cache lives in a higher layer (verification registers it in its AppConfig), so
 # the layers below tell it that published documents changed without importing it.
 PUBLICATION_LISTENERS: Registry[Callable[..., None]] = Registry("told that public documents changed")
+# The check every uploaded image goes through, owned by badges (PNG or SVG, sanitised: the badge image
+# rules), so a college's logo passes exactly the checks of a badge image: (bytes) -> (kind, safe bytes),
+# raising ValueError with the reason.
+IMAGE_CHECKS: Registry[Callable[[bytes], tuple[str, bytes]]] = Registry("checks an uploaded image")
 
 
 def publication_notify(**public_ids: Any) -> None:
@@ -165,6 +170,45 @@ def tenant_set_limits(*, tenant: Tenant, badges_per_month: int | None, learners_
     return tenant
 
 
+def image_check(data: bytes) -> tuple[str, bytes]:
+    """("png" | "svg", bytes safe to store) for an uploaded image, or ValidationError with the reason."""
+    checks = list(IMAGE_CHECKS)
+    if not checks:
+        raise ImproperlyConfigured("No image check is registered (badges' AppConfig.ready registers it).")
+    try:
+        for check in checks:
+            kind, data = check(data)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+    return kind, data
+
+
+@transaction.atomic
+def tenant_update(*, tenant: Tenant, changes: dict[str, Any], logo: bytes | None = None, remove_logo: bool = False,
+                  actor: ActorLike = None) -> Tenant:
+    """Change a college's settings; ``logo`` (an uploaded file's bytes) passes the badge image checks first.
+    A colour is paired with a readable text colour wherever it is shown (``issuers.branding``)."""
+    if tenant.pk != current_tenant_id():
+        raise PermissionDenied("These are another college's settings.")
+    tenant_require_active(tenant)
+    for name, value in changes.items():
+        setattr(tenant, name, value)
+    changed = sorted(changes)
+    if logo is not None:
+        kind, safe = image_check(logo)
+        if tenant.logo:
+            tenant.logo.delete(save=False)
+        tenant.logo.save(f"{tenant.slug}-logo.{kind}", ContentFile(safe), save=False)
+        changed.append("logo")
+    elif remove_logo and tenant.logo:
+        tenant.logo.delete(save=False)
+        changed.append("logo")
+    tenant.full_clean()
+    tenant.save()
+    audit_record(tenant=tenant, action="tenant.update", actor=actor, obj=tenant, data={"changed": changed})
+    return tenant
+
+
 def tenant_require_active(tenant: Tenant) -> None:
     """Services that write for a tenant on their own (tasks) call this; web and API writes of a
     suspended tenant are refused earlier, by ``TenantScopeMiddleware``."""
@@ -251,6 +295,19 @@ def invitation_accept(*, invitation: Invitation, user: Any) -> Membership:
         membership, _ = Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": invitation.role})
         audit_record(tenant=tenant, action="invitation.accept", actor=user, obj=invitation, summary=f"{user} joined")
     return membership
+
+
+@transaction.atomic
+def invitation_signup(*, invitation: Invitation, password: str, name: str = "") -> Membership:
+    """A new member of staff with no account signs up from the invitation link and joins. The link went to
+    the invited address, so opening it proves the address (as a claim link does): the account is made with
+    it verified, and no confirmation email follows."""
+    if not invitation.is_usable:
+        raise ValidationError("This invitation has expired or has already been used.")
+    if account_selectors.user_by_verified_email(email=invitation.email) is not None:
+        raise ValidationError(f"{invitation.email} already has an account: log in to accept the invitation.")
+    user = user_create_verified(email=invitation.email, password=password, name=name)
+    return invitation_accept(invitation=invitation, user=user)
 
 
 @transaction.atomic

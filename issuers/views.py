@@ -7,12 +7,16 @@ Every view under ``/t/<tenant_slug>/`` runs inside that tenant's scope (see the 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts import selectors as account_selectors
+from accounts.backends import AUTH_BACKEND
+from accounts.forms import ProvenAddressSignupForm
 from accounts.http import SignedInRequest
 from issuers import forms, selectors, services
 from issuers.http import StaffRequest
@@ -135,7 +139,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if invitation is None:
         return render(request, "issuers/invitation.html", {"error": "This invitation link is not valid."}, status=404)
     if not request.user.is_authenticated:
-        return render(request, "issuers/invitation.html", {"invitation": invitation, "next": request.path})
+        return _invitation_anonymous(request, invitation)
     error = None
     if request.method == "POST":
         try:
@@ -150,6 +154,31 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     elif not invitation.is_usable:
         error = "This invitation has expired or has already been used."
     return render(request, "issuers/invitation.html", {"invitation": invitation, "error": error})
+
+
+def _invitation_anonymous(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    """No one signed in: someone with an account logs in; someone new signs up here, with the invited
+    address filled in and proven by the link, and joins at once."""
+    context: dict[str, object] = {"invitation": invitation, "next": request.path,
+                                  "has_account": account_selectors.user_by_verified_email(email=invitation.email)
+                                  is not None}
+    if context["has_account"] or not invitation.is_usable:
+        if not invitation.is_usable:
+            context["error"] = "This invitation has expired or has already been used."
+        return render(request, "issuers/invitation.html", context)
+    form = ProvenAddressSignupForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.invitation_signup(invitation=invitation, password=form.cleaned_data["password1"],
+                                                    name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            context["error"] = " ".join(exc.messages)
+        else:
+            login(request, membership.user, backend=AUTH_BACKEND)
+            messages.success(request, f"Welcome to {membership.tenant.name}.")
+            return redirect("issuers:dashboard", tenant_slug=membership.tenant.slug)
+    return render(request, "issuers/invitation.html", {**context, "form": form},
+                  status=400 if request.method == "POST" else 200)
 
 
 # --- API keys, audit, settings ----------------------------------------------------------------
@@ -185,19 +214,19 @@ def audit_log(request: StaffRequest, tenant_slug: str) -> HttpResponse:
 
 @admin_only
 def tenant_settings(request: StaffRequest, tenant_slug: str) -> HttpResponse:
-    form = forms.TenantSettingsForm(request.POST or None, instance=request.tenant)
+    form = forms.TenantSettingsForm(request.POST or None, request.FILES or None, instance=request.tenant)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        services.audit_record(
-            tenant=request.tenant,
-            action="tenant.update",
-            actor=request.user,
-            obj=request.tenant,
-            data={"changed": form.changed_data},
-        )
-        messages.success(request, "Settings saved.")
-        return redirect("issuers:settings", tenant_slug=tenant_slug)
-    return render(request, "issuers/settings.html", {"form": form})
+        changes = {name: form.cleaned_data[name] for name in form.Meta.fields if name in form.changed_data}
+        try:
+            services.tenant_update(tenant=request.tenant, changes=changes, logo=form.cleaned_data["logo_file"],
+                                   remove_logo=form.cleaned_data["remove_logo"], actor=request.user)
+        except ValidationError as exc:
+            form.add_error("logo_file" if form.cleaned_data["logo_file"] else None, exc)
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("issuers:settings", tenant_slug=tenant_slug)
+        request.tenant.refresh_from_db()
+    return render(request, "issuers/settings.html", {"form": form, "brand": request.tenant.brand})
 
 
 # --- Issuer profiles --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from assertions.pipeline import assertion_bake
 from badges.models import BadgeClass
 from endorsements.documents import endorsement_document, endorsement_urls, endorser_document, live_endorsements
 from endorsements.models import Endorsement, EndorserProfile
-from issuers.models import Issuer, SigningKey
+from issuers.models import Issuer, SigningKey, Tenant
 from issuers.scoping import unscoped
 from verification import publication
 from verification.forms import VerifyForm
@@ -181,10 +181,19 @@ def _assertion_page(request: HttpRequest, public_id: str) -> HttpResponse:
                         request=request)
     response = render(request, "verification/assertion.html", {
         "result": result, "form": VerifyForm(initial={"badge": result.assertion_url}),
-        "again_url": request.path, "title": (result.badge or {}).get("name") or "Badge verification",
+        "again_url": request.path, "brand_tenant": _college_of(result),
+        "title": (result.badge or {}).get("name") or "Badge verification",
     }, status=410 if result.verdict == "revoked" else 200)
     response["Vary"] = "Accept"
     return response
+
+
+def _college_of(result: Verification) -> Tenant | None:
+    """The college that issued one of our badges, for its logo and colour on the result (public facts:
+    the badge names its issuer). Tenants are not scoped; the join reads no other row of the college."""
+    if result.our_assertion_id is None:
+        return None
+    return Tenant.objects.filter(assertions__public_id=result.our_assertion_id).first()
 
 
 # --- the employer's verify page ----------------------------------------------------------------
@@ -221,7 +230,7 @@ def verify_page(request: HttpRequest) -> HttpResponse:
                         request=request)
     again = result.input_text if result.input_text and len(result.input_text) < 20000 else None
     return render(request, "verification/verify.html", {
-        "form": VerifyForm(), "result": result, "again": again,
+        "form": VerifyForm(), "result": result, "again": again, "brand_tenant": _college_of(result),
         "recipient_form": VerifyForm(initial={"badge": again}) if again else None,
     })
 
