@@ -82,7 +82,7 @@ class ProvenAddressSignupForm(forms.Form):
     def __init__(self, *args: Any, email: str = "", name: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.email = email
-        self.fields["name"].initial = name
+        self.fields["name"].initial = name  # the name the tutor typed when awarding it, if any
         # The rules up front, before the first try (the validators of AUTH_PASSWORD_VALIDATORS).
         self.fields["password1"].help_text = password_validation.password_validators_help_text_html()
 

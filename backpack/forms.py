@@ -4,43 +4,16 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
-from django.contrib.auth import password_validation
 
+from accounts.forms import ProvenAddressSignupForm
 from backpack.models import Visibility
 
 if TYPE_CHECKING:
     from backpack.selectors import Item
 
 
-class ClaimSignupForm(forms.Form):
-    name = forms.CharField(label="Your name (optional)", max_length=150, required=False,
-                           widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    password1 = forms.CharField(label="Choose a password", strip=False,
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    password2 = forms.CharField(label="Password again", strip=False,
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-
-    def __init__(self, *args, email: str = "", name: str = "", **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.email = email
-        self.fields["name"].initial = name  # the name the tutor typed when awarding it
-        # The rules up front, before the first try (the validators of AUTH_PASSWORD_VALIDATORS).
-        self.fields["password1"].help_text = password_validation.password_validators_help_text_html()
-
-    def clean(self) -> dict:
-        data = super().clean()
-        assert data is not None  # Form.clean() returns cleaned_data
-        p1, p2 = data.get("password1"), data.get("password2")
-        if p1 and p2 and p1 != p2:
-            self.add_error("password2", "The two passwords do not match.")
-        elif p1:
-            from django.contrib.auth import get_user_model
-
-            try:
-                password_validation.validate_password(p1, get_user_model()(email=self.email))
-            except forms.ValidationError as exc:
-                self.add_error("password1", exc)
-        return data
+# A claim link proves its address, as an invitation does: the one sign-up form for a proven address.
+ClaimSignupForm = ProvenAddressSignupForm
 
 
 class EntrySettingsForm(forms.Form):

@@ -63,7 +63,8 @@ def test_a_pale_colour_keeps_its_hue_but_darkens_to_read_on_white():
 
 def _settings_post(client, tenant, **extra):
     data = {"name": tenant.name, "contact_email": "", "reply_to_email": "", "primary_colour": tenant.primary_colour,
-            "linkedin_organization_id": "", "timezone": tenant.timezone, **extra}
+            "linkedin_organization_id": "", "timezone": tenant.timezone,
+            "certificate_orientation": tenant.certificate_orientation, **extra}
     return client.post(reverse("issuers:settings", args=[tenant.slug]), data)
 
 
