@@ -9,8 +9,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Lower
+from django.db import connection
+from django.db.models import Aggregate, Count, DateField, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import TruncWeek, Upper
 from django.utils import timezone
 
 from assertions.models import Assertion
@@ -61,14 +62,46 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
             timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min)))
 
 
-def _median_hours(pairs: list[tuple[datetime, datetime | None]]) -> float | None:
-    hours = [(claimed - issued).total_seconds() / 3600 for issued, claimed in pairs if claimed and claimed >= issued]
-    return round(statistics.median(hours), 1) if hours else None
+class _Median(Aggregate):
+    """PostgreSQL's ``percentile_cont(0.5)``: the median computed where the rows are."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 1)
+
+
+def _median_hours(pairs: list[tuple[datetime, datetime]]) -> float | None:
+    seconds = [(claimed - issued).total_seconds() for issued, claimed in pairs]
+    return _hours(statistics.median(seconds)) if seconds else None
+
+
+def _claim_medians(awards: QuerySet[Assertion]) -> tuple[dict[int, float | None], float | None]:
+    """Median hours from award to claim, per badge class and overall. On PostgreSQL the database computes
+    them (a college's years of awards never leave it); SQLite, the embedded default for one machine's
+    trial, has no percentile aggregate, and its tables are small, so the rows are read there."""
+    claimed = awards.filter(claimed_at__isnull=False, claimed_at__gte=F("issued_on"))
+    if connection.vendor == "postgresql":
+        seconds = Func(F("claimed_at") - F("issued_on"), template="EXTRACT(EPOCH FROM %(expressions)s)",
+                       output_field=FloatField())
+        per_badge = {r["badge_class_id"]: _hours(r["median"])
+                     for r in claimed.values("badge_class_id").annotate(median=_Median(seconds))}
+        return per_badge, _hours(claimed.aggregate(median=_Median(seconds))["median"])
+    pairs: dict[int, list[tuple[datetime, datetime]]] = {}
+    for badge_id, issued, when in claimed.values_list("badge_class_id", "issued_on", "claimed_at"):
+        assert when is not None  # filtered above
+        pairs.setdefault(badge_id, []).append((issued, when))
+    return ({b: _median_hours(p) for b, p in pairs.items()},
+            _median_hours([pair for each in pairs.values() for pair in each]))
 
 
 def outcomes(*, start: date, end: date, issuer: Issuer | None = None, badge_class: BadgeClass | None = None,
-             pathway: Pathway | None = None) -> Outcomes:
-    """Awards in ``[start, end]`` (by issue date), what became of them, and the events in that period."""
+             pathway: Pathway | None = None, with_funnels: bool = True) -> Outcomes:
+    """Awards in ``[start, end]`` (by issue date), what became of them, and the events in that period;
+    the pathway funnels too unless ``with_funnels`` is false (the CSV export does not write them)."""
     lo, hi = _bounds(start, end)
     badges = BadgeClass.objects.select_related("issuer").order_by("name")
     if issuer is not None:
@@ -90,21 +123,17 @@ def outcomes(*, start: date, end: date, issuer: Issuer | None = None, badge_clas
     verified = {r["badge"]: r["n"] for r in VerificationEvent.objects.filter(created_at__gte=lo, created_at__lt=hi)
                 .exclude(assertion_public_id=None).annotate(badge=Subquery(badge_of)).filter(badge__in=ids)
                 .values("badge").annotate(n=Count("id"))}
-    claim_pairs: dict[int, list[tuple[datetime, datetime | None]]] = {}
-    for badge_id, issued, claimed in awards.exclude(claimed_at=None).values_list(
-            "badge_class_id", "issued_on", "claimed_at"):
-        claim_pairs.setdefault(badge_id, []).append((issued, claimed))
+    medians, median_overall = _claim_medians(awards)
     rows = []
     for b in listed:
         c: Mapping[str, Any] = counted.get(b.pk, {})
         rows.append(Row(b, awarded=c.get("awarded", 0), claimed=c.get("claimed", 0),
                         share_view=events.get((b.pk, "share_view"), 0), linkedin=events.get((b.pk, "linkedin"), 0),
                         download=events.get((b.pk, "download"), 0), verified=verified.get(b.pk, 0),
-                        median_hours_to_claim=_median_hours(claim_pairs.get(b.pk, []))))
+                        median_hours_to_claim=medians.get(b.pk)))
     totals = {col: sum(getattr(r, col) for r in rows) for col in COLUMNS}
-    everything = [p for pairs in claim_pairs.values() for p in pairs]
-    return Outcomes(start=start, end=end, rows=rows, totals=totals, median_hours_to_claim=_median_hours(everything),
-                    series=_weekly(awards, start, end), funnels=_funnels(pathway))
+    return Outcomes(start=start, end=end, rows=rows, totals=totals, median_hours_to_claim=median_overall,
+                    series=_weekly(awards, start, end), funnels=_funnels(pathway) if with_funnels else [])
 
 
 def _weekly(awards: QuerySet[Assertion], start: date, end: date) -> list[tuple[date, int, int]]:
@@ -114,12 +143,13 @@ def _weekly(awards: QuerySet[Assertion], start: date, end: date) -> list[tuple[d
     while day <= end:
         weeks[day] = [0, 0]
         day += timedelta(days=7)
-    for issued, claimed in awards.values_list("issued_on", "claimed_at"):
-        local = timezone.localtime(issued).date()
-        week = local - timedelta(days=local.weekday())
-        if week in weeks:
-            weeks[week][0] += 1
-            weeks[week][1] += claimed is not None
+    # Counted by the database, per week in the college's time zone (the one the tenant context set).
+    by_week = (awards.order_by().annotate(week=TruncWeek("issued_on", output_field=DateField(),
+                                                          tzinfo=timezone.get_current_timezone()))
+               .values("week").annotate(awarded=Count("id"), claimed=Count("id", filter=Q(claimed_at__isnull=False))))
+    for r in by_week:
+        if r["week"] in weeks:
+            weeks[r["week"]] = [r["awarded"], r["claimed"]]
     return [(w, a, c) for w, (a, c) in weeks.items()]
 
 
@@ -129,8 +159,10 @@ def _by_learner(by_address: dict[str, set[int]]) -> list[set[int]]:
     owner: dict[str, int] = {}
     addresses = list(by_address)
     for start in range(0, len(addresses), 2000):
-        owner.update(EmailAddress.objects.filter(verified=True).annotate(address=Lower("email"))
-                     .filter(address__in=addresses[start:start + 2000]).values_list("address", "user_id"))
+        # UPPER(email): what the case-insensitive index on addresses holds (accounts migration 0002).
+        chunk = [a.upper() for a in addresses[start:start + 2000]]
+        owner.update((address.lower(), user_id) for address, user_id in EmailAddress.objects.filter(verified=True)
+                     .annotate(address=Upper("email")).filter(address__in=chunk).values_list("address", "user_id"))
     learners: dict[object, set[int]] = {}
     for address, badges in by_address.items():
         learners.setdefault(("user", owner[address]) if address in owner else address, set()).update(badges)
@@ -141,10 +173,13 @@ def _funnels(only: Pathway | None) -> list[Funnel]:
     pathways = [only] if only is not None else list(Pathway.objects.all())
     if not pathways:
         return []
+    # Only the awards of badges some pathway names (any version of them), never every award of the college.
+    named = set().union(*(requirements.badges_in(p.requirements) for p in pathways))
+    relevant = badge_version_ids(BadgeClass.objects.filter(public_id__in=named).values_list("pk", flat=True))
     by_address: dict[str, set[int]] = {}
-    for identity, badge_id in Assertion.objects.filter(revoked=False).values_list("recipient_identity",
-                                                                                    "badge_class_id"):
-        by_address.setdefault(identity, set()).add(badge_id)
+    for identity, badge_id in Assertion.objects.filter(revoked=False, badge_class__public_id__in=relevant) \
+            .order_by().values_list("recipient_identity", "badge_class_id"):
+        by_address.setdefault(identity.lower(), set()).add(badge_id)
     holdings = _by_learner(by_address)
     # Each badge class's versions once (a handful of badges), not once per learner.
     versions = {b: badge_version_ids({b}) for b in set().union(*holdings)} if holdings else {}

@@ -21,9 +21,10 @@ def dashboard(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     result = None
     if form.is_valid():
         f = form.cleaned_data
+        as_csv = request.GET.get("format") == "csv"
         result = outcomes(start=f["start"], end=f["end"], issuer=f["issuer"], badge_class=f["badge_class"],
-                          pathway=f["pathway"])
-        if request.GET.get("format") == "csv":
+                          pathway=f["pathway"], with_funnels=not as_csv)
+        if as_csv:
             return _csv(result, tenant_slug)
     return render(request, "insights/dashboard.html", {"form": form, "o": result, "chart": _chart(result)})
 

@@ -1,0 +1,31 @@
+"""Indexes for finding an address whatever its case. Django writes ``email__iexact`` as
+``UPPER(email::text) = UPPER(%s)`` on PostgreSQL, which a plain index on ``email`` cannot answer: every
+"whose address is this" (sign-in, claims, the pathway worker's per-learner check, the outcomes
+funnels) was a sequential scan of the address table. SQLite (the embedded ``make run``) compares
+case-insensitively with ``LIKE`` and has small tables: nothing to do there."""
+
+from django.db import migrations
+
+INDEXES = {
+    "emailaddress_upper_email": "account_emailaddress (UPPER(email::text))",
+    "user_upper_email": "accounts_user (UPPER(email::text))",
+}
+
+
+def create(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name, target in INDEXES.items():
+        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+
+
+def drop(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name in INDEXES:
+        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("accounts", "0001_initial"), ("account", "0009_emailaddress_unique_primary_email")]
+    operations = [migrations.RunPython(create, drop)]
