@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.conf import settings
@@ -114,6 +115,11 @@ class WebhookDelivery(models.Model):
     @property
     def webhook_id(self) -> str:
         return f"msg_{self.id.hex}"
+
+    @property
+    def payload_text(self) -> str:
+        """The payload as the delivery log shows it: JSON, indented."""
+        return json.dumps(self.payload, indent=2, ensure_ascii=False, sort_keys=True)
 
 
 class WebhookAttempt(models.Model):
