@@ -195,6 +195,57 @@ def identifier_matches(subject: Any, candidate: str) -> bool:
     return False
 
 
+# --- ours, from the database (the documents the public credential views serve) --------------------
+
+
+def our_ob3_document(kind: str, public_id: str, suffix: str | None, docs: Documents
+                     ) -> tuple[dict[str, Any], int] | None:
+    """Our own OB 3.0 document at ``/public/credentials/<id>`` or under ``/public/issuers/<id>/`` (DID
+    document, status list, revocation list), built as ``verification.credential_views`` serves it;
+    None when there is no such document. Runs unscoped (the caller's)."""
+    from assertions.models import Assertion
+    from credentials import services
+    from credentials.did import issuer_did
+    from issuers.models import Issuer
+
+    if kind == "credentials":
+        award = Assertion.objects.select_related("badge_class__issuer__tenant").filter(public_id=public_id).first()
+        if award is None or suffix:
+            return None
+        docs.note_our_issuer(issuer_did(award.badge_class.issuer), award.badge_class.issuer)
+        return services.credential_signed(award, services.credential_record(award)), 200
+    issuer = Issuer.objects.select_related("tenant").filter(public_id=public_id).first()
+    if issuer is None or kind != "issuers":
+        return None
+    docs.note_our_issuer(issuer_did(issuer), issuer)
+    if suffix == "/did.json":
+        return services.issuer_did_document(issuer), 200
+    if suffix == "/credential-revocations":
+        return services.revocation_list(issuer), 200
+    if suffix and suffix.startswith("/status/"):
+        status_list = services.status_list_signed(issuer, int(suffix.rsplit("/", 1)[1]))
+        return (status_list, 200) if status_list is not None else None
+    return None
+
+
+def our_credential_jwt(url: str) -> str | None:
+    """The VC-JWT at our ``/public/credentials/<id>/jwt``, from the database; None for any other URL."""
+    from assertions.models import Assertion
+    from credentials import services
+    from issuers.scoping import unscoped
+
+    prefix = settings.PUBLIC_BASE_URL + "/public/credentials/"
+    public_id = url[len(prefix):-len("/jwt")] if url.startswith(prefix) and url.endswith("/jwt") else ""
+    if not re.fullmatch(r"[0-9a-fA-F-]{36}", public_id):
+        return None
+    with unscoped("verifying our own badges from the database, without HTTP"):
+        try:
+            award = Assertion.objects.select_related("badge_class__issuer").filter(public_id=public_id).first()
+        except ValueError:  # not a UUID after all
+            return None
+        return services.credential_jwt(award, services.credential_record(award)) if award is not None else None
+
+
 class KeyProblem(Exception):
     """The verification method cannot be used; the message says why, for a person."""
 
@@ -397,6 +448,9 @@ class CredentialChecks:
         if url not in listed and _absolute(_id(method), issuer_id) not in listed:
             self.check("issuer", False, f"The key that signed this credential is {name}'s, but {name} does not list "
                        "it as a key for issuing credentials (assertionMethod).")
+        if self.issuer is not None and issuer_id in self.docs.branding:  # ours: now known to be
+            self.issuer["branding"] = self.docs.branding[issuer_id]
+            self.time_zone = self.docs.time_zones.get(issuer_id, "UTC")
         self.check("issuer", True, f"The signing key belongs to {name} ({issuer_id}), which lists it for issuing "
                    "credentials.")
 

@@ -40,14 +40,15 @@ from issuers.parsers import JSONTooDeep, loads
 from verification.baked import UnbakeError, read_baked
 from verification.fetch import Fetched, FetchError, fetch, time_limit
 from verification.links import BadgeInput, linked_badges
-from verification.ob3 import CredentialChecks, is_credential, is_vc_jwt
+from verification.ob3 import CredentialChecks, is_credential, is_vc_jwt, our_credential_jwt, our_ob3_document
 
 logger = logging.getLogger(__name__)
 
 MAX_TEXT_INPUT = 256 * 1024
 JWS_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 OUR_PATH_RE = re.compile(
-    r"^/public/(issuers|badges|assertions|keys|endorsements|endorsers)/([0-9a-fA-F-]{36})(/revocations)?$")
+    r"^/public/(issuers|badges|assertions|keys|endorsements|endorsers|credentials)/([0-9a-fA-F-]{36})"
+    r"(/revocations|/jwt|/did\.json|/status/[0-9]{1,6}|/credential-revocations)?$")
 MAX_ENDORSEMENTS = 5
 
 VALID, REVOKED, EXPIRED, INVALID = "valid", "revoked", "expired", "invalid"
@@ -103,7 +104,9 @@ class Verification:
 
     @property
     def our_assertion_id(self) -> UUID | None:
-        return our_public_id(self.assertion_url or "", "assertions")
+        """Ours: the assertion's public id (an OB 3.0 credential's id names the same award)."""
+        url = self.assertion_url or ""
+        return our_public_id(url, "assertions") or our_public_id(url, "credentials")
 
 
 class _Stop(Exception):
@@ -185,7 +188,8 @@ class Documents:
         """What a link given to the verifier leads to: a JSON document (kept, as by :meth:`get`), or the
         text of a compact JWS (a VC-JWT is served as ``text/plain``)."""
         if url in self._seen or url.startswith(settings.PUBLIC_BASE_URL + "/"):
-            return self.get(url, "assertion")[0]
+            jwt = our_credential_jwt(url)
+            return jwt if jwt is not None else self.get(url, "assertion")[0]
         response = self._fetch(url, "assertion", accept="application/vc+ld+json, application/ld+json, "
                                "application/json;q=0.9, text/plain;q=0.5")
         text = response.body[:MAX_TEXT_INPUT + 1].strip()
@@ -212,7 +216,11 @@ class Documents:
 
         with unscoped("verifying our own badges from the database, without HTTP"):
             try:
-                if kind == "assertions":
+                if kind == "credentials" or (suffix and suffix != "/revocations"):
+                    found = our_ob3_document(kind, public_id, suffix, self)
+                    if found is not None:
+                        return found
+                elif kind == "assertions":
                     a = Assertion.objects.select_related("badge_class__issuer", "signing_key").filter(
                         public_id=public_id).first()
                     if a is not None:
@@ -239,13 +247,19 @@ class Documents:
                     if i is not None:
                         if suffix:
                             return documents.revocation_list_document(i), 200
-                        self.branding[url] = {"college": i.tenant.name, "colour": i.tenant.primary_colour,
-                                              "logo": i.tenant.logo.url if i.tenant.logo else None}
-                        self.time_zones[url] = i.tenant.timezone
+                        self.note_our_issuer(url, i)
                         return documents.issuer_document(i), 200
             except ValueError as exc:  # a malformed UUID
                 raise DocumentError(f"The {what} at {url} does not exist.") from exc
         raise DocumentError(f"The {what} at {url} does not exist (it may have been deleted).")
+
+    def note_our_issuer(self, issuer_id: str, issuer: Any) -> None:
+        """Our issuer's college branding and time zone, for the result page, under the id its
+        documents give it (the OB 2.0 profile's URL, the OB 3.0 did:web)."""
+        tenant = issuer.tenant
+        self.branding[issuer_id] = {"college": tenant.name, "colour": tenant.primary_colour,
+                                    "logo": tenant.logo.url if tenant.logo else None}
+        self.time_zones[issuer_id] = tenant.timezone
 
     def revoked_context(self, url: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]] | None:
         """For our own revoked assertion: its badge class and issuer documents, and the facts of the
@@ -272,7 +286,7 @@ class Documents:
 
     def revoked_at(self, url: str | None) -> str | None:
         """When we revoked our own assertion (OB 2.0 documents do not say), else None."""
-        public_id = our_public_id(url or "", "assertions")
+        public_id = our_public_id(url or "", "assertions") or our_public_id(url or "", "credentials")
         if public_id is None:
             return None
         from assertions.models import Assertion
