@@ -18,6 +18,7 @@ from assertions import documents
 from assertions.models import Assertion
 from backpack import selectors
 from backpack.models import BackpackEntry, Collection, CollectionItem, ImportedBadge, Visibility
+from credentials import services as credentials
 from issuers.outbox import account_emails_delete
 from issuers.scoping import unscoped
 from verification.verifier import INVALID, Verification, verify
@@ -292,6 +293,26 @@ def baked_png(assertion: Assertion) -> bytes:
 
     with unscoped("baking a learner's own award as PNG for download, of any college"):
         return assertion_bake_png(assertion)
+
+
+def ob3_download(assertion: Assertion, kind: str) -> tuple[bytes, str, str]:
+    """The award as Open Badges 3.0: ``ob3-json`` (the signed credential), ``ob3-jwt`` or ``ob3-image``
+    (the badge image with the credential baked in), as (bytes, media type, file extension)."""
+    with unscoped("a learner's own award as an Open Badges 3.0 credential, of any college"):
+        record = credentials.credential_record(assertion)
+        if kind == "ob3-json":
+            signed = credentials.credential_signed(assertion, record)
+            return documents.serialize(signed), "application/vc+ld+json", "json"
+        if kind == "ob3-jwt":
+            return credentials.credential_jwt(assertion, record).encode(), "text/plain", "jwt"
+        ext = assertion.badge_class.image_type
+        name = record.baked_image.name
+        if name and record.baked_image.storage.exists(name):
+            with record.baked_image.open("rb") as fh:
+                data = fh.read()
+        else:
+            data = credentials.credential_bake(assertion, record)
+        return data, "image/png" if ext == "png" else "image/svg+xml", ext
 
 
 def file_slug(text: str) -> str:

@@ -243,6 +243,9 @@ def _attachment(data: bytes, content_type: str, filename: str) -> HttpResponse:
     return response
 
 
+OB3_DOWNLOADS = ("ob3-json", "ob3-jwt", "ob3-image")
+
+
 @_own_entry
 @require_safe
 def download(request: SignedInRequest, entry: BackpackEntry, kind: str) -> HttpResponse:
@@ -255,8 +258,13 @@ def download(request: SignedInRequest, entry: BackpackEntry, kind: str) -> HttpR
         return _attachment(bytes(imp.original), imp.content_type, f"{name}.{imp.extension}")
     a = entry.assertion
     assert a is not None  # the constraint entry_is_ours_or_imported: not imported, so ours
-    if kind in ("json", "image", "png"):
+    if kind in ("json", "image", "png", *OB3_DOWNLOADS):
         _count("download", a)
+    if kind in OB3_DOWNLOADS:
+        if kind == "ob3-image" and a.revoked:
+            raise Http404("This badge has been revoked.")
+        data, content_type, ext = services.ob3_download(a, kind)
+        return _attachment(data, content_type, f"{name}-ob3.{ext}")
     if kind == "json":
         return _attachment(documents.serialize(documents.assertion_document(a)), "application/ld+json",
                            f"{name}.json")
@@ -290,6 +298,7 @@ def certificate(request: SignedInRequest, entry: BackpackEntry) -> HttpResponse:
         "learner_name": request.user.name or a.recipient_name or request.user.email, "verify_url": verify, "qr": qr,
         "image_url": reverse("public:badge_image", args=[a.badge_class.public_id]), "item": selectors.item_of(entry),
         "orientation": a.tenant.certificate_orientation,
+        "ob2_url": documents.public_url("assertions", a.public_id), "ob3_url": links.credential_url(a.public_id),
     })
 
 

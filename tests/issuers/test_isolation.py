@@ -52,6 +52,7 @@ UNSCOPED_ALLOW_LIST = [
     ("verification/publication.py", "dropping cached public documents of a changed badge class or issuer"),
     ("verification/publication.py", "dropping the cached OB 3.0 status lists of changed awards"),
     ("assertions/tasks.py", "pipeline sweep: finds stuck work of every tenant, then enqueues it per tenant"),
+    ("backpack/services.py", "a learner's own award as an Open Badges 3.0 credential, of any college"),
     ("backpack/selectors.py",
      "a learner's own awards across colleges: sent to their verified addresses or claimed by them"),
     ("backpack/selectors.py", "an award by its public id, of any college, for the pages its link opens (share, claim)"),
