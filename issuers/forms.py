@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 
@@ -54,6 +54,14 @@ class TenantSettingsForm(forms.ModelForm):
         if upload.size > 256 * 1024:
             raise forms.ValidationError(f"The logo is {upload.size // 1024} KB: the limit is 256 KB.")
         return upload.read()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Optional in a POST (scripts and older forms leave it out): the college keeps its choice.
+        self.fields["certificate_orientation"].required = False
+
+    def clean_certificate_orientation(self) -> str:
+        return self.cleaned_data.get("certificate_orientation") or self.instance.certificate_orientation
 
 
 class IssuerForm(forms.ModelForm):
