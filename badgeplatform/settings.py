@@ -97,6 +97,9 @@ MIDDLEWARE = [
     # Content-Security-Policy on every response (the policy is under "Security" below).
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Public JSON documents and baked images from their ready cache entries, before sessions, CSRF,
+    # authentication and tenancy have anything to do (verification.lean).
+    "verification.lean.PublicDocumentMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -443,6 +446,9 @@ VERIFY_TOTAL_SECONDS = env_int("VERIFY_TOTAL_SECONDS", 10, minimum=1)
 VERIFY_MAX_CONCURRENT = env_int("VERIFY_MAX_CONCURRENT", 2, minimum=1)
 # How long a public assertion document is kept in the cache (it is also dropped on every change).
 PUBLIC_DOCUMENT_CACHE_SECONDS = env_int("PUBLIC_DOCUMENT_CACHE_SECONDS", 86400, minimum=0)
+# How long a CDN or the front proxy may hold a public document (Cache-Control s-maxage); clients always
+# revalidate. Through such a cache a revocation shows after at most this long (README "Performance").
+PUBLIC_SHARED_CACHE_SECONDS = env_int("PUBLIC_SHARED_CACHE_SECONDS", 10, minimum=0)
 
 # --- Logs and metrics (badgeplatform.logs, badgeplatform.observability, badgeplatform.health) ----------
 # JSON lines in production (one per request and per task, with the request id and the college), plain

@@ -8,6 +8,10 @@ finds the marker (or nothing) builds the document from the database but stores i
 before a revocation committed can never put the old document back, and the revocation shows on
 the very next request.
 
+``verification.lean`` serves the ready entries (``Ready``: status, bytes, ETag, type) of the public
+JSON documents and baked images before sessions, CSRF, authentication and tenancy run; a hold marker
+or a miss sends the request on to the view, which builds it.
+
 The services of the layers below call ``issuers.services.publication_notify`` inside their
 transaction, which calls :func:`publication_changed` (registered in ``VerificationConfig.ready``): it
 invalidates at once and again when the transaction commits, so neither a reader between the two nor a
@@ -16,14 +20,15 @@ test run inside a transaction that never commits sees a stale document.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from uuid import UUID
 
 from django.core.cache import cache
 from django.db import transaction
 
-KEY_VERSION = "v1"
+KEY_VERSION = "v2"  # v2: the JSON documents' entries are ``Ready``
 HOLD = "held"  # the marker value
 HOLD_SECONDS = 15  # longer than any request that might still be building an old document
 CHUNK = 1000
@@ -37,6 +42,46 @@ def json_key(public_id: object) -> str:
 
 def page_key(public_id: object) -> str:
     return f"pub:{KEY_VERSION}:ah:{public_id}"
+
+
+def image_key(public_id: object) -> str:
+    """An assertion's baked image."""
+    return f"pub:{KEY_VERSION}:ai:{public_id}"
+
+
+def badge_key(public_id: object) -> str:
+    return f"pub:{KEY_VERSION}:b:{public_id}"
+
+
+def issuer_key(public_id: object) -> str:
+    return f"pub:{KEY_VERSION}:i:{public_id}"
+
+
+def revocations_key(issuer_public_id: object) -> str:
+    """An issuer's Open Badges 2.0 revocation list."""
+    return f"pub:{KEY_VERSION}:r:{issuer_public_id}"
+
+
+class Ready(NamedTuple):
+    """A public document as it goes on the wire: served as it is by ``verification.lean`` before the rest
+    of the middleware runs, or by the view that built it."""
+
+    status: int
+    body: bytes
+    etag: str
+    content_type: str
+
+
+def ready(body: bytes, content_type: str, status: int = 200) -> Ready:
+    return Ready(status, body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', content_type)
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """``If-None-Match`` names this ETag (a list, a weak validator or ``*`` too, as RFC 9110 says)."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags
 
 
 # Open Badges 3.0: an award's credential (JSON with its proof, and the VC-JWT), and its issuer's signed
@@ -73,12 +118,12 @@ def _hold(public_ids: list[str]) -> None:
     for start in range(0, len(public_ids), CHUNK):
         chunk = public_ids[start:start + CHUNK]
         keys = [key for pid in chunk
-                for key in (json_key(pid), page_key(pid), credential_key(pid), credential_jwt_key(pid))]
+                for key in (json_key(pid), page_key(pid), image_key(pid), credential_key(pid), credential_jwt_key(pid))]
         cache.set_many(dict.fromkeys(keys + _list_keys(chunk), HOLD), timeout=HOLD_SECONDS)
 
 
 def _list_keys(public_ids: list[str]) -> list[str]:
-    """The keys of the OB 3.0 status lists and revocation lists these awards are on."""
+    """The keys of the status lists and revocation lists (OB 3.0 and 2.0) these awards are on."""
     from assertions.models import Assertion
     from credentials.documents import LIST_SIZE
     from credentials.models import IssuedCredential
@@ -87,11 +132,20 @@ def _list_keys(public_ids: list[str]) -> list[str]:
     with unscoped("dropping the cached OB 3.0 status lists of changed awards"):
         issuers = Assertion.objects.filter(public_id__in=public_ids).values_list(
             "badge_class__issuer__public_id", flat=True).distinct()
-        keys = [revocation_list_key(pid) for pid in issuers]
+        keys = [key for pid in issuers for key in (revocation_list_key(pid), revocations_key(pid))]
         lists = IssuedCredential.objects.filter(assertion__public_id__in=public_ids).values_list(
             "issuer__public_id", "status_index")
         keys += {status_list_key(pid, index // LIST_SIZE) for pid, index in lists}
     return keys
+
+
+def _badges_of(issuer_id: UUID) -> list[str]:
+    from badges.models import BadgeClass
+    from issuers.scoping import unscoped
+
+    with unscoped("dropping the cached documents of the badge classes of a changed issuer"):
+        return [str(pid) for pid in BadgeClass.objects.filter(issuer__public_id=issuer_id)
+                .values_list("public_id", flat=True)]
 
 
 def _affected(badge_class_id: UUID | None, issuer_id: UUID | None) -> list[str]:
@@ -117,7 +171,18 @@ def publication_changed(*, assertion_ids: Iterable[UUID] = (), badge_class_id: U
     ids = [str(pid) for pid in assertion_ids]
     if badge_class_id is not None or issuer_id is not None:
         ids += _affected(badge_class_id, issuer_id)
-    if not ids:
+    own: list[str] = []  # the badge class's and the issuer's own documents
+    if badge_class_id is not None:
+        own.append(badge_key(badge_class_id))
+    if issuer_id is not None:
+        own += [issuer_key(issuer_id), revocations_key(issuer_id), *map(badge_key, _badges_of(issuer_id))]
+    if not ids and not own:
         return
-    _hold(ids)
-    transaction.on_commit(lambda: _hold(ids))  # runs at once when there is no transaction
+
+    def hold() -> None:
+        _hold(ids)
+        if own:
+            cache.set_many(dict.fromkeys(own, HOLD), timeout=HOLD_SECONDS)
+
+    hold()
+    transaction.on_commit(hold)  # runs at once when there is no transaction

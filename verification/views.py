@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -22,40 +21,28 @@ from issuers.models import Issuer, SigningKey, Tenant
 from issuers.scoping import unscoped
 from verification import publication
 from verification.forms import VerifyForm
+from verification.lean import ready_response, wants_html
 from verification.models import RemovedDocument
 from verification.ratelimit import busy, rate_limited, too_many_requests
 from verification.tasks import record_verification
 from verification.verifier import CollectionVerification, Verification, verify, verify_collection
 
 
-def wants_html(request: HttpRequest) -> bool:
-    """Browsers (text/html first) get a page; verifiers (JSON, */* or no Accept) get JSON-LD."""
-    if request.GET.get("format") == "json":
-        return False
-    accept = request.headers.get("Accept", "")
-    first = accept.split(",")[0].split(";")[0].strip().lower()
-    return first in {"text/html", "application/xhtml+xml"}
-
-
 def _json(request: HttpRequest, doc: dict[str, Any], *, status: int = 200) -> HttpResponse:
-    body = documents.serialize(doc)
-    return _json_body(request, body, _etag(body), status=status)
+    return ready_response(request, publication.ready(documents.serialize(doc), JSON_LD, status))
 
 
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+JSON_LD = "application/ld+json; charset=utf-8"
 
 
-def _json_body(request: HttpRequest, body: bytes, etag: str, *, status: int = 200) -> HttpResponse:
-    if status == 200 and request.headers.get("If-None-Match") == etag:
-        response = HttpResponse(status=304)
-    else:
-        response = HttpResponse(body, status=status, content_type="application/ld+json; charset=utf-8")
-    response["ETag"] = etag
-    response["Access-Control-Allow-Origin"] = "*"
-    response["Vary"] = "Accept"
-    response["Cache-Control"] = "public, max-age=60"
-    return response
+def _cached_json(request: HttpRequest, key: str, build: Callable[[], tuple[dict[str, Any], int]]) -> HttpResponse:
+    """A JSON document through the public-document cache, which the lean path serves from next time."""
+
+    def ready() -> tuple[publication.Ready, int]:
+        doc, status = build()
+        return publication.ready(documents.serialize(doc), JSON_LD, status), settings.PUBLIC_DOCUMENT_CACHE_SECONDS
+
+    return ready_response(request, publication.cached(key, ready))
 
 
 def _document(request: HttpRequest, doc: dict[str, Any], title: str, *, status: int = 200,
@@ -105,12 +92,18 @@ def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 @public_view
 def issuer(request: HttpRequest, public_id: str) -> HttpResponse:
+    if not wants_html(request):
+        return _cached_json(request, publication.issuer_key(public_id),
+                            lambda: (documents.issuer_document(_get(Issuer, public_id)), 200))
     obj = _get(Issuer, public_id)
     return _document(request, documents.issuer_document(obj), obj.name)
 
 
 @public_view
 def revocations(request: HttpRequest, public_id: str) -> HttpResponse:
+    if not wants_html(request):
+        return _cached_json(request, publication.revocations_key(public_id),
+                            lambda: (documents.revocation_list_document(_get(Issuer, public_id)), 200))
     obj = _get(Issuer, public_id)
     return _document(request, documents.revocation_list_document(obj), f"Revoked badges of {obj.name}")
 
@@ -123,6 +116,12 @@ def key(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @public_view
 def badge(request: HttpRequest, public_id: str) -> HttpResponse:
+    if not wants_html(request):
+        def build() -> tuple[dict[str, Any], int]:
+            obj = _get(BadgeClass, public_id, ("issuer",))
+            return documents.badge_document(obj, endorsements=endorsement_urls(obj)), 200
+
+        return _cached_json(request, publication.badge_key(public_id), build)
     obj = _get(BadgeClass, public_id, ("issuer",))
     return _document(request, documents.badge_document(obj, endorsements=endorsement_urls(obj)), obj.name,
                      context={"endorsements": live_endorsements(obj)})
@@ -156,13 +155,11 @@ def assertion(request: HttpRequest, public_id: str) -> HttpResponse:
     if wants_html(request):
         return _assertion_page(request, public_id)
 
-    def build() -> tuple[tuple[int, bytes, str], int]:
+    def build() -> tuple[dict[str, Any], int]:
         obj = _get(Assertion, public_id, ("badge_class__issuer", "signing_key"))
-        body = documents.serialize(documents.assertion_document(obj))
-        return (410 if obj.revoked else 200, body, _etag(body)), settings.PUBLIC_DOCUMENT_CACHE_SECONDS
+        return documents.assertion_document(obj), 410 if obj.revoked else 200
 
-    status, body, etag = publication.cached(publication.json_key(public_id), build)
-    return _json_body(request, body, etag, status=status)
+    return _cached_json(request, publication.json_key(public_id), build)
 
 
 def _assertion_page(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -277,12 +274,20 @@ def issuer_image(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @public_view
 def assertion_image(request: HttpRequest, public_id: str) -> HttpResponse:
-    obj = _get(Assertion, public_id, ("badge_class__issuer", "signing_key"))
-    if obj.revoked:
-        raise Http404("This badge has been revoked.")
-    if obj.baked_image and obj.baked_image.storage.exists(obj.baked_image.name):
-        with obj.baked_image.open("rb") as fh:
-            data = fh.read()
-    else:
-        data = assertion_bake(obj)
-    return _file(data, _TYPES[obj.badge_class.image_type])
+    def build() -> tuple[publication.Ready, int]:
+        obj = _get(Assertion, public_id, ("badge_class__issuer", "signing_key"))
+        if obj.revoked:
+            raise Http404("This badge has been revoked.")
+        if obj.baked_image and obj.baked_image.storage.exists(obj.baked_image.name):
+            with obj.baked_image.open("rb") as fh:
+                data = fh.read()
+        else:
+            data = assertion_bake(obj)
+        # A large image is not worth the cache's memory: read from storage each time.
+        seconds = settings.PUBLIC_DOCUMENT_CACHE_SECONDS if len(data) <= MAX_CACHED_IMAGE else 0
+        return publication.ready(data, _TYPES[obj.badge_class.image_type]), seconds
+
+    return ready_response(request, publication.cached(publication.image_key(public_id), build))
+
+
+MAX_CACHED_IMAGE = 512 * 1024

@@ -51,6 +51,7 @@ UNSCOPED_ALLOW_LIST = [
     ("verification/tasks.py", "recording an anonymous verification count, for our own badges and foreign ones"),
     ("verification/publication.py", "dropping cached public documents of a changed badge class or issuer"),
     ("verification/publication.py", "dropping the cached OB 3.0 status lists of changed awards"),
+    ("verification/publication.py", "dropping the cached documents of the badge classes of a changed issuer"),
     ("assertions/tasks.py", "pipeline sweep: finds stuck work of every tenant, then enqueues it per tenant"),
     ("backpack/services.py", "a learner's own award as an Open Badges 3.0 credential, of any college"),
     ("backpack/selectors.py",
