@@ -13,21 +13,10 @@ from assertions.models import Assertion
 from credentials import services
 from issuers.models import Issuer
 from verification import publication
-from verification.views import _TYPES, _assertion_page, _etag, _file, _get, public_view, wants_html
+from verification.lean import ready_response
+from verification.views import _TYPES, _assertion_page, _file, _get, public_view, wants_html
 
 VC_MEDIA_TYPE = "application/vc+ld+json"
-
-
-def _body(request: HttpRequest, body: bytes, etag: str, content_type: str, *, max_age: int = 60) -> HttpResponse:
-    if request.headers.get("If-None-Match") == etag:
-        response = HttpResponse(status=304)
-    else:
-        response = HttpResponse(body, content_type=content_type)
-    response["ETag"] = etag
-    response["Access-Control-Allow-Origin"] = "*"
-    response["Vary"] = "Accept"
-    response["Cache-Control"] = f"public, max-age={max_age}"
-    return response
 
 
 def _award(public_id: str) -> Assertion:
@@ -41,26 +30,24 @@ def credential(request: HttpRequest, public_id: str) -> HttpResponse:
     if wants_html(request):
         return _assertion_page(request, public_id)
 
-    def build() -> tuple[tuple[bytes, str], int]:
+    def build() -> tuple[publication.Ready, int]:
         award = _award(public_id)
         body = documents.serialize(services.credential_signed(award, services.credential_record(award)))
-        return (body, _etag(body)), settings.PUBLIC_DOCUMENT_CACHE_SECONDS
+        return publication.ready(body, f"{VC_MEDIA_TYPE}; charset=utf-8"), settings.PUBLIC_DOCUMENT_CACHE_SECONDS
 
-    body, etag = publication.cached(publication.credential_key(public_id), build)
-    return _body(request, body, etag, f"{VC_MEDIA_TYPE}; charset=utf-8")
+    return ready_response(request, publication.cached(publication.credential_key(public_id), build))
 
 
 @public_view
 def credential_jwt(request: HttpRequest, public_id: str) -> HttpResponse:
     """The VC-JWT of the same credential, as ``text/plain`` (OB 3.0 section 8.2)."""
 
-    def build() -> tuple[tuple[bytes, str], int]:
+    def build() -> tuple[publication.Ready, int]:
         award = _award(public_id)
         body = services.credential_jwt(award, services.credential_record(award)).encode()
-        return (body, _etag(body)), settings.PUBLIC_DOCUMENT_CACHE_SECONDS
+        return publication.ready(body, "text/plain; charset=utf-8"), settings.PUBLIC_DOCUMENT_CACHE_SECONDS
 
-    body, etag = publication.cached(publication.credential_jwt_key(public_id), build)
-    return _body(request, body, etag, "text/plain; charset=utf-8")
+    return ready_response(request, publication.cached(publication.credential_jwt_key(public_id), build))
 
 
 @public_view
@@ -83,35 +70,35 @@ def credential_image(request: HttpRequest, public_id: str) -> HttpResponse:
 def did_document(request: HttpRequest, public_id: str) -> HttpResponse:
     """Where the issuer's did:web resolves: its keys, old ones too, under ``assertionMethod``."""
     issuer = _get(Issuer, public_id)
-    body = documents.serialize(services.issuer_did_document(issuer))
-    return _body(request, body, _etag(body), "application/did+json", max_age=300)
+    # Not cached: a key rotation changes it and does not tell the public-document cache.
+    return ready_response(request, publication.ready(documents.serialize(services.issuer_did_document(issuer)),
+                                                     "application/did+json"))
 
 
 @public_view
 def status_list(request: HttpRequest, public_id: str, number: int) -> HttpResponse:
     """The issuer's signed ``BitstringStatusListCredential`` ``number``."""
 
-    def build() -> tuple[tuple[bytes, str] | None, int]:
+    def build() -> tuple[publication.Ready | None, int]:
         issuer = _get(Issuer, public_id)
         document = services.status_list_signed(issuer, number)
         if document is None:
             return None, 0
         body = documents.serialize(document)
-        return (body, _etag(body)), settings.PUBLIC_DOCUMENT_CACHE_SECONDS
+        return publication.ready(body, f"{VC_MEDIA_TYPE}; charset=utf-8"), settings.PUBLIC_DOCUMENT_CACHE_SECONDS
 
     entry = publication.cached(publication.status_list_key(public_id, number), build)
     if entry is None:
         raise Http404("No such status list.")
-    return _body(request, entry[0], entry[1], f"{VC_MEDIA_TYPE}; charset=utf-8", max_age=0)
+    return ready_response(request, entry)
 
 
 @public_view
 def revocation_list(request: HttpRequest, public_id: str) -> HttpResponse:
     """The issuer's ``1EdTechRevocationList`` of revoked credentials (the VC-JWT's credentialStatus)."""
 
-    def build() -> tuple[tuple[bytes, str], int]:
+    def build() -> tuple[publication.Ready, int]:
         body = documents.serialize(services.revocation_list(_get(Issuer, public_id)))
-        return (body, _etag(body)), settings.PUBLIC_DOCUMENT_CACHE_SECONDS
+        return publication.ready(body, "application/json; charset=utf-8"), settings.PUBLIC_DOCUMENT_CACHE_SECONDS
 
-    body, etag = publication.cached(publication.revocation_list_key(public_id), build)
-    return _body(request, body, etag, "application/json; charset=utf-8", max_age=0)
+    return ready_response(request, publication.cached(publication.revocation_list_key(public_id), build))

@@ -2,13 +2,14 @@
 
 Verification traffic (employers, crawlers, wallets re-checking) is the part that grows without bound,
 and it asks again and again for the same few documents. ``PublicDocumentMiddleware`` sits in
-``MIDDLEWARE`` before sessions, CSRF, authentication, messages and tenancy: for a GET or HEAD of a
-public assertion's JSON or baked image, a badge class's or issuer's JSON or an issuer's revocation
-list, it looks up the entry ``verification.publication`` keeps (status, bytes, ETag, type) and
-answers from it, with a 304 for a matching ``If-None-Match``. Anything else (a browser asking for
-the page, a miss, a hold marker written by a change that is committing right now) goes on to the
-view, which builds the document from the database and stores it; so a revocation shows on the very
-next request. No database query and no session are touched on the lean path.
+``MIDDLEWARE`` before sessions, CSRF, authentication, messages and tenancy. For a GET or HEAD of a
+public assertion's JSON or baked image, a badge class's or issuer's JSON, an issuer's revocation
+list, or an Open Badges 3.0 credential (JSON or VC-JWT), status list or revocation list, it looks up
+the entry ``verification.publication`` keeps (status, bytes, ETag, type) and answers from it, with
+a 304 for a matching ``If-None-Match``. Anything else (a browser asking for the page, a miss, a
+hold marker written by a change that is committing right now) goes on to the view, which builds
+the document from the database and stores it; so a revocation shows on the very next request. No
+database query and no session are touched on the lean path.
 """
 
 from __future__ import annotations
@@ -24,13 +25,17 @@ from verification import publication
 from verification.publication import Ready
 
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # as Django's <uuid:> converter
-_PATHS = re.compile(rf"/public/(assertions|badges|issuers)/({_UUID})(/image|/revocations)?")
+_PATHS = re.compile(rf"/public/(assertions|badges|issuers|credentials)/({_UUID})"
+                    r"(/image|/revocations|/jwt|/credential-revocations|/status/[0-9]{1,9})?")
 _KEYS: dict[tuple[str, str], Callable[[str], str]] = {
     ("assertions", ""): publication.json_key,
     ("assertions", "/image"): publication.image_key,
     ("badges", ""): publication.badge_key,
     ("issuers", ""): publication.issuer_key,
     ("issuers", "/revocations"): publication.revocations_key,
+    ("credentials", ""): publication.credential_key,
+    ("credentials", "/jwt"): publication.credential_jwt_key,
+    ("issuers", "/credential-revocations"): publication.revocation_list_key,
 }
 _PAGE_TYPES = {"text/html", "application/xhtml+xml"}
 
@@ -87,6 +92,9 @@ class PublicDocumentMiddleware:
         kind, public_id, part = match.groups()
         if not part and wants_html(request):
             return None
+        if part and part.startswith("/status/"):  # an OB 3.0 status list
+            entry = cache.get(publication.status_list_key(public_id, int(part[8:])))
+            return entry if isinstance(entry, Ready) else None
         key = _KEYS.get((kind, part or ""))
         if key is None:  # e.g. a badge class's image: read from storage by its view
             return None

@@ -111,3 +111,30 @@ def test_an_unknown_document_goes_to_the_view_and_is_404(client, db):
     response = client.get("/public/badges/7d2c56a8-4f0e-4a43-9c39-1b0b6a1a8c11", **LD)
     assert response.status_code == 404
     assert not _lean(response)
+
+
+def test_open_badges_3_documents_come_from_the_lean_path_and_a_revocation_shows_next(
+        client, tenant_a, badge_a, alice, django_assert_num_queries):
+    from credentials.statuslist import decode, is_set
+    from tests.support import issue_to_learner
+
+    award = issue_to_learner(tenant_a, badge_a)
+    credential_url = f"/public/credentials/{award.public_id}"
+    credential = client.get(credential_url).json()
+    status = credential["credentialStatus"]
+    list_url = "/public/" + status["statusListCredential"].split("/public/", 1)[1]
+    urls = [credential_url, f"{credential_url}/jwt", list_url,
+            f"/public/issuers/{badge_a.issuer.public_id}/credential-revocations"]
+    for url in urls:
+        first = client.get(url)
+        assert first.status_code == 200, url
+        with django_assert_num_queries(0):
+            again = client.get(url)
+        assert _lean(again), url
+        assert (again.content, again["ETag"], again["Content-Type"]) == (first.content, first["ETag"],
+                                                                         first["Content-Type"])
+    with tenant_scope(tenant_a):
+        assertion_revoke(assertion=award, reason="Awarded in error", actor=alice)
+    listed = client.get(list_url).json()
+    assert is_set(decode(listed["credentialSubject"]["encodedList"]), int(status["statusListIndex"]))
+    assert client.get(urls[3]).json()["revokedCredentials"][0]["revocationReason"] == "Awarded in error"
