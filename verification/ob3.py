@@ -118,7 +118,7 @@ def _first_difference(given: Any, compacted: Any, where: str) -> str | None:
     given, compacted = _normalised(given), _normalised(compacted)
     if isinstance(given, dict) and isinstance(compacted, dict):
         for name in given:
-            if name not in compacted:
+            if ":" in name or name not in compacted:  # an IRI for a member name is never a term here
                 return f"{where}{name}"
             found = _first_difference(given[name], compacted[name], f"{where}{name}.")
             if found:
@@ -523,6 +523,15 @@ class CredentialChecks:
         subject = status_list.get("credentialSubject")
         if "BitstringStatusListCredential" not in types or not isinstance(subject, dict):
             self.check("status", False, f"The status list at {url} is not a BitstringStatusListCredential.")
+        # The list is signed JSON-LD like the credential: the same bounds and the same reading by terms.
+        if _objects(status_list) > MAX_OBJECTS or not all(c in ob3_jsonld.bundled_contexts() for c in
+                                                             _list(status_list.get("@context"))):
+            self.check("status", False, f"The status list at {url} is too large or uses contexts the verifier "
+                       "does not know, so it cannot be checked.")
+        respelled = compacted_form_problem(status_list)
+        if respelled:
+            self.check("status", False, f"The status list's member {respelled[:200]} is not written as its context "
+                       "defines it, so it cannot be read safely.")
         if _id(status_list.get("issuer")) != issuer_id:
             self.check("status", False, f"The status list at {url} was not published by the credential's issuer.")
         proofs = [p for p in _list(status_list.get("proof")) if isinstance(p, dict)]

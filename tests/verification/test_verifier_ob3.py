@@ -115,11 +115,13 @@ def test_an_unknown_context_is_never_fetched(harbour):
     assert len(harbour.server.hosts) == requests
 
 
-def test_a_member_respelled_as_a_full_iri_is_not_read_as_valid(harbour):
+@pytest.mark.parametrize("typed", [True, False])
+def test_a_member_respelled_as_a_full_iri_is_not_read_as_valid(harbour, typed):
     # The proof signs the RDF: validUntil written as its IRI still verifies, but no check would see it.
     doc = json.loads(harbour.cases["expired"].data)
+    until = doc.pop("validUntil")
     doc["https://www.w3.org/2018/credentials#validUntil"] = {
-        "@value": doc.pop("validUntil"), "@type": "http://www.w3.org/2001/XMLSchema#dateTime"}
+        "@value": until, "@type": "http://www.w3.org/2001/XMLSchema#dateTime"} if typed else until
     result = verify(text=json.dumps(doc))
     assert result.verdict == "invalid"
     respelled = "https://www.w3.org/2018/credentials#validUntil is not written as its context defines it"
@@ -152,6 +154,33 @@ def test_a_hostile_graph_is_refused_in_bounded_time(harbour, entries):
     assert result.verdict == "invalid"
     assert ("The digital signature of this credential is not valid" if entries == 200 else
             "The credential is too large to check") in failed(result)[0]
+
+
+def test_a_hostile_status_list_is_refused_in_bounded_time(harbour):
+    """The status list is fetched from the issuer's server and is JSON-LD too: the same bounds apply."""
+    status = json.loads((harbour.out / "status" / "1").read_text())
+    status["credentialSubject"]["relatedResource"] = [{"id": f"urn:x:{n}", "digestSRI": "x"} for n in range(2000)]
+    harbour.server.json("/status/1", status)
+    started = time.monotonic()
+    try:
+        result = verify(text=harbour.cases["good"].data.decode())
+    finally:
+        harbour.unrevoke()
+    assert time.monotonic() - started < 5
+    assert result.verdict == "invalid"
+    assert "is too large or uses contexts the verifier does not know" in failed(result)[0]
+
+
+def test_a_status_list_with_a_respelled_member_is_not_read(harbour):
+    status = json.loads((harbour.out / "status" / "1").read_text())
+    status["https://www.w3.org/2018/credentials#validUntil"] = "2020-01-01T00:00:00Z"
+    harbour.server.json("/status/1", status)
+    try:
+        result = verify(text=harbour.cases["good"].data.decode())
+    finally:
+        harbour.unrevoke()
+    assert result.verdict == "invalid"
+    assert "The status list's member https://www.w3.org/2018/credentials#validUntil is not written" in failed(result)[0]
 
 
 def test_the_api_and_the_page_verify_ob3_in_every_form(client, harbour):
