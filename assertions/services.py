@@ -285,6 +285,10 @@ def assertion_issue(
     return assertions
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def period_starts(tenant: Tenant, now: datetime | None = None) -> tuple[datetime, datetime]:
     """The start of the current calendar month and year in the college's time zone: the periods of its
     plan limits and of its usage figures."""
@@ -308,9 +312,9 @@ def _within_limits(tenant: Tenant, checked: list[_Checked]) -> tuple[list[_Check
         used = Assertion.objects.filter(created_at__gte=month_start).count()
         if used + fit > month_limit:
             fit = max(0, month_limit - used)
-            refusal = (f"{tenant.name} has reached its limit of {month_limit} badges a month ({used} awarded "
-                       f"since {month_start:%-d %B}). Badges already issued are not affected; the platform can "
-                       "raise the limit.")
+            refusal = (f"{tenant.name} has reached its limit of {_count(month_limit, 'badge')} a month "
+                       f"({used} awarded since {month_start:%-d %B}). Badges already issued are not affected; "
+                       "the platform can raise the limit.")
     if year_limit is not None:
         this_year = Assertion.objects.filter(created_at__gte=year_start)
         used = this_year.values("recipient_identity").distinct().count()
@@ -325,9 +329,9 @@ def _within_limits(tenant: Tenant, checked: list[_Checked]) -> tuple[list[_Check
                 continue
             if used + len(new) >= year_limit:
                 fit = position
-                refusal = (f"{tenant.name} has reached its limit of {year_limit} learners a year ({used} awarded "
-                           f"since {year_start:%-d %B %Y}). Badges already issued are not affected; the platform "
-                           "can raise the limit.")
+                refusal = (f"{tenant.name} has reached its limit of {_count(year_limit, 'learner')} a year "
+                           f"({used} awarded since {year_start:%-d %B %Y}). Badges already issued are not "
+                           "affected; the platform can raise the limit.")
                 break
             new.add(item.identity)
     return checked[:fit], checked[fit:], refusal

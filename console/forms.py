@@ -9,7 +9,8 @@ from issuers.models import Tenant
 
 class CollegeCreateForm(forms.Form):
     name = forms.CharField(max_length=200)
-    slug = forms.SlugField(max_length=60, help_text="Short name used in the college's URLs, e.g. 'riverside'.")
+    slug = forms.SlugField(max_length=60, label="Short name",
+                           help_text="Used in the college's URLs, e.g. 'riverside'.")
     timezone = forms.CharField(max_length=64, initial="Europe/London", label="Time zone",
                                help_text="What the college's dates mean, e.g. Europe/London.")
     admin_email = forms.EmailField(label="First admin's email", help_text="They are sent an invitation.")

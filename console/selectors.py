@@ -227,9 +227,8 @@ def setup_checklist(*, tenant: Tenant) -> list[Step]:
     audit = AuditEntry.objects.filter(action__in=["tenant.update", "issuer.update"])
     actions = set(audit.values_list("action", flat=True))
     default_colour = Tenant._meta.get_field("primary_colour").default
-    staff_invited = (Invitation.objects.filter(role__in=[Role.ISSUER, Role.ADMIN]).exclude(
-        email__iexact=tenant.contact_email).exists()
-        or Membership.objects.filter(role=Role.ISSUER).exists())
+    staff_invited = (Invitation.objects.filter(role=Role.ISSUER, revoked_at=None).exists()
+                     or Membership.objects.filter(role=Role.ISSUER).exists())
     issuer = Issuer.objects.order_by("created_at").first()
     return [
         Step("College details and time zone", "tenant.update" in actions, reverse("issuers:settings", args=[slug]),

@@ -20,7 +20,7 @@ from assertions.models import Assertion, BulkJob
 from issuers.scoping import tenant_scope
 from tests.browser.support import ARTIFACTS, assert_accessible
 from tests.support import PASSWORD, png_bytes
-from tests.support.servers import RedisServer, Worker, wait_for
+from tests.support.servers import Worker, private_broker, wait_for
 
 PHONE = {"width": 390, "height": 844}
 BAD_LINES = {51: "not-an-email", 101: "duplicate", 151: "bad date"}
@@ -31,16 +31,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker]
 @pytest.fixture
 def broker(tmp_path):
     """A private redis-server as this process's broker for the test (and the worker's, below)."""
-    from badgeplatform.celery import app
-
-    redis = RedisServer(tmp_path).start()
-    saved = app.conf.broker_url, app.conf.broker_transport_options
-    app.conf.broker_url, app.conf.broker_transport_options = redis.url, {"visibility_timeout": 3600}
-    app._pool, app.amqp._producer_pool = None, None  # producers connect to the broker configured now
-    yield redis
-    app.conf.broker_url, app.conf.broker_transport_options = saved
-    app._pool, app.amqp._producer_pool = None, None
-    redis.stop()
+    with private_broker(tmp_path) as redis:
+        yield redis
 
 
 @pytest.fixture

@@ -100,7 +100,7 @@ def test_a_learners_per_year_limit_stops_the_api_with_403_and_the_reason_but_not
     url = f"/api/v1/badgeclasses/{badge_a.public_id}/assertions/"
     refused = api.post(url, {"recipient_email": "new@example.org"})
     assert refused.status_code == 403
-    assert refused.json()["detail"].startswith("College A has reached its limit of 1 learners a year")
+    assert refused.json()["detail"].startswith("College A has reached its limit of 1 learner a year")
     again = api.post(url, {"recipient_email": "ann@example.org", "allow_duplicate": True})
     assert again.status_code == 201  # a learner already awarded this year takes no new place
 
