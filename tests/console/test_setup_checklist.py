@@ -28,7 +28,7 @@ def test_each_step_ticks_itself_off_from_the_data(client, platform_admin):
     client.force_login(head)
     client.post(reverse("issuers:settings", args=[tenant.slug]), {
         "name": "Northgate College", "contact_email": head.email, "reply_to_email": "", "primary_colour": "#0f766e",
-        "timezone": "Europe/London"})
+        "timezone": "Europe/London", "certificate_orientation": "landscape"})
     tenant.refresh_from_db()
     assert _done(tenant)["College details and time zone"]
     assert _done(tenant)["Logo and colour"]
