@@ -107,6 +107,15 @@ add('good baked svg', 'good.svg', bake.bakeSvg(bake.makeBadgeSvg(), JSON.stringi
 const didKey = await signed(stranger, credential({issuerId: stranger.controller}));
 add('good did:key', 'did-key.json', didKey, 'valid');
 
+// an issuer named by a web address, its key in a controller document there
+const controllerId = `${base}/issuers/1`;
+const controllerKey = await sample.makeIssuerKey({controller: controllerId, id: `${controllerId}#key-1`});
+const controllerMethod = await sample.publicVerificationMethod(controllerKey);
+save('issuers/1', {'@context': ['https://www.w3.org/ns/cid/v1'], id: controllerId,
+  verificationMethod: [controllerMethod], assertionMethod: [controllerMethod.id]});
+add('good controller document', 'controller.json',
+  await signed(controllerKey, credential({issuerId: controllerId})), 'valid');
+
 const tampered = structuredClone(good);
 tampered.credentialSubject.achievement.name = 'Welding Level 3';
 add('tampered subject', 'tampered.json', tampered, 'invalid');
@@ -134,6 +143,9 @@ const jwt = await sample.signVcJwt({credential: jwtCredential, privateKey: rsa.p
 add('good jwt', 'good.jwt', jwt, 'valid');
 add('good jwt baked png', 'good-jwt.png', bake.bakePng(bake.makeBadgePng(), jwt), 'valid');
 add('good jwt baked svg', 'good-jwt.svg', bake.bakeSvg(bake.makeBadgeSvg(), jwt, {jws: true}), 'valid');
+add('good jwt EdDSA did:key', 'did-key.jwt', await sample.signVcJwt({
+  credential: credential({issuerId: stranger.controller}), privateKey: await sample.joseKeyFromMultikey(stranger),
+  alg: 'EdDSA', kid: stranger.id}), 'valid');
 const [head, body, signature] = jwt.split('.');
 const claims = JSON.parse(Buffer.from(body, 'base64url'));
 claims.credentialSubject.achievement.name = 'Welding Level 3';

@@ -19,6 +19,7 @@ CASES = {
     "key not the issuer's", "key not an assertionMethod", "revoked by status list", "revoked by revocation list",
     "not revoked by revocation list", "expired", "unknown context", "schema violation", "good jwt",
     "good jwt baked png", "good jwt baked svg", "tampered jwt", "jwt with a disallowed header",
+    "good controller document", "good jwt EdDSA did:key",
 }
 
 
