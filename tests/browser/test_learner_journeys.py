@@ -118,7 +118,7 @@ def test_the_certificate_prints_on_one_a4_page_with_its_qr_code_and_verify_url(
     page.goto(f"{site}/backpack/badges/{entry.public_id}/certificate/")
     expect(page.locator(".cert-qr svg")).to_be_visible()
     assert page.locator(".cert-qr svg").get_attribute("viewBox")  # scaled whole, never cropped
-    expect(page.locator(".cert-url")).to_have_text(links.verify_url(a))
+    expect(page.locator(".cert-qr .cert-url")).to_have_text(links.verify_url(a))
     look(page, f"certificate-{orientation}")
 
     # The print button opens the browser's print dialog (recorded here: headless Chromium has none).

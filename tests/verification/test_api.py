@@ -248,3 +248,14 @@ def test_verification_answers_when_the_broker_is_down(client, issue, settings, c
     assert response.status_code == 200
     assert response.json()["verdict"] == "valid"
     assert "could not enqueue a verification record" in caplog.text
+
+
+def test_the_openapi_schema_documents_recipient_matched_beside_the_verdict(client, db):
+    schema = client.get("/api/v1/schema/", {"format": "json"}).json()
+    ok = schema["paths"]["/api/v1/verify/"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    properties = ok["properties"]
+    assert properties["recipient_matched"]["type"] == "boolean"
+    assert properties["recipient_matched"]["nullable"] is True
+    assert "verdict" in properties["recipient_matched"]["description"]
+    assert "collection" in properties
+    assert "badges" in properties
