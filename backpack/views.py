@@ -29,6 +29,7 @@ from assertions import documents, links
 from backpack import forms, selectors, services
 from backpack.models import BackpackEntry, Collection, Visibility
 from pathways.selectors import learner_progress
+from verification.views import gone_when_removed
 
 AUTH_BACKEND = "accounts.backends.AuthenticationBackend"
 
@@ -445,6 +446,7 @@ def _shared(request: HttpRequest, public_id: Any) -> tuple[Any, BackpackEntry | 
 
 
 @require_safe
+@gone_when_removed
 def share(request: HttpRequest, public_id: Any) -> HttpResponse:
     """Always HTML, whatever Accept says: link-preview crawlers send */*."""
     a, entry, is_owner = _shared(request, public_id)
@@ -469,6 +471,7 @@ def share(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 @require_safe
+@gone_when_removed
 def share_image(request: HttpRequest, public_id: Any) -> HttpResponse:
     """The badge as PNG for link previews (social sites do not show SVG)."""
     a, _, _ = _shared(request, public_id)

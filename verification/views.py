@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -73,17 +74,29 @@ def _get(model: type[Model], public_id: object, related: tuple[str, ...] = ()) -
     return obj
 
 
-def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def gone_when_removed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A public view whose ``public_id`` names a document of a college deleted after offboarding answers
+    410 with the reason (``RemovedDocument``) where it would have answered 404."""
+
+    @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            with unscoped("public verification documents: anyone may read a published badge"):
-                return view(request, *args, **kwargs)
+            return view(request, *args, **kwargs)
         except Http404:
             public_id = kwargs.get("public_id")
             removed = RemovedDocument.objects.filter(public_id=public_id).first() if public_id else None
             if removed is None:
                 raise
             return removed_document(request, removed)
+
+    return wrapper
+
+
+def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @gone_when_removed
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with unscoped("public verification documents: anyone may read a published badge"):
+            return view(request, *args, **kwargs)
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__

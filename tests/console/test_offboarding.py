@@ -101,7 +101,8 @@ def test_after_the_grace_period_the_college_is_deleted_and_its_public_urls_answe
     assert "can no longer be verified here" in page.content.decode()
     for url in (f"/public/assertions/{revoked.public_id}", f"/public/assertions/{valid.public_id}/image",
                 f"/public/badges/{badge_a.public_id}", f"/public/badges/{badge_a.public_id}/image",
-                f"/public/issuers/{issuer_a.public_id}", f"/public/issuers/{issuer_a.public_id}/revocations"):
+                f"/public/issuers/{issuer_a.public_id}", f"/public/issuers/{issuer_a.public_id}/revocations",
+                f"/public/credentials/{valid.public_id}", f"/s/{valid.public_id}/", f"/s/{valid.public_id}/image.png"):
         assert client.get(url, **LD).status_code == 410, url
     assert client.get(f"/public/assertions/{uuid.uuid4()}", **LD).status_code == 404  # never ours: still 404
     assert RemovedDocument.objects.filter(college="College A").count() >= 5
