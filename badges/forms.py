@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db.models import QuerySet
 
+from badges import designer
 from badges.models import ACHIEVEMENT_TYPES, BadgeClass, language_code
 from issuers.models import Issuer
 
@@ -80,8 +81,27 @@ class BadgeClassForm(forms.Form):
     in_language = forms.CharField(label="Language", required=False, max_length=20, validators=[language_code],
                                   help_text="A language code such as en or cy.")
 
+    # The image: designed here (badges.designer draws it) or uploaded; an edit may keep the current one.
+    image_source = forms.ChoiceField(label="Image", widget=forms.RadioSelect, initial="design", required=False,
+                                     choices=[("design", "Design it here"), ("upload", "Upload a file")])
+    design_shape = forms.ChoiceField(label="Shape", required=False, initial="circle", choices=designer.SHAPES.items(),
+                                     widget=forms.RadioSelect(attrs={"data-design": "shape"}))
+    design_colour = forms.CharField(label="Colour", required=False, max_length=7,
+                                    widget=forms.TextInput(attrs={"type": "color", "data-design": "colour"}))
+    design_accent = forms.CharField(label="Border", required=False, max_length=7, initial="#ffffff",
+                                    widget=forms.TextInput(attrs={"type": "color", "data-design": "accent"}))
+    design_icon = forms.ChoiceField(label="Icon", required=False, initial="award",
+                                    choices=[(n, n.replace("-", " ")) for n in designer.icon_names()],
+                                    widget=forms.RadioSelect(attrs={"data-design": "icon"}))
+    design_line1 = forms.CharField(label="First line", required=False, max_length=designer.MAX_LINE[1],
+                                   widget=forms.TextInput(attrs={"data-design": "line1"}),
+                                   help_text=f"Up to {designer.MAX_LINE[1]} characters, e.g. the badge's name.")
+    design_line2 = forms.CharField(label="Second line", required=False, max_length=designer.MAX_LINE[2],
+                                   widget=forms.TextInput(attrs={"data-design": "line2"}),
+                                   help_text=f"Up to {designer.MAX_LINE[2]} characters, e.g. Level 1.")
+
     def __init__(self, *args: Any, issuers: QuerySet[Issuer], badge: BadgeClass | None = None,
-                 **kwargs: Any) -> None:
+                 default_colour: str = "#1d4ed8", **kwargs: Any) -> None:
         if badge is not None:
             kwargs.setdefault("initial", {
                 "issuer": badge.issuer, "name": badge.name, "description": badge.description,
@@ -94,11 +114,14 @@ class BadgeClassForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.badge = badge
         cast(forms.ModelChoiceField, self.fields["issuer"]).queryset = issuers
+        self.fields["design_colour"].initial = default_colour  # the college's colour
+        self.default_colour = default_colour
         if badge is not None:
             del self.fields["issuer"]  # a badge class keeps its issuer; make a new one for another
-            self.fields["image"].help_text += " Leave empty to keep the current image."
-        else:
-            self.fields["image"].required = True
+            source = cast(forms.ChoiceField, self.fields["image_source"])
+            source.choices = [("keep", "Keep the current image"), ("design", "Design it here"),
+                              ("upload", "Upload a file")]
+            source.initial = "keep"
 
     def clean_image(self) -> bytes | None:
         upload = self.cleaned_data.get("image")
@@ -120,11 +143,27 @@ class BadgeClassForm(forms.Form):
         assert data is not None  # Form.clean() returns cleaned_data
         if not data.get("criteria_narrative", "").strip() and not data.get("criteria_url"):
             self.add_error("criteria_narrative", "Say what a learner must show, or give a link to the criteria.")
+        # Not chosen (a form posted without the designer): the file if one came, else the current image.
+        source = data.get("image_source") or ("upload" if data.get("image") or self.badge is None else "keep")
+        if source == "design":
+            try:
+                design = designer.design_from({k: data.get(f"design_{k}") or "" for k in designer.FIELDS},
+                                              default_colour=self.default_colour)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    self.add_error(f"design_{field}", errors)
+            else:
+                data["image"] = designer.design_svg(design)  # checked by the service like any upload
+        elif source == "upload" and not data.get("image") and "image" not in self.errors:
+            self.add_error("image", "Choose a PNG or SVG file, or design the image here.")
+        elif source == "keep":
+            data["image"] = None
         return data
 
     def changes(self) -> dict[str, Any]:
         """The fields for badge_class_create / badge_class_update (the image only when one was uploaded)."""
-        data = dict(self.cleaned_data)
+        data = {k: v for k, v in self.cleaned_data.items()
+                if k != "image_source" and not k.startswith("design_")}
         data.pop("issuer", None)
         if data.get("image") is None:
             data.pop("image", None)

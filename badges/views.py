@@ -6,16 +6,18 @@ Objects are looked up by public id inside the tenant scope, among the member's i
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from badges import services
+from badges import designer, services
 from badges.forms import BadgeClassForm
-from badges.images import ImageRejected
+from badges.images import ImageRejected, validate_badge_image
 from badges.models import BadgeClass
 from badges.selectors import badge_classes_of, may_issue_for
 from issuers.http import StaffRequest
@@ -48,10 +50,16 @@ def _save_errors(form: BadgeClassForm, exc: ValidationError | ImageRejected) -> 
         form.add_error(None, exc)
 
 
+def _design_query(form: BadgeClassForm) -> str:
+    """The designer's current choices as the preview's query (what the page opens with)."""
+    return urlencode({name: form[f"design_{name}"].value() or "" for name in designer.FIELDS})
+
+
 @role_required(*CAN_ISSUE)
 def badge_create(request: StaffRequest, tenant_slug: str) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
-    form = BadgeClassForm(data, request.FILES or None, issuers=_issuers(request))
+    form = BadgeClassForm(data, request.FILES or None, issuers=_issuers(request),
+                          default_colour=request.tenant.primary_colour)
     if request.method == "POST" and form.is_valid():
         try:
             badge = services.badge_class_create(issuer=form.cleaned_data["issuer"], actor=request.user,
@@ -61,7 +69,7 @@ def badge_create(request: StaffRequest, tenant_slug: str) -> HttpResponse:
         else:
             messages.success(request, f"{badge.name} is ready to award.")
             return redirect("assertions:badge", tenant_slug=tenant_slug, public_id=badge.public_id)
-    return render(request, "badges/badge_form.html", {"form": form, "badge": None})
+    return render(request, "badges/badge_form.html", {"form": form, "badge": None, "design_query": _design_query(form)})
 
 
 @role_required(*CAN_ISSUE)
@@ -71,7 +79,8 @@ def badge_edit(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpR
         messages.error(request, f"{badge.name} is retired and can no longer be edited.")
         return redirect("assertions:badge", tenant_slug=tenant_slug, public_id=badge.public_id)
     data = request.POST if request.method == "POST" else None
-    form = BadgeClassForm(data, request.FILES or None, issuers=_issuers(request), badge=badge)
+    form = BadgeClassForm(data, request.FILES or None, issuers=_issuers(request), badge=badge,
+                          default_colour=request.tenant.primary_colour)
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.badge_class_update(badge_class=badge, actor=request.user, **form.changes())
@@ -84,7 +93,25 @@ def badge_edit(request: StaffRequest, tenant_slug: str, public_id: str) -> HttpR
             else:
                 messages.success(request, f"{saved.name} saved.")
             return redirect("assertions:badge", tenant_slug=tenant_slug, public_id=saved.public_id)
-    return render(request, "badges/badge_form.html", {"form": form, "badge": badge})
+    return render(request, "badges/badge_form.html",
+                  {"form": form, "badge": badge, "design_query": _design_query(form)})
+
+
+@role_required(*CAN_ISSUE)
+@require_safe
+def design_preview(request: StaffRequest, tenant_slug: str) -> HttpResponse:
+    """The designer's live preview: the SVG our code draws from the choices in the query, through the same
+    checks as an upload, exactly as it will be saved."""
+    try:
+        design = designer.design_from({k: request.GET.get(k, "") for k in designer.FIELDS},
+                                      default_colour=request.tenant.primary_colour)
+        _, svg = validate_badge_image(designer.design_svg(design))
+    except (ValidationError, ImageRejected) as exc:
+        return HttpResponse(" ".join(getattr(exc, "messages", [str(exc)])), status=400,
+                            content_type="text/plain; charset=utf-8")
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 @role_required(*CAN_ISSUE)

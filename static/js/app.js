@@ -70,6 +70,50 @@
     });
   });
 
+  // The badge form's image: designed here, uploaded, or (editing) kept; only the chosen pane shows.
+  document.querySelectorAll("[data-image-source]").forEach(function (chooser) {
+    var radios = chooser.querySelectorAll("input[name=image_source]");
+    function show() {
+      var chosen = chooser.querySelector("input[name=image_source]:checked");
+      chooser.querySelectorAll("[data-source-pane]").forEach(function (pane) {
+        pane.hidden = !chosen || pane.dataset.sourcePane !== chosen.value;
+      });
+    }
+    radios.forEach(function (radio) { radio.addEventListener("change", show); });
+    var file = chooser.querySelector("input[type=file]");
+    if (file) {  // choosing a file means uploading it
+      file.addEventListener("change", function () {
+        var upload = chooser.querySelector("input[name=image_source][value=upload]");
+        if (upload && file.files && file.files.length) { upload.checked = true; show(); }
+      });
+    }
+    show();
+  });
+  // The badge designer: every change redraws the preview, which our server draws from the choices.
+  document.querySelectorAll("[data-designer]").forEach(function (box) {
+    var img = box.querySelector("[data-designer-preview]");
+    var note = document.getElementById("design-preview-note");
+    var timer = null;
+    function refresh() {
+      var params = new URLSearchParams();
+      box.querySelectorAll("[data-design]").forEach(function (input) {
+        if (input.type === "radio" && !input.checked) { return; }
+        params.set(input.dataset.design, input.value);
+      });
+      var url = box.dataset.designer + "?" + params.toString();
+      fetch(url, {credentials: "same-origin"}).then(function (r) {
+        if (r.ok) {
+          img.src = url;
+          if (note) { note.textContent = "This is the image that will be saved (SVG, with a PNG copy)."; }
+        } else {
+          r.text().then(function (text) { if (note) { note.textContent = text; } });
+        }
+      });
+    }
+    box.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 200); });
+    box.addEventListener("change", function () { clearTimeout(timer); refresh(); });
+  });
+
   function poll(url, show, wait) {
     fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })

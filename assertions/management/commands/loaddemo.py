@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.services import user_mark_email_verified
 from assertions.models import Assertion
 from assertions.services import Recipient, assertion_issue
+from badges.designer import design_from, design_svg
 from badges.models import BadgeClass
 from badges.services import badge_class_create
 from issuers.context import Actor, tenant_context
@@ -20,9 +21,17 @@ from issuers.services import issuer_create, tenant_create
 DEMO_PASSWORD = "demo-badges-2026"  # noqa: S105 - printed for the local demo; refused when DEBUG is off
 DEMO_ADMIN = "admin@riverside.example"
 DEMO_TUTOR = "tutor@riverside.example"
-DEMO_SVG = b"""<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256 256">
-<circle cx="128" cy="128" r="120" fill="#1d4ed8"/><circle cx="128" cy="128" r="92" fill="#ffffff"/>
-<path d="M78 132l32 32 68-72" fill="none" stroke="#1d4ed8" stroke-width="20"/></svg>"""
+# The demo's badge images are made with the badge designer, as a tutor would make them in the browser.
+DEMO_DESIGNS = {
+    "Safe Working at Height": {"shape": "shield", "colour": "#1d4ed8", "accent": "#fbbf24", "icon": "hard-hat",
+                               "line1": "Working at Height", "line2": "Level 1"},
+    "Food Hygiene": {"shape": "circle", "colour": "#0f766e", "accent": "#ffffff", "icon": "chef-hat",
+                     "line1": "Food Hygiene", "line2": "Level 2"},
+}
+
+
+def demo_image(name: str) -> bytes:
+    return design_svg(design_from(DEMO_DESIGNS[name]))
 
 
 class Command(BaseCommand):
@@ -50,12 +59,19 @@ class Command(BaseCommand):
             badge = BadgeClass.objects.filter(name="Safe Working at Height").first()
             if badge is None:
                 badge = badge_class_create(
-                    issuer=issuer, name="Safe Working at Height", image=DEMO_SVG,
+                    issuer=issuer, name="Safe Working at Height", image=demo_image("Safe Working at Height"),
                     description="Uses access equipment safely on a construction site.",
                     criteria_narrative="Erects and inspects a mobile tower under observation.",
                     alignments=[{"targetName": "Construction Skills L1",
                                  "targetUrl": "https://example.org/construction-l1"}],
                     tags=["construction", "health and safety"], validity_days=3 * 365,
+                )
+            if not BadgeClass.objects.filter(name="Food Hygiene").exists():
+                badge_class_create(
+                    issuer=issuer, name="Food Hygiene", image=demo_image("Food Hygiene"),
+                    description="Prepares and stores food safely in a commercial kitchen.",
+                    criteria_narrative="Passes the kitchen practical and the written food safety check.",
+                    tags=["catering"], validity_days=3 * 365,
                 )
             if not Assertion.objects.exists():
                 for email, verification in (("learner@example.org", "hosted"), ("signed@example.org", "signed")):
