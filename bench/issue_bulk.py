@@ -7,7 +7,11 @@ default on this 2-core machine) and a local SMTP sink (aiosmtpd, in this process
 2. record every award (``bulk_job_run`` → ``assertion_issue`` in chunks; goal < 3 s);
 3. all baked and emailed to the sink (from the start of recording to the last email; goal < 30 s).
 
-Usage: ``.venv/bin/python bench/issue_bulk.py [--rows 10000] [--concurrency 2]``. Needs PostgreSQL
+With ``--webhook`` the college has a webhook endpoint (award issued, award email delivered, bulk job
+finished) pointing at a receiver in this process that checks every delivery with the ``standardwebhooks``
+library, and it also prints when the last event arrived: the events must not slow the three figures.
+
+Usage: ``.venv/bin/python bench/issue_bulk.py [--rows 10000] [--concurrency 2] [--webhook]``. Needs PostgreSQL
 and Redis on 127.0.0.1: the database ``bench_issue`` is created if absent and migrated; Redis database
 12 is flushed. ``DATABASE_URL`` and ``REDIS_URL``, when set, name another database and Redis database
 instead (so two engineers' runs on one machine do not flush each other's queue). Each run makes a
@@ -47,6 +51,7 @@ def environment(var_dir: Path, smtp_port: int) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "badgeplatform.settings",
         "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_port), "EMAIL_USE_TLS": "false",
         "PIPELINE_STUCK_AFTER": "3600",  # no sweep runs here, but keep it out of the figures regardless
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",  # --webhook: the receiver is on loopback
     }
 
 
@@ -109,6 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=2, help="pool processes of the one worker")
+    parser.add_argument("--webhook", action="store_true", help="register a webhook endpoint and time its events")
     args = parser.parse_args()
 
     # The tests' aiosmtpd sink (counts messages by X-Badge-Assertion), loaded on its own: the package
@@ -127,7 +133,7 @@ def main() -> None:
     database_prepare(env)
     worker = worker_start(env, args.concurrency, var_dir / "worker.log")
     try:
-        run(args.rows, args.concurrency, sink, worker.pid)
+        run(args.rows, args.concurrency, sink, worker.pid, webhook=args.webhook)
     finally:
         worker.terminate()
         try:
@@ -137,7 +143,8 @@ def main() -> None:
         sink.stop()
 
 
-def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int) -> None:  # noqa: F821 - imported in main
+def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int,  # noqa: F821 - imported in main
+        *, webhook: bool = False) -> None:
     import resource
 
     import django
@@ -164,6 +171,7 @@ def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int) -> None: 
         badge.image.save("bench.png", ContentFile(png.getvalue()), save=False)
         badge.save()
         data = cohort_csv(count, tag)
+        receiver = webhook_receiver(tenant) if webhook else None
 
         started = time.perf_counter()
         preview = bulk_preview(badge_class=badge, rows=rows_from_csv(data))
@@ -185,6 +193,10 @@ def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int) -> None: 
         worker_cpu = cpu_seconds(worker_pid) - worker_cpu
         now = resource.getrusage(resource.RUSAGE_SELF)
         own_cpu = now.ru_utime + now.ru_stime - own.ru_utime - own.ru_stime
+        if receiver is not None:  # every award issued, every email delivered, and the job finished
+            while len(receiver.ids()) < 2 * count + 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            events_s = time.perf_counter() - started
         time.sleep(1)  # let the last status updates land before counting
         awards = Assertion.objects.filter(bulk_job=job)
         baked = awards.filter(bake_status=Assertion.BakeStatus.DONE).count()
@@ -199,8 +211,27 @@ def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int) -> None: 
           f"{worker_cpu / count * 1e3:.2f} ms per award; this process (recording + SMTP sink) {own_cpu:.1f} s")
     print(f"baked {baked}/{count}, email sent {sent}/{count}, delivered {len(deliveries)} distinct, "
           f"most deliveries of one award: {max(deliveries.values(), default=0)}")
+    if receiver is not None:
+        ids = receiver.ids()
+        print(f"webhook events: {len(ids)} of {2 * count + 1} (award.issued, award.email_delivered, bulk_job.finished) "
+              f"verified with standardwebhooks, the last {events_s:.2f} s after recording started; "
+              f"refused {len(receiver.refused())}, most deliveries of one id: {max(ids.values(), default=0)}")
+        receiver.stop()
+        if len(ids) < 2 * count + 1 or receiver.refused():
+            raise SystemExit("not every webhook event arrived, verified")
     if len(deliveries) < count or baked < count or sent < count:
         raise SystemExit("not everything was baked and emailed")
+
+
+def webhook_receiver(tenant):  # noqa: ANN001, ANN201 - Django models are imported after setup
+    """The college's MIS: an endpoint for three events, pointing at the tests' receiver in this process."""
+    from tests.support.webhooks import Receiver
+    from webhooks.services import endpoint_create
+
+    receiver = Receiver().start()
+    _, receiver.secret = endpoint_create(tenant=tenant, url=receiver.url, events=[
+        "award.issued", "award.email_delivered", "bulk_job.finished"])
+    return receiver
 
 
 if __name__ == "__main__":

@@ -258,7 +258,7 @@ def award_emails_done(emails: list[OutboxEmail]) -> None:
             if not endpoints:
                 continue
             with _scope(tenant_id):
-                rows = list(Assertion.objects.filter(mail_id__in=ids).select_related("badge_class__issuer", "bulk_job"))
+                rows = list(payloads.awards().filter(mail_id__in=ids))
             items = [(str(a.mail_id), {**payloads.award_data(a), "email": {
                 "to": of_tenant[a.mail_id].to, "error": of_tenant[a.mail_id].error or None}}) for a in rows
                 if a.mail_id is not None]
@@ -299,8 +299,8 @@ def awards_expired_record(*, now: Any = None) -> int:
     written = 0
     for tenant_id in sorted(tenant_ids):
         with _scope(tenant_id):
-            expired = (Assertion.objects.filter(revoked=False, expires__lte=now, expires__gt=now - EXPIRED_LOOKBACK)
-                       .select_related("badge_class__issuer", "bulk_job").order_by("pk"))
+            expired = (payloads.awards().filter(revoked=False, expires__lte=now, expires__gt=now - EXPIRED_LOOKBACK)
+                       .order_by("pk"))
             for start in range(0, expired.count(), 1000):
                 chunk = list(expired[start:start + 1000])
                 with transaction.atomic():
