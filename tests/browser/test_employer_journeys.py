@@ -145,6 +145,7 @@ def test_an_expired_badge_says_when_it_expired(site, issue, employer):  # noqa: 
     a = issue(issued_on=date(2025, 1, 10), expires=date(2025, 12, 31))
     paste(employer, site, links.share_url(a))
     expect(employer.get_by_role("heading", name="Expired: no longer valid")).to_be_visible()
+    expect(employer.locator(".verdict-summary")).to_have_text("This badge was genuine but expired on 31 December 2025.")
     expect(employer.locator(".badge-card .facts")).to_contain_text("Expired31 December 2025")
     expect(employer.locator(".checks")).to_contain_text("This badge expired on 31 December 2025.")
     look(employer, "verify-expired")
