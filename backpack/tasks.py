@@ -16,6 +16,7 @@ from django.utils import timezone
 from assertions.models import Assertion
 from backpack.models import ExpiryReminder, ImportedBadge
 from backpack.services import imported_recheck
+from issuers.dates import shown_day
 from issuers.outbox import email_queue
 from issuers.scoping import unscoped
 from issuers.tasks import PeriodicTask
@@ -43,7 +44,7 @@ def expiry_reminder_send(assertion: Assertion) -> bool:
                "learner_name": assertion.recipient_name or "there",
                "backpack_url": settings.PUBLIC_BASE_URL + reverse("backpack:home")}
     message = EmailMessage(
-        subject=f"Your badge “{badge.name}” expires on {assertion.expires:%-d %B %Y}",
+        subject=f"Your badge “{badge.name}” expires on {shown_day(assertion.expires, assertion.tenant.zone)}",
         body=render_to_string("backpack/email/expiry_reminder.txt", context),
         to=[assertion.recipient_identity])
     try:

@@ -19,6 +19,7 @@ from assertions.services import assertion_revoke
 from backpack import services
 from backpack.models import BackpackEntry, Collection, ExpiryReminder
 from backpack.tasks import expiry_reminders_send
+from issuers.dates import shown_day
 from issuers.models import OutboxEmail
 from issuers.outbox import ACCOUNT
 from issuers.scoping import tenant_scope
@@ -141,6 +142,9 @@ def test_expiry_reminder_is_sent_once_with_what_to_do(learner, badge_a, badge_b,
     (message,) = mail.outbox
     assert message.to == [LEARNER]
     assert "Safe Scaffolding" in message.subject
+    expires_day = shown_day(soon.expires, soon.tenant.zone)  # the college's day, one format
+    assert message.subject.endswith(f"expires on {expires_day}")
+    assert f"expires on {expires_day}." in message.body
     assert "To renew it, contact College A Construction at badges@a.example" in message.body
     assert "/backpack/" in message.body
     reminder = ExpiryReminder.objects.select_related("mail").get(assertion=soon)
