@@ -95,6 +95,11 @@ class Item:
         return self.entry.public_id
 
     @property
+    def zone(self) -> Any:
+        """Whose time zone shows its dates: our award's college; an imported badge's are shown in UTC."""
+        return self.assertion.tenant if self.assertion is not None else None
+
+    @property
     def status_label(self) -> str:
         return {"valid": "Valid", "expired": "Expired", "revoked": "Revoked", "invalid": "Not verified",
                 "declined": "Declined"}.get(self.status, self.status)
