@@ -91,15 +91,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: times and counts every answer and writes its log line, with the request's id.
+    # Before everything: public JSON documents and baked images from their ready cache entries, so
+    # sessions, CSRF, authentication and tenancy have nothing to do (verification.lean). Its answers add
+    # the security headers themselves and are not in the request metrics (a CDN's or proxy's log has them).
+    "verification.lean.PublicDocumentMiddleware",
+    # Then: times and counts every other answer and writes its log line, with the request's id.
     "badgeplatform.observability.RequestObservationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every response (the policy is under "Security" below).
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Public JSON documents and baked images from their ready cache entries, before sessions, CSRF,
-    # authentication and tenancy have anything to do (verification.lean).
-    "verification.lean.PublicDocumentMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
