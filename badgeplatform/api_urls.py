@@ -37,6 +37,7 @@ urlpatterns = [
              name="assertion_revoke"),
     endpoint("webhooks/", webhooks_api.EndpointList.as_view(), name="webhooks"),
     endpoint("webhooks/<uuid:public_id>/", webhooks_api.EndpointDetail.as_view(), name="webhook"),
+    endpoint("webhooks/<uuid:public_id>/secret/", webhooks_api.EndpointSecret.as_view(), name="webhook_secret"),
     endpoint("webhooks/<uuid:public_id>/rotate-secret/", webhooks_api.EndpointRotateSecret.as_view(),
              name="webhook_rotate_secret"),
     endpoint("webhooks/<uuid:public_id>/deliveries/", webhooks_api.EndpointDeliveries.as_view(),

@@ -18,7 +18,7 @@ from issuers.api import Pagination, api_actor, object_or_404
 from issuers.http import ApiRequest
 from webhooks import services
 from webhooks.models import WebhookDelivery, WebhookEndpoint
-from webhooks.serializers import DeliverySerializer, EndpointSerializer, EndpointWithSecretSerializer
+from webhooks.serializers import DeliverySerializer, EndpointSerializer, SecretSerializer
 
 _LISTING = "GET /api/v1/webhooks/"
 
@@ -28,7 +28,7 @@ def endpoint_or_404(public_id: Any) -> WebhookEndpoint:
 
 
 class EndpointList(generics.ListCreateAPIView):
-    """Your college's webhook endpoints; POST registers one and answers with its signing secret."""
+    """Your college's webhook endpoints; POST registers one (its signing secret: GET .../<id>/secret/)."""
 
     serializer_class = EndpointSerializer
     pagination_class = Pagination
@@ -36,16 +36,17 @@ class EndpointList(generics.ListCreateAPIView):
     def get_queryset(self) -> QuerySet[WebhookEndpoint]:
         return WebhookEndpoint.objects.order_by("created_at", "id")
 
-    @extend_schema(request=EndpointSerializer, responses={201: EndpointWithSecretSerializer})
+    @extend_schema(request=EndpointSerializer, responses={201: EndpointSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = EndpointSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        endpoint, secret = services.endpoint_create(
+        endpoint, _ = services.endpoint_create(
             tenant=cast(ApiRequest, request).tenant, url=data["url"], events=data["events"],
             description=data.get("description", ""), **api_actor(request))
-        return Response(EndpointWithSecretSerializer(endpoint, context={"secret": secret}).data,
-                        status=status.HTTP_201_CREATED)
+        response = Response(EndpointSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+        response["Location"] = f"/api/v1/webhooks/{endpoint.public_id}/"
+        return response
 
 
 class EndpointDetail(generics.RetrieveUpdateDestroyAPIView):
@@ -71,16 +72,31 @@ class EndpointDetail(generics.RetrieveUpdateDestroyAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class EndpointSecret(APIView):
+    """The endpoint's signing secret, to check deliveries with (Standard Webhooks)."""
+
+    http_method_names = ["get", "options"]
+
+    @extend_schema(responses={200: SecretSerializer})
+    def get(self, request: Request, public_id: uuid.UUID) -> Response:
+        endpoint = endpoint_or_404(public_id)
+        overlap = len(services.endpoint_secrets(endpoint)) > 1
+        return Response(SecretSerializer({"secret": services.endpoint_secret(endpoint),
+                                          "previous_secret_until": endpoint.previous_secret_until if overlap
+                                          else None}).data)
+
+
 class EndpointRotateSecret(APIView):
-    """A new signing secret; the previous one keeps signing beside it for ``WEBHOOK_SECRET_OVERLAP_HOURS``."""
+    """A new signing secret (read it with GET .../secret/); the previous one keeps signing beside it for
+    ``WEBHOOK_SECRET_OVERLAP_HOURS``."""
 
     http_method_names = ["post", "options"]
 
-    @extend_schema(request=None, responses={200: EndpointWithSecretSerializer})
+    @extend_schema(request=None, responses={200: EndpointSerializer})
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
         endpoint = endpoint_or_404(public_id)
-        secret = services.endpoint_rotate_secret(endpoint=endpoint, **api_actor(request))
-        return Response(EndpointWithSecretSerializer(endpoint, context={"secret": secret}).data)
+        services.endpoint_rotate_secret(endpoint=endpoint, **api_actor(request))
+        return Response(EndpointSerializer(endpoint).data)
 
 
 class EndpointDeliveries(generics.ListAPIView):

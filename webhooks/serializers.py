@@ -26,14 +26,13 @@ class EndpointSerializer(ModelSerializer):
         read_only_fields = ["disabled_at", "disabled_reason", "failing_since", "last_success_at", "created_at"]
 
 
-class EndpointWithSecretSerializer(EndpointSerializer):
-    secret = serializers.SerializerMethodField(help_text="The signing secret (whsec_...): keep it in your system.")
+class SecretSerializer(serializers.Serializer):
+    """An endpoint's signing secret. Only ever in a GET: a POST's answer is kept with its Idempotency-Key,
+    and a secret must not be kept anywhere but encrypted."""
 
-    class Meta(EndpointSerializer.Meta):
-        fields = [*EndpointSerializer.Meta.fields, "secret"]
-
-    def get_secret(self, obj: WebhookEndpoint) -> str:
-        return str(self.context["secret"])
+    secret = serializers.CharField(help_text="The signing secret (whsec_...): keep it in your system.")
+    previous_secret_until = UTCDateTimeField(allow_null=True, help_text="Until then the previous secret signs "
+                                                                        "every delivery too (after a rotation).")
 
 
 class DeliverySerializer(ModelSerializer):

@@ -37,7 +37,7 @@ METHODS = {
     "api:assertion": ("get", 200), "api:badgeclass_assertions": ("post", 201), "api:badgeclass_bulk": ("post", 202),
     "api:assertion_revoke": ("post", 200),
     "api:webhook": ("get", 200), "api:webhook_deliveries": ("get", 200), "api:webhook_rotate_secret": ("post", 200),
-    "api:webhook_delivery_resend": ("post", 202),
+    "api:webhook_delivery_resend": ("post", 202), "api:webhook_secret": ("get", 200),
 }
 PATCHABLE = {"api:issuer", "api:badgeclass", "api:webhook"}
 BODIES = {
@@ -60,6 +60,7 @@ def objects(tenant_a, badge_a):
         "api:job": job.public_id, "api:assertion": assertion.public_id, "api:assertion_revoke": assertion.public_id,
         "api:webhook": webhook.public_id, "api:webhook_deliveries": webhook.public_id,
         "api:webhook_rotate_secret": webhook.public_id, "api:webhook_delivery_resend": delivery.webhook_id,
+        "api:webhook_secret": webhook.public_id,
     }
 
 

@@ -1,5 +1,6 @@
-"""The webhooks API (scoped to the key's college, in the OpenAPI schema): register an endpoint and get its
-secret, change it, rotate the secret, read the delivery log, resend, delete; clear refusals, never a 500."""
+"""The webhooks API (scoped to the key's college, in the OpenAPI schema): register an endpoint and read its
+secret, change it, rotate the secret, read the delivery log, resend, delete; clear refusals, never a 500;
+a retried POST with its Idempotency-Key registers once, and no secret is kept with the key."""
 
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ def test_the_mis_registers_an_endpoint_and_its_secret_verifies_the_deliveries(
                                                  "description": "Student records"})
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["secret"].startswith("whsec_")
+    assert "secret" not in body
     assert (body["url"], body["events"], body["enabled"]) == (receiver.url, ["award.issued"], True)
-    receiver.secret = body["secret"]
+    secret = api_a.get(f"/api/v1/webhooks/{body['id']}/secret/").json()
+    assert secret["secret"].startswith("whsec_")
+    assert secret["previous_secret_until"] is None
+    receiver.secret = secret["secret"]
     with tenant_scope(tenant_a):
         award = issue_one(badge_class=badge_a, recipient_identity="ann@example.org", notify=False)
     (got,) = receiver.of_type("award.issued")
@@ -38,12 +42,33 @@ def test_the_mis_registers_an_endpoint_and_its_secret_verifies_the_deliveries(
     assert receiver.ids() == {delivery["id"]: 2}
 
 
-def test_rotating_the_secret_answers_the_new_one(api_a, receiver):
+def test_rotating_the_secret_makes_a_new_one_with_the_old_one_overlapping(api_a, receiver):
     created = api_a.post("/api/v1/webhooks/", {"url": receiver.url, "events": ["award.revoked"]}).json()
+    old = api_a.get(f"/api/v1/webhooks/{created['id']}/secret/").json()["secret"]
     rotated = api_a.post(f"/api/v1/webhooks/{created['id']}/rotate-secret/", {})
     assert rotated.status_code == 200
-    assert rotated.json()["secret"] not in {created["secret"], None}
     assert rotated.json()["previous_secret_until"].endswith("Z")
+    now = api_a.get(f"/api/v1/webhooks/{created['id']}/secret/").json()
+    assert now["secret"] not in {old, None}
+    assert now["previous_secret_until"] == rotated.json()["previous_secret_until"]
+
+
+def test_a_retried_registration_registers_once_and_keeps_no_secret_with_its_key(api_a, tenant_a, receiver):
+    from issuers.models import IdempotencyKey
+
+    headers = {"Idempotency-Key": "mis-endpoint-1"}
+    body = {"url": receiver.url, "events": ["award.issued"]}
+    first = api_a.post("/api/v1/webhooks/", body, headers=headers)
+    again = api_a.post("/api/v1/webhooks/", body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    assert again["Idempotent-Replayed"] == "true"
+    with tenant_scope(tenant_a):
+        assert WebhookEndpoint.objects.count() == 1
+        secret = api_a.get(f"/api/v1/webhooks/{first.json()['id']}/secret/").json()["secret"]
+        stored = list(IdempotencyKey.objects.values_list("response_body", flat=True))
+    assert stored
+    assert all(secret.encode() not in bytes(b or b"") for b in stored)
 
 
 def test_patch_and_delete(api_a, tenant_a, receiver):
@@ -83,7 +108,8 @@ def test_the_schema_documents_the_webhook_endpoints(client):
     schema = client.get("/api/v1/schema/?format=json").json()
     paths = schema["paths"]
     assert {"/api/v1/webhooks/", "/api/v1/webhooks/{public_id}/", "/api/v1/webhooks/{public_id}/rotate-secret/",
+            "/api/v1/webhooks/{public_id}/secret/",
             "/api/v1/webhooks/{public_id}/deliveries/",
             "/api/v1/webhooks/deliveries/{delivery_id}/resend/"} <= set(paths)
-    created = paths["/api/v1/webhooks/"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
-    assert "secret" in schema["components"]["schemas"][created["$ref"].rsplit("/", 1)[1]]["properties"]
+    answer = paths["/api/v1/webhooks/{public_id}/secret/"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert "secret" in schema["components"]["schemas"][answer["schema"]["$ref"].rsplit("/", 1)[1]]["properties"]
