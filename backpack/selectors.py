@@ -209,6 +209,7 @@ def collection_items(collection: Collection, *, public: bool) -> list[Item]:
 
 _SHARE_PATH = re.compile(r"^/s/([0-9a-fA-F-]{36})/?$")
 _COLLECTION_PATH = re.compile(r"^/c/([0-9a-fA-F-]{36})/?$")
+_BACKPACK_BADGE_PATH = re.compile(r"^/backpack/badges/([0-9a-fA-F-]{36})/?$")
 
 
 def _badge_input(item: Item) -> BadgeInput:
@@ -231,6 +232,10 @@ def linked_badges_of_path(path: str) -> LinkedBadges | None:
     share = _SHARE_PATH.match(path)
     if share:
         return LinkedBadges(badges=[BadgeInput(url=documents.public_url("assertions", share.group(1)))])
+    own = _BACKPACK_BADGE_PATH.match(path)
+    if own:  # the learner's own badge page (behind their login), copied from the address bar
+        entry = BackpackEntry.objects.filter(public_id=own.group(1)).select_related("imported").first()
+        return LinkedBadges(badges=[_badge_input(item_of(entry))] if entry is not None else [])
     match = _COLLECTION_PATH.match(path)
     if not match:
         return None

@@ -173,3 +173,15 @@ def test_the_revoked_result_carries_issue_revocation_reason_and_real_expiry(issu
     assert badge["revocation_reason"] == "Assessment was not completed"
     assert badge["revoked_at"] == a.revoked_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert result.time_zone == tenant_a.timezone
+
+
+def test_the_learners_own_badge_page_link_verifies_the_badge(issue, settings):
+    a = issue()
+    learner = make_user(RECIPIENT)
+    selectors.entries_sync(learner)
+    entry = BackpackEntry.objects.get(user=learner, assertion=a)
+    result = verify(url=f"{settings.PUBLIC_BASE_URL}/backpack/badges/{entry.public_id}/")
+    assert result.verdict == "valid", result.checks
+    assert result.assertion_url == public_url("assertions", a.public_id)
+    unknown = verify(url=f"{settings.PUBLIC_BASE_URL}/backpack/badges/7d2c56a8-4f0e-4a43-9c39-1b0b6a1a8c11/")
+    assert unknown.verdict == "invalid"
