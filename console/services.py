@@ -56,9 +56,21 @@ def offboarding_start(*, tenant: Tenant, grace_days: int, actor: ActorLike) -> O
         delete_after=delete_after, requested_by=Actor.of(actor).user)
     tenant_set_status(tenant=tenant, status=Tenant.Status.SUSPENDED, actor=actor,
                       reason=f"Leaving the platform: its records will be deleted after {delete_after:%-d %B %Y}.")
+    _archive_queue(offboarding)
+    return offboarding
+
+
+def _archive_queue(offboarding: Offboarding) -> None:
     from console.tasks import offboarding_archive  # the task runs this module's service: imported when needed
 
     transaction.on_commit(lambda: offboarding_archive.delay(offboarding_id=offboarding.pk))
+
+
+@transaction.atomic
+def offboarding_retry(*, offboarding: Offboarding) -> Offboarding:
+    """Build a failed archive again (its error stays shown until the new one is built)."""
+    if offboarding.status == Offboarding.Status.FAILED:
+        _archive_queue(offboarding)
     return offboarding
 
 
@@ -87,16 +99,18 @@ def offboarding_archive_build(*, offboarding: Offboarding) -> Offboarding:
     if tenant is None or offboarding.status not in {Offboarding.Status.BUILDING, Offboarding.Status.FAILED}:
         return offboarding
     root = Path(settings.ARCHIVE_ROOT)
-    root.mkdir(parents=True, exist_ok=True)
     name = f"{tenant.slug}-{offboarding.public_id}.zip"
-    handle, temporary = tempfile.mkstemp(dir=root, suffix=".part")
-    os.close(handle)
+    temporary = ""
     try:
+        root.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=root, suffix=".part")
+        os.close(handle)
         with tenant_context(tenant, ARCHIVE_ACTOR), zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
             _write_archive(archive, tenant)
         os.replace(temporary, root / name)
     except Exception as exc:
-        Path(temporary).unlink(missing_ok=True)
+        if temporary:
+            Path(temporary).unlink(missing_ok=True)
         Offboarding.objects.filter(pk=offboarding.pk).update(status=Offboarding.Status.FAILED,
                                                              error=f"{type(exc).__name__}: {exc}"[:2000])
         raise

@@ -17,5 +17,6 @@ urlpatterns = [
     path("platform/colleges/<uuid:public_id>/limits/", views.college_limits, name="college_limits"),
     path("platform/colleges/<uuid:public_id>/offboard/", views.college_offboard, name="college_offboard"),
     path("platform/offboardings/<uuid:public_id>/cancel/", views.offboarding_cancel, name="offboarding_cancel"),
+    path("platform/offboardings/<uuid:public_id>/retry/", views.offboarding_retry, name="offboarding_retry"),
     path("platform/offboardings/<uuid:public_id>/archive/", views.offboarding_archive, name="offboarding_archive"),
 ]

@@ -163,6 +163,16 @@ def offboarding_cancel(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @platform_staff
+@require_POST
+def offboarding_retry(request: HttpRequest, public_id: str) -> HttpResponse:
+    offboarding = get_object_or_404(Offboarding, public_id=public_id, status=Offboarding.Status.FAILED)
+    services.offboarding_retry(offboarding=offboarding)
+    messages.success(request, f"The archive of {offboarding.college_name} is being built again.")
+    return redirect("console:college", public_id=offboarding.tenant.public_id) if offboarding.tenant else redirect(
+        "console:colleges")
+
+
+@platform_staff
 def offboarding_archive(request: HttpRequest, public_id: str) -> FileResponse:
     offboarding = get_object_or_404(Offboarding, public_id=public_id, status__in=[Offboarding.Status.READY,
                                                                                   Offboarding.Status.DELETED])

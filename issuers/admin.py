@@ -31,6 +31,13 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     actions = ["suspend", "activate"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Tenant | None = None) -> Any:
+        # Status, its reason and the plan limits change only through their services (audited): the
+        # platform console, or this page's actions.
+        if obj is None:
+            return []
+        return ["status", "status_reason", "status_changed_at", "limit_badges_per_month", "limit_learners_per_year"]
+
     def get_form(self, request: HttpRequest, obj: Tenant | None = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:
             kwargs["form"] = TenantAddForm

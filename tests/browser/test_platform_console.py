@@ -82,6 +82,11 @@ def test_a_platform_admin_creates_a_college_and_its_first_admin_finishes_the_che
     page.goto(f"{base}/platform/")
     expect(page.locator("table.colleges")).to_contain_text("Northgate College")
     _shot(page, "colleges")
+    page.get_by_role("link", name="Health").click()
+    expect(page.locator("h1")).to_have_text("Platform health")
+    expect(page.locator(".periodic")).to_have_count(len(settings.CELERY_BEAT_SCHEDULE))
+    assert_accessible(page, "platform health")
+    _shot(page, "health")
     context.close()
 
     (invitation,) = [m for m in sink.messages if m["To"] == "head@northgate.example"]

@@ -127,3 +127,26 @@ def test_a_college_admin_cannot_download_an_archive(offboarded, client, alice):
     offboarding, _, _ = offboarded
     client.force_login(alice)
     assert client.get(reverse("console:offboarding_archive", args=[offboarding.public_id])).status_code == 403
+
+
+def test_an_archive_that_could_not_be_written_is_shown_failed_and_built_again(
+        client, settings, tmp_path, platform_admin, tenant_a, badge_a, django_capture_on_commit_callbacks):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the archive directory should be")
+    settings.ARCHIVE_ROOT = blocked
+    with pytest.raises(FileExistsError), eager_tasks(), django_capture_on_commit_callbacks(execute=True):
+        offboarding_start(tenant=tenant_a, grace_days=30, actor=platform_admin)
+    offboarding = Offboarding.objects.get(tenant=tenant_a)
+    assert offboarding.status == Offboarding.Status.FAILED
+    client.force_login(platform_admin)
+    page = client.get(reverse("console:college", args=[tenant_a.public_id])).content.decode()
+    assert "Build the archive again" in page
+    assert "FileExistsError" in page
+
+    settings.ARCHIVE_ROOT = tmp_path / "archives"
+    with eager_tasks(), django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("console:offboarding_retry", args=[offboarding.public_id]))
+    offboarding.refresh_from_db()
+    assert offboarding.status == Offboarding.Status.READY
+    assert offboarding.error == ""
+    assert archive_path(offboarding).exists()
