@@ -33,7 +33,7 @@ from assertions.services import (
     recipients_check,
 )
 from badges.models import BadgeClass
-from issuers.context import Actor, ActorLike
+from issuers.context import Actor, ActorLike, acting
 from issuers.csvexport import csv_cell_read
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -270,8 +270,8 @@ def bulk_job_create(*, badge_class: BadgeClass, preview: Preview, source: str = 
                 total=preview.total, failed=len(preview.problems),
                 errors=[p.as_dict() for p in preview.problems],
                 status=BulkJob.Status.QUEUED if issue_now else BulkJob.Status.PREVIEW,
-                created_by=Actor.of(actor).user,
-                actor_label=Actor.of(actor).label,
+                created_by=acting(actor).user,
+                actor_label=acting(actor).label,
             )
     except IntegrityError:  # the same file submitted twice at the same moment
         return BulkJob.objects.get(fingerprint=fingerprint), False

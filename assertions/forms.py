@@ -77,3 +77,16 @@ class RevokeForm(forms.Form):
 class CorrectAddressForm(forms.Form):
     email = forms.EmailField(label="Correct email address")
     name = forms.CharField(label="Learner’s name", max_length=200, required=False)
+
+
+class ErasureForm(forms.Form):
+    """A learner asked the college to erase its records of them: find their awards, then act on all of them."""
+
+    email = forms.EmailField(label="The learner's email address")
+    action = forms.ChoiceField(label="What to do", required=False, widget=forms.RadioSelect, choices=[
+        ("withdraw", "Withdraw: each badge stays verifiable as revoked, \u201cwithdrawn at the learner's "
+                     "request\u201d; the learner's name, narrative and evidence are removed"),
+        ("delete", "Delete entirely: the awards and their emails go; their public links answer \u201cdeleted at the "
+                   "learner's request\u201d"),
+    ])
+    confirm = forms.BooleanField(label="I have checked this is the learner's request", required=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,11 +26,12 @@ from assertions.events import ANNOUNCED
 from assertions.models import Announcement, Assertion, BulkJob
 from assertions.queue import pipeline_queue
 from badges.models import BadgeClass
-from issuers.context import Actor, ActorLike
+from issuers.context import Actor, ActorLike, acting
 from issuers.dates import moment_from_date
 from issuers.metrics import AWARDS_ISSUED
-from issuers.models import AuditEntry, SigningKey, Tenant
+from issuers.models import OutboxEmail, SigningKey, Tenant
 from issuers.outbox import email_cancel, email_new, email_queue, email_resend, emails_create
+from issuers.registry import Registry
 from issuers.rows import RowMaker, rows_insert
 from issuers.scoping import ScopeError, current_tenant_id
 from issuers.services import audit_record, publication_notify, tenant_require_active
@@ -38,6 +39,11 @@ from issuers.services import audit_record, publication_notify, tenant_require_ac
 logger = logging.getLogger(__name__)
 
 WRONG_ADDRESS_REASON = "Sent to the wrong address"
+WITHDRAWN_AT_REQUEST = "Withdrawn at the learner's request"
+
+# Told the public ids of awards deleted at the learner's request, and the college's name, inside the
+# deleting transaction: verification keeps them, so their public URLs answer 410 Gone, not 404.
+ERASED: Registry[Callable[..., None]] = Registry("told of awards deleted at the learner's request (verification)")
 _HOLDS = "Already holds"
 
 
@@ -242,7 +248,7 @@ def assertion_issue(
         raise LimitReached(refusal)
     if problems is not None:
         problems.extend(RecipientProblem(c.recipient.row, c.identity, refusal) for c in over)
-    who = Actor.of(actor)
+    who = acting(actor)
     tenant = badge_class.tenant
     issued_by_id = who.user.pk if who.user is not None else None
     now = timezone.now()
@@ -349,17 +355,15 @@ def _audit_issue(badge_class: BadgeClass, assertions: list[Assertion], who: Acto
         return
     data: dict[str, Any] = {"bulk_job": str(bulk_job.public_id)} if bulk_job else {}
     if len(assertions) == 1:
-        obj_type, obj_id, summary = "Assertion", str(assertions[0].public_id), f"{badge_class.name} awarded"
+        audit_record(tenant=badge_class.tenant, action="assertion.issue", actor=who, obj=assertions[0],
+                     summary=f"{badge_class.name} awarded", data=data)
+        return
+    if bulk_job is None:
+        data["assertions"] = [str(a.public_id) for a in assertions]
     else:
-        obj_type, obj_id = "BadgeClass", str(badge_class.public_id)
-        summary = f"{badge_class.name} awarded to {len(assertions)} learners"
-        if bulk_job is None:
-            data["assertions"] = [str(a.public_id) for a in assertions]
-        else:
-            data["count"] = len(assertions)
-    AuditEntry.objects.create(tenant=badge_class.tenant, actor=who.user, actor_label=who.label,
-                              action="assertion.issue", object_type=obj_type, object_id=obj_id, summary=summary[:300],
-                              data=data)
+        data["count"] = len(assertions)
+    audit_record(tenant=badge_class.tenant, action="assertion.issue", actor=who, obj=badge_class, badge=badge_class,
+                 summary=f"{badge_class.name} awarded to {len(assertions)} learners", data=data)
 
 
 def announce(event: str, *, tenant_id: int, **kwargs: Any) -> None:
@@ -423,7 +427,7 @@ def assertion_revoke(*, assertion: Assertion, reason: str, actor: ActorLike = No
         fields.append("revocation_mail")
     assertion.save(update_fields=fields)
     audit_record(tenant=assertion.tenant, action="assertion.revoke", actor=actor, obj=assertion, summary=reason[:200],
-                 data={"learner_emailed": "revocation_mail" in fields})
+                 data={"learner_emailed": "revocation_mail" in fields, "reason": reason[:200]})
     publication_notify(assertion_ids=[assertion.public_id])  # drops it now and again on commit
     tenant_id, assertion_id = assertion.tenant_id, assertion.pk
     announce("revoked", tenant_id=tenant_id, assertion_id=assertion_id)
@@ -474,3 +478,33 @@ def assertion_correct_recipient(*, assertion: Assertion, recipient_identity: str
     (corrected,) = assertion_issue(badge_class=assertion.badge_class, recipients=[recipient],
                                     verification_type=assertion.verification_type, actor=actor, replaces=assertion)
     return corrected
+
+
+@transaction.atomic
+def assertion_erase(*, assertion: Assertion, delete: bool, actor: ActorLike = None) -> None:
+    """A college admin acts on a learner's erasure request for one award. Withdrawn (``delete=False``):
+    revoked with the reason "Withdrawn at the learner's request", and the learner's name, narrative and
+    evidence removed from the record; it still verifies, as revoked. Deleted: the award, its emails and
+    baked image go, and its public URLs answer 410 Gone (``ERASED``). Either way, audited."""
+    if assertion.tenant_id != current_tenant_id():
+        raise PermissionDenied("This award belongs to another college.")
+    audit_record(tenant=assertion.tenant, action="assertion.erase_delete" if delete else "assertion.erase_withdraw",
+                 actor=actor, obj=assertion)
+    if not delete:
+        if not assertion.revoked:
+            assertion_revoke(assertion=assertion, reason=WITHDRAWN_AT_REQUEST, actor=actor)
+        Assertion.objects.filter(pk=assertion.pk).update(recipient_name="", narrative="", evidence=[],
+                                                          claimed_by=None)
+        publication_notify(assertion_ids=[assertion.public_id])
+        return
+    public_id, college, image, mail_id = assertion.public_id, assertion.tenant.name, assertion.baked_image, \
+        assertion.mail_id
+    assertion.delete()
+    if mail_id is not None:
+        OutboxEmail.objects.filter(pk=mail_id).delete()
+    if image and image.name:
+        storage, name = image.storage, str(image.name)
+        transaction.on_commit(lambda: storage.delete(name))
+    for tell in ERASED:
+        tell(public_ids=[public_id], college=college)
+    publication_notify(assertion_ids=[public_id])

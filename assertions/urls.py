@@ -17,6 +17,7 @@ urlpatterns = [
     path("awards/<uuid:public_id>/revoke/", views.assertion_revoke, name="revoke"),
     path("awards/<uuid:public_id>/resend/", views.assertion_resend, name="resend"),
     path("awards/<uuid:public_id>/correct/", views.assertion_correct, name="correct"),
+    path("erasure/", views.erasure, name="erasure"),
     path("jobs/<uuid:public_id>/", views.job_detail, name="job"),
     path("jobs/<uuid:public_id>/status/", views.job_status, name="job_status"),
     path("jobs/<uuid:public_id>/start/", views.job_start, name="job_start"),

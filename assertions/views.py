@@ -16,12 +16,13 @@ from django.views.decorators.http import require_POST
 
 from assertions import bulk, links, selectors, services
 from assertions.documents import public_url
-from assertions.forms import AwardForm, CohortForm, CorrectAddressForm, RevokeForm
+from assertions.forms import AwardForm, CohortForm, CorrectAddressForm, ErasureForm, RevokeForm
 from assertions.models import Assertion, BulkJob
 from badges.models import BadgeClass
 from badges.selectors import badge_classes_of, badge_classes_visible, may_issue_for
 from issuers.csvexport import csv_response
 from issuers.http import StaffRequest
+from issuers.models import Role
 from issuers.permissions import ANY_STAFF, CAN_ISSUE, role_required
 from issuers.selectors import membership_issuers
 
@@ -203,6 +204,30 @@ def assertion_correct(request: StaffRequest, tenant_slug: str, public_id: str) -
     messages.success(request, f"Sent to {corrected.recipient_identity} instead. The award to "
                               f"{assertion.recipient_identity} is revoked as sent to the wrong address.")
     return redirect("assertions:assertion", tenant_slug=tenant_slug, public_id=corrected.public_id)
+
+
+# --- A learner's erasure request ------------------------------------------------------------------
+
+
+@role_required(Role.ADMIN, hidden=True)
+def erasure(request: StaffRequest, tenant_slug: str) -> HttpResponse:
+    """Find the college's awards to an address; on confirmation, withdraw or delete every one of them."""
+    form = ErasureForm(request.POST or request.GET or None)
+    awards: list[Assertion] = []
+    if form.is_valid():
+        awards = list(selectors.assertions_of(request.membership).filter(
+            recipient_identity=form.cleaned_data["email"].strip().lower()).order_by("-issued_on"))
+        action = form.cleaned_data["action"]
+        if request.method == "POST" and awards:
+            if not action or not form.cleaned_data["confirm"]:
+                messages.error(request, "Choose withdraw or delete, and confirm it is the learner's request.")
+            else:
+                for award in awards:
+                    services.assertion_erase(assertion=award, delete=action == "delete", actor=request.user)
+                done = "deleted" if action == "delete" else "withdrawn"
+                messages.success(request, f"{len(awards)} award{'s' if len(awards) != 1 else ''} {done}.")
+                return redirect("assertions:erasure", tenant_slug=tenant_slug)
+    return render(request, "assertions/erasure.html", {"form": form, "awards": awards})
 
 
 # --- A cohort ------------------------------------------------------------------------------------

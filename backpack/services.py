@@ -19,6 +19,7 @@ from assertions.models import Assertion
 from backpack import selectors
 from backpack.models import BackpackEntry, Collection, CollectionItem, ImportedBadge, Visibility
 from credentials import services as credentials
+from issuers.dates import public_timestamp
 from issuers.outbox import account_emails_delete
 from issuers.scoping import unscoped
 from verification.verifier import INVALID, Verification, verify
@@ -344,6 +345,48 @@ def backpack_zip(*, user: Any) -> bytes:
                 assert imp is not None  # the constraint entry_is_ours_or_imported: not ours, so imported
                 zf.writestr(f"{stem}/{stem}.{imp.extension}", bytes(imp.original))
     return out.getvalue()
+
+
+def _moment(value: Any) -> str | None:
+    return public_timestamp(value) if value is not None else None
+
+
+def backpack_data(*, user: Any) -> dict[str, Any]:
+    """What the platform holds about the learner, as one JSON document (their right of access): the
+    account, its addresses, every award sent to a verified address (from any college) as the college
+    recorded it, the backpack's settings for each, imports and collections."""
+    items = selectors.backpack_items(user, include_declined=True)
+    awards, imports = [], []
+    for item in items:
+        entry = item.entry
+        settings_of = {"visibility": entry.visibility, "show_name": entry.show_name, "indexable": entry.indexable,
+                       "declined_at": _moment(entry.declined_at), "added_at": _moment(entry.created_at)}
+        if item.assertion is not None:
+            a = item.assertion
+            awards.append({
+                "id": str(a.public_id), "badge": a.badge_class.name, "issuer": a.badge_class.issuer.name,
+                "college": a.tenant.name, "sent_to": a.recipient_identity, "name_recorded": a.recipient_name,
+                "issued_on": _moment(a.issued_on), "expires": _moment(a.expires), "narrative": a.narrative,
+                "evidence": a.evidence, "revoked": a.revoked, "revocation_reason": a.revocation_reason or "",
+                "claimed_at": _moment(a.claimed_at), "url": documents.public_url("assertions", a.public_id),
+                "backpack": settings_of})
+        elif entry.imported is not None:
+            imp = entry.imported
+            imports.append({"id": str(imp.public_id), "badge": imp.badge.get("name", ""),
+                            "issuer": imp.issuer.get("name", ""), "source": imp.source, "url": imp.assertion_url,
+                            "matched_email": imp.matched_email, "verdict": imp.verdict,
+                            "checked_at": _moment(imp.checked_at), "backpack": settings_of})
+    collections = [{"id": str(c.public_id), "name": c.name, "description": c.description,
+                    "visibility": c.visibility, "badges": [str(e.public_id) for e in c.entries.all()]}
+                   for c in Collection.objects.filter(user=user).prefetch_related("entries")]
+    return {
+        "exported_at": public_timestamp(timezone.now()),
+        "account": {"email": user.email, "name": user.name, "joined": _moment(user.date_joined),
+                    "last_login": _moment(user.last_login)},
+        "addresses": [{"email": e.email, "verified": e.verified, "primary": e.primary}
+                      for e in user.emailaddress_set.order_by("email")],
+        "awards": awards, "imported_badges": imports, "collections": collections,
+    }
 
 
 # --- account -------------------------------------------------------------------------------------

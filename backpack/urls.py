@@ -13,6 +13,7 @@ urlpatterns = [
     path("backpack/badges/<uuid:public_id>/certificate/", views.certificate, name="certificate"),
     path("backpack/import/", views.import_badge, name="import"),
     path("backpack/export/", views.export_all, name="export"),
+    path("backpack/my-data.json", views.export_data, name="export_data"),
     path("backpack/delete-account/", views.delete_account, name="delete_account"),
     path("backpack/collections/", views.collections, name="collections"),
     path("backpack/collections/<uuid:public_id>/", views.collection_edit, name="collection"),

@@ -6,6 +6,7 @@ so another learner's id is a 404. Share and collection pages are public by link 
 
 from __future__ import annotations
 
+import json
 from functools import wraps
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -307,6 +308,13 @@ def certificate(request: SignedInRequest, entry: BackpackEntry) -> HttpResponse:
 @require_safe
 def export_all(request: SignedInRequest) -> HttpResponse:
     return _attachment(services.backpack_zip(user=request.user), "application/zip", "my-badges.zip")
+
+
+@login_required
+@require_safe
+def export_data(request: SignedInRequest) -> HttpResponse:
+    data = json.dumps(services.backpack_data(user=request.user), indent=2, ensure_ascii=False).encode()
+    return _attachment(data, "application/json", "my-data.json")
 
 
 @login_required

@@ -226,8 +226,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "console-storage-measure": {"task": "console.tasks.storage_measure_all", "schedule": 24 * 3600},
     "webhooks-sweep": {"task": "webhooks.tasks.webhooks_sweep", "schedule": env_int("PIPELINE_SWEEP_SECONDS", 60)},
     "webhooks-expired": {"task": "webhooks.tasks.awards_expired_announce", "schedule": 3600},
+    "audit-prune": {"task": "issuers.tasks.audit_prune", "schedule": 24 * 3600},
 }
 EXPIRY_REMINDER_DAYS = env_int("EXPIRY_REMINDER_DAYS", 30)  # learners are reminded this long before expiry
+# Audit entries older than this are deleted by the daily audit-prune task (issuers.audit).
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730, minimum=30)
 
 # --- the award pipeline ---------------------------------------------------------------------
 PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 200)  # assertions per bake-and-email task

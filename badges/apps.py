@@ -10,3 +10,8 @@ class BadgesConfig(AppConfig):
         from issuers.services import IMAGE_CHECKS
 
         IMAGE_CHECKS.register(validate_badge_image)
+
+        from badges.selectors import audit_badge_choices
+        from issuers.audit import BADGE_CHOICES
+
+        BADGE_CHOICES.register(audit_badge_choices)

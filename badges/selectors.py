@@ -35,3 +35,9 @@ def may_issue_for(membership: Membership, issuer: Issuer) -> bool:
     if membership.role == Role.ADMIN:
         return True
     return membership_issuers(membership).filter(pk=issuer.pk).exists()
+
+
+def audit_badge_choices(membership: Membership) -> list[tuple[str, str]]:
+    """The badge classes the member sees, for the audit log's filter (issuers.audit.BADGE_CHOICES)."""
+    return [(str(public_id), name) for public_id, name in
+            badge_classes_of(membership).order_by("name").values_list("public_id", "name")]

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from badges.images import svg_to_png, validate_badge_image
 from badges.models import BadgeClass
-from issuers.context import Actor, ActorLike
+from issuers.context import ActorLike, acting
 from issuers.models import Issuer
 from issuers.scoping import current_tenant_id
 from issuers.services import audit_record, publication_notify
@@ -30,13 +30,14 @@ def badge_class_create(
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     kind, clean = validate_badge_image(image)
     badge = BadgeClass(tenant=issuer.tenant, issuer=issuer, name=name, description=description, image_type=kind,
-                       created_by=Actor.of(actor).user, **fields)
+                       created_by=acting(actor).user, **fields)
     badge.full_clean(exclude=["tenant", "issuer", "image", "image_png", "created_by", "previous_version"])
     badge.image.save(f"{badge.public_id}.{kind}", ContentFile(clean), save=False)
     if kind == "svg":
         badge.image_png.save(f"{badge.public_id}.png", ContentFile(svg_to_png(clean)), save=False)
     badge.save()
-    audit_record(tenant=issuer.tenant, action="badge_class.create", actor=actor, obj=badge, summary=name)
+    audit_record(tenant=issuer.tenant, action="badge_class.create", actor=actor, obj=badge, badge=badge,
+                 summary=name)
     return badge
 
 # Changing these changes what an award means, so an awarded badge class gets a new version instead.
@@ -80,6 +81,7 @@ def badge_class_update(*, badge_class: BadgeClass, actor: ActorLike = None, **ch
             action="badge_class.new_version",
             actor=actor,
             obj=new,
+            badge=new,
             summary=f"{new.name}: new version",
             data={"previous": str(old.public_id), "changed": sorted(changed)},
         )
@@ -93,6 +95,7 @@ def badge_class_update(*, badge_class: BadgeClass, actor: ActorLike = None, **ch
         action="badge_class.update",
         actor=actor,
         obj=badge_class,
+        badge=badge_class,
         data={"changed": sorted(changed)},
     )
     publication_notify(badge_class_id=badge_class.public_id)
@@ -124,5 +127,5 @@ def badge_class_retire(*, badge_class: BadgeClass, actor: ActorLike = None) -> B
         badge_class.retired_at = timezone.now()
         badge_class.save(update_fields=["retired_at", "updated_at"])
         audit_record(tenant=badge_class.tenant, action="badge_class.retire", actor=actor, obj=badge_class,
-                     summary=f"{badge_class.name} retired")
+                     badge=badge_class, summary=f"{badge_class.name} retired")
     return badge_class

@@ -26,7 +26,7 @@ from assertions.pipeline import assertion_bake
 from badges.models import BadgeClass
 from console.models import Offboarding, StorageMeasure
 from endorsements.documents import endorsement_urls
-from issuers.context import Actor, ActorLike, tenant_context
+from issuers.context import Actor, ActorLike, acting, tenant_context
 from issuers.csvexport import csv_bytes
 from issuers.models import AuditEntry, Issuer, SigningKey, Tenant
 from issuers.services import publication_notify, tenant_set_status
@@ -82,7 +82,7 @@ def offboarding_cancel(*, offboarding: Offboarding, actor: ActorLike) -> Offboar
     offboarding.status = Offboarding.Status.CANCELLED
     offboarding.save(update_fields=["status"])
     if offboarding.tenant is not None:
-        with tenant_context(offboarding.tenant, actor):
+        with tenant_context(offboarding.tenant, acting(actor)):
             from issuers.services import audit_record
 
             audit_record(tenant=offboarding.tenant, action="tenant.offboarding_cancel", actor=actor,

@@ -60,6 +60,10 @@ class EndorsementRequest(LinkEmail):
         return f"{self.email} asked to endorse {self.badge_class}"
 
     @property
+    def audit_label(self) -> str:
+        return self.badge_class.name
+
+    @property
     def is_usable(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
 
@@ -87,3 +91,7 @@ class Endorsement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endorser} endorses {self.badge_class}"
+
+    @property
+    def audit_label(self) -> str:
+        return self.badge_class.name

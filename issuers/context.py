@@ -127,3 +127,8 @@ def current_actor() -> Actor:
     """Who is acting in the current context; the system when there is none."""
     context = _current.get()
     return context.actor if context is not None else Actor()
+
+
+def acting(actor: ActorLike) -> Actor:
+    """What a service's ``actor=`` stands for: the actor it names, or the current context's when it names none."""
+    return Actor.of(actor) if actor is not None else current_actor()

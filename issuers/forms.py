@@ -4,6 +4,7 @@ from typing import Any, cast
 
 from django import forms
 
+from issuers import audit
 from issuers.models import Issuer, Role, Tenant
 
 
@@ -71,3 +72,35 @@ class IssuerForm(forms.ModelForm):
     class Meta:
         model = Issuer
         fields = ["name", "url", "email", "description", "default_verification"]
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters (GET): who, what, which badge, from and to which day (the college's)."""
+
+    actor = forms.ChoiceField(label="Person or key", required=False)
+    action = forms.ChoiceField(label="Action", required=False)
+    badge = forms.ChoiceField(label="Badge", required=False)
+    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, actors: list[str], badges: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choice = cast(dict[str, forms.ChoiceField], self.fields)
+        choice["actor"].choices = [("", "Anyone"), *((a, a) for a in actors)]
+        choice["action"].choices = [("", "Any action"), *(
+            (action, action.replace("_", " ").replace(".", ": ")) for action in sorted(audit.PHRASES)
+            if action != "assertion.issue_batch")]
+        choice["badge"].choices = [("", "Any badge"), *badges]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError("The 'From' day is after the 'To' day.")
+        return data
+
+    def audit_filter(self) -> audit.AuditFilter:
+        if not self.is_valid():
+            return audit.AuditFilter()
+        data = self.cleaned_data
+        return audit.AuditFilter(actor=data["actor"], action=data["action"], badge=data["badge"],
+                                 since=data["since"], until=data["until"])

@@ -225,6 +225,10 @@ class Invitation(LinkEmail):
         return f"Invitation of {self.email} to {self.tenant}"
 
     @property
+    def audit_label(self) -> str:
+        return self.email
+
+    @property
     def is_usable(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
 
@@ -260,6 +264,11 @@ class AuditEntry(models.Model):
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
+    # What the entry names, as it was then (the object may be renamed or gone): the badge of an award,
+    # the issuer, the invited address, ...; for awards the learner, masked (l•••@example.org).
+    object_label = models.CharField(max_length=200, blank=True)
+    learner = models.CharField(max_length=200, blank=True)
+    badge = models.UUIDField(null=True, blank=True, help_text="Public id of the badge class concerned, if any.")
     summary = models.CharField(max_length=300, blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -269,6 +278,14 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "audit entries"
+        # The log is read newest first a page at a time (keyset on id), for everything or by one filter.
+        indexes = [
+            models.Index(fields=["tenant", "-id"], name="audit_tenant_newest"),
+            models.Index(fields=["tenant", "action", "-id"], name="audit_tenant_action"),
+            models.Index(fields=["tenant", "actor_label", "-id"], name="audit_tenant_actor"),
+            models.Index(fields=["tenant", "badge", "-id"], name="audit_tenant_badge"),
+            models.Index(fields=["tenant", "created_at"], name="audit_tenant_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
@@ -321,6 +338,10 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return f"Key {self.public_id} of {self.issuer}"
+
+    @property
+    def audit_label(self) -> str:
+        return self.issuer.name
 
 
 class IdempotencyKey(models.Model):

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from issuers.models import ApiKey, AuditEntry, Issuer, Membership, Role, Tenant
+from issuers.models import ApiKey, Issuer, Membership, Role, Tenant
 from issuers.scoping import unscoped
 
 API_KEY_PREFIX = "bp_"
@@ -57,10 +57,6 @@ def membership_issuers(membership: Membership) -> QuerySet[Issuer]:
     if membership_is_limited(membership):
         return membership.issuers.all()
     return Issuer.objects.all()
-
-
-def audit_entries(*, limit: int = 200) -> QuerySet[AuditEntry]:
-    return AuditEntry.objects.select_related("actor")[:limit]
 
 
 def tenant_by_slug(slug: str) -> Tenant | None:

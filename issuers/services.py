@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from accounts import selectors as account_selectors
 from accounts.services import user_create_verified
-from issuers import keys
-from issuers.context import Actor, ActorLike
+from issuers import audit, keys
+from issuers.context import ActorLike, acting
 from issuers.models import (
     ApiKey,
     AuditEntry,
@@ -64,12 +64,20 @@ def audit_record(
     actor: ActorLike = None,
     actor_label: str = "",
     obj: Any = None,
+    label: str = "",
+    learner: str = "",
+    badge: Any = None,
     summary: str = "",
     data: dict | None = None,
 ) -> AuditEntry:
-    """One entry, labelled by ``Actor.label`` (``actor_label`` only for someone outside the college,
-    such as an endorser)."""
-    who = Actor.of(actor)
+    """One entry, labelled by ``Actor.label`` of ``actor``, or of the tenant context's actor when the caller
+    names none (``actor_label`` only for someone outside the college, such as an endorser). It names
+    ``obj`` by ``label``, else its ``audit_label`` or ``name``; an award (``obj`` with a
+    ``recipient_identity``) names its learner masked and its badge class, as ``learner`` and ``badge``
+    would (``issuers.audit`` turns the entry into a sentence)."""
+    who = acting(actor)
+    learner = learner or str(getattr(obj, "recipient_identity", "") or "")
+    badge = badge if badge is not None else getattr(obj, "badge_class", None)
     return AuditEntry.objects.create(
         tenant=tenant,
         actor=who.user,
@@ -77,9 +85,22 @@ def audit_record(
         action=action,
         object_type=type(obj).__name__ if obj is not None else "",
         object_id=str(getattr(obj, "public_id", getattr(obj, "pk", ""))) if obj is not None else "",
+        object_label=(label or _audit_label(obj))[:200],
+        learner=audit.mask(learner)[:200],
+        badge=getattr(badge, "public_id", None),
         summary=summary[:300],
         data=data or {},
     )
+
+
+def _audit_label(obj: Any) -> str:
+    if obj is None:
+        return ""
+    if hasattr(obj, "audit_label"):
+        return str(obj.audit_label)
+    if hasattr(obj, "recipient_identity"):  # an award: named by its badge, never by the learner's address
+        return str(getattr(obj, "badge_class", "") or "")
+    return str(getattr(obj, "name", "") or obj)
 
 
 # --- Tenants ----------------------------------------------------------------------------------
@@ -127,7 +148,8 @@ def tenant_create(
             _, made = Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": Role.ADMIN})
             if made:
                 audit_record(
-                    tenant=tenant, action="membership.create", actor=actor, obj=user, summary=f"{user} is admin"
+                    tenant=tenant, action="membership.create", actor=actor, obj=user, summary=f"{user} is admin",
+                    data={"role": Role.ADMIN.value},
                 )
         else:
             pending = Invitation.objects.filter(email__iexact=admin_email, accepted_at=None, revoked_at=None)
@@ -149,7 +171,8 @@ def tenant_set_status(*, tenant: Tenant, status: str, reason: str = "", actor: A
     tenant.status, tenant.status_reason, tenant.status_changed_at = status, reason, timezone.now()
     tenant.save(update_fields=["status", "status_reason", "status_changed_at"])
     with tenant_scope(tenant):
-        audit_record(tenant=tenant, action=f"tenant.{status}", actor=actor, obj=tenant, summary=reason)
+        audit_record(tenant=tenant, action=f"tenant.{status}", actor=actor, obj=tenant, summary=reason,
+                     data={"reason": reason} if reason else None)
     return tenant
 
 
@@ -242,7 +265,7 @@ def invitation_create(*, tenant: Tenant, email: str, role: str, actor: ActorLike
         email=email,
         role=role,
         token_hash=token_hash,
-        invited_by=Actor.of(actor).user,
+        invited_by=acting(actor).user,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
     )
     audit_record(
@@ -351,7 +374,7 @@ def membership_update(
         actor=actor,
         obj=membership.user,
         summary=f"{membership.user} is now {role}",
-        data={"issuers": issuer_ids or []},
+        data={"issuers": issuer_ids or [], "role": role},
     )
     return membership
 
@@ -381,7 +404,7 @@ def api_key_create(*, tenant: Tenant, name: str, actor: ActorLike = None) -> tup
         name=name or "API key",
         prefix=secret[: len(API_KEY_PREFIX) + 8],
         key_hash=hash_secret(secret),
-        created_by=Actor.of(actor).user,
+        created_by=acting(actor).user,
     )
     audit_record(tenant=tenant, action="api_key.create", actor=actor, obj=key, summary=f"API key {key.prefix}… created")
     return key, secret

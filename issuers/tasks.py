@@ -11,6 +11,7 @@ from django.core.mail import EmailMessage
 from django.db import InterfaceError, OperationalError
 from django.template.loader import render_to_string
 
+from issuers.audit import audit_entries_prune
 from issuers.context import Actor, current_actor, current_request_id, request_id_bound, tenant_context
 from issuers.models import Invitation, PeriodicRun, Tenant
 from issuers.outbox import MailUnavailable, emails_send, emails_sweep
@@ -131,6 +132,12 @@ def emails_send_platform(self: Task, *, email_ids: list[str], secrets: dict[str,
 def outbox_sweep(self: Task) -> dict[str, int]:
     """Periodic (Celery beat): see ``issuers.outbox.emails_sweep``."""
     return emails_sweep()
+
+
+@shared_task(acks_late=True)
+def audit_prune() -> int:
+    """Periodic (beat, daily): entries older than AUDIT_RETENTION_DAYS go, in batches."""
+    return audit_entries_prune()
 
 
 def invitation_message(invitation: Invitation, token: str) -> EmailMessage:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api-keys/", views.api_keys, name="api_keys"),
     path("api-keys/<uuid:public_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("audit/", views.audit_log, name="audit"),
+    path("audit/export.csv", views.audit_export, name="audit_export"),
     path("settings/", views.tenant_settings, name="settings"),
     path("issuers/", views.issuer_list, name="issuers"),
     path("issuers/<uuid:public_id>/", views.issuer_detail, name="issuer"),

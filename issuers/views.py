@@ -6,11 +6,15 @@ Every view under ``/t/<tenant_slug>/`` runs inside that tenant's scope (see the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -18,7 +22,9 @@ from accounts import selectors as account_selectors
 from accounts.backends import AUTH_BACKEND
 from accounts.forms import ProvenAddressSignupForm
 from accounts.http import SignedInRequest
-from issuers import forms, selectors, services
+from issuers import audit, forms, selectors, services
+from issuers.context import tenant_context
+from issuers.csvexport import csv_streaming_response
 from issuers.http import StaffRequest
 from issuers.models import ApiKey, Invitation, Membership, Role
 from issuers.permissions import ANY_STAFF, admin_only, role_required
@@ -207,9 +213,33 @@ def api_key_revoke(request: StaffRequest, tenant_slug: str, public_id: str) -> H
     return redirect("issuers:api_keys", tenant_slug=tenant_slug)
 
 
+def _audit_form(request: StaffRequest) -> forms.AuditFilterForm:
+    return forms.AuditFilterForm(request.GET or None, actors=audit.audit_actor_choices(request.tenant),
+                                 badges=audit.audit_badge_choices(request.membership))
+
+
 @role_required(Role.ADMIN, Role.VIEWER)
 def audit_log(request: StaffRequest, tenant_slug: str) -> HttpResponse:
-    return render(request, "issuers/audit.html", {"entries": selectors.audit_entries()})
+    form = _audit_form(request)
+    entries, after = audit.audit_page(form.audit_filter(), after=request.GET.get("after", ""))
+    rows = [(entry, audit.who(entry), audit.sentence(entry)) for entry in entries]
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(request, "issuers/audit.html", {
+        "form": form, "rows": rows, "after": after, "query": query.urlencode(),
+        "first_page": not request.GET.get("after"), "retention_days": settings.AUDIT_RETENTION_DAYS})
+
+
+@role_required(Role.ADMIN, Role.VIEWER)
+def audit_export(request: StaffRequest, tenant_slug: str) -> StreamingHttpResponse:
+    flt = _audit_form(request).audit_filter()
+
+    def rows() -> Iterator[list[Any]]:
+        # Read while the response streams, after the middleware's context has ended: enter it again.
+        with tenant_context(request.tenant, request.user):
+            yield from audit.audit_rows(flt)
+
+    return csv_streaming_response(f"audit-{request.tenant.slug}.csv", audit.AUDIT_CSV_HEADER, rows())
 
 
 @admin_only

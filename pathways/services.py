@@ -15,7 +15,7 @@ from django.utils import timezone
 from assertions.models import Assertion, BulkJob
 from assertions.services import Recipient, assertion_issue, holders
 from badges.models import BadgeClass
-from issuers.context import Actor, ActorLike
+from issuers.context import Actor, ActorLike, acting
 from issuers.models import Issuer, Tenant
 from issuers.scoping import current_tenant_id
 from issuers.services import audit_record
@@ -50,7 +50,7 @@ def pathway_create(*, tenant: Tenant, name: str, description: str = "", tree: di
             raise ValidationError("The capstone cannot also be one of the requirements.")
     pathway = Pathway.objects.create(tenant=tenant, name=name.strip(), description=description, requirements=tree,
                                      capstone=capstone, retro_status="queued" if retro_award else "done",
-                                     created_by=Actor.of(actor).user)
+                                     created_by=acting(actor).user)
     audit_record(tenant=tenant, action="pathway.create", actor=actor, obj=pathway, summary=name)
     if retro_award:
         from pathways.tasks import pathway_retro_award
@@ -220,7 +220,7 @@ def cohort_create(*, tenant: Tenant, name: str, members: Iterable[tuple[str, str
     if not name.strip():
         raise ValidationError("Give the cohort a name.")
     cohort = Cohort.objects.create(tenant=tenant, name=name.strip()[:200], issuer=issuer,
-                                   created_by=Actor.of(actor).user)
+                                   created_by=acting(actor).user)
     seen: dict[str, str] = {}
     for email, learner_name in members:
         try:

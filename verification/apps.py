@@ -11,3 +11,9 @@ class VerificationConfig(AppConfig):
         from verification.publication import publication_changed
 
         PUBLICATION_LISTENERS.register(publication_changed)
+
+        # An award deleted at the learner's request keeps its public id here, so its URLs answer 410.
+        from assertions.services import ERASED
+        from verification.publication import awards_erased
+
+        ERASED.register(awards_erased)

@@ -51,9 +51,14 @@ class VerificationEvent(models.Model):
 
 
 class RemovedDocument(models.Model):
-    """A public id of a college that left the platform and whose records were deleted (see ``console``):
+    """A public id of a college that left the platform and whose records were deleted (see ``console``),
+    or of an award a college deleted at its learner's request (``assertions.services.assertion_erase``):
     its public URLs answer 410 Gone with the reason, not 404, so an employer knows the badge existed.
-    Belongs to no tenant (the tenant is gone); holds no personal data."""
+    Belongs to no tenant (the tenant may be gone); holds no personal data."""
+
+    class Reason(models.TextChoices):
+        OFFBOARDED = "offboarded", "The college left the platform"
+        LEARNER_REQUEST = "learner_request", "Deleted at the learner's request"
 
     class Kind(models.TextChoices):
         ISSUER = "issuer", "Issuer"
@@ -64,6 +69,7 @@ class RemovedDocument(models.Model):
     public_id = models.UUIDField(unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     college = models.CharField(max_length=200)
+    reason = models.CharField(max_length=20, choices=Reason.choices, default=Reason.OFFBOARDED)
     removed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -74,6 +80,9 @@ class RemovedDocument(models.Model):
 
     @property
     def message(self) -> str:
+        if self.reason == self.Reason.LEARNER_REQUEST:
+            return (f"This {self.get_kind_display().lower()} was issued by {self.college}, which deleted it at the "
+                    f"learner's request on {self.removed_at:%-d %B %Y}, so it can no longer be verified.")
         return (f"This {self.get_kind_display().lower()} was issued by {self.college}, which has left Badge "
                 f"Platform; its records were deleted on {self.removed_at:%-d %B %Y}, so it can no longer be "
                 "verified here. Ask the college for its own record.")

@@ -186,3 +186,13 @@ def publication_changed(*, assertion_ids: Iterable[UUID] = (), badge_class_id: U
 
     hold()
     transaction.on_commit(hold)  # runs at once when there is no transaction
+
+
+def awards_erased(*, public_ids: list[Any], college: str) -> None:
+    """Told by ``assertions.services.assertion_erase`` (``ERASED``): the awards' public URLs answer 410 Gone,
+    saying the college deleted them at the learner's request."""
+    from verification.models import RemovedDocument
+
+    RemovedDocument.objects.bulk_create(
+        [RemovedDocument(public_id=p, kind=RemovedDocument.Kind.ASSERTION, college=college,
+                         reason=RemovedDocument.Reason.LEARNER_REQUEST) for p in public_ids], ignore_conflicts=True)

@@ -69,6 +69,7 @@ UNSCOPED_ALLOW_LIST = [
     ("endorsements/services.py", "an endorser's profile change republishes its endorsements of every college"),
     ("endorsements/services.py", "an endorser lists its own endorsements, of any college"),
     ("endorsements/services.py", "an endorser opens one of its own endorsements, of any college"),
+    ("issuers/audit.py", "audit retention: entries older than the retention period, in every college"),
     ("issuers/management/commands/rotate_encryption_key.py",
      "platform maintenance: re-encrypt every tenant's signing keys"),
     ("console/selectors.py", "platform console: this month's usage figures of every college, counted per college"),
