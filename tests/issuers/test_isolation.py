@@ -58,6 +58,7 @@ UNSCOPED_ALLOW_LIST = [
      "a learner's own awards across colleges: sent to their verified addresses or claimed by them"),
     ("backpack/selectors.py", "an award by its public id, of any college, for the pages its link opens (share, claim)"),
     ("backpack/services.py", "a learner claims an award sent to one of their verified addresses, of any college"),
+    ("backpack/services.py", "baking a learner's own award as PNG for download, of any college"),
     ("backpack/services.py",
      "baking a learner's own award for download when the worker has not yet, of any college"),
     ("backpack/services.py", "a deleted account is cleared from the awards it claimed, in every college"),
