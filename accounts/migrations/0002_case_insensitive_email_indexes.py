@@ -6,26 +6,14 @@ case-insensitively with ``LIKE`` and has small tables: nothing to do there."""
 
 from django.db import migrations
 
+from accounts.migrations._postgres_indexes import postgres_indexes
+
 INDEXES = {
     "emailaddress_upper_email": "account_emailaddress (UPPER(email::text))",
     "user_upper_email": "accounts_user (UPPER(email::text))",
 }
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name, target in INDEXES.items():
-        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name in INDEXES:
-        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-
-
 class Migration(migrations.Migration):
     dependencies = [("accounts", "0001_initial"), ("account", "0009_emailaddress_unique_primary_email")]
-    operations = [migrations.RunPython(create, drop)]
+    operations = [postgres_indexes(INDEXES)]

@@ -192,3 +192,19 @@ def test_the_invitation_sign_up_keeps_the_password_rules(client, alice, tenant_a
     assert "too short" in response.content.decode()
     with tenant_scope(tenant_a):
         assert not Membership.objects.filter(user__email="fay@college-a.example").exists()
+
+
+def test_the_award_email_carries_the_logo_and_a_readable_text_colour(tenant_a, badge_a, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from assertions.emails import award_message
+
+    settings.MEDIA_ROOT = tmp_path
+    tenant_a.primary_colour = "#fde047"
+    tenant_a.logo.save("logo.png", ContentFile(png_bytes(120)), save=True)
+    with tenant_scope(tenant_a):
+        award = issue_one(badge_class=badge_a, recipient_identity="lee@example.org", notify=False)
+        html = award_message(award).alternatives[0][0]
+    assert f'src="{settings.PUBLIC_BASE_URL}{tenant_a.logo.url}"' in html
+    assert "background:#fde047;color:#111827" in html  # dark text on the pale colour, never white
+    assert "color:#847425" in html  # links in the shade that reads on white
