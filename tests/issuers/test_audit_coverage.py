@@ -154,14 +154,7 @@ NOT_STAFF_CHANGES: dict[str, str] = {
 # Staff changes that write their entry (checked in their own tests) but are not yet run by a case here.
 # Each should become a case; until then it is listed, not silently skipped.
 AUDITED_NOT_YET_WALKED: dict[str, str] = {
-    "issuers.services.tenant_update": "tenant.update, tests/issuers (settings, logo)",
-    "webhooks.services.endpoint_create": "webhook.create, tests/webhooks",
-    "webhooks.services.endpoint_update": "webhook.update, tests/webhooks",
-    "webhooks.services.endpoint_rotate_secret": "webhook.rotate_secret, tests/webhooks",
-    "webhooks.services.endpoint_enable": "webhook.enable, tests/webhooks",
-    "webhooks.services.endpoint_disable": "webhook.disable, tests/webhooks",
-    "webhooks.services.endpoint_delete": "webhook.delete, tests/webhooks",
-    "webhooks.services.delivery_resend": "webhook.resend, tests/webhooks",
+    "webhooks.services.delivery_resend": "webhook.resend, tests/webhooks (needs a delivery that failed)",
 }
 
 
@@ -209,6 +202,12 @@ def _refused(w: World) -> Any:
     return award
 
 
+def _hook(w: World) -> Any:
+    from webhooks.services import endpoint_create
+
+    return endpoint_create(tenant=w.tenant, url="http://127.0.0.1:9/hook", events=["award.issued"])[0]
+
+
 def _job(w: World) -> Any:
     from assertions.bulk import bulk_job_create, bulk_preview, rows_from_lines
 
@@ -237,6 +236,7 @@ def _cases() -> dict[str, Callable[[World], Any]]:
     from endorsements import services as e
     from issuers import services as i
     from pathways import services as p
+    from webhooks import services as h
 
     return {
         "issuers.services.tenant_create": lambda w: i.tenant_create(
@@ -289,6 +289,14 @@ def _cases() -> dict[str, Callable[[World], Any]]:
         "endorsements.services.endorsement_request_revoke": lambda w: e.endorsement_request_revoke(
             request=e.endorsement_request_create(badge_class=w.badge, email="hr@employer.example")[0], actor=None),
         "credentials.keys.credential_key_rotate": lambda w: credential_key_rotate(issuer=w.issuer, actor=None),
+        "issuers.services.tenant_update": lambda w: i.tenant_update(tenant=w.tenant, changes={"name": "College A+"}),
+        "webhooks.services.endpoint_create": _hook,
+        "webhooks.services.endpoint_update": lambda w: h.endpoint_update(endpoint=_hook(w), description="MIS"),
+        "webhooks.services.endpoint_rotate_secret": lambda w: h.endpoint_rotate_secret(endpoint=_hook(w)),
+        "webhooks.services.endpoint_disable": lambda w: h.endpoint_disable(endpoint=_hook(w)),
+        "webhooks.services.endpoint_enable": lambda w: h.endpoint_enable(
+            endpoint=h.endpoint_disable(endpoint=_hook(w))),
+        "webhooks.services.endpoint_delete": lambda w: h.endpoint_delete(endpoint=_hook(w)),
     }
 
 
@@ -315,8 +323,10 @@ def test_every_action_a_service_writes_reads_as_a_sentence():
 @pytest.mark.parametrize("name", sorted(_cases()))
 @pytest.mark.parametrize("as_key", [False, True], ids=["staff", "api-key"])
 def test_each_staff_or_api_change_writes_an_entry_in_plain_words_labelled_with_its_actor(
-        name, as_key, tenant_a, alice, bob, issuer_a, eager, django_capture_on_commit_callbacks):
+        name, as_key, tenant_a, alice, bob, issuer_a, eager, django_capture_on_commit_callbacks, settings):
     from issuers.services import api_key_create
+
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # the webhook cases register a loopback URL
 
     badge = make_badge(tenant_a, issuer_a, "Safe Scaffolding")
     world = World(tenant=tenant_a, alice=alice, bob=bob, issuer=issuer_a, badge=badge)
