@@ -46,7 +46,7 @@ def award_context(assertion: Assertion) -> dict[str, Any]:
         "linkedin_url": links.linkedin_add_url(assertion),
         "colour": tenant.primary_colour,
         "brand": tenant.brand,
-        "logo_url": _absolute(tenant.logo.url) if tenant.logo else "",
+        "logo_url": _absolute(tenant.logo_url) if tenant.logo else "",
     }
 
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("metrics", health.metrics, name="metrics"),
     path("", issuers_views.home, name="home"),
     path("tenants/", issuers_views.choose_tenant, name="choose_tenant"),
+    path("colleges/<uuid:public_id>/logo", issuers_views.college_logo, name="college_logo"),
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:token>/", issuers_views.invitation_accept, name="invitation_accept"),
     path("", include("console.urls")),

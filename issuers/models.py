@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from issuers.branding import Brand, brand_of
@@ -79,6 +80,12 @@ class Tenant(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def logo_url(self) -> str:
+        """Where pages and emails load the college's logo: our own view, which reads it from whatever
+        storage holds it (object storage's signed links expire, and production serves no /media/)."""
+        return reverse("college_logo", args=[self.public_id]) if self.logo else ""
 
     @property
     def suspended_message(self) -> str:

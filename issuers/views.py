@@ -14,9 +14,9 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts import selectors as account_selectors
 from accounts.backends import AUTH_BACKEND
@@ -26,7 +26,7 @@ from issuers import audit, forms, selectors, services
 from issuers.context import tenant_context
 from issuers.csvexport import csv_streaming_response
 from issuers.http import StaffRequest
-from issuers.models import ApiKey, Invitation, Membership, Role
+from issuers.models import ApiKey, Invitation, Membership, Role, Tenant
 from issuers.permissions import ANY_STAFF, admin_only, role_required
 
 
@@ -306,3 +306,23 @@ def issuer_rotate_key(request: StaffRequest, tenant_slug: str, public_id: str) -
     services.signing_key_rotate(issuer=issuer, actor=request.user)
     messages.success(request, "A new signing key is in use; earlier keys stay published for older badges.")
     return redirect("issuers:issuer", tenant_slug=tenant_slug, public_id=issuer.public_id)
+
+
+_LOGO_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+@require_safe
+def college_logo(request: HttpRequest, public_id: str) -> HttpResponse:
+    """A college's logo (public: it heads the college's public pages and its emails). Stored only after
+    the badge image checks, and served as a sandboxed image that no page can script."""
+    tenant = get_object_or_404(Tenant, public_id=public_id)
+    if not tenant.logo:
+        raise Http404("This college has no logo.")
+    with tenant.logo.open("rb") as fh:
+        data = fh.read()
+    kind = (tenant.logo.name or "").rsplit(".", 1)[-1]
+    response = HttpResponse(data, content_type=_LOGO_TYPES.get(kind, "image/png"))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response["Cache-Control"] = "public, max-age=300"  # a new logo shows within five minutes
+    return response

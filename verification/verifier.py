@@ -258,7 +258,7 @@ class Documents:
         documents give it (the OB 2.0 profile's URL, the OB 3.0 did:web)."""
         tenant = issuer.tenant
         self.branding[issuer_id] = {"college": tenant.name, "colour": tenant.primary_colour,
-                                    "logo": tenant.logo.url if tenant.logo else None}
+                                    "logo": tenant.logo_url or None}
         self.time_zones[issuer_id] = tenant.timezone
 
     def revoked_context(self, url: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]] | None:

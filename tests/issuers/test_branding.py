@@ -82,6 +82,28 @@ def test_an_admin_uploads_a_logo_that_passes_the_badge_image_checks(client, alic
         assert "logo" in AuditEntry.objects.get(action="tenant.update").data["changed"]
 
 
+def test_the_logo_on_the_colleges_pages_loads_with_debug_off_from_our_own_view(client, alice, tenant_a, settings,
+                                                                               tmp_path):
+    settings.MEDIA_ROOT, settings.DEBUG = tmp_path, False  # production: nothing serves /media/
+    client.force_login(alice)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    _settings_post(client, tenant_a, logo_file=SimpleUploadedFile("logo.png", png_bytes(120), "image/png"))
+    tenant = Tenant.objects.get(pk=tenant_a.pk)
+    page = client.get(reverse("issuers:settings", args=[tenant.slug])).content.decode()
+    assert f'src="{tenant.logo_url}"' in page
+    assert not tenant.logo_url.startswith(settings.MEDIA_URL)
+    client.logout()  # it heads public pages and emails: no sign-in needed
+    response = client.get(tenant.logo_url)
+    assert (response.status_code, response["Content-Type"], response.content) == (200, "image/png", png_bytes(120))
+    assert "sandbox" in response["Content-Security-Policy"]
+
+
+def test_a_college_without_a_logo_has_no_logo_url_and_its_logo_address_is_404(client, tenant_a):
+    assert tenant_a.logo_url == ""
+    assert client.get(reverse("college_logo", args=[tenant_a.public_id])).status_code == 404
+
+
 def test_a_logo_the_badge_checks_refuse_is_refused_with_the_reason(client, alice, tenant_a, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     client.force_login(alice)

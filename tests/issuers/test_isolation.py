@@ -27,6 +27,7 @@ from tests.support import make_user, url_routes
 #   /platform/    platform admin (superusers only): tested below
 #   /public/      public verification documents, read-only
 #   /media/       local uploads (logos, badge images), served only with DEBUG on in `make run`
+#   /colleges/    a college's public logo by its public id, read-only; tests/issuers/test_branding.py
 #   /endorse/     an endorsement request's secret token names the tenant; tests/endorsements
 #   /endorser/    an endorser's own endorsements, looked up by owner; tests/endorsements
 #   /api/         the REST API, by tenant API key: its own sweep in tests/api/test_api_isolation.py
@@ -34,7 +35,7 @@ from tests.support import make_user, url_routes
 #   /claim/       the signed token names the award; covered by tests/backpack/test_claim.py
 #   /s/ and /c/   share and collection pages, public by link and read-only; covered by tests/backpack/test_sharing.py
 #   /pathways/    public pathway pages (what a pathway is made of, no learner data); tests/pathways/test_pages.py
-PUBLIC_OR_REVIEWED = ("admin/", "accounts/", "invitations/", "platform/", "public/", "media/", "endorse/",
+PUBLIC_OR_REVIEWED = ("admin/", "accounts/", "invitations/", "platform/", "public/", "media/", "colleges/", "endorse/",
                       "endorser/", "backpack/", "claim/", "s/", "c/", "api/", "pathways/")
 
 # Every call of unscoped("why"), one line per call site (a reason used twice is listed twice), with its
@@ -48,6 +49,8 @@ UNSCOPED_ALLOW_LIST = [
     ("verification/verifier.py", "verifying our own badges from the database, without HTTP"),
     ("verification/verifier.py", "verifying our own badges from the database, without HTTP"),
     ("verification/verifier.py", "verifying our own badges from the database, without HTTP"),  # revoked_at
+    ("verification/ob3.py", "verifying our own badges from the database, without HTTP"),  # an OB 3.0 credential
+    ("backpack/services.py", "baking a learner's own award as PNG for download, of any college"),
     ("verification/tasks.py", "recording an anonymous verification count, for our own badges and foreign ones"),
     ("verification/publication.py", "dropping cached public documents of a changed badge class or issuer"),
     ("verification/publication.py", "dropping the cached OB 3.0 status lists of changed awards"),

@@ -13,7 +13,7 @@ import pytest
 from assertions.models import Assertion
 from badges.services import badge_class_create
 from issuers.scoping import tenant_scope
-from issuers.services import api_key_create
+from issuers.services import api_key_create, tenant_update
 from tests.support import png_bytes
 from tests.support.servers import ObjectStore, wait_for
 from verification.baked import read_baked
@@ -92,3 +92,14 @@ def test_a_web_process_and_a_worker_on_different_disks_share_badge_images_and_ba
     wait_for(lambda: sink.assertion_ids().get(public_id), timeout=60, alive=worker.assert_alive,
              message="the award was never emailed")
     assert files_on_disk(worker_disk) == files_on_disk(web_disk) == files_on_disk(Path(settings.MEDIA_ROOT)) == []
+
+
+@pytest.mark.django_db
+def test_a_colleges_logo_in_the_bucket_is_served_by_our_view_not_by_an_expiring_bucket_link(
+        files_in, tenant_a, alice, client):
+    with tenant_scope(tenant_a):
+        tenant_update(tenant=tenant_a, changes={}, logo=png_bytes(), actor=alice)
+    assert files_in.keys() == [tenant_a.logo.name]
+    assert "X-Amz-Signature" not in tenant_a.logo_url  # a signed bucket link would expire in an hour
+    response = client.get(tenant_a.logo_url)
+    assert (response.status_code, response.content) == (200, files_in.read(tenant_a.logo.name))
