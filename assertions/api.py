@@ -65,6 +65,8 @@ class BadgeClassAssertions(APIView):
 
     @extend_schema(request=AssertionCreateSerializer, responses={
         201: AssertionSerializer,
+        403: OpenApiResponse(description="The college is suspended, or has reached a limit of its plan (badges a "
+                                         "month, learners a year): `detail` says which."),
         409: OpenApiResponse(description="The learner already holds this badge; allow_duplicate=true awards it again."),
     })
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
