@@ -24,7 +24,7 @@ from issuers.registry import Registry
 
 logger = logging.getLogger(__name__)
 
-#: Told, inside the bake's transaction, which awards were just baked: the layers above bake their own
+#: Told, once the bake has committed, which awards were just baked: the layers above bake their own
 #: forms of the award (the Open Badges 3.0 credential's image, ``credentials``).
 BAKED: Registry[Callable[[Sequence[Assertion]], None]] = Registry("awards just baked")
 
@@ -96,12 +96,14 @@ def bake_pending(ids: Sequence[int]) -> None:
         _bake_each(pending, sources, done, failed)
         now = timezone.now()
         _record_baked(done, now)
-        baked = {pk for pk, _name in done}
-        for also_bake in BAKED:
-            also_bake([a for a in pending if a.pk in baked])
         for pk, error in failed:
             Assertion.objects.filter(pk=pk).update(bake_status=Assertion.BakeStatus.FAILED, bake_error=error,
                                                    updated_at=now)
+    # After the commit, in transactions of their own: what the layers above take (a row lock to
+    # count status indexes, say) is never held across this batch's bake.
+    baked = {pk for pk, _name in done}
+    for also_bake in BAKED:
+        also_bake([a for a in pending if a.pk in baked])
 
 
 def _bake_each(pending: Iterable[Assertion], sources: dict[int, bytes], done: list[tuple[int, str]],

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.conf import settings
 
 from credentials.jwt import public_jwk
+from endorsements.models import EndorserProfile
 from issuers.models import Issuer, SigningKey
 
 DID_CONTEXT = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1",
@@ -59,19 +60,26 @@ def key_id(issuer: Issuer, public_key_multibase: str) -> str:
 
 
 def rsa_key_id(issuer: Issuer, key: SigningKey) -> str:
-    return f"{issuer_did(issuer)}#rsa-{key.public_id}"
+    return f"{issuer_did(issuer)}#rsa-{key.public_id}"  # as did_document names it
 
 
-def did_document(issuer: Issuer, multikeys: list[str], rsa_keys: list[SigningKey]) -> dict[str, Any]:
-    """The DID document of ``issuer`` listing every key it has had (so old credentials keep verifying)."""
-    did = issuer_did(issuer)
+def endorser_did(endorser: EndorserProfile) -> str:
+    """An endorser's did:web names its public profile URL: ``/public/endorsers/<id>/did.json``."""
+    return did_web(f"{settings.PUBLIC_BASE_URL}/public/endorsers/{endorser.public_id}")
+
+
+def did_document(issuer: Issuer | EndorserProfile, multikeys: list[str], rsa_keys: list[SigningKey]
+                 ) -> dict[str, Any]:
+    """The DID document of an issuer (or endorser) listing every key it has had (so old credentials
+    keep verifying)."""
+    did = issuer_did(issuer) if isinstance(issuer, Issuer) else endorser_did(issuer)
     methods: list[dict[str, Any]] = [
         {"id": f"{did}#{multikey}", "type": "Multikey", "controller": did, "publicKeyMultibase": multikey}
         for multikey in multikeys
     ]
     for key in rsa_keys:
         public = load_pem_public_key(key.public_key_pem.encode())
-        methods.append({"id": rsa_key_id(issuer, key), "type": "JsonWebKey2020", "controller": did,
+        methods.append({"id": f"{did}#rsa-{key.public_id}", "type": "JsonWebKey2020", "controller": did,
                         "publicKeyJwk": public_jwk(public)})  # type: ignore[arg-type]
     ids = [method["id"] for method in methods]
     return {"@context": DID_CONTEXT, "id": did, "verificationMethod": methods,

@@ -17,9 +17,10 @@ from django.conf import settings
 from assertions.links import credential_url
 from assertions.models import Assertion
 from badges.models import BadgeClass
-from credentials.did import issuer_did, issuer_url
-from credentials.jsonld import CREDENTIAL_CONTEXT, VC_V2
+from credentials.did import endorser_did, issuer_did, issuer_url
+from credentials.jsonld import CREDENTIAL_CONTEXT, OB_V3, VC_V2
 from credentials.statuslist import MIN_ENTRIES, encode
+from endorsements.models import Endorsement
 from issuers.dates import public_timestamp
 from issuers.models import Issuer
 
@@ -83,6 +84,26 @@ def achievement(badge: BadgeClass) -> dict[str, Any]:
     return doc
 
 
+def endorsement_credential(endorsement: Endorsement) -> dict[str, Any]:
+    """The unsigned OB 3.0 ``EndorsementCredential`` of a live endorsement (its endorser signs it)."""
+    endorser = endorsement.endorser
+    profile_doc: dict[str, Any] = {"id": endorser_did(endorser), "type": ["Profile"], "name": endorser.name,
+                                   "url": endorser.url, "email": endorser.email}
+    if endorser.description:
+        profile_doc["description"] = endorser.description
+    badge = endorsement.badge_class
+    return {
+        "@context": [VC_V2, OB_V3],
+        "id": public_url(f"endorsements/{endorsement.public_id}"),
+        "type": ["VerifiableCredential", "EndorsementCredential"],
+        "name": f"{endorser.name} endorses {badge.name}",
+        "issuer": profile_doc,
+        "validFrom": public_timestamp(endorsement.issued_on),
+        "credentialSubject": {"id": public_url(f"badges/{badge.public_id}"), "type": ["EndorsementSubject"],
+                              "endorsementComment": endorsement.comment},
+    }
+
+
 def credential_status(issuer: Issuer, index: int, kind: str = BITSTRING) -> dict[str, Any]:
     if kind == REVOCATION_LIST:
         return {"id": revocation_list_url(issuer), "type": "1EdTechRevocationList"}
@@ -92,11 +113,14 @@ def credential_status(issuer: Issuer, index: int, kind: str = BITSTRING) -> dict
             "statusListCredential": list_url}
 
 
-def credential_document(assertion: Assertion, *, status_index: int, status: str = BITSTRING) -> dict[str, Any]:
+def credential_document(assertion: Assertion, *, status_index: int, status: str = BITSTRING,
+                        endorsements: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The unsigned ``OpenBadgeCredential`` of ``assertion`` (the caller adds the proof or signs a JWT).
 
     ``status``: a ``BitstringStatusListEntry`` (the JSON and baked images), or the issuer's
-    ``1EdTechRevocationList`` (the VC-JWT, as 1EdTech's own verifiers read it). Both change together."""
+    ``1EdTechRevocationList`` (the VC-JWT, as 1EdTech's own verifiers read it). Both change together.
+    ``endorsements``: the badge class's signed ``EndorsementCredential``s, embedded in the achievement
+    as OB 3.0 describes."""
     badge = assertion.badge_class
     issuer = badge.issuer
     doc: dict[str, Any] = {
@@ -111,7 +135,7 @@ def credential_document(assertion: Assertion, *, status_index: int, status: str 
             "identifier": [{"type": "IdentityObject", "identityHash": assertion.recipient_hash,
                             "identityType": IDENTITY_TYPES.get(assertion.recipient_type, "emailAddress"),
                             "hashed": True, "salt": assertion.recipient_salt}],
-            "achievement": achievement(badge),
+            "achievement": {**achievement(badge), **({"endorsement": endorsements} if endorsements else {})},
         },
         "credentialSchema": [{"id": SCHEMA_URL, "type": SCHEMA_TYPE}],
         "credentialStatus": credential_status(issuer, status_index, status),

@@ -6,27 +6,45 @@ the :class:`credentials.proof.Signer` of a key. Private keys are encrypted at re
 
 from __future__ import annotations
 
+from typing import Any
+
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from credentials.did import key_id
-from credentials.models import CredentialKey
+from credentials.models import CredentialKey, EndorserKey
 from credentials.multibase import multikey_from_public_key
 from credentials.proof import Ed25519Signer
+from endorsements.models import EndorserProfile
 from issuers.context import ActorLike
 from issuers.keys import decrypt_secret, encrypt_secret
 from issuers.models import Issuer
 from issuers.services import audit_record
 
 
-def _new_key(issuer: Issuer) -> CredentialKey:
+def _new_pair() -> dict[str, Any]:
     private = Ed25519PrivateKey.generate()
     raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    return CredentialKey.objects.create(tenant=issuer.tenant, issuer=issuer,
-                                        public_key_multibase=multikey_from_public_key(private.public_key()),
-                                        private_key_encrypted=encrypt_secret(raw))
+    return {"public_key_multibase": multikey_from_public_key(private.public_key()),
+            "private_key_encrypted": encrypt_secret(raw)}
+
+
+def _new_key(issuer: Issuer) -> CredentialKey:
+    return CredentialKey.objects.create(tenant=issuer.tenant, issuer=issuer, **_new_pair())
+
+
+def endorser_key_active(*, endorser: EndorserProfile) -> EndorserKey:
+    """The endorser's signing key, created on first use."""
+    key = EndorserKey.objects.filter(endorser=endorser, retired_at=None).first()
+    if key is not None:
+        return key
+    try:
+        with transaction.atomic():
+            return EndorserKey.objects.create(endorser=endorser, **_new_pair())
+    except IntegrityError:
+        return EndorserKey.objects.get(endorser=endorser, retired_at=None)
 
 
 def credential_key_active(*, issuer: Issuer) -> CredentialKey:
@@ -51,10 +69,10 @@ def credential_key_rotate(*, issuer: Issuer, actor: ActorLike) -> CredentialKey:
     return key
 
 
-def private_key(key: CredentialKey) -> Ed25519PrivateKey:
+def private_key(key: CredentialKey | EndorserKey) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(decrypt_secret(key.private_key_encrypted))
 
 
-def signer(key: CredentialKey) -> Ed25519Signer:
-    """What signs with ``key`` (decrypted once, kept only in memory)."""
-    return Ed25519Signer(private_key(key), key_id(key.issuer, key.public_key_multibase))
+def signer(key: CredentialKey, issuer: Issuer | None = None) -> Ed25519Signer:
+    """What signs with ``key`` (decrypted once, kept only in memory); ``issuer``: the key's, if at hand."""
+    return Ed25519Signer(private_key(key), key_id(issuer or key.issuer, key.public_key_multibase))

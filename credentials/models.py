@@ -52,3 +52,23 @@ class IssuedCredential(models.Model):
 
     def __str__(self) -> str:
         return f"OB 3.0 credential of {self.assertion_id} (status index {self.status_index})"
+
+
+class EndorserKey(models.Model):
+    """An endorser's Ed25519 key, for the ``EndorsementCredential`` the platform publishes for it (as
+    it hosts its OB 2.0 endorsements), published in the endorser's DID document. Endorsers belong to
+    no college, so this is not tenant-scoped. Encrypted at rest like every private key."""
+
+    endorser = models.ForeignKey("endorsements.EndorserProfile", on_delete=models.CASCADE, related_name="+")
+    public_key_multibase = models.CharField(max_length=64, unique=True)
+    private_key_encrypted = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["endorser"], condition=models.Q(retired_at=None),
+                                               name="one_active_key_per_endorser")]
+
+    def __str__(self) -> str:
+        return f"Ed25519 key {self.public_key_multibase[:12]}… of {self.endorser}"

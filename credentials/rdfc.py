@@ -15,6 +15,7 @@ import hashlib
 import re
 import time
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from itertools import permutations
 from typing import Any
 
@@ -64,6 +65,7 @@ def _iri(value: str) -> str:
     return f"<{value.translate(_IRI_ESCAPES) if _NEEDS_IRI_ESCAPE(value) else value}>"
 
 
+@lru_cache(maxsize=8192)  # predicates, types and a badge class's strings repeat in every credential
 def serialize_term(term: Term) -> str:
     kind, value, datatype, language = term
     if kind == "I":

@@ -18,13 +18,16 @@ from django.utils import timezone
 from assertions.baking import bake_png
 from assertions.documents import serialize
 from assertions.models import Assertion
+from badges.models import BadgeClass
 from credentials import documents
 from credentials.baking import bake_svg_credential
-from credentials.did import did_document, rsa_key_id
+from credentials.did import did_document, endorser_did, rsa_key_id
 from credentials.jwt import jwt_encode
-from credentials.keys import credential_key_active, signer
-from credentials.models import CredentialKey, IssuedCredential
-from credentials.proof import proof_sign
+from credentials.keys import credential_key_active, endorser_key_active, private_key, signer
+from credentials.models import CredentialKey, EndorserKey, IssuedCredential
+from credentials.proof import Ed25519Signer, proof_sign
+from endorsements.documents import live_endorsements
+from endorsements.models import EndorserProfile
 from issuers.dates import public_timestamp
 from issuers.keys import decrypt_private_key
 from issuers.models import Issuer, SigningKey
@@ -38,7 +41,7 @@ def credentials_allocate(assertions: Sequence[Assertion]) -> dict[int, IssuedCre
     """Each award's record, made once: new ones get the next status indexes of their issuer, in one
     insert per issuer (the issuer's row is locked while its indexes are counted)."""
     ids = [a.pk for a in assertions]
-    records = {r.assertion_id: r for r in IssuedCredential.objects.filter(assertion_id__in=ids)}
+    records = {r.assertion_id: r for r in IssuedCredential.objects.select_related("key").filter(assertion_id__in=ids)}
     missing: dict[int, list[Assertion]] = defaultdict(list)
     for assertion in assertions:
         if assertion.pk not in records:
@@ -64,11 +67,36 @@ def credential_record(assertion: Assertion) -> IssuedCredential:
     return credentials_allocate([assertion])[assertion.pk]
 
 
-def credential_signed(assertion: Assertion, record: IssuedCredential) -> dict[str, Any]:
+def credential_signed(assertion: Assertion, record: IssuedCredential, *,
+                      signers: dict[int, Ed25519Signer] | None = None) -> dict[str, Any]:
     """The ``OpenBadgeCredential`` with its eddsa-rdfc-2022 proof. Ed25519 signatures are
-    deterministic and ``created`` is the record's, so the same row always gives the same bytes."""
-    document = documents.credential_document(assertion, status_index=record.status_index)
-    return proof_sign(document, signer(record.key), created=record.created_at)
+    deterministic and ``created`` is the record's, so the same row always gives the same bytes.
+    ``signers``: keys already decrypted, by key id (a batch decrypts each key once)."""
+    document = documents.credential_document(assertion, status_index=record.status_index,
+                                             endorsements=endorsements_signed(assertion.badge_class))
+    signers = {} if signers is None else signers
+    if record.key_id not in signers:
+        signers[record.key_id] = signer(record.key, assertion.badge_class.issuer)
+    return proof_sign(document, signers[record.key_id], created=record.created_at)
+
+
+def endorsements_signed(badge: BadgeClass) -> list[dict[str, Any]]:
+    """The badge class's live endorsements as ``EndorsementCredential``s, each signed with its
+    endorser's key as of its date (so the same endorsement always gives the same bytes)."""
+    signed = []
+    for endorsement in live_endorsements(badge):
+        key = endorser_key_active(endorser=endorsement.endorser)
+        method = f"{endorser_did(endorsement.endorser)}#{key.public_key_multibase}"
+        signed.append(proof_sign(documents.endorsement_credential(endorsement), Ed25519Signer(private_key(key), method),
+                                 created=endorsement.issued_on))
+    return signed
+
+
+def endorser_did_document(endorser: EndorserProfile) -> dict[str, Any]:
+    endorser_key_active(endorser=endorser)
+    multikeys = list(EndorserKey.objects.filter(endorser=endorser).order_by("created_at", "pk")
+                     .values_list("public_key_multibase", flat=True))
+    return did_document(endorser, multikeys, [])
 
 
 def _jwt_key(issuer: Issuer) -> tuple[rsa.RSAPrivateKey, str]:
@@ -94,33 +122,50 @@ def credential_baked(source: bytes, image_type: str, credential: bytes) -> bytes
 
 def credentials_bake(assertions: Sequence[Assertion]) -> None:
     """Bake each award's OB 3.0 image (the signed credential inside), in the award pipeline after the
-    OB 2.0 bake. A failure here is logged and leaves the image to be baked on its first request."""
+    OB 2.0 bake: records made in one short transaction, then the images written and their names
+    recorded in one statement. A failure is logged and leaves the image to be baked on its first
+    request (a derived file: ``credential_bake`` rebuilds it at any time)."""
     if not assertions:
         return
     records = credentials_allocate(assertions)
     sources: dict[int, bytes] = {}
-    for assertion in assertions:
-        record = records[assertion.pk]
-        badge = assertion.badge_class
-        try:
-            if badge.pk not in sources:
-                with badge.image.open("rb") as fh:
-                    sources[badge.pk] = fh.read()
-            credential_bake(assertion, record, source=sources[badge.pk])
-        except (OSError, ValueError):
-            logger.exception("Baking the OB 3.0 image of assertion %s failed", assertion.public_id)
+    signers: dict[int, Ed25519Signer] = {}
+    stored: list[IssuedCredential] = []
+    with transaction.atomic():
+        for assertion in assertions:
+            record = records[assertion.pk]
+            badge = assertion.badge_class
+            try:
+                if badge.pk not in sources:
+                    with badge.image.open("rb") as fh:
+                        sources[badge.pk] = fh.read()
+                _bake_and_store(assertion, record, sources[badge.pk], signers)
+                stored.append(record)
+            except (OSError, ValueError):
+                logger.exception("Baking the OB 3.0 image of assertion %s failed", assertion.public_id)
+        IssuedCredential.objects.bulk_update(stored, ["baked_image"], batch_size=500)
 
 
 def credential_bake(assertion: Assertion, record: IssuedCredential, *, source: bytes | None = None) -> bytes:
     """Bake (or re-bake) the OB 3.0 image and store it, replacing an earlier file once this commits."""
-    badge = assertion.badge_class
     if source is None:
-        with badge.image.open("rb") as fh:
+        with assertion.badge_class.image.open("rb") as fh:
             source = fh.read()
-    baked = credential_baked(source, badge.image_type, serialize(credential_signed(assertion, record)))
+    with transaction.atomic():
+        baked = _bake_and_store(assertion, record, source)
+        IssuedCredential.objects.filter(pk=record.pk).update(baked_image=record.baked_image.name)
+    return baked
+
+
+def _bake_and_store(assertion: Assertion, record: IssuedCredential, source: bytes,
+                    signers: dict[int, Ed25519Signer] | None = None) -> bytes:
+    """Write the baked image under a new name on ``record`` (the caller records it); an earlier file is
+    deleted once that commits."""
+    badge = assertion.badge_class
+    signed = credential_signed(assertion, record, signers=signers)
+    baked = credential_baked(source, badge.image_type, serialize(signed))
     old = record.baked_image.name if record.baked_image else ""
     record.baked_image.save(f"{assertion.public_id}.{badge.image_type}", ContentFile(baked), save=False)
-    IssuedCredential.objects.filter(pk=record.pk).update(baked_image=record.baked_image.name)
     if old and old != record.baked_image.name:
         storage = record.baked_image.storage
         transaction.on_commit(lambda: storage.delete(old))

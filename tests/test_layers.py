@@ -81,7 +81,7 @@ def test_an_upward_import_inside_a_function_breaks_the_layer_check(tmp_path):
 def test_the_layers_above_fill_the_registries_of_the_layers_below():
     from assertions.events import ANNOUNCED
     from backpack.selectors import linked_badges_of_path
-    from credentials.models import CredentialKey
+    from credentials.models import CredentialKey, EndorserKey
     from issuers.keys import ENCRYPTED_KEY_MODELS
     from issuers.outbox import EMAIL_KINDS, EMAIL_OUTCOMES
     from issuers.services import PUBLICATION_LISTENERS
@@ -104,7 +104,7 @@ def test_the_layers_above_fill_the_registries_of_the_layers_below():
     assert list(EMAIL_OUTCOMES) == [webhooks.award_emails_done]
     assert list(VERIFIED) == [webhooks.award_verified]
     assert list(COMPLETED) == [webhooks.pathway_completed]
-    assert set(ENCRYPTED_KEY_MODELS) == {CredentialKey, WebhookEndpoint}
+    assert set(ENCRYPTED_KEY_MODELS) == {CredentialKey, EndorserKey, WebhookEndpoint}
 
 
 def test_no_app_reaches_a_higher_layer_by_name_or_signal():

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from assertions import documents
 from assertions.models import Assertion
 from credentials import services
+from endorsements.models import EndorserProfile
 from issuers.models import Issuer
 from verification import publication
 from verification.lean import ready_response
@@ -72,6 +73,14 @@ def did_document(request: HttpRequest, public_id: str) -> HttpResponse:
     issuer = _get(Issuer, public_id)
     # Not cached: a key rotation changes it and does not tell the public-document cache.
     return ready_response(request, publication.ready(documents.serialize(services.issuer_did_document(issuer)),
+                                                     "application/did+json"))
+
+
+@public_view
+def endorser_did_document(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Where an endorser's did:web resolves: the keys its EndorsementCredentials are signed with."""
+    endorser = _get(EndorserProfile, public_id)
+    return ready_response(request, publication.ready(documents.serialize(services.endorser_did_document(endorser)),
                                                      "application/did+json"))
 
 

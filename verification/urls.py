@@ -22,6 +22,7 @@ urlpatterns = [
     path("credentials/<uuid:public_id>/jwt", credential_views.credential_jwt, name="credential_jwt"),
     path("credentials/<uuid:public_id>/image", credential_views.credential_image, name="credential_image"),
     path("issuers/<uuid:public_id>/did.json", credential_views.did_document, name="issuer_did"),
+    path("endorsers/<uuid:public_id>/did.json", credential_views.endorser_did_document, name="endorser_did"),
     path("issuers/<uuid:public_id>/status/<int:number>", credential_views.status_list, name="status_list"),
     path("issuers/<uuid:public_id>/credential-revocations", credential_views.revocation_list,
          name="credential_revocations"),

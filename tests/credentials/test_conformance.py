@@ -5,6 +5,7 @@ after revocation it says REVOKED by the status list (JSON) and by the revocation
 
 from __future__ import annotations
 
+import json
 import urllib.request
 from pathlib import Path
 
@@ -15,15 +16,25 @@ from assertions.models import Assertion
 from assertions.services import assertion_revoke
 from issuers.scoping import tenant_scope
 from issuers.services import api_key_create
-from tests.support import RECIPIENT
+from tests.support import RECIPIENT, endorse
 from tests.support.api import Api
 from tests.support.ob3 import ob3check
 
+COLLEGE_FIELDS = {"achievement_type": "Course", "credits_available": 7.5, "field_of_study": "Construction",
+                  "human_code": "CSK-101", "in_language": "en-GB", "tags": ["scaffolding"],
+                  "alignments": [{"targetName": "CSCS Level 1", "targetUrl": "https://example.org/cscs/1"}]}
 
-def _award(tenant, alice, badge) -> Assertion:
+
+def _award(tenant, alice, badge, *, fields: dict | None = None) -> Assertion:
     with tenant_scope(tenant):
         _key, secret = api_key_create(tenant=tenant, name="MIS", actor=alice)
-    response = Api(Client(), secret).post(f"/api/v1/badgeclasses/{badge.public_id}/assertions/",
+    api = Api(Client(), secret)
+    badge_id = str(badge.public_id)
+    if fields:
+        edited = api.patch(f"/api/v1/badgeclasses/{badge_id}/", fields)
+        assert edited.status_code == 200, edited.content
+        badge_id = edited.json()["id"]
+    response = api.post(f"/api/v1/badgeclasses/{badge_id}/assertions/",
                                           {"recipient_email": RECIPIENT, "evidence": [
                                               {"url": "https://example.org/portfolio/1", "narrative": "A wall."}]})
     assert response.status_code == 201, response.content
@@ -51,9 +62,14 @@ def _passes(report: str, *checks: str) -> None:
 @pytest.mark.conformance
 def test_an_award_made_through_the_api_is_valid_in_every_form(served, tenant_a, alice):
     server, badges, tmp = served
-    award = _award(tenant_a, alice, badges["png"])
+    award = _award(tenant_a, alice, badges["png"], fields=COLLEGE_FIELDS)
     base = f"{server.url}/public/credentials/{award.public_id}"
-    status, report = ob3check(str(_fetch(base, tmp / "credential.json")))
+    achievement = json.loads(_fetch(base, tmp / "credential.json").read_text())["credentialSubject"]["achievement"]
+    assert {k: achievement[k] for k in ("achievementType", "creditsAvailable", "fieldOfStudy", "humanCode",
+                                        "inLanguage", "tag")} == {
+        "achievementType": "Course", "creditsAvailable": 7.5, "fieldOfStudy": "Construction", "humanCode": "CSK-101",
+        "inLanguage": "en-GB", "tag": ["scaffolding"]}
+    status, report = ob3check(str(tmp / "credential.json"))
     assert (status, report.rstrip().splitlines()[-1]) == (0, "VALID"), report
     _passes(report, "schema", "proof[0]", "credentialStatus", "context", "json-ld", "compacted-form")
     assert "did:web:" in report
@@ -92,3 +108,15 @@ def test_a_revoked_award_is_revoked_by_the_status_list_and_by_the_revocation_lis
     assert status == 1, report
     assert "REVOKED" in _line(report, "credentialStatus"), report
     assert "1EdTechRevocationList" in report
+
+
+@pytest.mark.conformance
+def test_an_endorsed_badges_credential_is_valid_with_its_endorsement_embedded(served, tenant_a, alice):
+    server, badges, tmp = served
+    endorse(tenant_a, badges["png"])
+    award = _award(tenant_a, alice, badges["png"])
+    path = _fetch(f"{server.url}/public/credentials/{award.public_id}", tmp / "endorsed.json")
+    assert json.loads(path.read_text())["credentialSubject"]["achievement"]["endorsement"]
+    status, report = ob3check(str(path))
+    assert status == 0, report
+    _passes(report, "schema", "proof[0]", "compacted-form")

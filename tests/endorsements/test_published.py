@@ -6,25 +6,15 @@ import json
 
 import pytest
 
-from endorsements.services import endorsement_publish, endorsement_request_create, endorser_profile_save
-from issuers.scoping import tenant_scope
-from tests.support import issue_to_learner, make_user
+from tests.support import endorse, issue_to_learner
 from tests.support.conformance import errors, validate
 from verification.verifier import verify
-
-
-def _endorse(tenant, badge, email="hr@acme.example", name="Acme Builders"):
-    user = make_user(email)
-    endorser_profile_save(user=user, name=name, url="https://acme.example", email="skills@acme.example")
-    with tenant_scope(tenant):
-        request, _ = endorsement_request_create(badge_class=badge, email=email)
-    return endorsement_publish(request=request, user=user, comment="Our site managers trust this badge.")
 
 
 @pytest.mark.conformance
 def test_an_endorsed_badge_and_its_endorsement_pass_the_reference_validator(served, tenant_a, client):
     server, badges, _ = served
-    endorsement = _endorse(tenant_a, badges["png"])
+    endorsement = endorse(tenant_a, badges["png"])
     a = issue_to_learner(tenant_a, badges["png"])
     badge_doc = json.loads(client.get(f"/public/badges/{badges['png'].public_id}").content)
     assert badge_doc["endorsement"] == [f"{server.url}/public/endorsements/{endorsement.public_id}"]
@@ -38,7 +28,7 @@ def test_an_endorsed_badge_and_its_endorsement_pass_the_reference_validator(serv
 
 def test_the_employer_sees_who_endorsed_the_badge(served, tenant_a, client):
     server, badges, _ = served
-    _endorse(tenant_a, badges["png"])
+    endorse(tenant_a, badges["png"])
     a = issue_to_learner(tenant_a, badges["png"])
     result = verify(url=f"{server.url}/public/assertions/{a.public_id}")
     assert result.verdict == "valid"
@@ -56,7 +46,7 @@ def test_a_withdrawn_endorsement_is_gone_from_the_badge_and_answers_410(served, 
     from endorsements.services import endorsement_withdraw
 
     server, badges, _ = served
-    endorsement = _endorse(tenant_a, badges["png"])
+    endorsement = endorse(tenant_a, badges["png"])
     endorsement_withdraw(endorsement=endorsement, user=endorsement.endorser.owner)
     badge_doc = json.loads(client.get(f"/public/badges/{badges['png'].public_id}").content)
     assert "endorsement" not in badge_doc

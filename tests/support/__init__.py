@@ -107,6 +107,17 @@ def make_badge(tenant, issuer, name: str, **extra):
     return badge
 
 
+def endorse(tenant, badge, email: str = "hr@acme.example", name: str = "Acme Builders"):
+    """An outside organisation's published endorsement of ``badge`` (through the endorsement services)."""
+    from endorsements.services import endorsement_publish, endorsement_request_create, endorser_profile_save
+
+    user = make_user(email)
+    endorser_profile_save(user=user, name=name, url="https://acme.example", email="skills@acme.example")
+    with tenant_scope(tenant):
+        request, _ = endorsement_request_create(badge_class=badge, email=email)
+    return endorsement_publish(request=request, user=user, comment="Our site managers trust this badge.")
+
+
 def issue_to_learner(tenant, badge_class, **kwargs):
     """One award of ``badge_class`` to ``RECIPIENT`` in ``tenant``'s scope; ``kwargs`` as for ``issue_one``."""
     with tenant_scope(tenant):

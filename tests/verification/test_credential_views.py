@@ -16,8 +16,9 @@ from credentials.models import IssuedCredential
 from credentials.multibase import public_key_from_multikey
 from credentials.proof import proof_verify
 from credentials.statuslist import decode, is_set
+from endorsements.services import endorsement_withdraw
 from issuers.scoping import tenant_scope, unscoped
-from tests.support import SVG, issue_to_learner, make_badge
+from tests.support import SVG, endorse, issue_to_learner, make_badge
 
 
 def _status(client, credential: dict) -> bool:
@@ -118,3 +119,21 @@ def test_unknown_ids_and_lists_are_404(client, issuer_a):
     assert client.get(f"/public/issuers/{uuid.uuid4()}/did.json").status_code == 404
     assert client.get(f"/public/issuers/{issuer_a.public_id}/status/7").status_code == 404
     assert client.get(f"/public/issuers/{issuer_a.public_id}/status/0").status_code == 200
+
+
+def test_an_endorsement_is_embedded_as_an_endorsement_credential_signed_by_its_endorser(client, tenant_a, badge_a):
+    endorsement = endorse(tenant_a, badge_a)
+    award = issue_to_learner(tenant_a, badge_a)
+    credential = client.get(f"/public/credentials/{award.public_id}").json()
+    (embedded,) = credential["credentialSubject"]["achievement"]["endorsement"]
+    assert embedded["type"] == ["VerifiableCredential", "EndorsementCredential"]
+    assert embedded["credentialSubject"]["id"] == credential["credentialSubject"]["achievement"]["id"]
+    assert embedded["credentialSubject"]["endorsementComment"] == endorsement.comment
+    did = client.get(f"/public/endorsers/{endorsement.endorser.public_id}/did.json").json()
+    assert did["id"] == embedded["issuer"]["id"]
+    (method,) = did["verificationMethod"]
+    assert embedded["proof"][0]["verificationMethod"] == method["id"]
+    assert proof_verify(embedded, method["publicKeyMultibase"])
+    endorsement_withdraw(endorsement=endorsement, user=endorsement.endorser.owner)
+    again = client.get(f"/public/credentials/{award.public_id}").json()
+    assert "endorsement" not in again["credentialSubject"]["achievement"]
