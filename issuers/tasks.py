@@ -134,7 +134,7 @@ def outbox_sweep(self: Task) -> dict[str, int]:
     return emails_sweep()
 
 
-@shared_task(acks_late=True)
+@shared_task(base=PeriodicTask, acks_late=True)
 def audit_prune() -> int:
     """Periodic (beat, daily): entries older than AUDIT_RETENTION_DAYS go, in batches."""
     return audit_entries_prune()
