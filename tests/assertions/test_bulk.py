@@ -271,3 +271,21 @@ def test_the_revocation_service_refuses_a_suspended_college(tenant_a, badge):
             assertion_revoke(assertion=award, reason="Task")
         award.refresh_from_db()
         assert not award.revoked
+
+
+def test_a_jobs_fingerprint_is_the_hash_of_its_canonical_json_as_before(badge_a):
+    """Hashed row by row, the fingerprint is the one earlier jobs were given, so a file sent again still
+    finds its job."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    from assertions.bulk import Row, _fingerprint
+
+    rows = [Row(row=2, email="a@example.org", name="Zoë", cells=[["email", "a@example.org"]]),
+            Row(row=3, email="b@example.org", issued_on="2026-09-01")]
+    options = {"notify": True, "verification_type": None}
+    for some in (rows, rows[:1], []):
+        awards = [{k: v for k, v in asdict(r).items() if k != "cells"} for r in some]
+        canonical = json.dumps([str(badge_a.public_id), options, awards], sort_keys=True)
+        assert _fingerprint(badge_a, some, options) == hashlib.sha256(canonical.encode()).hexdigest()
