@@ -169,8 +169,13 @@ def _check_all(badge_class: BadgeClass, recipients: Sequence[Recipient], *, allo
 
 def recipients_check(*, badge_class: BadgeClass, recipients: Sequence[Recipient],
                      allow_duplicate: bool = False) -> list[RecipientProblem]:
-    """Every problem that would stop these recipients being issued, without issuing anything."""
-    return _check_all(badge_class, recipients, allow_duplicate=allow_duplicate)[1]
+    """Every problem that would stop these recipients being issued, without issuing anything; the rows
+    past a plan limit of the college are problems too, so a cohort's preview says so before it is sent."""
+    checked, problems = _check_all(badge_class, recipients, allow_duplicate=allow_duplicate)
+    _, over, refusal = _within_limits(badge_class.tenant, checked, lock=False)
+    problems += [RecipientProblem(c.recipient.row, c.identity, refusal) for c in over]
+    problems.sort(key=lambda p: p.row or 0)
+    return problems
 
 
 def _refusal(problems: Sequence[RecipientProblem]) -> ValidationError:
@@ -303,7 +308,8 @@ def period_starts(tenant: Tenant, now: datetime | None = None) -> tuple[datetime
     return month, month.replace(month=1)
 
 
-def _within_limits(tenant: Tenant, checked: list[_Checked]) -> tuple[list[_Checked], list[_Checked], str]:
+def _within_limits(tenant: Tenant, checked: list[_Checked], *, lock: bool = True,
+                   ) -> tuple[list[_Checked], list[_Checked], str]:
     """Split the batch at the college's plan limits: the awards that fit, those that do not, and what
     to tell the tutor. A learner already awarded this year does not count again towards the learners'
     limit. Counted with indexed aggregate queries (tenant, created_at); the tenant row is locked while a
@@ -311,7 +317,8 @@ def _within_limits(tenant: Tenant, checked: list[_Checked]) -> tuple[list[_Check
     month_limit, year_limit = tenant.limit_badges_per_month, tenant.limit_learners_per_year
     if (month_limit is None and year_limit is None) or not checked:
         return checked, [], ""
-    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk").first()
+    if lock:  # issuing: a preview only reads
+        Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk").first()
     month_start, year_start = period_starts(tenant)
     fit, refusal = len(checked), ""
     if month_limit is not None:

@@ -118,6 +118,17 @@ def test_a_limit_stops_a_csv_bulk_job_at_the_limit_row_by_row(alice, tenant_a, b
         assert Assertion.objects.count() == 3
 
 
+def test_a_cohorts_preview_names_the_rows_past_the_limit(tenant_a, badge_a):
+    tenant_set_limits(tenant=tenant_a, badges_per_month=None, learners_per_year=2)
+    _award(tenant_a, badge_a, "ann@example.org")
+    data = b"email\nann@example.org\nben@example.org\ncat@example.org\n"
+    with tenant_scope(tenant_a):
+        preview = bulk_preview(badge_class=badge_a, rows=rows_from_csv(data), allow_duplicate=True)
+    assert [r.email for r in preview.good] == ["ann@example.org", "ben@example.org"]
+    assert [(p.row, p.email) for p in preview.problems] == [(4, "cat@example.org")]
+    assert "limit of 2 learners a year" in preview.problems[0].error
+
+
 def test_raising_the_limit_lets_awards_through_again(alice, tenant_a, badge_a):
     tenant_set_limits(tenant=tenant_a, badges_per_month=0, learners_per_year=None)
     with pytest.raises(LimitReached):
