@@ -96,7 +96,9 @@ $(OB3CHECK)/.installed: $(OB3CHECK_SRC)/package-lock.json
 clean:
 	rm -rf $(VENV) var
 
-## The issuing benchmark (issue 4): 10,000-row CSV preview, recording, bake and email. Needs PostgreSQL + Redis.
+## The issuing benchmark (issue 4): 10,000-row CSV preview, recording, bake and email, then the same cohort's
+## Open Badges 3.0 credentials (issue 16). Needs PostgreSQL + Redis.
 .PHONY: bench-issue
 bench-issue: install
 	$(PY) bench/issue_bulk.py
+	$(PY) bench/issue_ob3.py  # the same cohort's OB 3.0 credentials: all made and baked, and their cost
