@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 DATABASE_URL = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/bench_issue"
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/12"
 DATABASE_NAME = DATABASE_URL.rsplit("/", 1)[1]
-GOALS = {"preview": 2.0, "record": 3.0, "pipeline": 30.0}
+GOALS = {"preview": 2.0, "record": 1.5, "pipeline": 12.0}  # issue 19 (issue 4's were 2 s, 3 s and 30 s)
 
 
 def environment(var_dir: Path, smtp_port: int) -> dict[str, str]:
@@ -105,9 +105,19 @@ def cpu_seconds(pid: int) -> float:
 
 
 def line(name: str, seconds: float, count: int, goal: float) -> str:
-    verdict = "ok" if seconds < goal else "MISSED"
+    verdict = "ok" if seconds <= goal else "MISSED"
     return (f"{name:<34} {seconds:8.2f} s  {seconds / count * 1e6:9.0f} µs/row  {count / seconds:9.0f} rows/s"
-            f"  goal < {goal:.0f} s: {verdict}")
+            f"  goal <= {goal:g} s: {verdict}")
+
+
+def table_bytes() -> dict[str, int]:
+    """Every table's size with its indexes and TOAST (PostgreSQL), by name."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, pg_total_relation_size(oid) FROM pg_class "
+                       "WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace")
+        return dict(cursor.fetchall())
 
 
 def main() -> None:
@@ -179,11 +189,14 @@ def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int,  # noqa: 
         assert not preview.problems, preview.problems[:3]
         assert len(preview.good) == count
 
+        sizes_before = table_bytes()
         job, _ = bulk_job_create(badge_class=badge, preview=preview, filename="cohort.csv", issue_now=False)
         worker_cpu, own = cpu_seconds(worker_pid), resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         job = bulk_job_run(job=job)  # what the worker's run_bulk_job does; here so it is timed alone
         record_s = time.perf_counter() - started
+        recorded = resource.getrusage(resource.RUSAGE_SELF)
+        record_cpu = recorded.ru_utime + recorded.ru_stime - own.ru_utime - own.ru_stime
         assert job.issued == count, job.errors[:3]
 
         deadline = time.monotonic() + 300
@@ -201,6 +214,7 @@ def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int,  # noqa: 
         awards = Assertion.objects.filter(bulk_job=job)
         baked = awards.filter(bake_status=Assertion.BakeStatus.DONE).count()
         sent = awards.filter(mail__status="sent").count()
+        growth = {name: size - sizes_before.get(name, 0) for name, size in table_bytes().items()}
     deliveries = sink.assertion_ids()
 
     print(f"\n{count} learners, PostgreSQL + Redis, one worker (prefork, concurrency {concurrency}), aiosmtpd sink\n")
@@ -209,6 +223,11 @@ def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int,  # noqa: 
     print(line("all baked and emailed", pipeline_s, count, GOALS["pipeline"]))
     print(f"\nCPU time over the last two steps: worker (all pool processes) {worker_cpu:.1f} s = "
           f"{worker_cpu / count * 1e3:.2f} ms per award; this process (recording + SMTP sink) {own_cpu:.1f} s")
+    print(f"recording alone: {record_cpu:.2f} s of CPU in this process ({record_cpu / count * 1e6:.0f} µs per award), "
+          f"load average {os.getloadavg()[0]:.1f}")
+    grown = sorted(((size, name) for name, size in growth.items() if size > 0), reverse=True)
+    print(f"database growth: {sum(size for size, _ in grown) / count:.0f} bytes per award ("
+          + ", ".join(f"{name} {size / count:.0f}" for size, name in grown[:6]) + ")")
     print(f"baked {baked}/{count}, email sent {sent}/{count}, delivered {len(deliveries)} distinct, "
           f"most deliveries of one award: {max(deliveries.values(), default=0)}")
     if receiver is not None:
