@@ -202,6 +202,8 @@ http {{
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="gunicorn gthread workers with this many threads (keep-alive) instead of sync workers")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed (apt-get install wrk)")
@@ -210,8 +212,10 @@ def main() -> None:
         tmp = Path(tmp_name)
         env = environment(port, tmp / "var")
         ids = prepare(env)
-        server = subprocess.Popen([str(GUNICORN), "bench.wsgi:application", "-w", "2", "-b", f"127.0.0.1:{port}",
-                                   "--log-level", "warning"], cwd=ROOT, env=env, start_new_session=True)
+        workers = ["--worker-class", "gthread", "--threads", str(args.threads)] if args.threads else []
+        server = subprocess.Popen([str(GUNICORN), "bench.wsgi:application", "-w", "2", *workers, "-b",
+                                   f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env,
+                                  start_new_session=True)
         nginx = None
         try:
             base = f"http://127.0.0.1:{port}"
@@ -250,7 +254,8 @@ def main() -> None:
                 nginx.terminate()
                 nginx.wait(timeout=20)
     minimal_rps = results["minimal Django view (constant JSON)"][0]
-    print(f"\ngunicorn 2 sync workers, PostgreSQL + Redis, wrk {CONNECTIONS} connections, {args.duration}s each, "
+    kind = f"gthread workers x {args.threads} threads" if args.threads else "sync workers"
+    print(f"\ngunicorn 2 {kind}, PostgreSQL + Redis, wrk {CONNECTIONS} connections, {args.duration}s each, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}\n")
     print(f"{'target':40} {'req/s':>8} {'p99 ms':>8} {'vs minimal':>10} {'CPU µs/req':>10} {'2 cores':>8}  goal")
     documents_names = {name for name, *_ in documents}
