@@ -148,6 +148,9 @@ NOT_STAFF_CHANGES: dict[str, str] = {
     "credentials.keys.credential_key_active": "the issuer's first key, made on first use by the system",
     "credentials.keys.private_key": READS,
     "credentials.keys.signer": READS,
+    "credentials.keys.endorser_key_active": "the endorser's first key, made on first use by the system",
+    "credentials.services.endorsements_signed": READS,
+    "credentials.services.endorser_did_document": READS + " (but makes the endorser's first key, as above)",
 }
 
 

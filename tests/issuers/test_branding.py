@@ -227,6 +227,6 @@ def test_the_award_email_carries_the_logo_and_a_readable_text_colour(tenant_a, b
     with tenant_scope(tenant_a):
         award = issue_one(badge_class=badge_a, recipient_identity="lee@example.org", notify=False)
         html = award_message(award).alternatives[0][0]
-    assert f'src="{settings.PUBLIC_BASE_URL}{tenant_a.logo.url}"' in html
+    assert f'src="{settings.PUBLIC_BASE_URL}{tenant_a.logo_url}"' in html
     assert "background:#fde047;color:#111827" in html  # dark text on the pale colour, never white
     assert "color:#847425" in html  # links in the shade that reads on white
