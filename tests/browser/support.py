@@ -53,3 +53,20 @@ class CspWatch:
 
     def assert_none(self) -> None:
         assert not self.violations, "CSP violations:\n" + "\n".join(self.violations)
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def look_at_both_sizes(page, name: str, shots: Path) -> None:  # noqa: ANN001 - a Playwright Page
+    """Screenshots at desktop and phone sizes into ``shots``; axe-clean at both; nothing scrolls
+    sideways on the phone. Leaves the page at the desktop size."""
+    shots.mkdir(parents=True, exist_ok=True)
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        assert_accessible(page, f"{name} ({size})")
+        page.screenshot(path=str(shots / f"{name}-{size}.png"), full_page=True)
+        if size == "phone":
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"] + 1, f"{name} scrolls sideways on a phone ({width}px)"
+    page.set_viewport_size(DESKTOP)

@@ -17,7 +17,7 @@ from assertions.services import assertion_revoke
 from backpack import selectors, services
 from backpack.models import BackpackEntry, Visibility
 from issuers.scoping import tenant_scope
-from tests.browser.support import assert_accessible
+from tests.browser.support import DESKTOP, look_at_both_sizes
 
 # The verification fixtures (pytest finds them by these names in this module).
 from tests.support import RECIPIENT, make_user
@@ -26,21 +26,10 @@ from tests.support.verification import badges, issue  # noqa: F401 - fixtures
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/work/shots/employer")
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 
 
 def look(page, name: str) -> None:
-    """Screenshots at both sizes; axe-clean at both; nothing scrolls sideways on the phone."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        assert_accessible(page, f"{name} ({size})")
-        page.screenshot(path=str(SHOTS / f"{name}-{size}.png"), full_page=True)
-        if size == "phone":
-            width = page.evaluate("document.documentElement.scrollWidth")
-            assert width <= PHONE["width"] + 1, f"{name} scrolls sideways on a phone ({width}px)"
-    page.set_viewport_size(DESKTOP)
+    look_at_both_sizes(page, name, SHOTS)
 
 
 def paste(page, base: str, link: str, recipient: str = "") -> None:

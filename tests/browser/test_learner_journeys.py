@@ -20,7 +20,7 @@ from pypdf import PdfReader
 from assertions import links
 from backpack.models import BackpackEntry
 from issuers.models import Tenant
-from tests.browser.support import assert_accessible
+from tests.browser.support import DESKTOP, look_at_both_sizes
 from tests.support import PASSWORD, make_user
 from tests.support.learners import award
 from tests.support.verification import badges  # noqa: F401 - a fixture
@@ -29,22 +29,11 @@ from verification.baked import read_baked
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/work/shots/employer")
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 NEW_LEARNER = "nia.okafor@learner.example"
 
 
 def look(page, name: str) -> None:
-    """Screenshots at both sizes; axe-clean at both; nothing scrolls sideways on the phone."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        assert_accessible(page, f"{name} ({size})")
-        page.screenshot(path=str(SHOTS / f"learner-{name}-{size}.png"), full_page=True)
-        if size == "phone":
-            width = page.evaluate("document.documentElement.scrollWidth")
-            assert width <= PHONE["width"] + 1, f"{name} scrolls sideways on a phone ({width}px)"
-    page.set_viewport_size(DESKTOP)
+    look_at_both_sizes(page, f"learner-{name}", SHOTS)
 
 
 @pytest.fixture

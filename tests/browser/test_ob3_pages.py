@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from backpack.models import BackpackEntry
-from tests.browser.support import assert_accessible
+from tests.browser.support import DESKTOP, look_at_both_sizes
 from tests.support import PASSWORD, make_user
 from tests.support.learners import award
 from tests.support.verification import badges  # noqa: F401 - a fixture
@@ -19,19 +19,10 @@ from tests.support.verification import badges  # noqa: F401 - a fixture
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/work/shots/ob3issue")
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 
 
 def look(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        assert_accessible(page, f"{name} ({size})")
-        page.screenshot(path=str(SHOTS / f"{name}-{size}.png"), full_page=True)
-        if size == "phone":
-            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
-    page.set_viewport_size(DESKTOP)
+    look_at_both_sizes(page, name, SHOTS)
 
 
 def test_the_backpack_offers_ob3_beside_ob2_and_the_share_page_links_both(
