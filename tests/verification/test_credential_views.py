@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 import uuid
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from assertions.baking import png_chunks
 from assertions.services import assertion_revoke
 from assertions.tasks import process_assertions
@@ -70,6 +73,33 @@ def test_the_worker_bakes_the_ob3_image_beside_the_ob2_one(client, tenant_a, bad
     (chunk,) = [c for c in chunks if c.startswith(b"openbadgecredential\x00")]
     baked = json.loads(chunk.split(b"\x00", 5)[-1])  # keyword, flag, method, language, translated keyword
     assert baked == client.get(f"/public/credentials/{award.public_id}").json()
+
+
+def _baked_credential(client, award) -> dict:
+    body = client.get(f"/public/credentials/{award.public_id}/image").content
+    (chunk,) = [data for kind, data, _raw in png_chunks(body)
+                if kind == b"iTXt" and data.startswith(b"openbadgecredential\x00")]
+    return json.loads(chunk.split(b"\x00", 5)[-1])
+
+
+def test_a_batch_bakes_each_award_with_its_badges_endorsements_in_queries_that_do_not_grow_with_it(
+        client, tenant_a, badge_a):
+    endorse(tenant_a, badge_a)
+    first = issue_to_learner(tenant_a, badge_a, notify=False)
+    process_assertions(tenant_id=tenant_a.pk, assertion_ids=[first.pk])  # the keys are made on first use
+    few = [issue_to_learner(tenant_a, badge_a, notify=False) for _ in range(2)]
+    many = [issue_to_learner(tenant_a, badge_a, notify=False) for _ in range(6)]
+    counts = []
+    for awards in (few, many):
+        with CaptureQueriesContext(connection) as queries:
+            process_assertions(tenant_id=tenant_a.pk, assertion_ids=[a.pk for a in awards])  # the worker's task
+        counts.append(len(queries))
+    assert counts[0] == counts[1]  # the endorsements are read and signed once per batch, not per award
+    for award in [first, *few, *many]:
+        baked = _baked_credential(client, award)
+        assert baked == client.get(f"/public/credentials/{award.public_id}").json()
+        (embedded,) = baked["credentialSubject"]["achievement"]["endorsement"]
+        assert embedded["type"] == ["VerifiableCredential", "EndorsementCredential"]
 
 
 def test_an_svg_badge_bakes_the_credential_in_the_ob3_namespace(client, tenant_a, issuer_a):
