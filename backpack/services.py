@@ -251,6 +251,35 @@ def badge_import(*, user: Any, data: bytes | None = None, filename: str = "", te
         return BackpackEntry.objects.create(user=user, imported=imported)
 
 
+_REPLACED_FIELDS = ["source", "original", "original_filename", "assertion_url", "matched_email", "verdict", "checks",
+                    "badge", "issuer", "checked_at"]
+
+
+def badge_upsert(*, user: Any, text: str) -> tuple[BackpackEntry, bool]:
+    """Import a credential another platform pushes (the Open Badges 3.0 API's upsert): verified and
+    matched exactly as ``badge_import`` does, and an earlier import of the same credential (its ``id``,
+    else the same bytes) is replaced in place, keeping the learner's settings and collections.
+    Returns the entry and whether it is new (False: replaced, or one of our own awards)."""
+    known = set(BackpackEntry.objects.filter(user=user).values_list("pk", flat=True))
+    entry = badge_import(user=user, text=text)  # verifies (network) outside any transaction
+    imported = entry.imported
+    if imported is None:  # one of our own awards
+        return entry, entry.pk not in known
+    with transaction.atomic():
+        same = ImportedBadge.objects.filter(user=user).exclude(pk=imported.pk)
+        same = (same.filter(assertion_url=imported.assertion_url) if imported.assertion_url
+                else same.filter(original=bytes(imported.original)))
+        earlier = same.select_for_update().order_by("imported_at").first()
+        if earlier is None:
+            return entry, True
+        for name in _REPLACED_FIELDS:
+            setattr(earlier, name, getattr(imported, name))
+        earlier.save(update_fields=_REPLACED_FIELDS)
+        same.exclude(pk=earlier.pk).delete()
+        imported.delete()  # and its new entry with it
+        return BackpackEntry.objects.get(imported=earlier), False
+
+
 def imported_recheck(*, imported: ImportedBadge) -> ImportedBadge:
     """Verify an imported badge again (revocation, expiry, a key that changed)."""
     data = bytes(imported.original)

@@ -334,6 +334,12 @@ class VerifySchema(OpenApiViewExtension):
         return Documented
 
 
+def only_the_college_api(endpoints: list[Any]) -> list[Any]:
+    """The college's API only: the Open Badges 3.0 API (/ims/ob/v3p0/, a learner's OAuth tokens) is
+    described by its own OpenAPI document, its service description at /ims/ob/v3p0/discovery."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/")]
+
+
 SCHEMA_SETTINGS = {
     "TITLE": "Badge Platform API",
     "VERSION": "1",
@@ -347,6 +353,7 @@ SCHEMA_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {"VerificationEnum": "assertions.models.Assertion.Verification"},
+    "PREPROCESSING_HOOKS": ["badgeplatform.api.only_the_college_api"],
 }
 
 

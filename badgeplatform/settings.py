@@ -23,6 +23,7 @@ from kombu import Queue
 from badgeplatform.deployment import local_deployment_problems
 from badgeplatform.env import env_bool, env_int, env_list, env_origin, env_str, env_url
 from badgeplatform.logs import logging_config
+from obapi import scopes as obapi_scopes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -87,6 +88,8 @@ INSTALLED_APPS = [
     "webhooks",
     "insights",
     "backpack",
+    "oauth2_provider",
+    "obapi",
     "console",
 ]
 
@@ -355,6 +358,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# --- The Open Badges 3.0 API's OAuth 2.0 server (django-oauth-toolkit; obapi, README "Wallets and other platforms")
+OBAPI_SERVICE_NAME = env_str("OBAPI_SERVICE_NAME", "Badge Platform")
+OBAPI_TERMS_URL = env_str("OBAPI_TERMS_URL", PUBLIC_BASE_URL + "/")
+OBAPI_PRIVACY_URL = env_str("OBAPI_PRIVACY_URL", PUBLIC_BASE_URL + "/")
+OAUTH2_PROVIDER = {
+    "SCOPES": obapi_scopes.SCOPES,
+    "DEFAULT_SCOPES": [obapi_scopes.CREDENTIAL_READONLY],
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # tokens are kept only as their SHA-256 (client secrets hashed)
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,  # a token in the query string is refused
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ROTATE_REFRESH_TOKEN": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OBAPI_ACCESS_TOKEN_SECONDS", 3600, minimum=60),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OBAPI_REFRESH_TOKEN_DAYS", 180, minimum=1) * 24 * 3600,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "REQUEST_APPROVAL_PROMPT": "force",  # the learner consents every time a platform asks
+    # obapi.views.register checks redirect URIs first: https, or http only on a loopback address (RFC 8252).
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+    "DCR_ENABLED": True,
+    "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.dcr.AllowAllDCRPermission",),  # OB 3.0: open
+}
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

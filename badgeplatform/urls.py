@@ -36,6 +36,10 @@ urlpatterns = [
     path("api/v1/tenant/", issuers_api.tenant_detail, name="api_tenant"),
     path("api/v1/", include("badgeplatform.api_urls")),
     path("public/", include("verification.urls")),
+    # The Open Badges 3.0 API for learners' other platforms, its OAuth 2.0 server and Connected platforms.
+    path("", include("obapi.api_urls")),
+    path("ims/ob/v3p0/oauth/", include("obapi.oauth_urls")),
+    path("", include("obapi.urls")),
     # Learners: /claim/<token>/, /backpack/..., share pages /s/<id>/ and collection pages /c/<id>/.
     path("", include("backpack.urls")),
     path("admin/", admin.site.urls),

@@ -141,6 +141,7 @@ UPWARD_LINKS = [
     ("issuers/views.py", "console:setup"),  # a new admin who accepts an invitation lands on the set-up checklist
     ("templates/issuers/dashboard.html", "console:setup"),  # and an admin's dashboard links to it
     ("templates/issuers/settings.html", "webhooks:endpoints"),  # Settings lists the college's connections
+    ("templates/backpack/home.html", "obapi:platforms"),  # the backpack's Settings: the platforms a learner connected
 ]
 _URL_NAME = re.compile(r"""(?:\{%\s*url\s+|reverse(?:_lazy)?\(\s*|redirect\(\s*|resolve_url\(\s*)"""
                        r"""["']([a-z_]+):([a-z_]+)["']""")

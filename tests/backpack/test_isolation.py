@@ -9,6 +9,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.urls import reverse
 from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application
 
 from backpack import services
 from backpack.models import BackpackEntry, Collection, ImportedBadge, Visibility
@@ -39,10 +40,20 @@ def lees(learner, badge_a):
         "backpack:certificate": [(entry.public_id,)],
         "backpack:collection": [(collection.public_id,)],
         "backpack:collection_delete": [(collection.public_id,)],
+        "obapi:platform_disconnect": [(_connected_platform(learner),)],
     }
 
 
-POST_ONLY = {"backpack:badge_action", "backpack:collection_delete"}
+def _connected_platform(learner) -> str:
+    """A platform Lee let in (an access token of his for its application): its client id."""
+    app = Application.objects.create(name="Lee's LMS", client_type="confidential", redirect_uris="https://lms.example/cb",
+                                     authorization_grant_type="authorization-code")
+    AccessToken.objects.create(user=learner, application=app, token="lees-token", scope="x",
+                               expires=timezone.now() + timezone.timedelta(hours=1))
+    return app.client_id
+
+
+POST_ONLY = {"backpack:badge_action", "backpack:collection_delete", "obapi:platform_disconnect"}
 ACTIONS = ["claim", "decline", "restore", "recheck", "remove", "add_to_collection"]
 
 
@@ -69,6 +80,7 @@ def test_another_learner_gets_404_on_every_learner_url(client, lees, other_learn
     assert ImportedBadge.objects.count() == 1
     assert Collection.objects.get().name == "Lee's private set"
     assert set(BackpackEntry.objects.values_list("visibility", flat=True)) == {Visibility.LINK}
+    assert AccessToken.objects.filter(application__name="Lee's LMS").exists()  # Lee's platform still connected
 
 
 def test_the_owner_reaches_every_learner_url(client, lees, learner):

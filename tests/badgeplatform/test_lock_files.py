@@ -89,6 +89,7 @@ USED_BY = {
     "django-csp": r"csp\.middleware\.CSPMiddleware", "django-storages": r"storages\.backends\.s3\.S3Storage",
     "joserfc": r"^from joserfc\b", "pyld": r"^from pyld\b",
     "prometheus-client": r"^from prometheus_client\b",
+    "django-oauth-toolkit": r"^from oauth2_provider\b",
 }
 
 

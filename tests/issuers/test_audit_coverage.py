@@ -119,6 +119,11 @@ NOT_STAFF_CHANGES: dict[str, str] = {
     "backpack.services.assertion_claim_by_link": LEARNER,
     "backpack.services.baked_png": READS,
     "backpack.services.ob3_download": READS,
+    "backpack.services.badge_upsert": LEARNER + " (another platform pushes a credential with the learner's token)",
+    # obapi: the learner's own platforms, by their token or their session
+    "obapi.services.credential_upsert": LEARNER + " (another platform pushes a credential with the learner's token)",
+    "obapi.services.profile_update": LEARNER + " (their name, changed by a platform they connected)",
+    "obapi.services.platform_disconnect": LEARNER + " (they take a platform's access away)",
     "issuers.services.image_check": READS,
     "issuers.services.invitation_signup": "the invited person signs up: invitation_accept writes the entry "
                                           "(its case)",

@@ -35,8 +35,10 @@ from tests.support import make_user, url_routes
 #   /claim/       the signed token names the award; covered by tests/backpack/test_claim.py
 #   /s/ and /c/   share and collection pages, public by link and read-only; covered by tests/backpack/test_sharing.py
 #   /pathways/    public pathway pages (what a pathway is made of, no learner data); tests/pathways/test_pages.py
+#   /ims/         the Open Badges 3.0 API, by a learner's OAuth token (its user is the only one in reach) and
+#                 its OAuth 2.0 server (DOT); tests/obapi (another learner's token sees nothing of mine)
 PUBLIC_OR_REVIEWED = ("admin/", "accounts/", "invitations/", "platform/", "public/", "media/", "colleges/", "endorse/",
-                      "endorser/", "backpack/", "claim/", "s/", "c/", "api/", "pathways/")
+                      "endorser/", "backpack/", "claim/", "s/", "c/", "api/", "pathways/", "ims/")
 
 # Every call of unscoped("why"), one line per call site (a reason used twice is listed twice), with its
 # file. A new call fails the test below, even one that reuses a reason already listed.

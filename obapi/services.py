@@ -1,0 +1,60 @@
+"""Writes of the Open Badges 3.0 API: a platform pushes a credential or changes the learner's name, and
+the learner disconnects a platform. Each acts only for the learner whose token or session it is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
+
+from backpack import services as backpack
+from backpack.models import BackpackEntry
+
+MAX_NAME = 150
+
+
+def credential_upsert(*, user: Any, text: str) -> tuple[BackpackEntry, bool]:
+    """Another platform pushes a credential into the learner's backpack: verified as an import is, and an
+    earlier copy replaced. Returns the entry and whether it is new."""
+    if not text.strip():
+        raise ValidationError("The request body is empty: send the credential (JSON) or its VC-JWT (text/plain).")
+    return backpack.badge_upsert(user=user, text=text)
+
+
+def profile_update(*, user: Any, profile: Any) -> Any:
+    """``PUT /profile``: the whole Profile comes; of it the learner's name is what a platform may change.
+    The email address stays as the learner proved it (addresses are changed in the account, with a link)."""
+    if not isinstance(profile, dict):
+        raise ValidationError("Send the whole Profile as a JSON object.")
+    types = profile.get("type")
+    if "Profile" not in ([types] if isinstance(types, str) else types if isinstance(types, list) else []):
+        raise ValidationError("The object's type must be Profile.")
+    email = profile.get("email")
+    if email is not None and (not isinstance(email, str) or email.strip().lower() != user.email.lower()):
+        raise ValidationError("The email address cannot be changed here: the learner changes it in their account, "
+                              "where the new address is proven first.")
+    name = profile.get("name", "")
+    if not isinstance(name, str):
+        raise ValidationError("name must be a string.")
+    name = " ".join(name.split())
+    if len(name) > MAX_NAME:
+        raise ValidationError(f"name is too long ({MAX_NAME} characters at most).")
+    if name != user.name:
+        user.name = name
+        user.save(update_fields=["name"])
+    return user
+
+
+@transaction.atomic
+def platform_disconnect(*, user: Any, application: Application) -> int:
+    """The learner takes a platform's access away: every token and code it holds for them ends now (the
+    platform must ask again). Returns how many tokens ended."""
+    refresh = RefreshToken.objects.filter(user=user, application=application)
+    access = AccessToken.objects.filter(user=user, application=application)
+    ended = access.count() + refresh.filter(revoked__isnull=True).count()
+    refresh.delete()
+    access.delete()
+    Grant.objects.filter(user=user, application=application).delete()
+    return ended

@@ -1,0 +1,22 @@
+import pytest
+
+from tests.support import make_user
+from tests.support.learners import LEARNER
+from tests.support.ob3 import LEARNER_EMAIL, harbour  # noqa: F401 - a fixture
+
+
+@pytest.fixture
+def learner(db):
+    return make_user(LEARNER)
+
+
+@pytest.fixture
+def other_learner(db):
+    return make_user("olive@learner.example")
+
+
+@pytest.fixture
+def holder(db, settings):
+    """The learner Harbour College (a foreign OB 3.0 issuer on loopback) awarded."""
+    settings.VERIFY_ALLOW_PRIVATE_ADDRESSES = True
+    return make_user(LEARNER_EMAIL)
