@@ -38,3 +38,11 @@ def test_the_rule_catches_a_test_module_imported_by_another(tmp_path):
     (tmp_path / "test_three.py").write_text("from tests.support import png_bytes\nfrom tests import support\n")
     assert imports_of_test_modules(tmp_path) == [
         "test_one.py: tests.assertions.test_issue_and_publish", "test_two.py: tests.conftest"]
+
+
+def test_browser_tests_wait_through_devtools_not_an_in_page_eval():
+    """``page.wait_for_function`` evaluates its predicate with ``eval`` in the page, which our CSP refuses
+    (Chromium 156 reports it): browser tests wait with ``tests.browser.support.wait_until``."""
+    users = [str(path.relative_to(TESTS)) for path in sorted((TESTS / "browser").rglob("test_*.py"))
+             if ".wait_for_function(" in path.read_text()]
+    assert users == [], "use tests.browser.support.wait_until"

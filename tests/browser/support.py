@@ -54,6 +54,19 @@ class CspWatch:
     def assert_none(self) -> None:
         assert not self.violations, "CSP violations:\n" + "\n".join(self.violations)
 
+def wait_until(page, expression: str, timeout: float = 15.0) -> None:  # noqa: ANN001 - a Playwright Page
+    """Wait until a JavaScript expression is true on the page. Playwright's ``wait_for_function`` runs its
+    predicate through ``eval`` inside the page, which our Content-Security-Policy rightly refuses (newer
+    Chromium reports it); ``page.evaluate`` goes through the DevTools protocol, which the policy does not
+    govern, so poll that instead."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        page.wait_for_timeout(50)
+
+
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 

@@ -13,7 +13,7 @@ from assertions import links
 from issuers.models import Invitation, Membership, OutboxEmail, Role
 from issuers.scoping import tenant_scope
 from issuers.services import invitation_create
-from tests.browser.support import ARTIFACTS, assert_accessible
+from tests.browser.support import ARTIFACTS, assert_accessible, wait_until
 from tests.support import PASSWORD, issue_one, png_bytes
 
 pytestmark = pytest.mark.browser
@@ -22,7 +22,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def _shot(page: Page, name: str) -> None:
-    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    wait_until(page, "Array.from(document.images).every(i => i.complete)")
     page.screenshot(path=str(ARTIFACTS / f"admin-{name}.png"), full_page=True)
     page.evaluate("window.scrollTo(0, 0)")
 

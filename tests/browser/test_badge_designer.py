@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
-from tests.browser.support import ARTIFACTS, assert_accessible
+from tests.browser.support import ARTIFACTS, assert_accessible, wait_until
 from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -22,7 +22,7 @@ PHONE = {"width": 390, "height": 844}
 def _preview_loaded(page: Page, needle: str) -> None:
     preview = page.locator("#design-preview")
     expect(preview).to_have_attribute("src", re.compile(needle))
-    page.wait_for_function("(() => { const i = document.getElementById('design-preview');"
+    wait_until(page, "(() => { const i = document.getElementById('design-preview');"
                            " return i.complete && i.naturalWidth > 0; })()")
 
 

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 
 from assertions.models import Assertion, BulkJob
 from issuers.scoping import tenant_scope
-from tests.browser.support import ARTIFACTS, assert_accessible
+from tests.browser.support import ARTIFACTS, assert_accessible, wait_until
 from tests.support import PASSWORD, png_bytes
 from tests.support.servers import Worker, private_broker, wait_for
 
@@ -46,7 +46,7 @@ def worker(live_server, broker, sink, tmp_path, settings):
 
 
 def _shot(page: Page, name: str) -> None:
-    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    wait_until(page, "Array.from(document.images).every(i => i.complete)")
     page.screenshot(path=str(ARTIFACTS / f"tutor-{name}.png"), full_page=True)
     # A full-page shot resizes the viewport for a moment; Chromium may then scroll on the next focus change
     # and turn the next click into a click on the form around the button. Start again from the top.
@@ -235,7 +235,7 @@ def test_tutor_creates_a_badge_awards_it_in_two_clicks_and_awards_a_cohort(
     for name, url in [("dashboard", dashboard_url), ("badge-form", badge_form_url), ("award-form", award_url),
                       ("assertion", assertion_url), ("cohort-preview", preview_url), ("job", job_url)]:
         mobile.goto(url)
-        mobile.wait_for_function("Array.from(document.images).every(i => i.complete)")
+        wait_until(mobile, "Array.from(document.images).every(i => i.complete)")
         width = mobile.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{name} scrolls sideways on a phone ({width}px)"
         mobile.screenshot(path=str(ARTIFACTS / f"tutor-{name}-phone.png"), full_page=True)

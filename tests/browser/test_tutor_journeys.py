@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from assertions.models import Assertion
 from issuers.scoping import tenant_scope
-from tests.browser.support import ARTIFACTS, assert_accessible
+from tests.browser.support import ARTIFACTS, assert_accessible, wait_until
 from tests.support import PASSWORD, eager_tasks, issue_one, make_badge
 
 pytestmark = pytest.mark.browser
@@ -24,7 +24,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def _shot(page: Page, name: str) -> None:
-    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    wait_until(page, "Array.from(document.images).every(i => i.complete)")
     page.screenshot(path=str(ARTIFACTS / f"tutor-journey-{name}.png"), full_page=True)
     page.evaluate("window.scrollTo(0, 0)")
 
@@ -157,7 +157,7 @@ def test_the_tutor_finds_a_learner_copies_the_link_and_revokes_with_an_email(
     for name, url in [("dashboard", f"{base}/t/college-a/"), ("learner-search", f"{base}/t/college-a/learners/?q=lee"),
                       ("revoked", award_url), ("expired", expired_url), ("award-form", award_form_url)]:
         mobile.goto(url)
-        mobile.wait_for_function("Array.from(document.images).every(i => i.complete)")
+        wait_until(mobile, "Array.from(document.images).every(i => i.complete)")
         width = mobile.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{name} scrolls sideways on a phone ({width}px)"
         assert_accessible(mobile, f"{name} on a phone")
