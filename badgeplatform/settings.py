@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "pathways",
     "endorsements",
     "webhooks",
+    "lti",
     "insights",
     "backpack",
     "oauth2_provider",
@@ -229,6 +230,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "console-storage-measure": {"task": "console.tasks.storage_measure_all", "schedule": 24 * 3600},
     "webhooks-sweep": {"task": "webhooks.tasks.webhooks_sweep", "schedule": env_int("PIPELINE_SWEEP_SECONDS", 60)},
     "webhooks-expired": {"task": "webhooks.tasks.awards_expired_announce", "schedule": 3600},
+    "lti-sync": {"task": "lti.tasks.links_sync", "schedule": env_int("LTI_SYNC_SECONDS", 3600)},
     "audit-prune": {"task": "issuers.tasks.audit_prune", "schedule": 24 * 3600},
 }
 EXPIRY_REMINDER_DAYS = env_int("EXPIRY_REMINDER_DAYS", 30)  # learners are reminded this long before expiry
@@ -469,6 +471,11 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)  # o
 WEBHOOK_FIRST_RETRY_SECONDS = env_int("WEBHOOK_FIRST_RETRY_SECONDS", 30, minimum=0)  # then x4 each try, at most 12 h
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10, minimum=1)  # about two days with the defaults
 WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 5, minimum=1)  # failing this long: disabled
+# LTI 1.3 (lti/): the tool's calls to learning platforms go through the same safe fetching rules.
+LTI_ALLOW_PRIVATE_ADDRESSES = env_bool("LTI_ALLOW_PRIVATE_ADDRESSES", default=False)
+LTI_TIMEOUT_SECONDS = env_int("LTI_TIMEOUT_SECONDS", 15, minimum=1)  # one call, everything included
+LTI_REGISTRATION_URL_DAYS = env_int("LTI_REGISTRATION_URL_DAYS", 7, minimum=1)  # a pasted URL works this long
+LTI_CLOSE_POINTS = env_int("LTI_CLOSE_POINTS", 10, minimum=1)  # "close": this many points below the rule
 WEBHOOK_SECRET_OVERLAP_HOURS = env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24, minimum=0)  # old secret still signs
 
 VERIFY_FETCH_SECONDS = env_int("VERIFY_FETCH_SECONDS", 5, minimum=1)

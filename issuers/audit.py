@@ -76,6 +76,10 @@ PHRASES: dict[str, str] = {
     "webhook.disable": "turned off the webhook {object}",
     "webhook.delete": "deleted the webhook {object}",
     "webhook.resend": "resent a delivery to the webhook {object}",
+    "lti.register": "connected the learning platform {object}",
+    "lti.disable": "turned off the learning platform {object}",
+    "lti.enable": "turned on the learning platform {object}",
+    "lti.link": "placed a badge in a course: {object}",
 }
 
 PAGE_SIZE = 50

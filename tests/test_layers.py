@@ -85,6 +85,7 @@ def test_the_layers_above_fill_the_registries_of_the_layers_below():
     from issuers.keys import ENCRYPTED_KEY_MODELS
     from issuers.outbox import EMAIL_KINDS, EMAIL_OUTCOMES
     from issuers.services import PUBLICATION_LISTENERS
+    from lti.models import LtiRegistration
     from pathways.events import COMPLETED
     from pathways.tasks import assertion_revoked, assertions_issued
     from verification.events import VERIFIED
@@ -104,7 +105,7 @@ def test_the_layers_above_fill_the_registries_of_the_layers_below():
     assert list(EMAIL_OUTCOMES) == [webhooks.award_emails_done]
     assert list(VERIFIED) == [webhooks.award_verified]
     assert list(COMPLETED) == [webhooks.pathway_completed]
-    assert set(ENCRYPTED_KEY_MODELS) == {CredentialKey, EndorserKey, WebhookEndpoint}
+    assert set(ENCRYPTED_KEY_MODELS) == {CredentialKey, EndorserKey, WebhookEndpoint, LtiRegistration}
 
 
 def test_no_app_reaches_a_higher_layer_by_name_or_signal():
@@ -140,7 +141,8 @@ UPWARD_LINKS = [
     ("issuers/views.py", "backpack:home"),  # the home page sends a signed-in learner to their backpack
     ("issuers/views.py", "console:setup"),  # a new admin who accepts an invitation lands on the set-up checklist
     ("templates/issuers/dashboard.html", "console:setup"),  # and an admin's dashboard links to it
-    ("templates/issuers/settings.html", "webhooks:endpoints"),  # Settings lists the college's connections
+    ("templates/issuers/settings.html", "lti:registrations"),  # Settings lists the college's connections
+    ("templates/issuers/settings.html", "webhooks:endpoints"),
     ("templates/backpack/home.html", "obapi:platforms"),  # the backpack's Settings: the platforms a learner connected
 ]
 _URL_NAME = re.compile(r"""(?:\{%\s*url\s+|reverse(?:_lazy)?\(\s*|redirect\(\s*|resolve_url\(\s*)"""

@@ -337,6 +337,30 @@ def post(url: str, *, body: bytes, headers: dict[str, str], allow_private: bool,
     return Fetched(url=url, status=status, content_type=lowered.get("content-type", ""), body=answer)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What :func:`exchange` got back: the status, every header (names lower-cased) and the body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def exchange(method: str, url: str, *, headers: dict[str, str], body: bytes | None = None, allow_private: bool,
+             seconds: float, max_bytes: int = MAX_BYTES) -> Answer:
+    """One request of any method under the rules of :func:`fetch` (checked addresses, a hard deadline of
+    ``seconds``, a cap on the answer read), for a protocol client that needs the answer's headers and sends
+    its own (LTI's service calls: bearer tokens, ``Link`` paging). Redirects are not followed. Raises
+    FetchError."""
+    deadline = _Deadline.for_document(urlsplit(url).hostname or "The server", seconds)
+    sent = {k: v for k, v in headers.items() if k.lower() != "accept"}
+    accept = next((v for k, v in headers.items() if k.lower() == "accept"), "*/*")
+    status, answer_headers, answer = _request_once(
+        url, accept=accept, max_bytes=max_bytes, deadline=deadline, method=method, body=body, headers=sent,
+        allow_private=allow_private)
+    return Answer(status=status, headers={k.lower(): v for k, v in answer_headers.items()}, body=answer)
+
+
 def destination_check(url: str, *, allow_private: bool, seconds: float) -> None:
     """Whether ``url`` is somewhere :func:`post` would send to (scheme, no credentials, every address the
     name resolves to allowed), within ``seconds``: a URL is checked when it is registered, not only when

@@ -90,6 +90,7 @@ USED_BY = {
     "joserfc": r"^from joserfc\b", "pyld": r"^from pyld\b",
     "prometheus-client": r"^from prometheus_client\b",
     "django-oauth-toolkit": r"^from oauth2_provider\b",
+    "pylti1p3": r"^from pylti1p3\b",
 }
 
 

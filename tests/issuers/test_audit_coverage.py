@@ -156,6 +156,15 @@ NOT_STAFF_CHANGES: dict[str, str] = {
     "credentials.keys.endorser_key_active": "the endorser's first key, made on first use by the system",
     "credentials.services.endorsements_signed": READS,
     "credentials.services.endorser_did_document": READS + " (but makes the endorser's first key, as above)",
+    # lti: what the learning platform and its teachers do (staff changes are cases)
+    "lti.services.absolute": READS, "lti.services.registration_url": READS,
+    "lti.services.registration_url_tenant": READS, "lti.services.course_lineitems": READS,
+    "lti.services.registration_create": "the platform registers itself through the college's signed URL (audited "
+                                        "as lti.register by the system, tests/lti)",
+    "lti.services.link_create": "a teacher in the learning platform places a badge (audited as lti.link under "
+                                "'LTI teacher <name>', tests/lti)",
+    "lti.services.link_sync": "awards through assertion_issue, audited there under 'LTI <platform>: <course>'",
+    "lti.services.links_sync_all": "beat: link_sync for every link of the college",
 }
 
 
@@ -235,6 +244,17 @@ def _flagged(w: World) -> Any:
                                             flagged_at=timezone.now(), flag_reason="A required badge was revoked")
 
 
+def _lti_registration(w: World) -> Any:
+    from issuers.keys import generate_key_pair
+    from lti.models import LtiRegistration
+
+    public, private = generate_key_pair()
+    return LtiRegistration.objects.create(
+        tenant=w.tenant, name="Moodle", issuer="https://moodle.a.example", client_id="c1",
+        auth_url="https://moodle.a.example/auth", token_url="https://moodle.a.example/token",
+        keyset_url="https://moodle.a.example/jwks", public_key_pem=public, private_key_encrypted=private)
+
+
 def _cases() -> dict[str, Callable[[World], Any]]:
     from assertions import services as a
     from assertions.bulk import bulk_job_run
@@ -243,10 +263,13 @@ def _cases() -> dict[str, Callable[[World], Any]]:
     from credentials.keys import credential_key_rotate
     from endorsements import services as e
     from issuers import services as i
+    from lti import services as lti
     from pathways import services as p
     from webhooks import services as h
 
     return {
+        "lti.services.registration_disable": lambda w: lti.registration_disable(registration=_lti_registration(w)),
+        "lti.services.registration_enable": lambda w: lti.registration_enable(registration=_lti_registration(w)),
         "issuers.services.tenant_create": lambda w: i.tenant_create(
             slug="college-c", name="College C", admin_email=w.alice.email),
         "issuers.services.tenant_set_status": lambda w: i.tenant_set_status(tenant=w.tenant, status="suspended"),

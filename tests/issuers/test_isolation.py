@@ -38,7 +38,8 @@ from tests.support import make_user, url_routes
 #   /ims/         the Open Badges 3.0 API, by a learner's OAuth token (its user is the only one in reach) and
 #                 its OAuth 2.0 server (DOT); tests/obapi (another learner's token sees nothing of mine)
 PUBLIC_OR_REVIEWED = ("admin/", "accounts/", "invitations/", "platform/", "public/", "media/", "colleges/", "endorse/",
-                      "endorser/", "backpack/", "claim/", "s/", "c/", "api/", "pathways/", "ims/")
+                      "endorser/", "backpack/", "claim/", "s/", "c/", "api/", "pathways/", "ims/",
+                      "lti/")  # lti/: what learning platforms call, each request proving itself (tests/lti)
 
 # Every call of unscoped("why"), one line per call site (a reason used twice is listed twice), with its
 # file. A new call fails the test below, even one that reuses a reason already listed.
@@ -84,6 +85,10 @@ UNSCOPED_ALLOW_LIST = [
     ("webhooks/services.py", "webhook expiry scan: which colleges have an endpoint for expired awards"),
     ("webhooks/services.py",
      "webhook sweep: finds every college's due deliveries, then sends each in its tenant's task"),
+    ("lti/tool.py", "an LTI message names its registration by issuer and client id, which tells the college"),
+    ("lti/views.py", "a platform fetches the public key of its registration by the registration's id"),
+    ("lti/views.py", "an OIDC login comes to the login URL of one registration, by its id"),
+    ("lti/tasks.py", "LTI sync: lists the colleges with badge links, then syncs each in its tenant's task"),
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,6 +125,7 @@ def _objects_of(tenant, admin, outsider_email):
         **(tutor := _tutor_objects(tenant, issuer, admin)),
         **_pathway_objects(tenant, admin),
         **_webhook_objects(tenant, admin),
+        **_lti_objects(tenant),
         "pathways:cohort_from_job": tutor["assertions:job"],
     }
 
@@ -138,6 +144,19 @@ def _webhook_objects(tenant, admin):
     return {"webhooks:endpoint": kept.public_id, "webhooks:endpoint_rotate": kept.public_id,
             "webhooks:endpoint_enable": kept.public_id, "webhooks:endpoint_disable": kept.public_id,
             "webhooks:endpoint_delete": doomed.public_id, "webhooks:delivery_resend": delivery.id}
+
+
+def _lti_objects(tenant):
+    from issuers.keys import generate_key_pair
+    from lti.models import LtiRegistration
+
+    public, private = generate_key_pair()
+    with tenant_scope(tenant):
+        registration = LtiRegistration.objects.create(
+            tenant=tenant, name="Moodle", issuer=f"https://moodle.{tenant.slug}.example", client_id="sweep",
+            auth_url="https://moodle.example/auth", token_url="https://moodle.example/token",
+            keyset_url="https://moodle.example/jwks", public_key_pem=public, private_key_encrypted=private)
+    return {"lti:registration": registration.public_id, "lti:registration_toggle": registration.public_id}
 
 
 def _pathway_objects(tenant, admin):
@@ -198,7 +217,7 @@ POST_ONLY = {"issuers:member_remove", "issuers:invitation_revoke", "issuers:invi
              "badges:retire", "assertions:revoke",
              "assertions:resend", "assertions:correct", "assertions:job_start",
              "webhooks:endpoint_rotate", "webhooks:endpoint_enable", "webhooks:endpoint_disable",
-             "webhooks:endpoint_delete", "webhooks:delivery_resend"}
+             "webhooks:endpoint_delete", "webhooks:delivery_resend", "lti:registration_toggle"}
 
 
 def _name(pattern: URLPattern, route: str) -> str:
@@ -236,7 +255,7 @@ ADMIN_ONLY = {"issuers:member_edit", "issuers:member_remove", "issuers:invitatio
               "issuers:invitation_resend", "issuers:api_key_revoke", "issuers:issuer_rotate_key",
               "endorsements:request_revoke", "endorsements:request_resend", "pathways:completion_resolve",
               "webhooks:endpoint", "webhooks:endpoint_rotate", "webhooks:endpoint_enable", "webhooks:endpoint_disable",
-              "webhooks:endpoint_delete", "webhooks:delivery_resend"}
+              "webhooks:endpoint_delete", "webhooks:delivery_resend", "lti:registration", "lti:registration_toggle"}
 
 
 @pytest.fixture
