@@ -46,3 +46,25 @@ def test_browser_tests_wait_through_devtools_not_an_in_page_eval():
     users = [str(path.relative_to(TESTS)) for path in sorted((TESTS / "browser").rglob("test_*.py"))
              if ".wait_for_function(" in path.read_text()]
     assert users == [], "use tests.browser.support.wait_until"
+
+
+def absolute_paths_in_tests(root: Path) -> list[str]:
+    """``file: path`` for every string literal under ``root`` that names a folder of this machine
+    outside the repository (screenshots and artifacts go under test-artifacts/, via tests/browser/support)."""
+    found = []
+    for path in sorted(set(root.rglob("*.py")) - {Path(__file__).resolve()}):  # not the rule's own prefixes
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith(
+                    ("/work/", "/home/", "/root/")):
+                found.append(f"{path.relative_to(root)}: {node.value}")
+    return found
+
+
+def test_no_test_writes_outside_the_repository():
+    assert absolute_paths_in_tests(TESTS) == [], "write under test-artifacts/ (tests/browser/support.shots)"
+
+
+def test_the_rule_catches_a_screenshot_folder_outside_the_repository(tmp_path):
+    (tmp_path / "test_one.py").write_text('from pathlib import Path\nSHOTS = Path("/work/shots/employer")\n')
+    (tmp_path / "test_two.py").write_text('CHROMIUM = "/usr/bin/chromium"\n')
+    assert absolute_paths_in_tests(tmp_path) == ["test_one.py: /work/shots/employer"]

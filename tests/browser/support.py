@@ -9,7 +9,15 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"  # never `playwright install`: it cannot download here
+#: Every screenshot a test takes goes under the repository's test-artifacts/ (gitignored), nowhere else.
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def shots(folder: str = "") -> Path:
+    """The folder under test-artifacts/ for a group of screenshots (made if missing)."""
+    path = ARTIFACTS / folder if folder else ARTIFACTS
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def assert_accessible(page, where: str = "") -> None:  # noqa: ANN001 - a Playwright Page
@@ -71,14 +79,15 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
-def look_at_both_sizes(page, name: str, shots: Path) -> None:  # noqa: ANN001 - a Playwright Page
-    """Screenshots at desktop and phone sizes into ``shots``; axe-clean at both; nothing scrolls
-    sideways on the phone. Leaves the page at the desktop size."""
-    shots.mkdir(parents=True, exist_ok=True)
+def look_at_both_sizes(page, name: str, folder: Path = ARTIFACTS) -> None:  # noqa: ANN001 - a Playwright Page
+    """Screenshots at desktop and phone sizes into ``folder`` (under test-artifacts/); axe-clean at both;
+    nothing scrolls sideways on the phone. Leaves the page at the desktop size."""
+    assert folder.is_relative_to(ARTIFACTS), f"screenshots go under {ARTIFACTS}, not {folder}"
+    folder.mkdir(parents=True, exist_ok=True)
     for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(viewport)
         assert_accessible(page, f"{name} ({size})")
-        page.screenshot(path=str(shots / f"{name}-{size}.png"), full_page=True)
+        page.screenshot(path=str(folder / f"{name}-{size}.png"), full_page=True)
         if size == "phone":
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"] + 1, f"{name} scrolls sideways on a phone ({width}px)"

@@ -6,7 +6,6 @@ wrong email, a revoked and an expired badge with their facts, and the home page'
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -17,7 +16,7 @@ from assertions.services import assertion_revoke
 from backpack import selectors, services
 from backpack.models import BackpackEntry, Visibility
 from issuers.scoping import tenant_scope
-from tests.browser.support import DESKTOP, look_at_both_sizes
+from tests.browser.support import DESKTOP, look_at_both_sizes, shots
 
 # The verification fixtures (pytest finds them by these names in this module).
 from tests.support import RECIPIENT, make_user
@@ -25,7 +24,7 @@ from tests.support.verification import badges, issue  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/work/shots/employer")
+SHOTS = shots("employer")
 
 
 def look(page, name: str) -> None:

@@ -20,7 +20,7 @@ from pypdf import PdfReader
 from assertions import links
 from backpack.models import BackpackEntry
 from issuers.models import Tenant
-from tests.browser.support import DESKTOP, look_at_both_sizes
+from tests.browser.support import DESKTOP, look_at_both_sizes, shots
 from tests.support import PASSWORD, make_user
 from tests.support.learners import award
 from tests.support.verification import badges  # noqa: F401 - a fixture
@@ -28,7 +28,7 @@ from verification.baked import read_baked
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/work/shots/employer")
+SHOTS = shots("employer")
 NEW_LEARNER = "nia.okafor@learner.example"
 
 

@@ -11,14 +11,14 @@ import pytest
 from playwright.sync_api import expect
 
 from backpack.models import BackpackEntry
-from tests.browser.support import DESKTOP, look_at_both_sizes
+from tests.browser.support import DESKTOP, look_at_both_sizes, shots
 from tests.support import PASSWORD, make_user
 from tests.support.learners import award
 from tests.support.verification import badges  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/work/shots/ob3issue")
+SHOTS = shots("ob3issue")
 
 
 def look(page, name: str) -> None:

@@ -4,28 +4,23 @@ receiver checking signatures with the ``standardwebhooks`` library) then has it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from issuers.scoping import tenant_scope
-from tests.browser.support import ARTIFACTS, assert_accessible
+from tests.browser.support import assert_accessible, shots
 from tests.support import PASSWORD, eager_tasks, issue_one
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-SHOTS = Path("/work/shots/webhooks")
+SHOTS = shots("webhooks")
 
 
 def _shoot(page, name: str) -> None:  # noqa: ANN001 - a Playwright Page
     for size, suffix in ((DESKTOP, ""), (PHONE, "-phone")):
         page.set_viewport_size(size)
-        for folder in (ARTIFACTS, SHOTS):
-            if folder.parent.exists():
-                folder.mkdir(exist_ok=True)
-                page.screenshot(path=str(folder / f"{name}{suffix}.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"{name}{suffix}.png"), full_page=True)
     page.set_viewport_size(DESKTOP)
 
 
