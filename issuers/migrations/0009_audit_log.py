@@ -27,24 +27,4 @@ class Migration(migrations.Migration):
             name='object_label',
             field=models.CharField(blank=True, max_length=200),
         ),
-        migrations.AddIndex(
-            model_name='auditentry',
-            index=models.Index(fields=['tenant', '-id'], name='audit_tenant_newest'),
-        ),
-        migrations.AddIndex(
-            model_name='auditentry',
-            index=models.Index(fields=['tenant', 'action', '-id'], name='audit_tenant_action'),
-        ),
-        migrations.AddIndex(
-            model_name='auditentry',
-            index=models.Index(fields=['tenant', 'actor_label', '-id'], name='audit_tenant_actor'),
-        ),
-        migrations.AddIndex(
-            model_name='auditentry',
-            index=models.Index(fields=['tenant', 'badge', '-id'], name='audit_tenant_badge'),
-        ),
-        migrations.AddIndex(
-            model_name='auditentry',
-            index=models.Index(fields=['tenant', 'created_at'], name='audit_tenant_created'),
-        ),
     ]
