@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("pathways.urls")),
     path("", include("webhooks.urls")),
     path("", include("lti.urls")),
+    path("", include("credentials.urls")),
     path("verify/", verification_views.verify_page, name="verify"),
     path("api/v1/verify/", verification_api.verify_api, name="api_verify"),
     path("api/v1/tenant/", issuers_api.tenant_detail, name="api_tenant"),

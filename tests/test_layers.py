@@ -144,6 +144,7 @@ UPWARD_LINKS = [
     ("templates/issuers/settings.html", "lti:registrations"),  # Settings lists the college's connections
     ("templates/issuers/settings.html", "webhooks:endpoints"),
     ("templates/backpack/home.html", "obapi:platforms"),  # the backpack's Settings: the platforms a learner connected
+    ("templates/issuers/settings.html", "credentials:keys"),  # and the issuers' Open Badges 3.0 keys
 ]
 _URL_NAME = re.compile(r"""(?:\{%\s*url\s+|reverse(?:_lazy)?\(\s*|redirect\(\s*|resolve_url\(\s*)"""
                        r"""["']([a-z_]+):([a-z_]+)["']""")

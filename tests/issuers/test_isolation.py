@@ -120,6 +120,7 @@ def _objects_of(tenant, admin, outsider_email):
         "issuers:api_key_revoke": key.public_id,
         "issuers:issuer": issuer.public_id,
         "issuers:issuer_rotate_key": issuer.public_id,
+        "credentials:key_rotate": issuer.public_id,
         "endorsements:request_revoke": request.public_id,
         "endorsements:request_resend": request.public_id,
         **(tutor := _tutor_objects(tenant, issuer, admin)),
@@ -253,6 +254,7 @@ def test_outsider_gets_404_on_every_object_url(client, sweep, charlie, tenant_a,
 # that does not exist gets the same.
 ADMIN_ONLY = {"issuers:member_edit", "issuers:member_remove", "issuers:invitation_revoke",
               "issuers:invitation_resend", "issuers:api_key_revoke", "issuers:issuer_rotate_key",
+              "credentials:key_rotate",
               "endorsements:request_revoke", "endorsements:request_resend", "pathways:completion_resolve",
               "webhooks:endpoint", "webhooks:endpoint_rotate", "webhooks:endpoint_enable", "webhooks:endpoint_disable",
               "webhooks:endpoint_delete", "webhooks:delivery_resend", "lti:registration", "lti:registration_toggle"}
