@@ -7,8 +7,10 @@ OBVENV := var/obvenv
 OB3CHECK := var/ob3check
 # The offline OB 3.0 verifier (Digital Bazaar's libraries and the 1EdTech schema), outside the project.
 OB3CHECK_SRC ?= ../shared/tools/ob3check
+# The OpenID4VCI wallet client the wallet tests drive (Animo's @openid4vc/openid4vci, pinned), outside the project.
+OID4VCI_CLIENT := var/oid4vci-client
 
-.PHONY: lock run test typecheck lint-imports api-fuzz worker beat lint install migrate demo obvenv ob3check clean
+.PHONY: lock run test typecheck lint-imports api-fuzz worker beat lint install migrate demo obvenv ob3check oid4vci-client clean
 
 # Installs exactly the locked versions, each checked against its hash (requirements/dev.txt, made by
 # `make lock` from pyproject.toml), then the project itself with no further resolution.
@@ -50,7 +52,7 @@ beat: install
 ## Debian's chromium and libcairo2 first (installed when missing and allowed, else one line saying what to
 ## install), the type check and the layer check, then the whole suite; uses PostgreSQL/Redis when
 ## DATABASE_URL/REDIS_URL are set, else SQLite.
-test: system-packages typecheck lint-imports obvenv ob3check
+test: system-packages typecheck lint-imports obvenv ob3check oid4vci-client
 	$(PY) -m pytest
 
 system-packages:
@@ -91,6 +93,17 @@ $(OB3CHECK)/.installed: $(OB3CHECK_SRC)/package-lock.json
 	rm -rf $(OB3CHECK) && mkdir -p $(OB3CHECK)
 	cp -R $(OB3CHECK_SRC)/. $(OB3CHECK)/ && rm -rf $(OB3CHECK)/node_modules
 	cd $(OB3CHECK) && npm ci --no-audit --no-fund --silent
+	touch $@
+
+## A real OpenID4VCI 1.0 wallet client for tests/wallets (tools/oid4vci-client: package.json, its lock and the
+## small script that drives it), installed with `npm ci` into var/oid4vci-client; never committed. Needs Node >= 20.
+oid4vci-client: $(OID4VCI_CLIENT)/.installed
+
+$(OID4VCI_CLIENT)/.installed: tools/oid4vci-client/package-lock.json tools/oid4vci-client/package.json tools/oid4vci-client/wallet.mjs
+	@command -v npm >/dev/null 2>&1 || { echo "the wallet tests need Node.js >= 20 and npm"; exit 1; }
+	rm -rf $(OID4VCI_CLIENT) && mkdir -p $(OID4VCI_CLIENT)
+	cp tools/oid4vci-client/package.json tools/oid4vci-client/package-lock.json tools/oid4vci-client/wallet.mjs $(OID4VCI_CLIENT)/
+	cd $(OID4VCI_CLIENT) && npm ci --no-audit --no-fund --silent
 	touch $@
 
 clean:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from email.utils import formataddr, make_msgid, parseaddr
 from typing import Any, cast
 
@@ -28,6 +28,10 @@ from assertions.models import Assertion
 from assertions.queue import pipeline_queue
 from issuers.models import OutboxEmail
 from issuers.outbox import EmailKind
+from issuers.registry import Registry
+
+# The layers above add a link of their own to the email (wallets: "Add to a wallet"), per award.
+AWARD_EMAIL_LINKS: Registry[Callable[[Assertion], str]] = Registry("the award email's 'Add to a wallet' link")
 
 
 def award_context(assertion: Assertion) -> dict[str, Any]:
@@ -44,6 +48,7 @@ def award_context(assertion: Assertion) -> dict[str, Any]:
         "verify_url": links.verify_url(assertion),
         "download_url": links.download_url(assertion),
         "linkedin_url": links.linkedin_add_url(assertion),
+        "wallet_url": next((link(assertion) for link in AWARD_EMAIL_LINKS), ""),
         "colour": tenant.primary_colour,
         "brand": tenant.brand,
         "logo_url": _absolute(tenant.logo_url) if tenant.logo else "",
@@ -79,7 +84,7 @@ def _message(assertion: Assertion, text_context: dict[str, Any], html_context: d
 
 
 # What differs between two learners' emails of one badge (see the module docstring).
-LEARNER_FIELDS = ("learner_name", "claim_url", "linkedin_url", "download_url", "verify_url")
+LEARNER_FIELDS = ("learner_name", "claim_url", "linkedin_url", "download_url", "verify_url", "wallet_url")
 # A value that cannot change how the message is encoded: printable ASCII (no 8bit body, no encoded
 # header) and short enough that no line nears SMTP's 998-octet limit. Anything else is built the usual way.
 _PLAIN_VALUE = re.compile(r"[\x20-\x7e]{0,800}")
@@ -100,8 +105,10 @@ class _Prototype:
         # No "assertion" in the prototype: a template that read one learner's award directly would put
         # it in every learner's email. (It would read as empty here, and the equality test would fail.)
         context = {**award_context(assertion), "assertion": None}
-        text = {**context, **{name: f"zzbpt{i}zz" for i, name in enumerate(LEARNER_FIELDS)}}
-        html = {**context, **{name: f"zzbph{i}zz" for i, name in enumerate(LEARNER_FIELDS)}}
+        # A field empty here (no wallet link registered) stays empty: a template may show it or not.
+        self.empty = {name for name in LEARNER_FIELDS if not context[name]}
+        text = {**context, **{name: f"zzbpt{i}zz" for i, name in enumerate(LEARNER_FIELDS) if name not in self.empty}}
+        html = {**context, **{name: f"zzbph{i}zz" for i, name in enumerate(LEARNER_FIELDS) if name not in self.empty}}
         self.message = _message(assertion, text, html, to=_TO, public_id=_PUBLIC_ID, connection=None)
         # Django 5.2's message() is a SafeMIMEMultipart, whose as_bytes() takes linesep; the stubs describe 6.0's.
         wire = self.message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
@@ -119,6 +126,8 @@ class _Prototype:
     def fill(self, assertion: Assertion, connection: Any) -> PreparedEmail | None:
         context = award_context(assertion)
         values = [str(context[name]) for name in LEARNER_FIELDS]
+        if {name for name, value in zip(LEARNER_FIELDS, values, strict=True) if not value} != self.empty:
+            return None
         to = assertion.recipient_identity
         if not (_PLAIN_ADDRESS.fullmatch(to) and all(_PLAIN_VALUE.fullmatch(v) and self.boundary not in v
                                                       for v in values)):

@@ -29,6 +29,7 @@ from accounts.http import SignedInRequest
 from assertions import documents, links
 from backpack import forms, selectors, services
 from backpack.models import BackpackEntry, Collection, Visibility
+from backpack.panels import badge_panels
 from pathways.selectors import learner_progress
 from verification.views import gone_when_removed
 
@@ -197,6 +198,7 @@ def badge(request: SignedInRequest, entry: BackpackEntry) -> HttpResponse:
         "claimable": a is not None and a.claimed_by_id is None and not a.revoked,
         "collections": Collection.objects.filter(user=request.user),
         "in_collections": Collection.objects.filter(user=request.user, items__entry=entry),
+        "panels": badge_panels(request, a) if a is not None and item.status != "declined" else [],
         **_share_tools(item),
     })
 

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "backpack",
     "oauth2_provider",
     "obapi",
+    "wallets",
     "console",
 ]
 
@@ -250,6 +251,8 @@ EMAIL_SENDING_TIMEOUT = env_int("EMAIL_SENDING_TIMEOUT", 600)
 BULK_MAX_ROWS = env_int("BULK_MAX_ROWS", 20000)
 BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 1000)  # rows issued per transaction by a bulk job
 CLAIM_LINK_MAX_AGE_DAYS = env_int("CLAIM_LINK_MAX_AGE_DAYS", 90)
+# Wallet offers (OpenID4VCI) ask for a six-digit transaction code shown beside the QR code.
+WALLET_TX_CODE = env_bool("WALLET_TX_CODE", default=True)
 
 # --- Email ----------------------------------------------------------------------------------
 _EMAIL_HOST = env_str("EMAIL_HOST")

@@ -9,6 +9,7 @@ from issuers import api as issuers_api
 from issuers import views as issuers_views
 from verification import api as verification_api
 from verification import views as verification_views
+from wallets import views as wallets_views
 
 # The admin has no login of its own: it uses the site's (same rate limits, same MFA step).
 admin.site.login = admin_login  # type: ignore[method-assign]
@@ -44,6 +45,12 @@ urlpatterns = [
     path("", include("obapi.urls")),
     # Learners: /claim/<token>/, /backpack/..., share pages /s/<id>/ and collection pages /c/<id>/.
     path("", include("backpack.urls")),
+    # OpenID4VCI: the credential issuer's and its authorization server's metadata, where wallets look.
+    path(".well-known/openid-credential-issuer", wallets_views.credential_issuer_metadata,
+         name="openid_credential_issuer"),
+    path(".well-known/oauth-authorization-server", wallets_views.authorization_server_metadata,
+         name="oauth_authorization_server"),
+    path("", include("wallets.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -114,13 +114,14 @@ def credential_status(issuer: Issuer, index: int, kind: str = BITSTRING) -> dict
 
 
 def credential_document(assertion: Assertion, *, status_index: int, status: str = BITSTRING,
-                        endorsements: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                        endorsements: list[dict[str, Any]] | None = None, subject_id: str = "") -> dict[str, Any]:
     """The unsigned ``OpenBadgeCredential`` of ``assertion`` (the caller adds the proof or signs a JWT).
 
     ``status``: a ``BitstringStatusListEntry`` (the JSON and baked images), or the issuer's
     ``1EdTechRevocationList`` (the VC-JWT, as 1EdTech's own verifiers read it). Both change together.
     ``endorsements``: the badge class's signed ``EndorsementCredential``s, embedded in the achievement
-    as OB 3.0 describes."""
+    as OB 3.0 describes. ``subject_id``: the holder's DID, when a wallet proved it holds that key (the
+    hashed email stays beside it)."""
     badge = assertion.badge_class
     issuer = badge.issuer
     doc: dict[str, Any] = {
@@ -131,6 +132,7 @@ def credential_document(assertion: Assertion, *, status_index: int, status: str 
         "validFrom": public_timestamp(assertion.issued_on),
         "name": badge.name,
         "credentialSubject": {
+            **({"id": subject_id} if subject_id else {}),
             "type": ["AchievementSubject"],
             "identifier": [{"type": "IdentityObject", "identityHash": assertion.recipient_hash,
                             "identityType": IDENTITY_TYPES.get(assertion.recipient_type, "emailAddress"),

@@ -94,6 +94,22 @@ def credential_signed(assertion: Assertion, record: IssuedCredential, *,
     return proof_sign(document, signers[record.key_id], created=record.created_at)
 
 
+def credential_for_holder(assertion: Assertion, record: IssuedCredential, *, subject_id: str, jwt: bool
+                          ) -> dict[str, Any] | str:
+    """The credential signed afresh for a wallet (``subject_id``: the DID it proved it holds, or empty
+    for the hashed email alone), as the signed JSON-LD or (``jwt``) the VC-JWT. The same status list
+    entry as every other form of the award, so revoking it revokes this copy too."""
+    if jwt:
+        document = documents.credential_document(assertion, status_index=record.status_index,
+                                                 status=documents.REVOCATION_LIST, subject_id=subject_id)
+        private, kid = _jwt_key(assertion.badge_class.issuer)
+        return jwt_encode(document, key=private, kid=kid)
+    document = documents.credential_document(assertion, status_index=record.status_index, subject_id=subject_id,
+                                             endorsements=endorsements_signed(assertion.badge_class))
+    return proof_sign(document, signer(record.key, assertion.badge_class.issuer),
+                      created=timezone.now().replace(microsecond=0))
+
+
 def endorsements_signed(badge: BadgeClass) -> list[dict[str, Any]]:
     """The badge class's live endorsements as ``EndorsementCredential``s, each signed with its
     endorser's key as of its date (so the same endorsement always gives the same bytes)."""

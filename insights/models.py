@@ -15,6 +15,7 @@ class DailyCount(models.Model):
         SHARE_VIEW = "share_view", "Share page views"
         LINKEDIN = "linkedin", "LinkedIn add clicks"
         DOWNLOAD = "download", "Downloads"
+        WALLET = "wallet", "Credentials added to wallets"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     badge_class = models.ForeignKey(BadgeClass, on_delete=models.CASCADE, related_name="+")

@@ -23,7 +23,7 @@ from pathways.models import Pathway, PathwayCompletion
 from pathways.services import badge_version_ids
 from verification.models import VerificationEvent
 
-COLUMNS = ("awarded", "claimed", "share_view", "linkedin", "download", "verified")
+COLUMNS = ("awarded", "claimed", "share_view", "linkedin", "download", "wallet", "verified")
 
 
 @dataclass
@@ -34,6 +34,7 @@ class Row:
     share_view: int = 0
     linkedin: int = 0
     download: int = 0
+    wallet: int = 0
     verified: int = 0
     median_hours_to_claim: float | None = None
 
@@ -129,7 +130,8 @@ def outcomes(*, start: date, end: date, issuer: Issuer | None = None, badge_clas
         c: Mapping[str, Any] = counted.get(b.pk, {})
         rows.append(Row(b, awarded=c.get("awarded", 0), claimed=c.get("claimed", 0),
                         share_view=events.get((b.pk, "share_view"), 0), linkedin=events.get((b.pk, "linkedin"), 0),
-                        download=events.get((b.pk, "download"), 0), verified=verified.get(b.pk, 0),
+                        download=events.get((b.pk, "download"), 0), wallet=events.get((b.pk, "wallet"), 0),
+                        verified=verified.get(b.pk, 0),
                         median_hours_to_claim=medians.get(b.pk)))
     totals = {col: sum(getattr(r, col) for r in rows) for col in COLUMNS}
     return Outcomes(start=start, end=end, rows=rows, totals=totals, median_hours_to_claim=median_overall,

@@ -44,11 +44,11 @@ def _chart(result: Outcomes | None) -> dict[str, Any] | None:
 
 def _csv(result: Outcomes, tenant_slug: str) -> HttpResponse:
     header = ["badge", "issuer", "awarded", "claimed", "share page views", "linkedin add clicks", "downloads",
-              "employer verifications", "median hours to claim"]
+              "added to wallets", "employer verifications", "median hours to claim"]
     lines: list[list[Any]] = [
         [r.badge_class.name, r.badge_class.issuer.name, r.awarded, r.claimed, r.share_view, r.linkedin, r.download,
-         r.verified, r.median_hours_to_claim] for r in result.rows]
+         r.wallet, r.verified, r.median_hours_to_claim] for r in result.rows]
     t = result.totals
     lines.append(["All badges", "", t["awarded"], t["claimed"], t["share_view"], t["linkedin"], t["download"],
-                  t["verified"], result.median_hours_to_claim])
+                  t["wallet"], t["verified"], result.median_hours_to_claim])
     return csv_response(f"outcomes-{tenant_slug}-{result.start}-{result.end}.csv", header, lines)

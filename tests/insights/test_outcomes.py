@@ -71,7 +71,8 @@ def test_the_numbers_are_exactly_what_the_scenario_created(tenant_a, scenario):
     assert (w.awarded, w.claimed, w.share_view, w.linkedin, w.download, w.verified) == (4, 2, 7, 2, 3, 3)
     assert w.median_hours_to_claim == 4.0
     assert (rows["Plumbing"].awarded, rows["Plumbing"].claimed) == (1, 0)
-    assert o.totals == {"awarded": 5, "claimed": 2, "share_view": 7, "linkedin": 2, "download": 3, "verified": 3}
+    assert o.totals == {"awarded": 5, "claimed": 2, "share_view": 7, "linkedin": 2, "download": 3, "wallet": 0,
+                        "verified": 3}
     assert sum(a for _, a, _ in o.series) == 5
     assert sum(c for _, _, c in o.series) == 2
 
@@ -145,7 +146,7 @@ def test_dashboard_page_and_csv_for_admins_and_viewers(client, tenant_a, alice, 
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["badge", "issuer", "awarded"]
     by_name = {r[0]: r for r in rows[1:]}
-    assert by_name["Welding"][2:8] == ["4", "2", "7", "2", "3", "3"]
+    assert by_name["Welding"][2:9] == ["4", "2", "7", "2", "3", "0", "3"]
     assert by_name["All badges"][2] == "5"
     viewer = make_user("governor@college-a.example")
     with tenant_scope(tenant_a):

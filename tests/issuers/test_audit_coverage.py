@@ -124,6 +124,11 @@ NOT_STAFF_CHANGES: dict[str, str] = {
     "obapi.services.credential_upsert": LEARNER + " (another platform pushes a credential with the learner's token)",
     "obapi.services.profile_update": LEARNER + " (their name, changed by a platform they connected)",
     "obapi.services.platform_disconnect": LEARNER + " (they take a platform's access away)",
+    # wallets: a learner's wallet takes the learner's own award (OpenID4VCI); no college data changes
+    "wallets.services.wallet_offer_create": LEARNER,
+    "wallets.services.wallet_token_grant": LEARNER,
+    "wallets.services.wallet_nonce_create": LEARNER,
+    "wallets.services.wallet_credential_issue": LEARNER,
     "issuers.services.image_check": READS,
     "issuers.services.invitation_signup": "the invited person signs up: invitation_accept writes the entry "
                                           "(its case)",
@@ -154,7 +159,7 @@ NOT_STAFF_CHANGES: dict[str, str] = {
     "credentials.keys.private_key": READS,
     "credentials.keys.signer": READS,
     "credentials.keys.endorser_key_active": "the endorser's first key, made on first use by the system",
-    "credentials.services.endorsements_signed": READS,
+    "credentials.services.endorsements_signed": READS, "credentials.services.credential_for_holder": READS,
     "credentials.services.endorser_did_document": READS + " (but makes the endorser's first key, as above)",
     # lti: what the learning platform and its teachers do (staff changes are cases)
     "lti.services.absolute": READS, "lti.services.registration_url": READS,

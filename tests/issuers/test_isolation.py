@@ -37,8 +37,10 @@ from tests.support import make_user, url_routes
 #   /pathways/    public pathway pages (what a pathway is made of, no learner data); tests/pathways/test_pages.py
 #   /ims/         the Open Badges 3.0 API, by a learner's OAuth token (its user is the only one in reach) and
 #                 its OAuth 2.0 server (DOT); tests/obapi (another learner's token sees nothing of mine)
+#   /wallet/      OpenID4VCI: an offer link's or the email link's secret names one award, the token and
+#                 credential endpoints take a secret code or token; tests/wallets/test_refusals.py
 PUBLIC_OR_REVIEWED = ("admin/", "accounts/", "invitations/", "platform/", "public/", "media/", "colleges/", "endorse/",
-                      "endorser/", "backpack/", "claim/", "s/", "c/", "api/", "pathways/", "ims/",
+                      "endorser/", "backpack/", "claim/", "s/", "c/", "api/", "pathways/", "ims/", "wallet/",
                       "lti/")  # lti/: what learning platforms call, each request proving itself (tests/lti)
 
 # Every call of unscoped("why"), one line per call site (a reason used twice is listed twice), with its
@@ -89,6 +91,9 @@ UNSCOPED_ALLOW_LIST = [
     ("lti/views.py", "a platform fetches the public key of its registration by the registration's id"),
     ("lti/views.py", "an OIDC login comes to the login URL of one registration, by its id"),
     ("lti/tasks.py", "LTI sync: lists the colleges with badge links, then syncs each in its tenant's task"),
+    ("wallets/services.py", "a wallet redeems a pre-authorized code: the code names its award, of any college"),
+    ("wallets/services.py", "a wallet's access token names the one award it may fetch, of any college"),
+    ("wallets/selectors.py", "a wallet opens an offer link: its secret names one award, of any college"),
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
