@@ -59,6 +59,7 @@ def normalised(wire: bytes) -> bytes:
     wire = wire.replace(boundary, b"BOUNDARY")
     wire = re.sub(rb"^Message-ID: .*$", b"Message-ID: ID", wire, flags=re.MULTILINE)
     wire = re.sub(rb"/claim/[^/]+/", b"/claim/TOKEN/", wire)  # signed with the time: checked on its own below
+    wire = re.sub(rb"/wallet/add/[^/]+/", b"/wallet/add/TOKEN/", wire)  # the same
     return re.sub(rb"^Date: .*$", b"Date: DATE", wire, flags=re.MULTILINE)
 
 
