@@ -96,11 +96,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Before everything: public JSON documents and baked images from their ready cache entries, so
-    # sessions, CSRF, authentication and tenancy have nothing to do (verification.lean). Its answers add
-    # the security headers themselves and are not in the request metrics (a CDN's or proxy's log has them).
-    "verification.lean.PublicDocumentMiddleware",
-    # Then: times and counts every other answer and writes its log line, with the request's id.
+    # (Ready public documents are answered before this stack runs, by the WSGI layer in front of Django:
+    # verification.lean, badgeplatform.wsgi. Its answers carry the headers this stack would add and are
+    # not in the request metrics: a CDN's or proxy's log has them.)
+    # First: times and counts every other answer and writes its log line, with the request's id.
     "badgeplatform.observability.RequestObservationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every response (the policy is under "Security" below).

@@ -1,12 +1,14 @@
-"""Benchmark the public assertion JSON and HTML against a minimal Django view and nginx.
+"""Benchmark the public documents and the HTML page against a minimal WSGI app, a minimal Django view and nginx.
 
 Starts gunicorn (2 sync workers) on loopback with the app on PostgreSQL + Redis, seeds one badge
 award, and measures requests per second and p99 latency with wrk (32 connections) for:
 
 * the public documents the lean path serves (``verification.lean``): the assertion JSON
   (``Accept: application/ld+json``), the same answered 304 for its ETag, the baked image, the badge
-  class and issuer JSON, the revocation list and the OB 3.0 credential; goal >= 3,800 req/s each;
-* a minimal Django view returning constant JSON, on the same server and settings;
+  class and issuer JSON, the revocation list, the OB 3.0 credential, its VC-JWT and its status list;
+  goal >= 3,800 req/s each;
+* a bare WSGI function returning constant JSON in front of everything (gunicorn's own floor), and a
+  minimal Django view returning constant JSON through the whole middleware stack, on the same server;
 * nginx serving the same JSON bytes as a static file (when nginx is installed);
 
 and the median of 20 sequential requests for the employer's HTML page (the public assertion page,
@@ -129,6 +131,14 @@ def fetch_headers(url: str, accept: str) -> dict[str, str]:
         return dict(r.headers)
 
 
+def status_list_url(base: str, assertion: str) -> str:
+    """The URL of the OB 3.0 status list the award's credential names, on this server."""
+    import json
+
+    _, body = fetch(f"{base}/public/credentials/{assertion}", "*/*")
+    return base + "/public/" + json.loads(body)["credentialStatus"]["statusListCredential"].split("/public/", 1)[1]
+
+
 def page_median_ms(url: str, accept: str, count: int = 20) -> float:
     """Median of ``count`` warm sequential requests, one client (what one employer waits)."""
     fetch(url, accept)
@@ -236,8 +246,11 @@ def main() -> None:
                          ("public issuer JSON", f"{base}/public/issuers/{ids['issuer']}", "application/ld+json", ""),
                          ("revocation list", f"{base}/public/issuers/{ids['issuer']}/revocations",
                           "application/ld+json", ""),
-                         ("OB 3.0 credential", f"{base}/public/credentials/{ids['assertion']}", "*/*", "")]
-            targets = [("minimal Django view (constant JSON)", minimal_url, "application/json", ""), *documents]
+                         ("OB 3.0 credential", f"{base}/public/credentials/{ids['assertion']}", "*/*", ""),
+                         ("OB 3.0 credential VC-JWT", f"{base}/public/credentials/{ids['assertion']}/jwt", "*/*", ""),
+                         ("OB 3.0 status list", status_list_url(base, ids["assertion"]), "*/*", "")]
+            targets = [("minimal WSGI app (constant JSON)", f"{base}/bench/wsgi-minimal", "application/json", ""),
+                       ("minimal Django view (constant JSON)", minimal_url, "application/json", ""), *documents]
             if nginx is not None:
                 targets.append(("nginx static file (same JSON)", f"http://127.0.0.1:{nginx_port}/assertion.json",
                                 "application/ld+json", ""))
@@ -254,15 +267,18 @@ def main() -> None:
                 nginx.terminate()
                 nginx.wait(timeout=20)
     minimal_rps = results["minimal Django view (constant JSON)"][0]
+    wsgi_rps = results["minimal WSGI app (constant JSON)"][0]
     kind = f"gthread workers x {args.threads} threads" if args.threads else "sync workers"
     print(f"\ngunicorn 2 {kind}, PostgreSQL + Redis, wrk {CONNECTIONS} connections, {args.duration}s each, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}\n")
-    print(f"{'target':40} {'req/s':>8} {'p99 ms':>8} {'vs minimal':>10} {'CPU µs/req':>10} {'2 cores':>8}  goal")
+    print(f"{'target':40} {'req/s':>8} {'p99 ms':>8} {'vs Django':>10} {'vs WSGI':>8} {'CPU µs/req':>10} "
+          f"{'2 cores':>8}  goal")
     documents_names = {name for name, *_ in documents}
     for name, (rps, p99, cpu_us) in results.items():
         goal = (f">= {GOAL_RPS}: {'ok' if rps >= GOAL_RPS else 'MISSED'}") if name in documents_names else ""
         capacity = f"{2e6 / cpu_us:8.0f}" if cpu_us else " " * 8
-        print(f"{name:40} {rps:8.0f} {p99:8.2f} {rps / minimal_rps:10.0%} {cpu_us:10.0f} {capacity}  {goal}")
+        print(f"{name:40} {rps:8.0f} {p99:8.2f} {rps / minimal_rps:10.0%} {rps / wsgi_rps:8.0%} {cpu_us:10.0f} "
+              f"{capacity}  {goal}")
     print("(CPU µs/req: gunicorn's CPU time per request; '2 cores': the req/s that CPU cost allows on two idle "
           "cores, before wrk's own share)")
     print(f"\nemployer's HTML page (public assertion page), median of 20: {page_ms:.1f} ms "

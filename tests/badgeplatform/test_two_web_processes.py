@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,7 +72,8 @@ def _web_processes(tmp_path_factory, django_db_setup) -> Iterator[tuple[WebProce
     """Started once for the module (a start takes seconds), on the test database (django_db_setup has
     created it); each test gets them with a cleared cache."""
     # One proxy in front (TRUSTED_PROXY_COUNT=1): the client is the last X-Forwarded-For entry.
-    env = {"VERIFY_RATE_LIMIT": "4/day", "TRUSTED_PROXY_COUNT": "1", "LOG_LEVEL": "WARNING"}
+    # LOG_LEVEL=INFO: Django writes one line per request it answers, which the lean path does not.
+    env = {"VERIFY_RATE_LIMIT": "4/day", "TRUSTED_PROXY_COUNT": "1", "LOG_LEVEL": "INFO"}
     log_dir = tmp_path_factory.mktemp("web")
     webs = (WebProcess(log_dir, env).start(), WebProcess(log_dir, env).start())
     try:
@@ -175,3 +177,56 @@ def test_a_revocation_shows_on_the_next_request_to_either_process(two_web_proces
         response = requests.get(web.url + path, timeout=10)
         assert response.status_code == 410, web.url
         assert response.json()["revoked"] is True
+
+
+def answered_by_django(web: WebProcess) -> int:
+    """How many requests this process's Django has answered (its request log lines)."""
+    return web.log_path.read_text(errors="replace").count("badgeplatform.requests")
+
+
+def on_the_wire(response: requests.Response) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers in order (without the date and each request's own id) and body."""
+    headers = [(k, v) for k, v in response.raw.headers.items() if k.lower() not in {"date", "x-request-id"}]
+    return response.status_code, headers, response.content
+
+
+def test_public_documents_come_from_the_lean_path_of_both_processes_as_django_answered_them(
+        two_web_processes, tenant_a, issuer_a, alice):
+    a, b = two_web_processes
+    with tenant_scope(tenant_a):
+        badge = BadgeClass(tenant=tenant_a, issuer=issuer_a, name="Safe Scaffolding", description="Scaffolds.")
+        badge.image.save("s.png", ContentFile(png_bytes()), save=False)
+        badge.save()
+        award = issue_one(badge_class=badge, recipient_identity="learner@example.org", notify=False)
+    ld = {"Accept": "application/ld+json"}
+    credential = requests.get(f"{a.url}/public/credentials/{award.public_id}", headers=ld, timeout=10).json()
+    status_list = "/public/" + credential["credentialStatus"]["statusListCredential"].split("/public/", 1)[1]
+    cache.clear()  # so that Django builds each document below first (a flush drops the processes' copies too)
+    paths = [f"/public/assertions/{award.public_id}", f"/public/assertions/{award.public_id}/image",
+             f"/public/badges/{badge.public_id}", f"/public/issuers/{issuer_a.public_id}",
+             f"/public/issuers/{issuer_a.public_id}/revocations", f"/public/credentials/{award.public_id}",
+             f"/public/credentials/{award.public_id}/jwt", status_list,
+             f"/public/issuers/{issuer_a.public_id}/credential-revocations"]
+    for path in paths:
+        before = answered_by_django(a)
+        built = requests.get(a.url + path, headers=ld, timeout=10)
+        assert built.status_code == 200, path
+        wait_for(lambda before=before: answered_by_django(a) > before, timeout=5,
+                 message=f"Django did not build {path}")
+        counts = answered_by_django(a), answered_by_django(b)
+        for web in (b, a, b):
+            assert on_the_wire(requests.get(web.url + path, headers=ld, timeout=10)) == on_the_wire(built), path
+        etag = built.headers["ETag"]
+        unchanged = requests.get(b.url + path, headers={**ld, "If-None-Match": etag}, timeout=10)
+        assert (unchanged.status_code, unchanged.content) == (304, b"")
+        time.sleep(0.2)  # a log line written late would show here
+        assert (answered_by_django(a), answered_by_django(b)) == counts, f"{path} went through Django"
+    fresh = f"/public/assertions/{award.public_id}?format=json"
+    with tenant_scope(tenant_a):
+        assertion_revoke(assertion=award, reason="Issued in error", actor=alice)
+    for web in (a, b):  # the very next request to either process
+        assert requests.get(web.url + paths[0], headers=ld, timeout=10).status_code == 410
+        assert requests.get(web.url + paths[1], timeout=10).status_code == 404
+        revoked = requests.get(web.url + paths[4], headers=ld, timeout=10).json()["revokedAssertions"]
+        assert [r["revocationReason"] for r in revoked] == ["Issued in error"]
+    assert requests.get(b.url + fresh, timeout=10).json()["revoked"] is True

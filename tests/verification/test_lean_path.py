@@ -1,10 +1,13 @@
-"""Public JSON documents and baked images are served from their ready cache entries before sessions,
-CSRF, authentication and tenancy run (verification.lean), on the real cache (Redis when REDIS_URL is
-set, as in CI), and every change still shows on the very next request."""
+"""Public JSON documents and baked images are served from their ready cache entries by the WSGI layer in
+front of Django (verification.lean, badgeplatform.wsgi), on the real cache (Redis when REDIS_URL is set,
+as in CI), with the very status, bytes and headers Django's path gives, and every change still shows on
+the very next request. (The same across two gunicorn processes: tests/badgeplatform/test_two_web_processes.py.)"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -12,14 +15,45 @@ from assertions.services import assertion_revoke
 from badges.services import badge_class_update
 from issuers.scoping import tenant_scope
 from issuers.services import issuer_update
+from verification.lean import LeanDocuments
 
 LD = {"HTTP_ACCEPT": "application/ld+json"}
 HTML = {"HTTP_ACCEPT": "text/html,application/xhtml+xml,*/*;q=0.8"}
+DJANGO = ("599 Went on to Django", [("Content-Type", "text/plain")], b"the rest of the application")
 
 
-def _lean(response) -> bool:
-    """The request never reached the session middleware (nor anything after it)."""
-    return not hasattr(response.wsgi_request, "session")
+def _rest(environ: dict, start_response) -> Iterable[bytes]:
+    """Stands where Django stands behind the lean layer, so a test sees which of the two answered."""
+    start_response(DJANGO[0], DJANGO[1])
+    return [DJANGO[2]]
+
+
+LEAN = LeanDocuments(_rest)
+
+
+def lean_get(url: str, method: str = "GET", **headers: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One request through the lean layer as gunicorn would hand it over: (status, headers, body)."""
+    parts = urlsplit(url)
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": parts.path, "QUERY_STRING": parts.query,
+               "SERVER_NAME": "testserver", "SERVER_PORT": "80", "HTTP_HOST": "testserver",
+               "wsgi.url_scheme": "http", **headers}
+    answer: list = []
+    body = b"".join(LEAN(environ, lambda status, headers: answer.extend([status, headers])))
+    return int(answer[0].split()[0]), answer[1], body
+
+
+def went_on(answer: tuple[int, list, bytes]) -> bool:
+    return answer[0] == 599
+
+
+def same_as_django(answer: tuple[int, list[tuple[str, str]], bytes], response) -> None:
+    """Status, body and every header, in order (the request id is each request's own)."""
+    status, headers, body = answer
+    django_headers = list(response.items())
+    assert (status, body) == (response.status_code, response.content)
+    assert [n for n, _ in headers] == [n for n, _ in django_headers]
+    assert [(n, v) for n, v in headers if n != "X-Request-ID"] == [
+        (n, v) for n, v in django_headers if n != "X-Request-ID"]
 
 
 def _urls(a) -> dict[str, str]:
@@ -37,62 +71,108 @@ def test_the_tests_use_a_cache_every_process_shares():
     assert isinstance(caches["default"], RedisCache if os.environ.get("REDIS_URL") else FileBasedCache)
 
 
+def test_the_application_gunicorn_serves_has_the_lean_layer_in_front_of_django():
+    from badgeplatform import wsgi
+
+    assert isinstance(wsgi.application, LeanDocuments)
+    assert wsgi.application.app is wsgi.django_application
+
+
 @pytest.mark.parametrize("name", ["assertion", "image", "badge", "issuer", "revocations"])
-def test_a_document_asked_for_again_comes_from_the_lean_path_without_a_query(client, issue, name,
-                                                                              django_assert_num_queries):
+def test_a_document_asked_for_again_comes_from_the_lean_path_as_django_answered_it(client, issue, name):
     url = _urls(issue())[name]
-    first = client.get(url, **LD)
+    assert went_on(lean_get(url, HTTP_ACCEPT="application/ld+json"))  # nothing ready yet
+    first = client.get(url, **LD)  # built by the view, through the whole stack, and stored
     assert first.status_code == 200
-    assert not _lean(first)  # built by the view, through the whole stack
-    with django_assert_num_queries(0):
-        again = client.get(url, **LD)
-    assert _lean(again)
-    assert (again.status_code, again.content, again["ETag"]) == (200, first.content, first["ETag"])
-    assert again["Content-Type"] == first["Content-Type"]
-    assert again["Access-Control-Allow-Origin"] == "*"
-    assert again["Cache-Control"] == first["Cache-Control"] == "public, max-age=0, must-revalidate, s-maxage=10"
-    assert "Set-Cookie" not in again
-    assert not again.cookies
-    with django_assert_num_queries(0):
-        unchanged = client.get(url, HTTP_IF_NONE_MATCH=f'W/{first["ETag"]}, "other"', **LD)
-    assert (unchanged.status_code, unchanged.content, unchanged["ETag"]) == (304, b"", first["ETag"])
-    assert _lean(unchanged)
+    again = lean_get(url, HTTP_ACCEPT="application/ld+json")
+    same_as_django(again, first)
+    headers = dict(again[1])
+    assert headers["Cache-Control"] == "public, max-age=0, must-revalidate, s-maxage=10"
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert "Set-Cookie" not in headers
+
+
+@pytest.mark.parametrize("name", ["assertion", "image", "revocations"])
+def test_a_matching_etag_gets_the_same_304_on_both_paths(client, issue, name):
+    url = _urls(issue())[name]
+    etag = client.get(url, **LD)["ETag"]
+    conditional = {"HTTP_IF_NONE_MATCH": f'W/{etag}, "other"', **LD}
+    unchanged = client.get(url, **conditional)
+    assert (unchanged.status_code, unchanged.content) == (304, b"")
+    same_as_django(lean_get(url, **conditional), unchanged)
+
+
+def test_head_has_the_headers_of_get_and_no_body(client, issue):
+    url = _urls(issue())["assertion"]
+    full = client.get(url, **LD)
+    status, headers, body = lean_get(url, "HEAD", **LD)
+    assert (status, body) == (200, b"")
+    assert dict(headers)["Content-Length"] == str(len(full.content))
 
 
 def test_a_baked_image_from_the_lean_path_keeps_its_sandbox_headers(client, issue):
     url = _urls(issue())["image"]
     client.get(url)
-    again = client.get(url)
-    assert _lean(again)
-    assert again["Content-Type"] == "image/png"
-    assert again["X-Content-Type-Options"] == "nosniff"
-    assert "sandbox" in again["Content-Security-Policy"]
-    assert again.content.startswith(b"\x89PNG")
+    status, headers, body = lean_get(url)
+    named = dict(headers)
+    assert status == 200
+    assert named["Content-Type"] == "image/png"
+    assert named["X-Content-Type-Options"] == "nosniff"
+    assert [n for n, _ in headers].count("X-Content-Type-Options") == 1
+    assert "sandbox" in named["Content-Security-Policy"]
+    assert body.startswith(b"\x89PNG")
 
 
-def test_a_browser_asking_for_the_page_gets_the_whole_stack(client, issue):
+def test_a_browser_asking_for_the_page_goes_on_to_django(client, issue):
     url = _urls(issue())["assertion"]
     client.get(url, **LD)
+    assert went_on(lean_get(url, **HTML))
+    assert not went_on(lean_get(url + "?format=json", **HTML))  # the JSON asked for by name
     page = client.get(url, **HTML)
-    assert not _lean(page)
     assert page["Content-Type"].startswith("text/html")
+
+
+def test_a_host_django_would_refuse_goes_on_to_django_to_be_refused(client, issue):
+    url = _urls(issue())["assertion"]
+    client.get(url, **LD)
+    assert went_on(lean_get(url, HTTP_HOST="evil.example", **LD))
+    assert client.get(url, HTTP_HOST="evil.example", **LD).status_code == 400
+
+
+def test_writes_and_other_paths_go_on_to_django(client, issue):
+    urls = _urls(issue())
+    client.get(urls["assertion"], **LD)
+    assert went_on(lean_get(urls["assertion"], "POST", **LD))
+    assert went_on(lean_get(urls["assertion"] + "/", **LD))
+    assert went_on(lean_get(urls["badge"] + "/image", **LD))  # a badge class's image: read from storage
 
 
 def test_a_revocation_shows_on_the_very_next_request_in_every_document(client, issue, tenant_a,
                                                                        django_capture_on_commit_callbacks):
     a = issue()
     urls = _urls(a)
-    for url in urls.values():  # all cached, lean
+    for url in urls.values():  # all built and stored, then lean
         client.get(url, **LD)
-        assert _lean(client.get(url, **LD))
+        assert lean_get(url, **LD)[0] == 200
     with django_capture_on_commit_callbacks(execute=True), tenant_scope(tenant_a):
         assertion_revoke(assertion=a, reason="Issued in error")
+    for name in ("assertion", "image", "revocations"):  # held: the view builds them from the database
+        assert went_on(lean_get(urls[name], **LD)), name
+    assert lean_get(urls["badge"], **LD)[0] == 200  # what the revocation did not change stays lean
     assert client.get(urls["assertion"], **LD).status_code == 410
     assert client.get(urls["image"]).status_code == 404
     revoked = client.get(urls["revocations"], **LD).json()["revokedAssertions"]
     assert [r["revocationReason"] for r in revoked] == ["Issued in error"]
-    again = client.get(urls["assertion"], **LD)  # the 410 is cached too, and served lean once the hold ends
-    assert again.status_code == 410
+
+
+def test_the_hold_marker_is_seen_before_the_change_commits(client, issue, tenant_a):
+    a = issue()
+    url = _urls(a)["assertion"]
+    client.get(url, **LD)
+    assert lean_get(url, **LD)[0] == 200
+    with tenant_scope(tenant_a):  # the test's transaction never commits: the first hold alone must do
+        assertion_revoke(assertion=a, reason="Issued in error")
+    assert went_on(lean_get(url, **LD))
 
 
 def test_badge_and_issuer_edits_show_on_the_very_next_request(client, issue, tenant_a, issuer_a, badges,
@@ -103,18 +183,21 @@ def test_badge_and_issuer_edits_show_on_the_very_next_request(client, issue, ten
     with django_capture_on_commit_callbacks(execute=True), tenant_scope(tenant_a):
         issuer_update(issuer=issuer_a, name="College A Building School")
         badge_class_update(badge_class=badges["png"], tags=["masonry-level-2"])
+    assert went_on(lean_get(urls["issuer"], **LD))
+    assert went_on(lean_get(urls["badge"], **LD))
     assert client.get(urls["issuer"], **LD).json()["name"] == "College A Building School"
     assert "masonry-level-2" in client.get(urls["badge"], **LD).json()["tags"]
 
 
 def test_an_unknown_document_goes_to_the_view_and_is_404(client, db):
-    response = client.get("/public/badges/7d2c56a8-4f0e-4a43-9c39-1b0b6a1a8c11", **LD)
-    assert response.status_code == 404
-    assert not _lean(response)
+    url = "/public/badges/7d2c56a8-4f0e-4a43-9c39-1b0b6a1a8c11"
+    assert went_on(lean_get(url, **LD))
+    assert client.get(url, **LD).status_code == 404
+    assert went_on(lean_get(url, **LD))  # a 404 is not stored
 
 
-def test_open_badges_3_documents_come_from_the_lean_path_and_a_revocation_shows_next(
-        client, tenant_a, badge_a, alice, django_assert_num_queries):
+def test_open_badges_3_documents_come_from_the_lean_path_and_a_revocation_shows_next(client, tenant_a, badge_a,
+                                                                                      alice):
     from credentials.statuslist import decode, is_set
     from tests.support import issue_to_learner
 
@@ -128,13 +211,21 @@ def test_open_badges_3_documents_come_from_the_lean_path_and_a_revocation_shows_
     for url in urls:
         first = client.get(url)
         assert first.status_code == 200, url
-        with django_assert_num_queries(0):
-            again = client.get(url)
-        assert _lean(again), url
-        assert (again.content, again["ETag"], again["Content-Type"]) == (first.content, first["ETag"],
-                                                                         first["Content-Type"])
+        same_as_django(lean_get(url), first)
     with tenant_scope(tenant_a):
         assertion_revoke(assertion=award, reason="Awarded in error", actor=alice)
+    assert went_on(lean_get(list_url))
+    assert went_on(lean_get(urls[3]))
     listed = client.get(list_url).json()
     assert is_set(decode(listed["credentialSubject"]["encodedList"]), int(status["statusListIndex"]))
     assert client.get(urls[3]).json()["revokedCredentials"][0]["revocationReason"] == "Awarded in error"
+
+
+def test_the_copies_a_process_keeps_are_dropped_when_the_cache_is_flushed(client, issue):
+    from django.core.cache import cache
+
+    url = _urls(issue())["badge"]
+    client.get(url, **LD)
+    assert lean_get(url, **LD)[0] == 200
+    cache.clear()
+    assert went_on(lean_get(url, **LD))
