@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, overload
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from jsonschema import Draft201909Validator, FormatChecker
 from pyld import jsonld as pyld
@@ -70,9 +71,28 @@ def is_vc_jwt(payload: Any) -> bool:
     return isinstance(payload, dict) and (is_credential(payload) or isinstance(payload.get("vc"), dict))
 
 
+def schema_formats(schema: Any) -> set[str]:
+    """Every ``format`` the schema names (the 1EdTech schema: ``date`` and ``date-time``)."""
+    if isinstance(schema, list):
+        return set().union(*(schema_formats(v) for v in schema))
+    if isinstance(schema, dict):
+        found = {schema["format"]} if isinstance(schema.get("format"), str) else set()
+        return found.union(*(schema_formats(v) for k, v in schema.items() if k != "format"))
+    return set()
+
+
 @cache
 def _schema_validator() -> Draft201909Validator:
-    return Draft201909Validator(json.loads(SCHEMA_FILE.read_text()), format_checker=FormatChecker())
+    """The schema's validator with its ``format``s enforced. jsonschema checks a format only if the package
+    for it is installed and silently passes it otherwise (``date-time`` needs ``rfc3339_validator``), so a
+    format the schema names without a checker here is a configuration error, not a pass."""
+    schema = json.loads(SCHEMA_FILE.read_text())
+    checker = FormatChecker()
+    missing = schema_formats(schema) - set(checker.checkers)
+    if missing:
+        raise ImproperlyConfigured(f"jsonschema cannot check the formats {sorted(missing)} of the Open Badges 3.0 "
+                                   "schema: install the locked requirements (rfc3339_validator for date-time).")
+    return Draft201909Validator(schema, format_checker=checker)
 
 
 def schema_problem(doc: dict[str, Any]) -> tuple[str | None, bool]:

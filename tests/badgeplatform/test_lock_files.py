@@ -91,6 +91,7 @@ USED_BY = {
     "prometheus-client": r"^from prometheus_client\b",
     "django-oauth-toolkit": r"^from oauth2_provider\b",
     "pylti1p3": r"^from pylti1p3\b",
+    "jsonschema": r"^from jsonschema\b", "rfc3339-validator": r"rfc3339_validator",
 }
 
 

@@ -136,6 +136,9 @@ add('unknown context', 'unknown-context.json', unknownContext, 'invalid');
 const noCriteria = credential();
 delete noCriteria.credentialSubject.achievement.criteria;
 add('schema violation', 'schema.json', await signed(key1, noCriteria), 'invalid');
+// signed as it is, so only the schema's "format": "date-time" (RFC 3339) can tell
+add('bad date-time', 'bad-date-time.json', await signed(key1, credential({extra: {awardedDate: '2 December 2026'}})),
+  'invalid');
 
 const jwtCredential = credential({extra: {validUntil: sample.nowSeconds(365 * DAY)}});
 const jwt = await sample.signVcJwt({credential: jwtCredential, privateKey: rsa.privateKey, alg: 'RS256',

@@ -9,9 +9,12 @@ import json
 import time
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
+from jsonschema import FormatChecker
 
 from tests.support.ob3 import LEARNER_EMAIL
+from verification import ob3
 from verification.verifier import verify
 
 CASES = {
@@ -19,7 +22,7 @@ CASES = {
     "key not the issuer's", "key not an assertionMethod", "revoked by status list", "revoked by revocation list",
     "not revoked by revocation list", "expired", "unknown context", "schema violation", "good jwt",
     "good jwt baked png", "good jwt baked svg", "tampered jwt", "jwt with a disallowed header",
-    "good controller document", "good jwt EdDSA did:key",
+    "good controller document", "good jwt EdDSA did:key", "bad date-time",
 }
 
 
@@ -78,6 +81,8 @@ def test_a_genuine_credential_of_someone_else_is_not_for_this_candidate(harbour)
     ("unknown context", "uses a context the verifier does not know (https://contexts.example.org/badges/v1.jsonld)"),
     ("schema violation", "does not conform to the 1EdTech Open Badges 3.0 JSON schema: "
                          "credentialSubject/achievement: 'criteria' is a required property"),
+    ("bad date-time", "does not conform to the 1EdTech Open Badges 3.0 JSON schema: "
+                      "awardedDate: '2 December 2026' is not a 'date-time'"),
     ("tampered jwt", "The JWT's signature or claims are not valid"),
     ("jwt with a disallowed header", "The JWT header has parameters VC-JWT does not allow: jku."),
 ])
@@ -211,3 +216,24 @@ def test_a_credential_without_a_proof_is_not_trusted(harbour):
     result = verify(assertion=doc)
     assert result.verdict == "invalid"
     assert "carries no DataIntegrityProof" in failed(result)[0]
+
+
+def test_every_format_the_schema_names_is_checked():
+    """jsonschema passes a format it has no checker for: rfc3339_validator (locked) checks date-time."""
+    schema = json.loads(ob3.SCHEMA_FILE.read_text())
+    assert ob3.schema_formats(schema) == {"date", "date-time"}
+    checker = FormatChecker()
+    assert ob3.schema_formats(schema) <= set(checker.checkers)
+    assert not checker.conforms("2 December 2026", "date-time")
+    assert checker.conforms("2026-12-02T05:00:00Z", "date-time")
+
+
+def test_the_verifier_refuses_to_run_without_a_checker_for_a_format_of_the_schema(monkeypatch):
+    monkeypatch.delitem(FormatChecker.checkers, "date-time")
+    ob3._schema_validator.cache_clear()
+    try:
+        with pytest.raises(ImproperlyConfigured, match="date-time"):
+            ob3.schema_problem({})
+    finally:
+        monkeypatch.undo()
+        ob3._schema_validator.cache_clear()
