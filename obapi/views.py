@@ -103,6 +103,16 @@ class Consent(AuthorizationView):
             context["redirect_host"] = urlsplit((application.redirect_uris.split() or [""])[0]).hostname
         return context
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().get(request, *args, **kwargs)
+        redirect_uri = getattr(self, "oauth2_data", {}).get("redirect_uri")
+        if response.status_code == 200 and redirect_uri:
+            # Allow (a POST to us) answers with a redirect to the platform: the page's CSP form-action
+            # must name the platform's origin, the registered redirect URI DOT has just checked.
+            parts = urlsplit(redirect_uri)
+            response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}  # type: ignore[attr-defined]
+        return response
+
 
 @login_required
 @require_safe
