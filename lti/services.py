@@ -263,6 +263,11 @@ def _rows(link: LtiLink, members: Sequence[Any], results: Sequence[Any]) -> list
         rows.append(LearnerRow(user_id=user_id, name=str(member.get("name") or ""),
                                email=str(member.get("email") or ""), percent=percent, meets=meets, close=close,
                                has_badge=user_id in awarded))
+    return _in_order(rows)
+
+
+def _in_order(rows: list[LearnerRow]) -> list[LearnerRow]:
+    """Who has the badge first, then who is close, then everyone else, by name."""
     return sorted(rows, key=lambda r: (not r.has_badge, not r.close, r.name.lower(), r.email))
 
 
@@ -287,7 +292,7 @@ def link_sync(*, link: LtiLink) -> list[LearnerRow]:
             row.has_badge = _award(link, row, actor)
     link.synced_at, link.sync_error = timezone.now(), ""
     link.save(update_fields=["synced_at", "sync_error"])
-    return rows
+    return _in_order(rows)
 
 
 def _award(link: LtiLink, row: LearnerRow, actor: Actor) -> bool:

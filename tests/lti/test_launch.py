@@ -10,17 +10,7 @@ from issuers.keys import decrypt_secret
 from issuers.scoping import tenant_scope
 from lti.models import LtiRegistration
 from lti.services import registration_url
-from tests.support.lti_platform import INSTRUCTOR, LEARNER, Person, form_of, open_launch, rsa_pair
-
-TEACHER = Person("t-1", "Tess Teacher", "tess@college-a.example", [INSTRUCTOR])
-LEARNER_AMY = Person("l-1", "Amy Learner", "amy@learners.example", [LEARNER])
-
-
-def register(platform, tenant):
-    """The admin pastes the college's registration URL into the platform, which opens it."""
-    answer = requests.get(platform.dynamic_registration_url(registration_url(tenant=tenant)), timeout=60)
-    assert answer.status_code == 200, answer.text[:1000]
-    return answer
+from tests.support.lti_platform import AMY, TEACHER, form_of, open_launch, register, rsa_pair
 
 
 def test_dynamic_registration_registers_the_tool_with_the_platform_for_the_college(platform, tenant_a):
@@ -52,7 +42,7 @@ def test_a_forged_or_expired_registration_url_is_refused(platform, tenant_a):
 
 def test_a_learner_launch_opens_the_tool(platform, tenant_a):
     register(platform, tenant_a)
-    answer, _ = open_launch(requests.Session(), platform, LEARNER_AMY, custom={"badge_link": "none"})
+    answer, _ = open_launch(requests.Session(), platform, AMY, custom={"badge_link": "none"})
     # The launch was accepted (signature, nonce, deployment): the page says what is missing, a badge link.
     assert answer.status_code == 403
     assert "does not name a badge of this college" in answer.text

@@ -305,3 +305,48 @@ def open_launch(browser: Any, platform: Platform, person: Person, **kwargs: Any)
     assert auth_page.status_code == 200, auth_page.text[:500]
     action, fields = form_of(auth_page.text)
     return browser.post(action, data=fields, timeout=60), fields
+
+
+TEACHER = Person("t-1", "Tess Teacher", "tess@college.example", [INSTRUCTOR])
+AMY = Person("l-1", "Amy Able", "amy@learners.example", [LEARNER])
+BEN = Person("l-2", "Ben Close", "ben@learners.example", [LEARNER])
+CAI = Person("l-3", "Cai Later", "cai@learners.example", [LEARNER])
+
+
+def register(platform: Platform, tenant: Any) -> Any:
+    """The admin pastes the college's registration URL into the platform, which opens it."""
+    import requests
+
+    from lti.services import registration_url
+
+    answer = requests.get(platform.dynamic_registration_url(registration_url(tenant=tenant)), timeout=60)
+    assert answer.status_code == 200, answer.text[:1000]
+    return answer
+
+
+def course_with_quiz(platform: Platform) -> str:
+    """A course of a teacher and three learners, and a graded quiz: Amy 90%, Ben 65%, Cai no result yet."""
+    quiz = f"{platform.url}/lineitems/quiz"
+    platform.course.people = [TEACHER, AMY, BEN, CAI]
+    platform.course.lineitems = [{"id": quiz, "label": "Final quiz", "scoreMaximum": 100},
+                                 {"id": f"{platform.url}/lineitems/essay", "label": "Essay", "scoreMaximum": 20}]
+    platform.course.results = {quiz: [
+        {"id": f"{quiz}/results/l-1", "userId": "l-1", "resultScore": 45, "resultMaximum": 50, "scoreOf": quiz},
+        {"id": f"{quiz}/results/l-2", "userId": "l-2", "resultScore": 65, "resultMaximum": 100, "scoreOf": quiz}]}
+    return quiz
+
+
+def place_badge(browser: Any, platform: Platform, badge_id: str, lineitem: str, *, rule: str = "score",
+                min_score: str = "70") -> Any:
+    """The teacher opens the badge picker from the course (deep linking), chooses, and the answer goes
+    back to the platform. Returns the page our tool answered the choice with."""
+    picker, _ = open_launch(browser, platform, TEACHER, deep_link=True)
+    assert picker.status_code == 200, picker.text[:1000]
+    _, fields = form_of(picker.text)
+    chosen = browser.post(picker.url.replace("/lti/launch/", "/lti/deep-link/"), timeout=60, data={
+        "launch_id": fields["launch_id"], "badge": badge_id, "lineitem": lineitem, "rule": rule,
+        "min_score": min_score})
+    if "deep-link-return" in chosen.text:
+        action, answer = form_of(chosen.text)
+        assert browser.post(action, data=answer, timeout=30).status_code == 200
+    return chosen
