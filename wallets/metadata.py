@@ -19,7 +19,7 @@ LDP_VC = "OpenBadgeCredential_ldp_vc"
 JWT_VC_JSON = "OpenBadgeCredential_jwt_vc_json"
 FORMATS = {LDP_VC: "ldp_vc", JWT_VC_JSON: "jwt_vc_json"}
 BINDING_METHODS = ["did:key", "did:jwk", "jwk"]
-PROOF_TYPES = {"jwt": {"proof_signing_alg_values_supported": ["EdDSA", "ES256"]}}
+PROOF_TYPES = {"jwt": {"proof_signing_alg_values_supported": ["EdDSA", "Ed25519", "ES256"]}}
 
 
 def issuer_identifier() -> str:

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import base64
 import json
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from joserfc import jws
-from joserfc.errors import JoseError
+from joserfc.errors import JoseError, SecurityWarning
 
 from credentials.jwt import JoseKey, jose_key
 from credentials.multibase import MultibaseError, public_key_from_multikey
 
 PROOF_TYP = "openid4vci-proof+jwt"
-ALGORITHMS = ("EdDSA", "ES256")
+ALGORITHMS = ("EdDSA", "Ed25519", "ES256")  # EdDSA: what wallets send; Ed25519: its RFC 9864 name
 MAX_PROOF = 20_000
 CLOCK_SKEW = 300  # seconds either side of now that a proof's iat may be
 
@@ -102,7 +103,10 @@ def proof_check(token: Any, *, audience: str, now: datetime) -> ProvenKey:
         raise ProofError(f"The proof's alg must be one of {', '.join(ALGORITHMS)}.")
     holder, key = holder_key(header)
     try:
-        signed = jws.deserialize_compact(token, key, algorithms=list(ALGORITHMS))
+        with warnings.catch_warnings():
+            # joserfc warns that RFC 9864 deprecates "EdDSA"; wallets send it, and it is Ed25519 here (an OKP key).
+            warnings.simplefilter("ignore", SecurityWarning)
+            signed = jws.deserialize_compact(token, key, algorithms=list(ALGORITHMS))
     except (JoseError, ValueError, TypeError) as exc:
         raise ProofError(f"The proof's signature is not valid ({exc.__class__.__name__}).") from exc
     claims = _claims(signed.payload)

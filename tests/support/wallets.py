@@ -8,9 +8,16 @@ import html
 import json
 import re
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from joserfc import jws
+from joserfc.jwk import OKPKey
+
+from credentials.multibase import multikey_from_public_key
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "var" / "oid4vci-client"
@@ -44,3 +51,15 @@ def wallet(offer: PageOffer, *, configuration: str = LDP_VC, key: str = "did:key
                             timeout=120, cwd=CLIENT)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def key_proof(nonce: str, *, aud: str = "http://127.0.0.1:8000", typ: str = "openid4vci-proof+jwt",
+              iat: float | None = None) -> tuple[str, str]:
+    """A JWT key proof (OpenID4VCI 1.0 appendix F.1) by a new Ed25519 key named as did:key, and that DID:
+    for the tests that send one request by hand."""
+    key = Ed25519PrivateKey.generate()
+    multikey = multikey_from_public_key(key.public_key())
+    did = f"did:key:{multikey}"
+    header = {"alg": "Ed25519", "typ": typ, "kid": f"{did}#{multikey}"}
+    claims = {"aud": aud, "iat": int(time.time() if iat is None else iat), "nonce": nonce}
+    return jws.serialize_compact(header, json.dumps(claims), OKPKey.import_key(key), algorithms=["Ed25519"]), did
