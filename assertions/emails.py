@@ -88,6 +88,12 @@ LEARNER_FIELDS = ("learner_name", "claim_url", "linkedin_url", "download_url", "
 # A value that cannot change how the message is encoded: printable ASCII (no 8bit body, no encoded
 # header) and short enough that no line nears SMTP's 998-octet limit. Anything else is built the usual way.
 _PLAIN_VALUE = re.compile(r"[\x20-\x7e]{0,800}")
+# A learner's name that is not ASCII (Zoë, Siân: one learner in ten in a college's cohort) makes each
+# part holding it 8bit UTF-8 instead of 7bit: such names are filled into a prototype written with a
+# name that is not ASCII either (``_WIDE``), so its parts are 8bit already. Printable, and at most 800
+# octets in UTF-8, as for the plain values.
+_WIDE_NAME = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]{1,800}")
+_WIDE = "\u00ff"
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,190}")
 _MESSAGE_ID = re.compile(rb"^Message-ID: <[^>\r\n]*>\r$", re.MULTILINE)
 _TO, _PUBLIC_ID = "learner.zzbpto@example.invalid", "zzbpidzz"
@@ -101,14 +107,20 @@ class PreparedEmail(EmailMultiAlternatives):
 
 
 class _Prototype:
-    def __init__(self, assertion: Assertion) -> None:
+    def __init__(self, assertion: Assertion, *, wide: bool = False) -> None:
         # No "assertion" in the prototype: a template that read one learner's award directly would put
         # it in every learner's email. (It would read as empty here, and the equality test would fail.)
+        # ``wide``: the learner's name marker is not ASCII (see _WIDE_NAME), nor are the parts holding it.
+        self.wide = wide
         context = {**award_context(assertion), "assertion": None}
         # A field empty here (no wallet link registered) stays empty: a template may show it or not.
         self.empty = {name for name in LEARNER_FIELDS if not context[name]}
-        text = {**context, **{name: f"zzbpt{i}zz" for i, name in enumerate(LEARNER_FIELDS) if name not in self.empty}}
-        html = {**context, **{name: f"zzbph{i}zz" for i, name in enumerate(LEARNER_FIELDS) if name not in self.empty}}
+        self.names = [f"zzbp{part}{i}zz" + (_WIDE if wide and i == 0 else "")
+                      for part in "th" for i in range(len(LEARNER_FIELDS))]
+        count = len(LEARNER_FIELDS)
+        text = {**context, **{name: self.names[i] for i, name in enumerate(LEARNER_FIELDS) if name not in self.empty}}
+        html = {**context, **{name: self.names[count + i] for i, name in enumerate(LEARNER_FIELDS)
+                              if name not in self.empty}}
         self.message = _message(assertion, text, html, to=_TO, public_id=_PUBLIC_ID, connection=None)
         # Django 5.2's message() is a SafeMIMEMultipart, whose as_bytes() takes linesep; the stubs describe 6.0's.
         wire = self.message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
@@ -120,8 +132,17 @@ class _Prototype:
                        and wire.count(_TO.encode()) == 1 and wire.count(_PUBLIC_ID.encode()) == 1
                        and len(_MESSAGE_ID.findall(wire)) == 1)
         self.wire = wire.decode("utf-8", "surrogateescape")  # 8bit parts are UTF-8 (Django's charset)
-        markers = [_TO, _PUBLIC_ID] + [f"zzbp{part}{i}zz" for part in "th" for i in range(len(LEARNER_FIELDS))]
+        if wide:  # the name's marker must be where the usual build would put the name, nowhere else
+            self.usable = self.usable and all(self.wire.count(name) == self.wire.count(name[:-1])
+                                              for name in (self.names[0], self.names[len(LEARNER_FIELDS)]))
+        markers = [_TO, _PUBLIC_ID, *self.names]
         self.markers = re.compile("|".join(re.escape(marker) for marker in markers))
+
+    def plain(self, index: int, value: str) -> bool:
+        """Whether ``value`` cannot change how this prototype's message is encoded."""
+        if self.wide and index == 0:
+            return not value.isascii() and bool(_WIDE_NAME.fullmatch(value)) and len(value.encode()) <= 800
+        return bool(_PLAIN_VALUE.fullmatch(value))
 
     def fill(self, assertion: Assertion, connection: Any) -> PreparedEmail | None:
         context = award_context(assertion)
@@ -129,14 +150,15 @@ class _Prototype:
         if {name for name, value in zip(LEARNER_FIELDS, values, strict=True) if not value} != self.empty:
             return None
         to = assertion.recipient_identity
-        if not (_PLAIN_ADDRESS.fullmatch(to) and all(_PLAIN_VALUE.fullmatch(v) and self.boundary not in v
-                                                      for v in values)):
+        if not (_PLAIN_ADDRESS.fullmatch(to) and all(self.plain(i, v) and self.boundary not in v
+                                                      for i, v in enumerate(values))):
             return None
         public_id = str(assertion.public_id)
         replacements = {_TO: to, _PUBLIC_ID: public_id}
+        count = len(LEARNER_FIELDS)
         for i, value in enumerate(values):
-            replacements[f"zzbpt{i}zz"] = value
-            replacements[f"zzbph{i}zz"] = escape(value)
+            replacements[self.names[i]] = value
+            replacements[self.names[count + i]] = escape(value)
 
         def fill_in(text: str) -> str:
             return self.markers.sub(lambda m: replacements[m.group(0)], text)
@@ -156,12 +178,13 @@ class AwardMessages:
     """The award emails of one batch, each badge's written once (see the module docstring)."""
 
     def __init__(self) -> None:
-        self._prototypes: dict[int, _Prototype] = {}
+        self._prototypes: dict[tuple[int, bool], _Prototype] = {}
 
     def message(self, assertion: Assertion, *, connection: Any = None) -> EmailMultiAlternatives:
-        proto = self._prototypes.get(assertion.badge_class_id)
+        key = (assertion.badge_class_id, not assertion.recipient_name.isascii())
+        proto = self._prototypes.get(key)
         if proto is None:
-            proto = self._prototypes[assertion.badge_class_id] = _Prototype(assertion)
+            proto = self._prototypes[key] = _Prototype(assertion, wide=key[1])
         prepared = proto.fill(assertion, connection) if proto.usable else None
         return prepared or award_message(assertion, connection=connection)
 

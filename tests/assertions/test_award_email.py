@@ -24,8 +24,8 @@ from tests.support import png_bytes
 
 pytestmark = pytest.mark.django_db
 
-NAMES = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126) | st.sampled_from("éøßÅ中—"),
-                max_size=60)
+NAMES = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126) | st.sampled_from("éøßÅ中—😀\u0301"),
+                max_size=60) | st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30)
 ADDRESSES = st.from_regex(r"[a-z0-9][a-z0-9+_'-]{0,20}(\.[a-z0-9+_-]{1,10})?@[a-z0-9-]{1,20}\.(org|ac\.uk)",
                           fullmatch=True) | st.sampled_from(["zoë@example.org", "ann@bücher.example"])
 
@@ -67,7 +67,7 @@ def usual(assertion: Assertion) -> bytes:
     return award_message(assertion).message().as_bytes(linesep="\r\n")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(learners=st.lists(st.tuples(ADDRESSES, NAMES, st.integers(0, 800)), min_size=1, max_size=4),
        which=st.integers(0, 1))
 def test_a_prepared_email_is_byte_for_byte_the_usual_one(tenant_a, badges, learners, which):
@@ -85,7 +85,7 @@ def test_a_prepared_email_is_byte_for_byte_the_usual_one(tenant_a, badges, learn
                 # What other backends (the console, the tests' outbox) read agrees with the bytes.
                 assert normalised(message.message().as_bytes(linesep="\r\n")) == normalised(message.prepared)
             else:  # built the usual way: a value that could change the encoding
-                assert not (identity.isascii() and name.isascii())
+                assert not (identity.isascii() and name.isprintable())
                 assert normalised(message.message().as_bytes(linesep="\r\n")) == normalised(usual(assertion))
 
 
@@ -102,12 +102,30 @@ def test_plain_learners_take_the_shortcut_and_each_email_has_its_own_message_id(
     assert b"Hello Ann O'Neill <3," in first.prepared  # as written in the text part
 
 
-def test_a_learner_with_an_accented_name_gets_an_email_built_the_usual_way(tenant_a, badges):
+def test_a_learner_with_an_accented_name_takes_the_shortcut_too_with_8bit_parts(tenant_a, badges):
+    messages = AwardMessages()
     with tenant_scope(tenant_a):
-        assertion = award(badges[0], "zoe@example.org", "Zoë Ångström")
+        plain = messages.message(award(badges[0], "ann@example.org", "Ann"))
+        assertion = award(badges[0], "zoe@example.org", "Zoë Ångström 李 😀")
+        message = messages.message(assertion)
+        again = award(badges[0], "sian@example.org", "Siân")
+        second = messages.message(again)
+    assert isinstance(message, PreparedEmail)
+    assert isinstance(second, PreparedEmail)
+    assert b"Content-Transfer-Encoding: 8bit" in message.prepared
+    assert b"Content-Transfer-Encoding: 8bit" not in plain.prepared
+    assert "Hello Zoë Ångström 李 😀,".encode() in message.prepared
+    assert normalised(message.prepared) == normalised(usual(assertion))
+    assert normalised(second.prepared) == normalised(usual(again))
+
+
+@pytest.mark.parametrize("name", ["Zoë\u2028Siân", "Zoë\x85", "é" * 401])
+def test_a_name_that_could_change_the_encoding_gets_an_email_built_the_usual_way(tenant_a, badges, name):
+    with tenant_scope(tenant_a):
+        assertion = award(badges[0], "zoe@example.org", name)
         message = AwardMessages().message(assertion)
     assert not isinstance(message, PreparedEmail)
-    assert "Hello Zoë Ångström," in message.body
+    assert f"Hello {name}," in message.body
 
 
 def test_a_badge_whose_text_would_be_quoted_printable_is_built_the_usual_way(tenant_a, badges):
