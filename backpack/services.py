@@ -325,6 +325,9 @@ def baked_png(assertion: Assertion) -> bytes:
         return assertion_bake_png(assertion)
 
 
+OB3_KINDS = ("ob3-json", "ob3-jwt", "ob3-image")
+
+
 def ob3_download(assertion: Assertion, kind: str) -> tuple[bytes, str, str]:
     """The award as Open Badges 3.0: ``ob3-json`` (the signed credential), ``ob3-jwt`` or ``ob3-image``
     (the badge image with the credential baked in), as (bytes, media type, file extension)."""
@@ -336,12 +339,7 @@ def ob3_download(assertion: Assertion, kind: str) -> tuple[bytes, str, str]:
         if kind == "ob3-jwt":
             return credentials.credential_jwt(assertion, record).encode(), "text/plain", "jwt"
         ext = assertion.badge_class.image_type
-        name = record.baked_image.name
-        if name and record.baked_image.storage.exists(name):
-            with record.baked_image.open("rb") as fh:
-                data = fh.read()
-        else:
-            data = credentials.credential_bake(assertion, record)
+        data = credentials.credential_baked_image(assertion, record)
         return data, "image/png" if ext == "png" else "image/svg+xml", ext
 
 
@@ -351,7 +349,9 @@ def file_slug(text: str) -> str:
 
 
 def backpack_zip(*, user: Any) -> bytes:
-    """Everything: each award's baked image and OB 2.0 JSON; each import exactly as imported."""
+    """Everything: each award's baked image and OB 2.0 JSON, and as Open Badges 3.0 its signed credential
+    (``ob3-credential.json``), VC-JWT (``ob3-credential.jwt``) and baked image (``<name>-ob3.<ext>``); each
+    import exactly as imported. A revoked award has no baked images (they would only say revoked)."""
     out = io.BytesIO()
     names: set[str] = set()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -369,6 +369,10 @@ def backpack_zip(*, user: Any) -> bytes:
                 doc = documents.assertion_document(item.assertion)
                 zf.writestr(f"{stem}/assertion.json", documents.serialize(doc))
                 zf.writestr(f"{stem}/badge.json", json.dumps(documents.badge_document(item.assertion.badge_class)))
+                for kind in ("ob3-json", "ob3-jwt") if item.assertion.revoked else OB3_KINDS:
+                    data, _type, ext = ob3_download(item.assertion, kind)
+                    zf.writestr(f"{stem}/{stem}-ob3.{ext}" if kind == "ob3-image" else f"{stem}/ob3-credential.{ext}",
+                                data)
             else:
                 imp = item.entry.imported
                 assert imp is not None  # the constraint entry_is_ours_or_imported: not ours, so imported

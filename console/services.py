@@ -25,6 +25,9 @@ from assertions.models import Assertion, BulkJob
 from assertions.pipeline import assertion_bake
 from badges.models import BadgeClass
 from console.models import Offboarding, StorageMeasure
+from credentials import services as credentials
+from credentials.models import IssuedCredential
+from credentials.proof import Ed25519Signer
 from endorsements.documents import endorsement_urls
 from issuers.context import Actor, ActorLike, acting, tenant_context
 from issuers.csvexport import csv_bytes
@@ -133,29 +136,35 @@ def _write_archive(archive: zipfile.ZipFile, tenant: Tenant) -> None:
         f"Everything {tenant.name} held on Badge Platform, exported {timezone.now():%Y-%m-%d %H:%M} UTC.\n\n"
         "issuers/    each issuer profile (Open Badges 2.0 Profile) and its public keys\n"
         "badges/     each badge class (OB 2.0 BadgeClass) and its image\n"
-        "awards/     each award (OB 2.0 Assertion) and its baked image (the badge learners hold)\n"
+        "awards/     each award (OB 2.0 Assertion) and its baked image (the badge learners hold), and as\n"
+        "            Open Badges 3.0: <id>.ob3.json (the signed credential), <id>.ob3.jwt (its VC-JWT) and\n"
+        "            <id>.ob3.png or .svg (the image with the credential baked in)\n"
+        "issuers/<id>.did.json  each issuer's DID document: every Ed25519 and RSA key it signed with\n"
         "awards.csv  every award in a table; learners.csv: each award's claim state; audit.csv: the audit log\n"))
     for issuer in Issuer.objects.all():
         archive.writestr(f"issuers/{issuer.public_id}.json", _json(documents.issuer_document(issuer)))
         for key in SigningKey.objects.filter(issuer=issuer):
             archive.writestr(f"issuers/keys/{key.public_id}.json", _json(documents.key_document(key)))
+        archive.writestr(f"issuers/{issuer.public_id}.did.json", _json(credentials.issuer_did_document(issuer)))
     for badge in BadgeClass.objects.select_related("issuer"):
         archive.writestr(f"badges/{badge.public_id}.json",
                          _json(documents.badge_document(badge, endorsements=endorsement_urls(badge))))
         with badge.image.open("rb") as fh:
             archive.writestr(f"badges/{badge.public_id}.{badge.image_type}", fh.read())
     awards, learners = [], []
-    for award in _awards():
-        archive.writestr(f"awards/{award.public_id}.json", _json(documents.assertion_document(award)))
-        if not award.revoked:
-            archive.writestr(f"awards/{award.public_id}.{award.badge_class.image_type}", _baked(award))
-        awards.append([str(award.public_id), award.badge_class.name, award.recipient_identity, award.recipient_name,
-                       award.issued_on.isoformat(), award.expires.isoformat() if award.expires else "",
-                       "revoked" if award.revoked else "valid", award.revocation_reason,
-                       documents.public_url("assertions", award.public_id)])
-        learners.append([str(award.public_id), award.recipient_identity,
-                         "claimed" if award.claimed_at else "not claimed",
-                         award.claimed_at.isoformat() if award.claimed_at else ""])
+    signers: dict[int, Ed25519Signer] = {}  # each issuer's Ed25519 key decrypted once
+    for batch in _batches(_awards(), 500):
+        records = credentials.credentials_allocate(batch)
+        for award in batch:
+            _write_award(archive, award, records[award.pk], signers)
+            awards.append([str(award.public_id), award.badge_class.name, award.recipient_identity,
+                           award.recipient_name, award.issued_on.isoformat(),
+                           award.expires.isoformat() if award.expires else "",
+                           "revoked" if award.revoked else "valid", award.revocation_reason,
+                           documents.public_url("assertions", award.public_id)])
+            learners.append([str(award.public_id), award.recipient_identity,
+                             "claimed" if award.claimed_at else "not claimed",
+                             award.claimed_at.isoformat() if award.claimed_at else ""])
     archive.writestr("awards.csv", csv_bytes(["award", "badge", "recipient", "name", "issued_on", "expires",
                                               "status", "revocation_reason", "url"], awards))
     archive.writestr("learners.csv", csv_bytes(["award", "recipient", "claim", "claimed_at"], learners))
@@ -163,6 +172,30 @@ def _write_archive(archive: zipfile.ZipFile, tenant: Tenant) -> None:
         ["when", "who", "action", "object_type", "object_id", "summary"],
         ([e.created_at.isoformat(), e.actor_label, e.action, e.object_type, e.object_id, e.summary]
          for e in AuditEntry.objects.order_by("created_at", "id").iterator(chunk_size=2000))))
+
+
+def _write_award(archive: zipfile.ZipFile, award: Assertion, record: IssuedCredential,
+                 signers: dict[int, Ed25519Signer]) -> None:
+    """One award as Open Badges 2.0 and 3.0 (a revoked one without its baked images: they only say revoked)."""
+    stem, ext = f"awards/{award.public_id}", award.badge_class.image_type
+    archive.writestr(f"{stem}.json", _json(documents.assertion_document(award)))
+    archive.writestr(f"{stem}.ob3.json", documents.serialize(credentials.credential_signed(award, record,
+                                                                                            signers=signers)))
+    archive.writestr(f"{stem}.ob3.jwt", credentials.credential_jwt(award, record))
+    if not award.revoked:
+        archive.writestr(f"{stem}.{ext}", _baked(award))
+        archive.writestr(f"{stem}.ob3.{ext}", credentials.credential_baked_image(award, record))
+
+
+def _batches(items: Iterator[Assertion], size: int) -> Iterator[list[Assertion]]:
+    batch: list[Assertion] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _awards() -> Iterator[Assertion]:

@@ -188,6 +188,15 @@ def credential_bake(assertion: Assertion, record: IssuedCredential, *, source: b
     return baked
 
 
+def credential_baked_image(assertion: Assertion, record: IssuedCredential) -> bytes:
+    """The award's OB 3.0 baked image as stored by the worker; baked (and stored) now if it has not yet."""
+    name = record.baked_image.name
+    if name and record.baked_image.storage.exists(name):
+        with record.baked_image.open("rb") as fh:
+            return fh.read()
+    return credential_bake(assertion, record)
+
+
 def _bake_and_store(assertion: Assertion, record: IssuedCredential, source: bytes,
                     signers: dict[int, Ed25519Signer] | None = None,
                     endorsements: dict[int, list[dict[str, Any]]] | None = None) -> bytes:

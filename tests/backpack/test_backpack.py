@@ -107,8 +107,11 @@ def test_zip_holds_every_baked_image_and_its_json(client, learner, badge_a, badg
     with zipfile.ZipFile(io.BytesIO(response.content)) as zf:
         names = sorted(zf.namelist())
         assert names == ["copper-pipework/assertion.json", "copper-pipework/badge.json",
-                         "copper-pipework/copper-pipework.png", "safe-scaffolding/assertion.json",
-                         "safe-scaffolding/badge.json", "safe-scaffolding/safe-scaffolding.png"]
+                         "copper-pipework/copper-pipework-ob3.png", "copper-pipework/copper-pipework.png",
+                         "copper-pipework/ob3-credential.json", "copper-pipework/ob3-credential.jwt",
+                         "safe-scaffolding/assertion.json", "safe-scaffolding/badge.json",
+                         "safe-scaffolding/ob3-credential.json", "safe-scaffolding/ob3-credential.jwt",
+                         "safe-scaffolding/safe-scaffolding-ob3.png", "safe-scaffolding/safe-scaffolding.png"]
         assert json.loads(zf.read("safe-scaffolding/assertion.json"))["id"].endswith(str(a.public_id))
         assert json.loads(read_baked(zf.read("copper-pipework/copper-pipework.png")))["id"].endswith(str(b.public_id))
         assert json.loads(zf.read("copper-pipework/badge.json"))["name"] == "Copper Pipework"

@@ -3,13 +3,20 @@ baked image; the share page and the certificate link both forms; another learner
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
+
+import pytest
 
 from assertions.baking import png_chunks
+from assertions.services import assertion_revoke
 from backpack import services
 from backpack.models import BackpackEntry
 from credentials.proof import proof_verify
+from issuers.scoping import tenant_scope
 from tests.support.learners import award
+from tests.support.ob3 import ob3check_failures, ob3check_report
 
 
 def _entry(client, learner, badge) -> tuple[object, BackpackEntry]:
@@ -67,3 +74,30 @@ def test_the_share_page_and_the_certificate_link_both_forms(client, learner, bad
     certificate = client.get(f"/backpack/badges/{entry.public_id}/certificate/").content.decode()
     assert f"http://127.0.0.1:8000/public/credentials/{a.public_id}" in certificate
     assert f"http://127.0.0.1:8000/public/assertions/{a.public_id}" in certificate
+
+
+@pytest.mark.conformance
+def test_the_zip_of_everything_holds_each_award_as_open_badges_3_and_ob3check_verifies_them(
+        client, learner, badge_a, live_server, settings, tmp_path):
+    """ob3check reads the issuer's DID document and status list from the live server, as a wallet would."""
+    settings.PUBLIC_BASE_URL = live_server.url
+    kept, withdrawn = award(badge_a), award(badge_a)
+    with tenant_scope(badge_a.tenant):
+        assertion_revoke(assertion=withdrawn, reason="Sent by mistake")
+    client.force_login(learner)
+    with zipfile.ZipFile(io.BytesIO(client.get("/backpack/export/").content)) as zf:
+        names = set(zf.namelist())
+        zf.extractall(tmp_path)
+    folders = {json.loads((tmp_path / folder / "ob3-credential.json").read_text())["id"].rsplit("/", 1)[1]: folder
+               for folder in ("safe-scaffolding", "safe-scaffolding-2")}
+    good, bad = tmp_path / folders[str(kept.public_id)], tmp_path / folders[str(withdrawn.public_id)]
+    stem = good.name
+    assert {f"{stem}/ob3-credential.json", f"{stem}/ob3-credential.jwt", f"{stem}/{stem}-ob3.png",
+            f"{bad.name}/ob3-credential.json", f"{bad.name}/ob3-credential.jwt"} <= names
+    assert not [n for n in names if n.startswith(f"{bad.name}/") and n.endswith(".png")]  # revoked: no image
+    for path in (good / "ob3-credential.json", good / "ob3-credential.jwt", *good.glob("*-ob3.png")):
+        report = ob3check_report(path)
+        assert report["valid"], (path.name, ob3check_failures(report))
+    for path in (bad / "ob3-credential.json", bad / "ob3-credential.jwt"):
+        failures = ob3check_failures(ob3check_report(path))
+        assert [f for f in failures if f.startswith("credentialStatus: REVOKED")], (path.name, failures)

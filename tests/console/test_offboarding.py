@@ -23,6 +23,7 @@ from issuers.models import PeriodicRun, Tenant
 from issuers.scoping import tenant_scope
 from tests.support import LD, eager_tasks, issue_one
 from tests.support.conformance import errors, validate
+from tests.support.ob3 import ob3check_failures, ob3check_report
 from verification.models import RemovedDocument
 
 
@@ -150,3 +151,29 @@ def test_an_archive_that_could_not_be_written_is_shown_failed_and_built_again(
     assert offboarding.status == Offboarding.Status.READY
     assert offboarding.error == ""
     assert archive_path(offboarding).exists()
+
+
+@pytest.mark.conformance
+def test_the_archive_holds_each_award_as_open_badges_3_and_ob3check_verifies_them(
+        offboarded, tmp_path, issuer_a, client):
+    offboarding, valid, revoked = offboarded
+    with zipfile.ZipFile(archive_path(offboarding)) as archive:
+        names = set(archive.namelist())
+        assert {f"awards/{valid.public_id}.ob3.json", f"awards/{valid.public_id}.ob3.jwt",
+                f"awards/{valid.public_id}.ob3.png", f"awards/{revoked.public_id}.ob3.json",
+                f"awards/{revoked.public_id}.ob3.jwt", f"issuers/{issuer_a.public_id}.did.json"} <= names
+        assert f"awards/{revoked.public_id}.ob3.png" not in names
+        assert "Open Badges 3.0" in archive.read("README.txt").decode()
+        did = json.loads(archive.read(f"issuers/{issuer_a.public_id}.did.json"))
+        for name in names:
+            if ".ob3." in name:
+                (tmp_path / name.replace("/", "-")).write_bytes(archive.read(name))
+    assert did == client.get(f"/public/issuers/{issuer_a.public_id}/did.json").json()
+    for ext in ("json", "jwt", "png"):
+        report = ob3check_report(tmp_path / f"awards-{valid.public_id}.ob3.{ext}")
+        assert report["valid"], (ext, ob3check_failures(report))
+        assert not [c for c in report["checks"] if c["name"] == "schema" and c["status"] != "PASS"], ext
+    for ext in ("json", "jwt"):
+        report = ob3check_report(tmp_path / f"awards-{revoked.public_id}.ob3.{ext}")
+        assert not report["valid"]
+        assert [f for f in ob3check_failures(report) if f.startswith("credentialStatus: REVOKED")], (ext, report)

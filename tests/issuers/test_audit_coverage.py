@@ -151,7 +151,9 @@ NOT_STAFF_CHANGES: dict[str, str] = {
     "credentials.services.credentials_allocate": SYSTEM + " (status list indexes of new awards)",
     "credentials.services.credential_bake": "the worker bakes the 3.0 image of an award (derived, rebuildable)",
     "credentials.services.credentials_bake": "the worker bakes the 3.0 images of awards (derived, rebuildable)",
-    "credentials.services.credential_baked": READS, "credentials.services.credential_jwt": READS,
+    "credentials.services.credential_baked": READS,
+    "credentials.services.credential_baked_image": "reads the award's 3.0 image (bakes it if the worker has not)",
+    "credentials.services.credential_jwt": READS,
     "credentials.services.credential_signed": READS, "credentials.services.issuer_did_document": READS,
     "credentials.services.revocation_list": READS, "credentials.services.status_list_signed": READS,
     # credentials
