@@ -232,6 +232,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "webhooks-expired": {"task": "webhooks.tasks.awards_expired_announce", "schedule": 3600},
     "lti-sync": {"task": "lti.tasks.links_sync", "schedule": env_int("LTI_SYNC_SECONDS", 3600)},
     "audit-prune": {"task": "issuers.tasks.audit_prune", "schedule": 24 * 3600},
+    "obapi-tokens-expired": {"task": "obapi.tasks.tokens_expired_clear", "schedule": 24 * 3600},
 }
 EXPIRY_REMINDER_DAYS = env_int("EXPIRY_REMINDER_DAYS", 30)  # learners are reminded this long before expiry
 # Audit entries older than this are deleted by the daily audit-prune task (issuers.audit).

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Max, Min, Q
+from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from backpack import selectors as backpack
@@ -117,7 +118,7 @@ def _host(uris: str) -> str:
 
 def connected_platforms(user: Any) -> list[ConnectedPlatform]:
     """Every platform that holds a live token (access or refresh) of the learner, newest first."""
-    live_access = AccessToken.objects.filter(user=user, application__isnull=False)
+    live_access = AccessToken.objects.filter(user=user, application__isnull=False, expires__gt=timezone.now())
     live_refresh = RefreshToken.objects.filter(user=user, revoked__isnull=True)
     apps = Application.objects.filter(Q(pk__in=live_access.values("application_id"))
                                       | Q(pk__in=live_refresh.values("application_id")))

@@ -124,6 +124,7 @@ NOT_STAFF_CHANGES: dict[str, str] = {
     "obapi.services.credential_upsert": LEARNER + " (another platform pushes a credential with the learner's token)",
     "obapi.services.profile_update": LEARNER + " (their name, changed by a platform they connected)",
     "obapi.services.platform_disconnect": LEARNER + " (they take a platform's access away)",
+    "obapi.services.tokens_expired_delete": "deletes OAuth tokens past their time; no college data",
     # wallets: a learner's wallet takes the learner's own award (OpenID4VCI); no college data changes
     "wallets.services.wallet_offer_create": LEARNER,
     "wallets.services.wallet_token_grant": LEARNER,
