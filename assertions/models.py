@@ -142,6 +142,9 @@ class Assertion(models.Model):
             models.Index(fields=["bake_status", "updated_at"], name="assertion_bake_sweep"),
             # usage per college and period, and its plan limits: index-only counts of awards and learners
             models.Index(fields=["tenant", "created_at", "recipient_identity"], name="assertion_usage"),
+            # Newest first by (issued_on, id): the API's keyset pages, and a badge class's awards.
+            models.Index(fields=["tenant", "issued_on", "id"], name="assertion_issued"),
+            models.Index(fields=["badge_class", "issued_on", "id"], name="assertion_badge_issued"),
         ]
 
     def __str__(self) -> str:
@@ -212,3 +215,50 @@ _EMAIL_STATUS: dict[str, str] = {
     OutboxEmail.Status.FAILED: Assertion.EmailStatus.FAILED,
     OutboxEmail.Status.UNKNOWN: Assertion.EmailStatus.UNKNOWN,
 }
+
+
+class AwardTally(models.Model):
+    """Kept counts of a badge class's awards by the day they were issued (in the college's time zone):
+    the dashboard, a badge's page and the outcomes read these few rows instead of counting years of
+    awards. Kept by the services that change them, in the same transaction (``assertions.tally``):
+    issuing, claiming, revoking and erasing. ``claimed`` and ``revoked`` count the awards of that day
+    now claimed or revoked, ``claimed_revoked`` those both (so live claims are ``claimed - claimed_revoked``).
+    ``manage.py tally_rebuild`` recounts them from the awards."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    badge_class = models.ForeignKey(BadgeClass, on_delete=models.CASCADE, related_name="tallies")
+    day = models.DateField()
+    issued = models.IntegerField(default=0)
+    claimed = models.IntegerField(default=0)
+    revoked = models.IntegerField(default=0)
+    claimed_revoked = models.IntegerField(default=0)
+
+    objects = TenantScopedManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["badge_class", "day"], name="one_tally_per_badge_day")]
+        indexes = [models.Index(fields=["tenant", "day"], name="tally_tenant_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.issued} issued"
+
+
+class ClaimDelayTally(models.Model):
+    """How long a badge's awards of one issue day took to be claimed, kept as a histogram: ``hours`` is
+    the delay rounded down to the hour (to the day, in hours, from two days on), ``count`` the claims.
+    The outcomes' "median hours to claim" is read from these rows, not from every claimed award."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    badge_class = models.ForeignKey(BadgeClass, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    hours = models.IntegerField()
+    count = models.IntegerField(default=0)
+
+    objects = TenantScopedManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["badge_class", "day", "hours"], name="one_delay_bucket")]
+        indexes = [models.Index(fields=["tenant", "day"], name="claim_delay_tenant_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} +{self.hours} h: {self.count}"

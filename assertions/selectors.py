@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Lower
 
-from assertions.models import Assertion, BulkJob
+from assertions.models import Assertion, AwardTally, BulkJob
 from badges.models import BadgeClass
 from badges.selectors import badge_classes_of
 from issuers.models import Membership, OutboxEmail
@@ -35,14 +35,16 @@ def bulk_jobs_of(membership: Membership) -> QuerySet[BulkJob]:
 
 def badge_classes_with_counts(badges: QuerySet[BadgeClass]) -> list[BadgeClass]:
     """Each badge class with how many awards are live (not revoked), claimed, waiting for their
-    email, or whose email failed (or may not have arrived). Two grouped queries: the awards counted
-    alone, and the email states read from the outbox's few unfinished or failed messages (a join of
-    every award with its email would grow with years of sent mail)."""
+    email, or whose email failed (or may not have arrived). Two grouped queries: the kept tallies
+    summed (a few rows per badge and day, never the awards themselves), and the email states read from
+    the outbox's few unfinished or failed messages (a join of every award with its email would grow
+    with years of sent mail)."""
     listed = list(badges)
     ids = [b.pk for b in listed]
     live = Assertion.objects.filter(badge_class_id__in=ids, revoked=False).order_by().values("badge_class_id")
-    counts: dict[int, dict[str, Any]] = {r["badge_class_id"]: {**r} for r in live.annotate(
-        n_issued=Count("id"), n_claimed=Count("id", filter=Q(claimed_at__isnull=False)))}
+    counts: dict[int, dict[str, Any]] = {r["badge_class_id"]: {**r} for r in AwardTally.objects.filter(
+        badge_class_id__in=ids).order_by().values("badge_class_id").annotate(
+        n_issued=Sum(F("issued") - F("revoked")), n_claimed=Sum(F("claimed") - F("claimed_revoked")))}
     counts_of_mail: dict[int, dict[str, Any]] = {r["badge_class_id"]: {**r} for r in live.filter(
         mail__status__in=[M.QUEUED, M.SENDING, M.FAILED, M.UNKNOWN]).annotate(
         n_pending_email=Count("id", filter=Q(mail__status__in=[M.QUEUED, M.SENDING])),

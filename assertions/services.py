@@ -21,6 +21,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from assertions import tally
 from assertions.emails import revocation_message
 from assertions.events import ANNOUNCED
 from assertions.models import Announcement, Assertion, BulkJob
@@ -285,6 +286,7 @@ def assertion_issue(
         ))
     emails_create(mails)  # the award emails' outbox rows: queued, sent by the pipeline once baked
     rows_insert(_ASSERTIONS, assertions)
+    tally.issued(assertions, tenant.zone)
     for a in assertions:  # what callers read of a new award without another query
         _TENANT.set_cached_value(a, tenant)
         _BADGE_CLASS.set_cached_value(a, badge_class)
@@ -433,6 +435,7 @@ def assertion_revoke(*, assertion: Assertion, reason: str, actor: ActorLike = No
                                                 tenant=assertion.tenant, message=revocation_message(assertion))
         fields.append("revocation_mail")
     assertion.save(update_fields=fields)
+    tally.revoked(assertion, assertion.tenant.zone)
     audit_record(tenant=assertion.tenant, action="assertion.revoke", actor=actor, obj=assertion, summary=reason[:200],
                  data={"learner_emailed": "revocation_mail" in fields, "reason": reason[:200]})
     publication_notify(assertion_ids=[assertion.public_id])  # drops it now and again on commit
@@ -506,6 +509,7 @@ def assertion_erase(*, assertion: Assertion, delete: bool, actor: ActorLike = No
         return
     public_id, college, image, mail_id = assertion.public_id, assertion.tenant.name, assertion.baked_image, \
         assertion.mail_id
+    tally.deleted(assertion, assertion.tenant.zone)
     assertion.delete()
     if mail_id is not None:
         OutboxEmail.objects.filter(pk=mail_id).delete()

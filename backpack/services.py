@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts import selectors as account_selectors
 from accounts.services import user_create_verified
-from assertions import documents
+from assertions import documents, tally
 from assertions.models import Assertion
 from backpack import selectors
 from backpack.models import BackpackEntry, Collection, CollectionItem, ImportedBadge, Visibility
@@ -77,6 +77,7 @@ def assertion_claim(*, assertion: Assertion, user: Any) -> BackpackEntry:
                 raise PermissionDenied("This badge has already been claimed by another account.")
         else:
             assertion.claimed_at, assertion.claimed_by = now, user
+            tally.claimed(assertion, assertion.tenant.zone)
             award_claimed(assertion=assertion)  # the college's webhooks, in the claim's transaction
     entry, _ = BackpackEntry.objects.get_or_create(user=user, assertion=assertion)
     if entry.declined_at:

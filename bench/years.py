@@ -37,17 +37,17 @@ DATABASE_NAME = DATABASE_URL.rsplit("/", 1)[1]
 PASSWORD = "bench-password-Zq7!"  # noqa: S105 - the bench's throwaway accounts
 GOAL_P95_MS, GOAL_GROWTH = 200.0, 2.0
 BATCH = 5_000
+# A fixed key, so a database grown by one run (--grow-only) can be measured by a later one (--reuse).
+BENCH_FERNET_KEY = "YmVuY2gteWVhcnMta2V5LW5vdC1hLXNlY3JldC0wMDA="
 BADGES = 20  # the big college's badge classes; awards are spread over them, the first one biggest
 
 
 def environment(var_dir: Path) -> dict[str, str]:
-    from cryptography.fernet import Fernet
-
     return {
         **os.environ,
         "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "VAR_DIR": str(var_dir),
         "DEBUG": "false", "ALLOW_LOCAL_DEPLOYMENT": "true", "SECRET_KEY": "bench-" + "x" * 40,
-        "KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "ALLOWED_HOSTS": "127.0.0.1",
+        "KEY_ENCRYPTION_KEYS": BENCH_FERNET_KEY, "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "badgeplatform.settings", "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": "9", "EMAIL_USE_TLS": "false", "PIPELINE_STUCK_AFTER": "360000",
         "CELERY_TASK_ALWAYS_EAGER": "false",
@@ -114,6 +114,31 @@ class World:
             _, self.api_secret = api_key_create(tenant=self.tenant, name="MIS", actor=self.tutor)
         self.awarded = 0
 
+    @classmethod
+    def existing(cls) -> World:
+        """The world a ``--grow-only`` run left in the database, with a new API key."""
+        from accounts.models import User
+        from assertions.models import Assertion
+        from badges.models import BadgeClass
+        from issuers.models import Tenant
+        from issuers.scoping import tenant_scope
+        from issuers.services import api_key_create
+
+        world = cls.__new__(cls)
+        world.tutor = User.objects.get(email="tutor@big.example")
+        world.learner = User.objects.get(email="holder@learners.example")
+        world.tenant = Tenant.objects.get(slug="big")
+        world.small = []
+        for n in range(50):
+            tenant = Tenant.objects.get(slug=f"small{n}")
+            with tenant_scope(tenant):
+                world.small.append((tenant, list(BadgeClass.objects.order_by("pk"))))
+        with tenant_scope(world.tenant):
+            world.badges = list(BadgeClass.objects.order_by("pk"))
+            _, world.api_secret = api_key_create(tenant=world.tenant, name="MIS", actor=world.tutor)
+            world.awarded = Assertion.objects.exclude(recipient_identity=world.learner.email).count()
+        return world
+
     def grow(self, size: int) -> None:
         """Award the big college's badges until it holds ``size`` awards; each small college gets 1 %."""
         from assertions.services import Recipient, assertion_issue
@@ -150,6 +175,13 @@ class World:
                            "revocation_reason = 'Issued in error' WHERE id % 50 = 7 AND NOT revoked")
             cursor.execute("UPDATE assertions_assertion SET expires = issued_on + interval '1 day' "
                            "WHERE id % 20 = 3 AND expires IS NULL")
+            # The claims and revocations above were set by SQL, past the services that keep the tallies.
+            from assertions.tally import DELAY_REBUILD_SQL, REBUILD_SQL
+
+            cursor.execute("DELETE FROM assertions_awardtally")
+            cursor.execute("DELETE FROM assertions_claimdelaytally")
+            cursor.execute(REBUILD_SQL.format(where=""))
+            cursor.execute(DELAY_REBUILD_SQL.format(where=""))
             cursor.execute("ANALYZE")
 
     def holder_badges(self, count: int = 300) -> None:
@@ -254,24 +286,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--grow-only", action="store_true", help="grow the database to the sizes and keep it")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the database a --grow-only run left (migrated first), growing it if asked")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
     var_dir = Path(tempfile.mkdtemp(prefix="bench-years-"))
     env = environment(var_dir)
     os.environ.update(env)
-    database_fresh(env)
+    if args.reuse:
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
+                       check=True)
+    else:
+        database_fresh(env)
     import django
 
     django.setup()
-    world = World()
-    world.holder_badges()
+    if args.reuse:
+        world = World.existing()
+    else:
+        world = World()
+        world.holder_badges()
     paths = pages(world)
     by_size: dict[int, dict[str, tuple[float, float, int]]] = {}
     for size in sizes:
         started = time.perf_counter()
         world.grow(size)
         grown = time.perf_counter() - started
+        if args.grow_only:
+            print(f"grown to {size:,} awards in the big college ({grown:.0f} s)", flush=True)
+            continue
         proc, url = gunicorn_start(env, var_dir / "web.log")
         try:
             api = requests.Session()
@@ -283,6 +329,8 @@ def main() -> None:
             proc.terminate()
             proc.wait(timeout=30)
         print(f"grown to {size:,} awards in the big college ({grown:.0f} s)", flush=True)
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"load average while measuring: {load}", flush=True)
         report(by_size, sizes[0])
 
 

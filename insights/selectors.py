@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
-from django.db import connection
-from django.db.models import Aggregate, Count, DateField, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncWeek, Upper
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Upper
 from django.utils import timezone
 
-from assertions.models import Assertion
+from assertions.models import Assertion, AwardTally, ClaimDelayTally
 from badges.models import BadgeClass
 from insights.models import DailyCount
 from issuers.models import Issuer
@@ -63,40 +61,37 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
             timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min)))
 
 
-class _Median(Aggregate):
-    """PostgreSQL's ``percentile_cont(0.5)``: the median computed where the rows are."""
+def _histogram_median(buckets: dict[int, int]) -> float | None:
+    """``percentile_cont(0.5)`` of the delays, each taken as its bucket's hour: the middle value, or the
+    mean of the two middle ones."""
+    total = sum(buckets.values())
+    if total <= 0:
+        return None
+    lo_rank, hi_rank = (total - 1) // 2, total // 2
+    seen, lo_value, hi_value = 0, None, None
+    for hours in sorted(buckets):
+        seen += buckets[hours]
+        if lo_value is None and seen > lo_rank:
+            lo_value = hours
+        if seen > hi_rank:
+            hi_value = hours
+            break
+    assert lo_value is not None  # the ranks are below total
+    assert hi_value is not None
+    return round((lo_value + hi_value) / 2, 1)
 
-    function = "PERCENTILE_CONT"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
 
-
-def _hours(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds / 3600, 1)
-
-
-def _median_hours(pairs: list[tuple[datetime, datetime]]) -> float | None:
-    seconds = [(claimed - issued).total_seconds() for issued, claimed in pairs]
-    return _hours(statistics.median(seconds)) if seconds else None
-
-
-def _claim_medians(awards: QuerySet[Assertion]) -> tuple[dict[int, float | None], float | None]:
-    """Median hours from award to claim, per badge class and overall. On PostgreSQL the database computes
-    them (a college's years of awards never leave it); SQLite, the embedded default for one machine's
-    trial, has no percentile aggregate, and its tables are small, so the rows are read there."""
-    claimed = awards.filter(claimed_at__isnull=False, claimed_at__gte=F("issued_on"))
-    if connection.vendor == "postgresql":
-        seconds = Func(F("claimed_at") - F("issued_on"), template="EXTRACT(EPOCH FROM %(expressions)s)",
-                       output_field=FloatField())
-        per_badge = {r["badge_class_id"]: _hours(r["median"])
-                     for r in claimed.values("badge_class_id").annotate(median=_Median(seconds))}
-        return per_badge, _hours(claimed.aggregate(median=_Median(seconds))["median"])
-    pairs: dict[int, list[tuple[datetime, datetime]]] = {}
-    for badge_id, issued, when in claimed.values_list("badge_class_id", "issued_on", "claimed_at"):
-        assert when is not None  # filtered above
-        pairs.setdefault(badge_id, []).append((issued, when))
-    return ({b: _median_hours(p) for b, p in pairs.items()},
-            _median_hours([pair for each in pairs.values() for pair in each]))
+def _claim_medians(ids: list[int], start: date, end: date) -> tuple[dict[int, float | None], float | None]:
+    """Median hours from award to claim, per badge class and overall, from the kept histogram of claim
+    delays (``ClaimDelayTally``: to the hour, to the day from two days on), never from the awards."""
+    per_badge: dict[int, dict[int, int]] = {}
+    overall: dict[int, int] = {}
+    for badge_id, hours, n in (ClaimDelayTally.objects.filter(badge_class_id__in=ids, day__gte=start, day__lte=end)
+                               .order_by().values("badge_class_id", "hours").annotate(n=Sum("count"))
+                               .values_list("badge_class_id", "hours", "n")):
+        per_badge.setdefault(badge_id, {})[hours] = n
+        overall[hours] = overall.get(hours, 0) + n
+    return {b: _histogram_median(h) for b, h in per_badge.items()}, _histogram_median(overall)
 
 
 def outcomes(*, start: date, end: date, issuer: Issuer | None = None, badge_class: BadgeClass | None = None,
@@ -114,9 +109,10 @@ def outcomes(*, start: date, end: date, issuer: Issuer | None = None, badge_clas
         badges = badges.filter(Q(public_id__in=named) | Q(pk=pathway.capstone_id))
     listed = list(badges)
     ids = [b.pk for b in listed]
-    awards = Assertion.objects.filter(badge_class_id__in=ids, issued_on__gte=lo, issued_on__lt=hi)
-    counted = {r["badge_class_id"]: r for r in awards.values("badge_class_id").annotate(
-        awarded=Count("id"), claimed=Count("id", filter=Q(claimed_at__isnull=False)))}
+    # Counted from the kept tallies (a row per badge and day), never from the period's awards.
+    tallies = AwardTally.objects.filter(badge_class_id__in=ids, day__gte=start, day__lte=end).order_by()
+    counted = {r["badge_class_id"]: r for r in tallies.values("badge_class_id").annotate(
+        awarded=Sum("issued"), claimed=Sum("claimed"))}
     daily = (DailyCount.objects.filter(badge_class_id__in=ids, day__gte=start, day__lte=end)
              .values("badge_class_id", "kind").annotate(n=Sum("count")))
     events: dict[tuple[int, str], int] = {(r["badge_class_id"], r["kind"]): r["n"] for r in daily}
@@ -124,7 +120,7 @@ def outcomes(*, start: date, end: date, issuer: Issuer | None = None, badge_clas
     verified = {r["badge"]: r["n"] for r in VerificationEvent.objects.filter(created_at__gte=lo, created_at__lt=hi)
                 .exclude(assertion_public_id=None).annotate(badge=Subquery(badge_of)).filter(badge__in=ids)
                 .values("badge").annotate(n=Count("id"))}
-    medians, median_overall = _claim_medians(awards)
+    medians, median_overall = _claim_medians(ids, start, end)
     rows = []
     for b in listed:
         c: Mapping[str, Any] = counted.get(b.pk, {})
@@ -135,23 +131,22 @@ def outcomes(*, start: date, end: date, issuer: Issuer | None = None, badge_clas
                         median_hours_to_claim=medians.get(b.pk)))
     totals = {col: sum(getattr(r, col) for r in rows) for col in COLUMNS}
     return Outcomes(start=start, end=end, rows=rows, totals=totals, median_hours_to_claim=median_overall,
-                    series=_weekly(awards, start, end), funnels=_funnels(pathway) if with_funnels else [])
+                    series=_weekly(tallies, start, end), funnels=_funnels(pathway) if with_funnels else [])
 
 
-def _weekly(awards: QuerySet[Assertion], start: date, end: date) -> list[tuple[date, int, int]]:
+def _weekly(tallies: QuerySet[AwardTally], start: date, end: date) -> list[tuple[date, int, int]]:
     first = start - timedelta(days=start.weekday())
     weeks: dict[date, list[int]] = {}
     day = first
     while day <= end:
         weeks[day] = [0, 0]
         day += timedelta(days=7)
-    # Counted by the database, per week in the college's time zone (the one the tenant context set).
-    by_week = (awards.order_by().annotate(week=TruncWeek("issued_on", output_field=DateField(),
-                                                          tzinfo=timezone.get_current_timezone()))
-               .values("week").annotate(awarded=Count("id"), claimed=Count("id", filter=Q(claimed_at__isnull=False))))
-    for r in by_week:
-        if r["week"] in weeks:
-            weeks[r["week"]] = [r["awarded"], r["claimed"]]
+    # The tallies' days are the college's own (its time zone): summed per day, then into weeks here.
+    for day, awarded, claimed in tallies.values("day").annotate(a=Sum("issued"), c=Sum("claimed")).values_list(
+            "day", "a", "c"):
+        week = weeks.setdefault(day - timedelta(days=day.weekday()), [0, 0])
+        week[0] += awarded
+        week[1] += claimed
     return [(w, a, c) for w, (a, c) in weeks.items()]
 
 

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from insights.forms import OutcomesFilter
 from insights.selectors import Outcomes, outcomes
-from issuers.csvexport import csv_response
+from issuers.csvexport import csv_streaming_response
 from issuers.http import StaffRequest
 from issuers.models import Role
 from issuers.permissions import role_required
 
 
 @role_required(Role.ADMIN, Role.VIEWER)
-def dashboard(request: StaffRequest, tenant_slug: str) -> HttpResponse:
+def dashboard(request: StaffRequest, tenant_slug: str) -> HttpResponseBase:
     form = OutcomesFilter(request.GET or None)
     result = None
     if form.is_valid():
@@ -42,13 +44,16 @@ def _chart(result: Outcomes | None) -> dict[str, Any] | None:
     return {"bars": bars, "width": max(len(bars) * 14 + 4, 40)}
 
 
-def _csv(result: Outcomes, tenant_slug: str) -> HttpResponse:
+def _csv(result: Outcomes, tenant_slug: str) -> StreamingHttpResponse:
     header = ["badge", "issuer", "awarded", "claimed", "share page views", "linkedin add clicks", "downloads",
               "added to wallets", "employer verifications", "median hours to claim"]
-    lines: list[list[Any]] = [
-        [r.badge_class.name, r.badge_class.issuer.name, r.awarded, r.claimed, r.share_view, r.linkedin, r.download,
-         r.wallet, r.verified, r.median_hours_to_claim] for r in result.rows]
-    t = result.totals
-    lines.append(["All badges", "", t["awarded"], t["claimed"], t["share_view"], t["linkedin"], t["download"],
-                  t["wallet"], t["verified"], result.median_hours_to_claim])
-    return csv_response(f"outcomes-{tenant_slug}-{result.start}-{result.end}.csv", header, lines)
+
+    def lines() -> Iterator[list[Any]]:  # written as it is sent, a badge a line, not built in memory first
+        for r in result.rows:
+            yield [r.badge_class.name, r.badge_class.issuer.name, r.awarded, r.claimed, r.share_view, r.linkedin,
+                   r.download, r.wallet, r.verified, r.median_hours_to_claim]
+        t = result.totals
+        yield ["All badges", "", t["awarded"], t["claimed"], t["share_view"], t["linkedin"], t["download"],
+               t["wallet"], t["verified"], result.median_hours_to_claim]
+
+    return csv_streaming_response(f"outcomes-{tenant_slug}-{result.start}-{result.end}.csv", header, lines())

@@ -1,0 +1,70 @@
+"""Every page that lists or counts awards makes as many queries with 30 awards as with 3: nothing
+is read per award (the kept tallies count, one query reads a page of awards)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from backpack.services import assertion_claim
+from issuers.scoping import tenant_scope
+from issuers.services import api_key_create
+from tests.support import issue_one, make_user
+from tests.support.api import Api
+
+LEARNER = "robin@example.org"
+
+
+def _queries(client, path: str) -> int:
+    client.get(path)  # the first request fills the caches (session, site, tenant branding)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+        if getattr(response, "streaming", False):
+            b"".join(response.streaming_content)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(queries)
+
+
+def _award(tenant, badge, learner, upto: int) -> None:
+    """Bring the badge to ``upto`` awards; every third is the learner's, claimed into the backpack."""
+    with tenant_scope(tenant):
+        have = badge.assertions.count()
+        for n in range(have, upto):
+            if n % 3 == 0:
+                award = issue_one(badge_class=badge, recipient_identity=LEARNER, recipient_name="Robin")
+                assertion_claim(assertion=award, user=learner)
+            else:
+                issue_one(badge_class=badge, recipient_identity=f"l{n}@example.org", recipient_name=f"Learner {n}")
+
+
+@pytest.mark.parametrize("page", ["dashboard", "badge", "badge search", "award search", "outcomes", "outcomes csv",
+                                  "audit log", "api list", "api list by badge", "backpack"])
+def test_a_page_makes_the_same_queries_with_3_and_with_30_awards(page, client, tenant_a, badge_a, alice):
+    learner = make_user(LEARNER)
+    slug, badge = tenant_a.slug, badge_a.public_id
+    paths = {
+        "dashboard": ("staff", f"/t/{slug}/"),
+        "badge": ("staff", f"/t/{slug}/badges/{badge}/"),
+        "badge search": ("staff", f"/t/{slug}/?q=safe"),
+        "award search": ("staff", f"/t/{slug}/badges/{badge}/?q=learner"),
+        "outcomes": ("staff", f"/t/{slug}/outcomes/"),
+        "outcomes csv": ("staff", f"/t/{slug}/outcomes/?format=csv"),
+        "audit log": ("staff", f"/t/{slug}/audit/"),
+        "api list": ("api", "/api/v1/assertions/"),
+        "api list by badge": ("api", f"/api/v1/assertions/?badge_class={badge}"),
+        "backpack": ("learner", "/backpack/"),
+    }
+    who, path = paths[page]
+    if who == "api":
+        with tenant_scope(tenant_a):
+            _, secret = api_key_create(tenant=tenant_a, name="MIS", actor=alice)
+        api = Api(client, secret)
+        measure = lambda: _queries(api, path)  # noqa: E731
+    else:
+        client.force_login(alice if who == "staff" else learner)
+        measure = lambda: _queries(client, path)  # noqa: E731
+    _award(tenant_a, badge_a, learner, 3)
+    with_3 = measure()
+    _award(tenant_a, badge_a, learner, 30)
+    assert measure() == with_3
