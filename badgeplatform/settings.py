@@ -77,6 +77,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "accounts",
     "issuers",
     "badges",
@@ -87,6 +90,7 @@ INSTALLED_APPS = [
     "endorsements",
     "webhooks",
     "lti",
+    "sso",
     "insights",
     "backpack",
     "oauth2_provider",
@@ -346,8 +350,15 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_FORMS = {
     "signup": "accounts.forms.SignupForm",
     "reset_password": "accounts.forms.ResetPasswordForm",
-    "request_login_code": "accounts.forms.RequestLoginCodeForm",
+    "login": "sso.forms.LoginForm",  # refuses a password for staff of a college that requires single sign-on
+    "request_login_code": "sso.forms.RequestLoginCodeForm",
 }
+# Staff single sign-on (README "Staff single sign-on"): each college's OpenID Connect or SAML provider is an
+# allauth app built per request from the sso app's rows (sso.adapter); nothing is listed on the login page.
+SOCIALACCOUNT_ADAPTER = "sso.adapter.CollegeSocialAccountAdapter"
+SOCIALACCOUNT_STORE_TOKENS = False  # we only need to know who signed in, never to call the provider later
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_LOGIN_ON_GET = False
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False

@@ -7,6 +7,7 @@ from accounts.views import admin_login
 from badgeplatform import health
 from issuers import api as issuers_api
 from issuers import views as issuers_views
+from sso import views as sso_views
 from verification import api as verification_api
 from verification import views as verification_views
 from wallets import views as wallets_views
@@ -21,6 +22,8 @@ urlpatterns = [
     path("", issuers_views.home, name="home"),
     path("tenants/", issuers_views.choose_tenant, name="choose_tenant"),
     path("colleges/<uuid:public_id>/logo", issuers_views.college_logo, name="college_logo"),
+    # The login page with domain discovery (sso.views.login), then allauth's own pages.
+    path("accounts/login/", sso_views.login, name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:token>/", issuers_views.invitation_accept, name="invitation_accept"),
     path("", include("console.urls")),
@@ -34,6 +37,7 @@ urlpatterns = [
     path("", include("webhooks.urls")),
     path("", include("lti.urls")),
     path("", include("credentials.urls")),
+    path("", include("sso.urls")),
     path("verify/", verification_views.verify_page, name="verify"),
     path("api/v1/verify/", verification_api.verify_api, name="api_verify"),
     path("api/v1/tenant/", issuers_api.tenant_detail, name="api_tenant"),

@@ -88,6 +88,7 @@ def test_the_layers_above_fill_the_registries_of_the_layers_below():
     from lti.models import LtiRegistration
     from pathways.events import COMPLETED
     from pathways.tasks import assertion_revoked, assertions_issued
+    from sso.models import SingleSignOn
     from verification.events import VERIFIED
     from verification.links import OUR_PAGES
     from verification.publication import publication_changed
@@ -105,7 +106,7 @@ def test_the_layers_above_fill_the_registries_of_the_layers_below():
     assert list(EMAIL_OUTCOMES) == [webhooks.award_emails_done]
     assert list(VERIFIED) == [webhooks.award_verified]
     assert list(COMPLETED) == [webhooks.pathway_completed]
-    assert set(ENCRYPTED_KEY_MODELS) == {CredentialKey, EndorserKey, WebhookEndpoint, LtiRegistration}
+    assert set(ENCRYPTED_KEY_MODELS) == {CredentialKey, EndorserKey, WebhookEndpoint, LtiRegistration, SingleSignOn}
 
 
 def test_no_app_reaches_a_higher_layer_by_name_or_signal():
@@ -145,6 +146,7 @@ UPWARD_LINKS = [
     ("templates/issuers/settings.html", "webhooks:endpoints"),
     ("templates/backpack/home.html", "obapi:platforms"),  # the backpack's Settings: the platforms a learner connected
     ("templates/issuers/settings.html", "credentials:keys"),  # and the issuers' Open Badges 3.0 keys
+    ("templates/issuers/settings.html", "sso:settings"),
 ]
 _URL_NAME = re.compile(r"""(?:\{%\s*url\s+|reverse(?:_lazy)?\(\s*|redirect\(\s*|resolve_url\(\s*)"""
                        r"""["']([a-z_]+):([a-z_]+)["']""")

@@ -173,12 +173,23 @@ NOT_STAFF_CHANGES: dict[str, str] = {
                                 "'LTI teacher <name>', tests/lti)",
     "lti.services.link_sync": "awards through assertion_issue, audited there under 'LTI <platform>: <course>'",
     "lti.services.links_sync_all": "beat: link_sync for every link of the college",
+    # sso: checks of what the admin types, and what the adapter reads
+    "sso.services.domains_check": READS, "sso.services.group_roles_check": READS,
+    "sso.services.oidc_issuer_check": READS, "sso.services.saml_metadata_load": READS,
+    "sso.services.sp_private_key": READS, "sso.services.oidc_secret": READS, "sso.services.role_for": READS,
+    "sso.services.sso_signed_in": "the identity provider signs someone in: sso.member_create, sso.role_change and "
+                                  "sso.member_remove, audited as that person (tests/browser/test_sso_oidc.py)",
 }
 
 
 # Staff changes that write their entry (checked in their own tests) but are not yet run by a case here.
 # Each should become a case; until then it is listed, not silently skipped.
-AUDITED_NOT_YET_WALKED: dict[str, str] = {}
+AUDITED_NOT_YET_WALKED: dict[str, str] = {
+    "sso.services.sso_configure_oidc": "sso.configure, tests/sso/test_settings.py (needs a running provider)",
+    "sso.services.sso_configure_saml": "sso.configure, tests/sso/test_settings.py (needs the provider's metadata)",
+    "sso.services.sso_policy_update": "sso.policy, tests/sso/test_settings.py (needs a connected provider)",
+    "sso.services.sso_remove": "sso.remove, tests/sso/test_settings.py (needs a connected provider)",
+}
 
 
 def service_functions() -> list[str]:

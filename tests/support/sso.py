@@ -1,0 +1,45 @@
+"""Real identity providers for the single sign-on tests: ``oidc-provider-mock`` (an OpenID Connect provider
+built on Authlib, run in a thread) and pysaml2's IdP; and signing in through them in Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import requests
+from oidc_provider_mock import User, run_server_in_thread
+
+from issuers.scoping import tenant_scope
+from sso import services
+
+
+@contextmanager
+def oidc_provider(*people: tuple[str, dict]) -> Iterator[str]:
+    """A running OpenID Connect provider knowing ``people`` as (subject, claims); yields its issuer URL."""
+    users = [User(sub=sub, claims=claims) for sub, claims in people]
+    with run_server_in_thread(user_claims=users) as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+def oidc_person_set(issuer: str, sub: str, claims: dict) -> None:
+    """Change what the provider says about someone (their groups, say), through its own API."""
+    answer = requests.put(f"{issuer}/users/{sub}", json=claims, timeout=5)
+    assert answer.status_code == 204, answer.text
+
+
+def connect_oidc(tenant, issuer: str, *, domains: str, require_sso: bool = False, create_members: bool = True,
+                 default_role: str = "", group_roles: str = "", actor=None):  # noqa: ANN001
+    with tenant_scope(tenant):
+        services.sso_configure_oidc(tenant=tenant, issuer_url=issuer, client_id="badge-platform",
+                                    client_secret="s3cret-from-the-provider", actor=actor)
+        return services.sso_policy_update(tenant=tenant, domains=domains, require_sso=require_sso,
+                                          create_members=create_members, default_role=default_role,
+                                          group_claim="groups", group_roles=group_roles, actor=actor)
+
+
+def start_at_login(page, base_url: str, email: str, password: str = "") -> None:  # noqa: ANN001 - a Playwright Page
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=login]", email)
+    if password:
+        page.fill("input[name=password]", password)
+    page.locator("main form [type=submit]").click()
