@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.names_roles import NamesRolesProvisioningService
@@ -35,9 +36,11 @@ from requests import RequestException
 
 from assertions.services import AlreadyHolds, LimitReached, Recipient, assertion_issue
 from badges.models import BadgeClass
+from badges.services import badge_class_create
+from issuers.branding import brand_of
 from issuers.context import Actor, ActorLike
 from issuers.keys import generate_key_pair
-from issuers.models import Tenant
+from issuers.models import Issuer, Tenant
 from issuers.scoping import tenant_scope
 from issuers.services import audit_record
 from lti.models import LtiAward, LtiLink, LtiRegistration
@@ -211,6 +214,26 @@ def link_create(*, registration: LtiRegistration, deployment_id: str, context: d
         audit_record(tenant=registration.tenant, action="lti.link", obj=link, label=str(link),
                      actor=Actor(system=f"LTI teacher {teacher} ({registration.name})"), badge=badge_class)
     return link
+
+
+def link_badge_create(*, registration: LtiRegistration, name: str, description: str, course: str,
+                      teacher: str) -> BadgeClass:
+    """A new badge made from the picker by a teacher, of the college's first issuer, with a plain image in
+    the college's colour (a tutor can give it a designed one later)."""
+    name, description = name.strip()[:200], description.strip()
+    if not name or not description:
+        raise ValidationError("A new badge needs a name and a sentence on what it recognises.")
+    issuer = Issuer.objects.filter(tenant=registration.tenant).order_by("created_at", "id").first()
+    if issuer is None:
+        raise ValidationError("Your college has no issuer yet: an admin adds one in Badge Platform first.")
+    brand = brand_of(registration.tenant.primary_colour)
+    initials = escape("".join(word[0] for word in name.split()[:2] if word[:1].isalnum()).upper() or "B")
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400" viewBox="0 0 400 400">'
+           f'<circle cx="200" cy="200" r="190" fill="{brand.colour}"/><text x="200" y="240" font-size="120" '
+           f'text-anchor="middle" font-family="sans-serif" fill="{brand.text}">{initials}</text></svg>')
+    return badge_class_create(issuer=issuer, name=name, description=description, image=svg.encode(),
+                              criteria_narrative=f"Set in {course or 'a course'} by {teacher}.",
+                              actor=Actor(system=f"LTI teacher {teacher} ({registration.name})"))
 
 
 def course_lineitems(*, registration: LtiRegistration, lineitems_url: str) -> list[dict]:

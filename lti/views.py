@@ -17,6 +17,7 @@ from csp.constants import SELF
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -169,7 +170,8 @@ def deep_link(request: HttpRequest) -> HttpResponse:
     registration = registration_for(claims["iss"], found.get_client_id())
     if registration is None:
         return _refusal(request, "This platform is not registered with Badge Platform.")
-    values = {k: request.POST.get(k, "") for k in ("badge", "lineitem", "rule", "min_score")}
+    values = {k: request.POST.get(k, "") for k in ("badge", "lineitem", "rule", "min_score", "new_name",
+                                                    "new_description")}
     with tenant_context(registration.tenant, Actor(system=f"LTI {registration.name}")):
         if not _teacher(found):
             return _refusal(request, "Only the course's teachers choose its badge.")
@@ -188,10 +190,7 @@ def deep_link(request: HttpRequest) -> HttpResponse:
 
 
 def _link_from_form(found: Any, registration: LtiRegistration, claims: Any, values: dict) -> LtiLink:
-    badge = BadgeClass.objects.filter(tenant=registration.tenant, public_id__in=[values["badge"]]
-                                      if _is_uuid(values["badge"]) else []).first()
-    if badge is None:
-        raise ValidationError("Choose one of your college's badges.")
+    teacher = str(claims.get("name") or claims.get("email") or claims.get("sub") or "")
     lineitems_url = (claims.get(AGS) or {}).get("lineitems") or ""
     items = services.course_lineitems(registration=registration, lineitems_url=lineitems_url) if lineitems_url else []
     lineitem = next((item for item in items if item.get("id") == values["lineitem"]), None)
@@ -201,11 +200,27 @@ def _link_from_form(found: Any, registration: LtiRegistration, claims: Any, valu
         min_score = int(values["min_score"] or 0)
     except ValueError as exc:
         raise ValidationError("The score must be a whole percentage, such as 70.") from exc
+    if values["rule"] == LtiLink.Rule.SCORE and not 0 < min_score <= 100:
+        raise ValidationError("The score must be a percentage from 1 to 100.")
+    if values["badge"] == "new":
+        with transaction.atomic():
+            badge = services.link_badge_create(
+                registration=registration, name=values["new_name"], description=values["new_description"],
+                course=str((claims.get(CONTEXT) or {}).get("title") or ""), teacher=teacher)
+            return _link_create(registration, claims, values, badge, min_score, lineitem, teacher)
+    chosen = BadgeClass.objects.filter(tenant=registration.tenant, public_id__in=[values["badge"]]
+                                       if _is_uuid(values["badge"]) else []).first()
+    if chosen is None:
+        raise ValidationError("Choose one of your college's badges.")
+    return _link_create(registration, claims, values, chosen, min_score, lineitem, teacher)
+
+
+def _link_create(registration: LtiRegistration, claims: Any, values: dict, badge: BadgeClass, min_score: int,
+                 lineitem: dict, teacher: str) -> LtiLink:
     return services.link_create(
         registration=registration, deployment_id=str(claims.get(DEPLOYMENT) or ""), context=claims.get(CONTEXT) or {},
         badge_class=badge, rule=values["rule"], min_score=min_score, lineitem=lineitem,
-        memberships_url=str((claims.get(NRPS) or {}).get("context_memberships_url") or ""),
-        teacher=str(claims.get("name") or claims.get("email") or claims.get("sub") or ""))
+        memberships_url=str((claims.get(NRPS) or {}).get("context_memberships_url") or ""), teacher=teacher)
 
 
 def _is_uuid(value: str) -> bool:

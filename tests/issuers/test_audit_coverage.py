@@ -171,6 +171,8 @@ NOT_STAFF_CHANGES: dict[str, str] = {
                                         "as lti.register by the system, tests/lti)",
     "lti.services.link_create": "a teacher in the learning platform places a badge (audited as lti.link under "
                                 "'LTI teacher <name>', tests/lti)",
+    "lti.services.link_badge_create": "a teacher makes a badge from the picker (audited as badge_class.create "
+                                      "under 'LTI teacher <name>', tests/lti)",
     "lti.services.link_sync": "awards through assertion_issue, audited there under 'LTI <platform>: <course>'",
     "lti.services.links_sync_all": "beat: link_sync for every link of the college",
     # sso: checks of what the admin types, and what the adapter reads

@@ -10,6 +10,8 @@ from assertions.models import Assertion
 from issuers.scoping import tenant_scope
 from lti.models import LtiAward, LtiLink
 from lti.services import links_sync_all
+from lti.tasks import links_sync
+from tests.support import eager_tasks
 from tests.support.lti_platform import AMY, BEN, TEACHER, course_with_quiz, open_launch, place_badge, register
 
 
@@ -67,10 +69,11 @@ def test_results_meeting_the_rule_become_awards_once_per_learner(platform, tenan
     with tenant_scope(tenant_a):
         assert links_sync_all() == 1
         assert Assertion.objects.filter(badge_class=badge_a).count() == 1
-    # Ben's result rises to 70%: the next sync awards him.
+    # Ben's result rises to 70%: the next run of the beat task awards him.
     platform.course.results[quiz][1]["resultScore"] = 70
+    with eager_tasks():
+        assert links_sync.apply().get() == 1  # one college with links
     with tenant_scope(tenant_a):
-        links_sync_all()
         assert sorted(Assertion.objects.filter(badge_class=badge_a).values_list("recipient_identity", flat=True)) == \
             sorted([AMY.email, BEN.email])
 
@@ -110,3 +113,32 @@ def test_one_colleges_registration_never_reaches_anothers_badges(platform, platf
         assert not Assertion.objects.exists()
     with tenant_scope(tenant_b):
         assert not Assertion.objects.exists()
+
+
+def test_a_teacher_can_make_a_new_badge_from_the_picker(platform, tenant_a, issuer_a):
+    from badges.models import BadgeClass
+    from issuers.models import AuditEntry
+
+    register(platform, tenant_a)
+    quiz = course_with_quiz(platform)
+    browser = requests.Session()
+    place_badge(browser, platform, "new", quiz, rule="completed", new_name="Food Hygiene",
+                new_description="Handles food safely.")
+    assert _placed(platform)["title"] == "Food Hygiene"
+    with tenant_scope(tenant_a):
+        badge = BadgeClass.objects.get(name="Food Hygiene")
+        assert badge.issuer == issuer_a
+        assert LtiLink.objects.get().badge_class == badge
+        entry = AuditEntry.objects.get(action="badge_class.create")
+        assert entry.actor_label == f"LTI teacher {TEACHER.name} (moodle)"
+    page, _ = open_launch(browser, platform, TEACHER, custom=_placed(platform)["custom"])
+    assert "2 of 3 learners have it" in page.text
+
+
+def test_a_new_badge_needs_a_name(platform, tenant_a, issuer_a):
+    register(platform, tenant_a)
+    quiz = course_with_quiz(platform)
+    chosen = place_badge(requests.Session(), platform, "new", quiz, rule="completed", new_name="",
+                         new_description="")
+    assert "needs a name" in chosen.text
+    assert platform.deep_link_items == []

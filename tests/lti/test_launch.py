@@ -83,3 +83,11 @@ def test_a_launch_through_a_turned_off_registration_is_refused(platform, tenant_
     refused = requests.get(platform.login_url(TEACHER, deep_link=True), timeout=30)  # our login answers at once
     assert refused.status_code == 400
     assert "login request was refused" in refused.text
+
+
+def test_a_platform_on_a_private_address_is_refused_unless_allowed(platform, tenant_a, settings):
+    settings.LTI_ALLOW_PRIVATE_ADDRESSES = False  # the safe fetcher's rules, as in production
+    answer = requests.get(platform.dynamic_registration_url(registration_url(tenant=tenant_a)), timeout=30)
+    assert answer.status_code == 400
+    assert "could not be reached" in answer.text
+    assert platform.tool is None

@@ -337,7 +337,7 @@ def course_with_quiz(platform: Platform) -> str:
 
 
 def place_badge(browser: Any, platform: Platform, badge_id: str, lineitem: str, *, rule: str = "score",
-                min_score: str = "70") -> Any:
+                min_score: str = "70", **new: str) -> Any:
     """The teacher opens the badge picker from the course (deep linking), chooses, and the answer goes
     back to the platform. Returns the page our tool answered the choice with."""
     picker, _ = open_launch(browser, platform, TEACHER, deep_link=True)
@@ -345,7 +345,7 @@ def place_badge(browser: Any, platform: Platform, badge_id: str, lineitem: str, 
     _, fields = form_of(picker.text)
     chosen = browser.post(picker.url.replace("/lti/launch/", "/lti/deep-link/"), timeout=60, data={
         "launch_id": fields["launch_id"], "badge": badge_id, "lineitem": lineitem, "rule": rule,
-        "min_score": min_score})
+        "min_score": min_score, **new})
     if "deep-link-return" in chosen.text:
         action, answer = form_of(chosen.text)
         assert browser.post(action, data=answer, timeout=30).status_code == 200
