@@ -104,9 +104,11 @@ def credential_for_holder(assertion: Assertion, record: IssuedCredential, *, sub
                                                  status=documents.REVOCATION_LIST, subject_id=subject_id)
         private, kid = _jwt_key(assertion.badge_class.issuer)
         return jwt_encode(document, key=private, kid=kid)
+    issuer = assertion.badge_class.issuer
     document = documents.credential_document(assertion, status_index=record.status_index, subject_id=subject_id,
                                              endorsements=endorsements_signed(assertion.badge_class))
-    return proof_sign(document, signer(record.key, assertion.badge_class.issuer),
+    # Signed now, so by the key that signs now: a retired key never signs again (credentials.keys).
+    return proof_sign(document, signer(credential_key_active(issuer=issuer), issuer),
                       created=timezone.now().replace(microsecond=0))
 
 

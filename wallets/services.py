@@ -56,14 +56,18 @@ def wallet_offer_create(*, assertion: Assertion, tx_code: bool = True) -> OfferM
     """A new offer of ``assertion``'s credential for a wallet, valid for ``OFFER_LIFETIME``."""
     if assertion.revoked:
         raise ValidationError("A revoked badge cannot be added to a wallet.")
-    link, code = new_secret(), ""
+    link = new_secret()
     code = code_of_link(link)
     tx = new_tx_code() if tx_code else ""
+    now = timezone.now()
     with tenant_scope(assertion.tenant):
+        # Each page view makes an offer: those never redeemed are dropped a day after they expired.
+        WalletOffer.objects.filter(assertion=assertion, redeemed_at=None,
+                                   expires_at__lt=now - timedelta(days=1)).delete()
         offer = WalletOffer.objects.create(
             tenant=assertion.tenant, assertion=assertion, link_hash=keyed_hash("offer-link", link),
             code_hash=keyed_hash("code", code), tx_code_hash=keyed_hash("tx-code", tx) if tx else "",
-            expires_at=timezone.now() + OFFER_LIFETIME)
+            expires_at=now + OFFER_LIFETIME)
     return OfferMade(offer=offer, offer_uri=metadata.endpoint(f"offers/{link}"), tx_code=tx)
 
 

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from assertions.services import assertion_revoke
+from credentials.keys import credential_key_rotate
+from credentials.proof import proof_verify
 from issuers.scoping import tenant_scope, unscoped
 from tests.support.wallets import JWT_VC_JSON, LDP_VC, PageOffer, key_proof, offer_on, wallet
 from wallets import services
@@ -197,3 +199,24 @@ def test_a_revoked_award_is_neither_offered_nor_delivered(client, lees_page, lee
     lees_award.refresh_from_db()
     with pytest.raises(ValidationError, match="revoked"):
         services.wallet_offer_create(assertion=lees_award)
+
+
+def test_after_a_key_rotation_a_wallet_gets_the_credential_signed_by_the_new_key(client, lees_page, lees_award):
+    token, nonce = _access_token(client, lees_page), _nonce(client)
+    issuer = lees_award.badge_class.issuer
+    with tenant_scope(lees_award.tenant):
+        new = credential_key_rotate(issuer=issuer, actor=None)
+    proof, _ = key_proof(nonce)
+    credential = _credential(client, token, {"credential_configuration_id": LDP_VC,
+                                             "proofs": {"jwt": [proof]}}).json()["credentials"][0]["credential"]
+    assert credential["proof"][0]["verificationMethod"].endswith(f"#{new.public_key_multibase}")
+    assert proof_verify(credential, new.public_key_multibase)
+
+
+def test_offers_never_redeemed_are_dropped_a_day_after_they_expired(client, lees_page, lees_award):
+    client.get(lees_page)
+    with unscoped("test"):
+        WalletOffer.objects.update(expires_at=timezone.now() - timedelta(days=2))
+    client.get(lees_page)
+    with unscoped("test"):
+        assert WalletOffer.objects.count() == 1
