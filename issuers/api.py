@@ -81,7 +81,13 @@ class KeysetPagination(BasePagination):
             if offset >= self.MAX_OFFSET:
                 raise ValidationError({"page": [f"Pages stop {self.MAX_OFFSET:,} awards in: follow the answer's "
                                                 "\"next\" link (a cursor) to go further."]})
-            rows = list(ordered[offset: offset + self.size + 1])
+            page_rows = ordered
+            if offset:
+                # The previous page's last sort key, read from the index alone, then a keyset page: the
+                # skipped rows are never joined with their badge class, email and job.
+                skipped = list(ordered.values_list(*self.ordering)[offset - 1: offset])
+                page_rows = ordered.filter(self._beyond(list(skipped[0]), False)) if skipped else ordered.none()
+            rows = list(page_rows[: self.size + 1])
             if not rows and page > 1:
                 raise NotFound(f"There is no page {page}: follow the answer's \"next\" link from the first page.")
             self.has_next, self.has_previous = len(rows) > self.size, page > 1

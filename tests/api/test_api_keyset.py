@@ -36,6 +36,9 @@ def test_next_walks_every_award_once_newest_first_and_previous_walks_back(api_a,
     assert len(last["results"]) == 1
     back, _ = _walk(api_a, last["previous"], "previous")
     assert back == newest_first[3:6] + newest_first[0:3]  # each page in order, pages going back
+    for page in (2, 3):  # page numbers still give the same pages
+        numbered = api_a.get("/api/v1/assertions/", {"page_size": 3, "page": page}).json()
+        assert [a["id"] for a in numbered["results"]] == newest_first[3 * page - 3: 3 * page]
 
 
 def test_filters_apply_to_every_cursor_page(api_a, tenant_a, badge_a):
