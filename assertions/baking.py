@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 import xml.etree.ElementTree as ET  # noqa: S405 -- only used to build/serialise trees; parsing uses defusedxml
 import zlib
+from functools import lru_cache
 
 from defusedxml import DefusedXmlException
 
@@ -91,7 +92,56 @@ def bake_svg(svg: bytes, payload: str, *, verify_url: str | None, signed: bool) 
     """Return the SVG with one <openbadges:assertion> as the root's first child.
 
     Hosted: verify=<assertion URL>, body is the assertion JSON in CDATA. Signed: verify=<JWS>, no body.
+    The same bytes as ``bake_svg_parsed`` (which parses and writes the whole SVG), from the badge's
+    frame, made once (``svg_frame``): a cohort's SVG bakes differ only in the element.
     """
+    if not signed and not verify_url:
+        raise BakingError("Cannot bake a hosted assertion without its URL.")
+    frame = svg_frame(svg, ASSERTION_TAG, signed=signed)
+    if frame is None:
+        return bake_svg_parsed(svg, payload, verify_url=verify_url, signed=signed)
+    verify = payload if signed else verify_url
+    assert verify is not None  # checked above
+    opening = b'<openbadges:assertion verify="' + xml_attribute(verify) + b'"'
+    element = opening + (b" />" if signed else b">" + cdata(payload) + b"</openbadges:assertion>")
+    return frame[0] + element + frame[1]
+
+
+_ATTRIBUTE_MARK = "zzbpverifyzz"
+_TEXT_MARK = "zzbptextzz"
+
+
+@lru_cache(maxsize=32)  # a batch bakes many awards of a few badges
+def svg_frame(svg: bytes, tag: str, *, signed: bool = False) -> tuple[bytes, bytes] | None:
+    """What ``bake_svg_parsed`` writes before and after the element it inserts (``tag``, with
+    markers where the per-award values go); None if the markers are not found exactly once (no frame:
+    bake the usual way). Raises ``BakingError`` for an SVG that cannot be baked."""
+    root = svg_root(svg)
+    for old in [child for child in root if child.tag == tag]:
+        root.remove(old)
+    element = ET.Element(tag)
+    element.set("verify", _ATTRIBUTE_MARK)
+    if not signed:
+        element.text = _TEXT_MARK
+    element.tail = root.text
+    root.insert(0, element)
+    out = svg_bytes(root)
+    written = f'<openbadges:assertion verify="{_ATTRIBUTE_MARK}"'.encode()
+    written += b" />" if signed else f">{_TEXT_MARK}</openbadges:assertion>".encode()
+    if out.count(written) != 1 or out.count(_ATTRIBUTE_MARK.encode()) != 1 or out.count(_TEXT_MARK.encode()) > 1:
+        return None
+    head, tail = out.split(written)
+    return head, tail
+
+
+def xml_attribute(value: str) -> bytes:
+    """``value`` as ElementTree writes it in an attribute (escaped, UTF-8)."""
+    written = ET.tostring(ET.Element("a", {"v": value}), encoding="unicode")
+    return written[len('<a v="'):-len('" />')].encode("utf-8")
+
+
+def bake_svg_parsed(svg: bytes, payload: str, *, verify_url: str | None, signed: bool) -> bytes:
+    """``bake_svg`` by parsing and writing the whole SVG (the reference ``svg_frame`` is tested against)."""
     root = svg_root(svg)
     for old in [child for child in root if child.tag == ASSERTION_TAG]:
         root.remove(old)

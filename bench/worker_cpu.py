@@ -111,6 +111,7 @@ def run(count: int, *, svg: bool, profile: bool) -> None:
         if svg:
             image = (b'<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256 256">'
                      b'<circle cx="128" cy="128" r="120" fill="#1d4ed8"/></svg>')
+            badge.image_type = "svg"
             badge.image.save("bench.svg", ContentFile(image), save=False)
         else:
             png = io.BytesIO()
@@ -151,7 +152,10 @@ def run(count: int, *, svg: bool, profile: bool) -> None:
             stats.sort_stats("tottime").print_stats(40)
             print(out.getvalue())
         done = Assertion.objects.filter(bulk_job=job, bake_status=Assertion.BakeStatus.DONE).count()
-        print(f"baked {done}/{len(ids)}")
+        ob3 = Assertion.objects.filter(bulk_job=job).exclude(credential__baked_image="").count()
+        print(f"baked {done}/{len(ids)}, OB 3.0 images {ob3}/{len(ids)}")
+        if done < len(ids) or ob3 < len(ids):
+            raise SystemExit("not every award was baked, in both forms")
 
 
 def _csv(count: int, tag: str) -> bytes:

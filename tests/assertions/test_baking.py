@@ -9,9 +9,12 @@ import random
 import zlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
-from assertions.baking import BakingError, bake_png, bake_svg, png_chunks
+from assertions.baking import BakingError, bake_png, bake_svg, bake_svg_parsed, png_chunks
+from credentials.baking import bake_svg_credential, bake_svg_credential_parsed
 from verification.baked import UnbakeError, read_baked
 
 ASSERTION = json.dumps(
@@ -186,3 +189,39 @@ def test_fuzz_mutated_baked_png_never_raises_other_errors():
 def test_bake_png_rejects_broken_png():
     with pytest.raises(BakingError):
         bake_png(b"not a png", JWS)
+
+
+# --- a cohort's SVG bakes come from the badge's frame: the same bytes as parsing and writing each ---
+
+SVGS = [
+    SVG,
+    b'<svg xmlns="http://www.w3.org/2000/svg"/>',
+    b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+    b'width="10"><g id="a"><use xlink:href="#a"/></g>\n<text>Caf\xc3\xa9 &amp; co</text></svg>',
+    b'<svg xmlns="http://www.w3.org/2000/svg">  <title>zzbpverifyzz</title><rect width="1" height="1"/></svg>',
+]
+ODD = st.lists(st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=8) | st.sampled_from(
+    ['"', "&", "<", ">", "]]>", "\n", "\r", "\t", "'", "zzbpverifyzz", "zzbptextzz"]), max_size=6).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(svg=st.sampled_from(SVGS), payload=ODD, url=ODD, signed=st.booleans(), twice=st.booleans())
+def test_an_svg_bake_from_the_frame_is_the_parsed_bake_byte_for_byte(svg, payload, url, signed, twice):
+    verify_url = None if signed else f"https://badges.example/public/assertions/{url}"
+    if twice:  # re-baking an image that already carries an assertion
+        svg = bake_svg_parsed(svg, "earlier", verify_url="https://badges.example/x", signed=False)
+    assert bake_svg(svg, payload, verify_url=verify_url, signed=signed) == bake_svg_parsed(
+        svg, payload, verify_url=verify_url, signed=signed)
+
+
+@settings(max_examples=100, deadline=None)
+@given(svg=st.sampled_from(SVGS), credential=ODD, twice=st.booleans())
+def test_an_ob3_svg_bake_from_the_frame_is_the_parsed_bake_byte_for_byte(svg, credential, twice):
+    if twice:
+        svg = bake_svg_credential_parsed(svg, '{"earlier": true}')
+    assert bake_svg_credential(svg, credential) == bake_svg_credential_parsed(svg, credential)
+
+
+def test_a_broken_svg_is_refused_by_the_framed_bake_too():
+    with pytest.raises(BakingError):
+        bake_svg(b"<svg", "{}", verify_url="https://badges.example/x", signed=False)
