@@ -287,9 +287,11 @@ def assertion_issue(
     emails_create(mails)  # the award emails' outbox rows: queued, sent by the pipeline once baked
     rows_insert(_ASSERTIONS, assertions)
     tally.issued(assertions, tenant.zone)
-    for a in assertions:  # what callers read of a new award without another query
+    by_id = {mail.pk: mail for mail in mails}
+    for a in assertions:  # what callers read of a new award without another query (the API's answer: its email)
         _TENANT.set_cached_value(a, tenant)
         _BADGE_CLASS.set_cached_value(a, badge_class)
+        _MAIL.set_cached_value(a, by_id.get(a.mail_id) if a.mail_id is not None else None)
     _audit_issue(badge_class, assertions, who, bulk_job)
     tenant_id, ids = badge_class.tenant_id, [a.pk for a in assertions]
     transaction.on_commit(lambda: pipeline_queue(tenant_id=tenant_id, assertion_ids=ids))
@@ -354,6 +356,7 @@ def _within_limits(tenant: Tenant, checked: list[_Checked], *, lock: bool = True
 
 _ASSERTIONS = RowMaker(Assertion)
 _TENANT, _BADGE_CLASS = Assertion._meta.get_field("tenant"), Assertion._meta.get_field("badge_class")
+_MAIL = Assertion._meta.get_field("mail")
 
 
 def _audit_issue(badge_class: BadgeClass, assertions: list[Assertion], who: Actor, bulk_job: BulkJob | None) -> None:

@@ -204,3 +204,17 @@ def test_another_colleges_key_cannot_read_or_revoke_an_assertion(api_b, three_aw
     assert api_b.post(f"/api/v1/assertions/{a.public_id}/revoke/", {"reason": "x"}).status_code == 404
     with tenant_scope(tenant_a):
         assert not Assertion.objects.get(pk=a.pk).revoked
+
+
+def test_an_award_answers_with_its_email_without_reading_it_back_nor_writing_the_key_again(
+        api_a, badge_a, key_a, django_assert_num_queries):
+    _award(api_a, badge_a)  # the key's first use this minute is written
+    # The key, the badge class, then the service's transaction (a savepoint in the test's): the tenant, the
+    # holders, the email, the award, the badge's kept counts, the audit entry, the announcement. (After a
+    # real commit the announcement is forgotten in four more: BEGIN, SET, DELETE, COMMIT.)
+    with django_assert_num_queries(11) as queries:
+        response = _award(api_a, badge_a, recipient_email="second@example.org")
+    assert response.json()["email_status"] == "pending"
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not [s for s in sql if "issuers_apikey" in s and s.startswith("UPDATE")]
+    assert not [s for s in sql if s.startswith("SELECT") and "issuers_outboxemail" in s]

@@ -132,3 +132,28 @@ def test_env_helpers(monkeypatch):
     monkeypatch.setenv("X_ORIGIN", "https://b.example/path")
     with pytest.raises(ImproperlyConfigured):
         env_origin("X_ORIGIN", "http://127.0.0.1:8000")
+
+
+def test_an_api_key_records_its_last_use_to_the_minute_without_a_write_per_request(db, tenant_a,
+                                                                                  django_assert_num_queries):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from issuers.services import api_key_create
+
+    with tenant_scope(tenant_a):
+        key, secret = api_key_create(tenant=tenant_a, name="MIS")
+    first = api_key_authenticate(secret)
+    assert first is not None
+    assert first.last_used_at is not None
+    with django_assert_num_queries(1):  # the lookup alone: used a moment ago
+        assert api_key_authenticate(secret) == key
+    with tenant_scope(tenant_a):
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now() - timedelta(minutes=2))
+    with django_assert_num_queries(2):
+        later = api_key_authenticate(secret)
+    assert later is not None
+    assert timezone.now() - later.last_used_at < timedelta(seconds=5)
+    with tenant_scope(tenant_a):
+        assert ApiKey.objects.get(pk=key.pk).last_used_at == later.last_used_at
