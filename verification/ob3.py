@@ -26,7 +26,7 @@ import re
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NoReturn, overload
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, Protocol, overload
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -42,6 +42,7 @@ from credentials.jwt import jwt_header, jwt_verify
 from credentials.multibase import MultibaseError, public_key_from_multikey
 from credentials.proof import CRYPTOSUITE, PROOF_TYPE, proof_verify
 from issuers.dates import public_timestamp, shown_day
+from verification.summary import badge_summary, described_issuer, ob3_facts
 
 if TYPE_CHECKING:
     from verification.verifier import Documents
@@ -270,18 +271,20 @@ class KeyProblem(Exception):
     """The verification method cannot be used; the message says why, for a person."""
 
 
-class CredentialChecks:
-    """The OB 3.0 steps of a verification run; the run provides ``check``, ``docs``, ``recipient``,
-    ``badge``, ``issuer``, ``revoked``, ``expired`` and ``assertion_url``."""
+class VerificationRun(Protocol):
+    """What the OB 3.0 steps need of the verification run they are part of (``verifier._Run``): its state,
+    and its ``check`` (a failed check stops the run unless ``fatal=False``) and ``note_revocation``."""
 
     docs: Documents
     recipient: str | None
-    badge: dict[str, Any] | None
-    issuer: dict[str, Any] | None
-    assertion_url: str | None
+    # Given a value here so that these are the attributes' types in every class that mixes the steps in
+    # (mypy reads an attribute a protocol only declares as defined by its first assignment in a subclass).
+    badge: dict[str, Any] | None = None
+    issuer: dict[str, Any] | None = None
+    assertion_url: str | None = None
     revoked: bool
     expired: bool
-    recipient_matched: bool | None
+    recipient_matched: bool | None = None
     time_zone: str
 
     @overload
@@ -289,11 +292,12 @@ class CredentialChecks:
     @overload
     def check(self, name: str, passed: bool, message: str, *, fatal: bool = True) -> None: ...
 
-    def check(self, name: str, passed: bool, message: str, *, fatal: bool = True) -> None:
-        raise NotImplementedError  # the run's: a failed check raises unless fatal=False
+    def note_revocation(self, reason: str) -> None: ...
 
-    def note_revocation(self, reason: str) -> None:
-        raise NotImplementedError  # the run's
+
+class CredentialChecks(VerificationRun):
+    """The OB 3.0 steps of a verification run; a run that mixes them in must provide what
+    :class:`VerificationRun` declares (mypy says so if it does not)."""
 
     # ---- inputs --------------------------------------------------------------------------------
 
@@ -636,36 +640,9 @@ class CredentialChecks:
         return name.strip()[:200] if isinstance(name, str) and name.strip() else "the issuer"
 
     def describe_credential(self, doc: dict[str, Any]) -> None:
-        from verification.verifier import _text, _url, described_alignments, described_issuer
-
-        subject = _dict(doc.get("credentialSubject"))
-        achievement = _dict(subject.get("achievement"))
-        criteria = _dict(achievement.get("criteria"))
-        issuer = _dict(doc.get("issuer")) or {"id": doc.get("issuer")}
-        valid_from, valid_until = _time(doc.get("validFrom")), _time(doc.get("validUntil"))
-        self.badge = {
-            "id": _url(achievement.get("id")),
-            "assertion": self.assertion_url,
-            "name": _text(achievement.get("name"), 300),
-            "description": _text(achievement.get("description")),
-            "image": _url(achievement.get("image"), image=True),
-            "criteria": {"url": _url(criteria.get("id")), "narrative": _text(criteria.get("narrative"))},
-            "alignments": described_alignments(achievement.get("alignment")),
-            "tags": [_text(t, 100) for t in _list(achievement.get("tag"))[:50] if isinstance(t, str)],
-            "evidence": [
-                {"url": _url(e.get("id")), "name": _text(e.get("name"), 300), "narrative": _text(e.get("narrative"))}
-                for e in _list(doc.get("evidence"))[:50] if isinstance(e, dict)],
-            "narrative": _text(subject.get("narrative")),
-            "issued_on": _iso(valid_from),
-            "expires": _iso(valid_until),
-            "revoked_at": None,
-            "revocation_reason": "",
-            "verification": "signed",
-            "standard": "Open Badges 3.0",
-            "endorsements": [],
-        }
-        issuer_id = _id(issuer)
-        self.issuer = described_issuer(issuer, issuer_id, self.docs.branding.get(issuer_id or ""))
+        facts = ob3_facts(doc, issued=_time(doc.get("validFrom")), expires=_time(doc.get("validUntil")))
+        self.badge = badge_summary(facts, assertion_url=self.assertion_url)
+        self.issuer = described_issuer(facts.issuer, facts.issuer_id, self.docs.branding.get(facts.issuer_id or ""))
 
 
 def _objects(value: Any) -> int:

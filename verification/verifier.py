@@ -41,6 +41,10 @@ from verification.baked import UnbakeError, read_baked
 from verification.fetch import Fetched, FetchError, fetch, time_limit
 from verification.links import BadgeInput, linked_badges
 from verification.ob3 import CredentialChecks, is_credential, is_vc_jwt, our_credential_jwt, our_ob3_document
+from verification.summary import as_list as _as_list
+from verification.summary import badge_summary, described_issuer, ob2_facts
+from verification.summary import text as _text
+from verification.summary import url as _url
 
 logger = logging.getLogger(__name__)
 
@@ -378,32 +382,10 @@ def parse_json(data: bytes | str) -> tuple[dict[str, Any] | None, str | None]:
 # --- small, type-safe readers for untrusted documents ----------------------------------------------
 
 
-def _text(value: Any, limit: int = 5000) -> str:
-    return value.strip()[:limit] if isinstance(value, str) else ""
-
-
-def _url(value: Any, *, image: bool = False) -> str | None:
-    if isinstance(value, dict):
-        value = value.get("id")
-    if not isinstance(value, str) or len(value) > 2048 * (64 if image else 1):
-        return None
-    if value.startswith(("https://", "http://")):
-        return value
-    if image and value.startswith(("data:image/png;", "data:image/svg+xml;", "data:image/jpeg;")):
-        return value
-    return None
-
-
 def _has_type(doc: dict[str, Any], name: str) -> bool:
     types = doc.get("type", doc.get("@type"))
     types = types if isinstance(types, list) else [types]
     return any(isinstance(t, str) and (t == name or t.endswith(("#" + name, "/" + name))) for t in types)
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _time(value: Any) -> datetime | None:
@@ -754,38 +736,11 @@ class _Run(CredentialChecks):
             self.badge["revoked_at"] = self.docs.revoked_at(self.assertion_url)
 
     def describe(self, assertion: dict[str, Any], badge: dict[str, Any], issuer: dict[str, Any]) -> None:
-        criteria = badge.get("criteria")
-        criteria = criteria if isinstance(criteria, dict) else {"id": criteria}
-        issued, expires = _time(assertion.get("issuedOn")), _time(assertion.get("expires"))
-        verification = assertion.get("verification")
-        kind = _text(verification.get("type")) if isinstance(verification, dict) else ""
-        self.badge = {
-            "id": _url(badge.get("id")),
-            "assertion": self.assertion_url,
-            "name": _text(badge.get("name"), 300),
-            "description": _text(badge.get("description")),
-            "image": _url(badge.get("image"), image=True),
-            "criteria": {"url": _url(criteria.get("id")), "narrative": _text(criteria.get("narrative"))},
-            "alignments": described_alignments(badge.get("alignment")),
-            "tags": [_text(t, 100) for t in _as_list(badge.get("tags"))[:50] if isinstance(t, str)],
-            "evidence": [
-                {"url": _url(e.get("id")) if isinstance(e, dict) else _url(e),
-                 "name": _text(e.get("name"), 300) if isinstance(e, dict) else "",
-                 "narrative": _text(e.get("narrative")) if isinstance(e, dict) else ""}
-                for e in _as_list(assertion.get("evidence"))[:50] if isinstance(e, dict | str)
-            ],
-            "narrative": _text(assertion.get("narrative")),
-            "issued_on": public_timestamp(issued) if issued else None,
-            "expires": public_timestamp(expires) if expires else None,
-            "revoked_at": None,
-            "revocation_reason": "",
-            "verification": "signed" if kind.lower() in {"signedbadge", "signed"} else "hosted",
-            "standard": "Open Badges 2.0",
-            "endorsements": self.endorsements(badge),
-        }
-        issuer_id = _url(issuer.get("id"))
-        self.issuer = described_issuer(issuer, issuer_id, self.docs.branding.get(issuer_id or ""))
-        self.time_zone = self.docs.time_zones.get(issuer_id or "", "UTC")
+        facts = ob2_facts(assertion, badge, issuer, issued=_time(assertion.get("issuedOn")),
+                          expires=_time(assertion.get("expires")), endorsements=self.endorsements(badge))
+        self.badge = badge_summary(facts, assertion_url=self.assertion_url)
+        self.issuer = described_issuer(issuer, facts.issuer_id, self.docs.branding.get(facts.issuer_id or ""))
+        self.time_zone = self.docs.time_zones.get(facts.issuer_id or "", "UTC")
 
     def endorsements(self, badge: dict[str, Any]) -> list[dict[str, Any]]:
         """"Endorsed by ...": the badge class's endorsements that load and name it. Not a check: an
@@ -822,22 +777,6 @@ class _Run(CredentialChecks):
                             assertion_url=self.assertion_url, recipient_checked=self.recipient is not None,
                             recipient_matched=self.recipient_matched, time_zone=self.time_zone,
                             input_text=self.input_text, busy=self.busy)
-
-
-def described_alignments(alignments: Any) -> list[dict[str, Any]]:
-    """The badge's skills and standards, as the result page shows them (OB 2.0 and 3.0 share the names)."""
-    return [{"name": _text(a.get("targetName"), 300), "url": _url(a.get("targetUrl")),
-             "description": _text(a.get("targetDescription")), "framework": _text(a.get("targetFramework"), 300),
-             "code": _text(a.get("targetCode"), 100)}
-            for a in _as_list(alignments)[:50] if isinstance(a, dict)]
-
-
-def described_issuer(issuer: dict[str, Any], issuer_id: str | None, branding: dict[str, Any] | None
-                     ) -> dict[str, Any]:
-    """Who issued the badge, as the result page shows it."""
-    return {"id": issuer_id, "name": _text(issuer.get("name"), 300), "url": _url(issuer.get("url")),
-            "email": _text(issuer.get("email"), 320), "description": _text(issuer.get("description")),
-            "image": _url(issuer.get("image"), image=True), "branding": branding}
 
 
 def _public_key(key_doc: dict[str, Any]) -> rsa.RSAPublicKey | None:
