@@ -41,7 +41,7 @@ from issuers.branding import brand_of
 from issuers.context import Actor, ActorLike
 from issuers.keys import generate_key_pair
 from issuers.models import Issuer, Tenant
-from issuers.scoping import tenant_scope
+from issuers.scoping import tenant_scope, unscoped
 from issuers.services import audit_record
 from lti.models import LtiAward, LtiLink, LtiRegistration
 from lti.outbound import safe_session
@@ -163,6 +163,10 @@ def registration_create(*, tenant: Tenant, openid_configuration: str, registrati
         deployment = (answer.get(TOOL_CONFIGURATION) or {}).get("deployment_id")
         registration.client_id = client_id
         registration.deployment_ids = [str(deployment)] if deployment else []
+        with unscoped("a platform's client id may be registered with one college only"):
+            taken = LtiRegistration.objects.filter(issuer=issuer, client_id=client_id).exclude(tenant=tenant).exists()
+        if taken:
+            raise LtiError("This platform registration already belongs to another college.")
         with transaction.atomic():
             LtiRegistration.objects.filter(issuer=issuer, client_id=client_id).delete()  # registered again
             registration.save()

@@ -97,6 +97,7 @@ UNSCOPED_ALLOW_LIST = [
     ("lti/views.py", "a platform fetches the public key of its registration by the registration's id"),
     ("lti/views.py", "an OIDC login comes to the login URL of one registration, by its id"),
     ("lti/tasks.py", "LTI sync: lists the colleges with badge links, then syncs each in its tenant's task"),
+    ("lti/services.py", "a platform's client id may be registered with one college only"),
     ("wallets/services.py", "a wallet redeems a pre-authorized code: the code names its award, of any college"),
     ("wallets/services.py", "a wallet's access token names the one award it may fetch, of any college"),
     ("wallets/selectors.py", "a wallet opens an offer link: its secret names one award, of any college"),

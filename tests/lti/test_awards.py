@@ -142,3 +142,40 @@ def test_a_new_badge_needs_a_name(platform, tenant_a, issuer_a):
                          new_description="")
     assert "needs a name" in chosen.text
     assert platform.deep_link_items == []
+
+
+def test_two_syncs_at_once_award_each_learner_once(platform, tenant_a, badge_a):
+    import threading
+
+    from django.db import connection
+
+    from issuers.context import tenant_context
+
+    register(platform, tenant_a)
+    quiz = course_with_quiz(platform)
+    place_badge(requests.Session(), platform, str(badge_a.public_id), quiz, rule="completed")
+    with tenant_scope(tenant_a):
+        link = LtiLink.objects.select_related("registration", "badge_class").get()
+    start, errors = threading.Barrier(2), []
+
+    def sync() -> None:
+        try:
+            with tenant_context(tenant_a):
+                start.wait(10)
+                from lti.services import link_sync
+
+                link_sync(link=LtiLink.objects.select_related("registration", "badge_class").get(pk=link.pk))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sync) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    with tenant_scope(tenant_a):
+        assert sorted(Assertion.objects.values_list("recipient_identity", flat=True)) == sorted([AMY.email, BEN.email])
+        assert LtiAward.objects.count() == 2

@@ -91,3 +91,14 @@ def test_a_platform_on_a_private_address_is_refused_unless_allowed(platform, ten
     assert answer.status_code == 400
     assert "could not be reached" in answer.text
     assert platform.tool is None
+
+
+def test_a_platform_client_already_registered_with_another_college_is_refused(platform, tenant_a, tenant_b):
+    register(platform, tenant_a)
+    answer = requests.get(platform.dynamic_registration_url(registration_url(tenant=tenant_b)), timeout=60)
+    assert answer.status_code == 400
+    assert "already belongs to another college" in answer.text
+    with tenant_scope(tenant_a):
+        assert LtiRegistration.objects.count() == 1
+    with tenant_scope(tenant_b):
+        assert not LtiRegistration.objects.exists()
