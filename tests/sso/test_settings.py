@@ -105,3 +105,19 @@ def test_a_learner_with_an_address_in_the_domain_keeps_password_login_when_sso_i
                      actor=alice)
     assert selectors.password_refusal(learner.email) == ""
     assert "single sign-on" in selectors.password_refusal(bob.email)
+
+
+def test_a_saml_provider_is_read_from_its_metadata_and_our_key_is_encrypted_at_rest(tenant_a, alice):
+    from tests.support.saml_idp import saml_idp
+
+    with saml_idp() as idp, tenant_scope(tenant_a):
+        config = services.sso_configure_saml(tenant=tenant_a, metadata_url=f"{idp.base}/metadata", actor=alice)
+        assert config.saml_idp_entity_id == f"{idp.base}/metadata"
+        key = services.sp_private_key(config)
+        assert key.startswith("-----BEGIN PRIVATE KEY-----")
+        assert b"PRIVATE KEY" not in bytes(SingleSignOn.objects.get(pk=config.pk).saml_sp_private_key_encrypted)
+        again = services.sso_configure_saml(tenant=tenant_a, metadata_xml=idp.metadata(), actor=alice)
+        assert services.sp_private_key(again) == key  # the key stays across changes: the IdP keeps trusting it
+        assert AuditEntry.objects.filter(action="sso.configure", data__protocol="saml").count() == 2
+        with pytest.raises(ValidationError, match="metadata URL answered HTTP 404"):
+            services.sso_configure_saml(tenant=tenant_a, metadata_url=f"{idp.base}/nothing", actor=alice)

@@ -43,3 +43,18 @@ def start_at_login(page, base_url: str, email: str, password: str = "") -> None:
     if password:
         page.fill("input[name=password]", password)
     page.locator("main form [type=submit]").click()
+
+
+def connect_saml(tenant, idp, base_url: str, *, domains: str, require_sso: bool = False,  # noqa: ANN001
+                 create_members: bool = True, default_role: str = "", group_roles: str = "",
+                 group_claim: str = "memberOf", actor=None):  # noqa: ANN001
+    """Connect ``tenant`` to the pysaml2 IdP by its metadata URL, and let the IdP trust our metadata."""
+    with tenant_scope(tenant):
+        config = services.sso_configure_saml(tenant=tenant, metadata_url=f"{idp.base}/metadata", actor=actor)
+        services.sso_policy_update(tenant=tenant, domains=domains, require_sso=require_sso,
+                                   create_members=create_members, default_role=default_role,
+                                   group_claim=group_claim, group_roles=group_roles, actor=actor)
+    answer = requests.get(f"{base_url}/accounts/saml/{config.key}/metadata/", timeout=10)
+    assert answer.status_code == 200, answer.text[:500]
+    idp.trust(answer.text)
+    return config
