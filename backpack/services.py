@@ -18,6 +18,7 @@ from assertions import documents, tally
 from assertions.models import Assertion
 from backpack import selectors
 from backpack.models import BackpackEntry, Collection, CollectionItem, ImportedBadge, Visibility
+from backpack.panels import AWARD_RECORDS
 from credentials import services as credentials
 from issuers.dates import public_timestamp
 from issuers.outbox import account_emails_delete
@@ -403,7 +404,7 @@ def backpack_data(*, user: Any) -> dict[str, Any]:
                 "issued_on": _moment(a.issued_on), "expires": _moment(a.expires), "narrative": a.narrative,
                 "evidence": a.evidence, "revoked": a.revoked, "revocation_reason": a.revocation_reason or "",
                 "claimed_at": _moment(a.claimed_at), "url": documents.public_url("assertions", a.public_id),
-                "backpack": settings_of})
+                "backpack": settings_of, **{k: v for records in AWARD_RECORDS for k, v in records(a).items()}})
         elif entry.imported is not None:
             imp = entry.imported
             imports.append({"id": str(imp.public_id), "badge": imp.badge.get("name", ""),

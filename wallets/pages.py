@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from assertions.models import Assertion
+from issuers.dates import public_timestamp
 from wallets import selectors, services
 
 _EMAIL_SALT = "wallets.email"
@@ -38,6 +39,13 @@ def badge_panel(request: HttpRequest, assertion: Assertion) -> str:
         except ValidationError as exc:
             context["refused"] = " ".join(exc.messages)
     return render_to_string("wallets/_panel.html", context, request=request)
+
+
+def award_records(assertion: Assertion) -> dict[str, Any]:
+    """For the learner's data export: each time a wallet took the award, in which format, bound to which DID."""
+    return {"wallet_deliveries": [{"format": d.format, "bound_to": d.subject_id,
+                                   "delivered_at": public_timestamp(d.delivered_at)}
+                                  for d in selectors.deliveries_of(assertion)]}
 
 
 def email_token(assertion: Assertion) -> str:

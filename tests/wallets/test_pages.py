@@ -63,7 +63,7 @@ def test_the_metadata_documents_name_the_endpoints(client, settings):
     assert server["pre-authorized_grant_anonymous_access_supported"] is True
 
 
-def test_the_page_says_when_the_badge_was_added_to_a_wallet(client, lees_page, lees_award):
+def test_the_page_and_the_data_export_say_when_the_badge_was_added_to_a_wallet(client, lees_page, lees_award):
     with tenant_scope(lees_award.tenant):
         made = wallet_offer_create(assertion=lees_award)
         delivery = WalletDelivery.objects.create(tenant=lees_award.tenant, assertion=lees_award, offer=made.offer,
@@ -71,6 +71,9 @@ def test_the_page_says_when_the_badge_was_added_to_a_wallet(client, lees_page, l
         WalletDelivery.objects.filter(pk=delivery.pk).update(delivered_at=datetime(2026, 12, 3, 12, tzinfo=UTC))
     page = client.get(lees_page).content.decode()
     assert "Added to a wallet on 3 December 2026 (bound to the wallet's key)" in page
+    (exported,) = client.get("/backpack/my-data.json").json()["awards"]
+    assert exported["wallet_deliveries"] == [{"format": "ldp_vc", "bound_to": "did:key:z6MkExample",
+                                              "delivered_at": "2026-12-03T12:00:00Z"}]
 
 
 def test_another_learner_sees_no_offer_of_lees_badge(client, lees_page, other_learner):
