@@ -57,3 +57,20 @@ def test_a_tutor_or_another_college_gets_no_lti_page(client, bob, charlie, tenan
 def test_another_colleges_registration_url_names_that_college_only(tenant_a, tenant_b):
     token_b = registration_url(tenant=tenant_b).rstrip("/").rsplit("/", 1)[1]
     assert registration_url_tenant(token_b) == tenant_b
+
+
+def test_the_tool_key_is_re_encrypted_by_rotate_encryption_key(tenant_a, moodle, settings):
+    from io import StringIO
+
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from issuers.keys import decrypt_secret
+
+    before = decrypt_secret(moodle.private_key_encrypted)
+    settings.KEY_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), *settings.KEY_ENCRYPTION_KEYS]
+    call_command("rotate_encryption_key", stdout=StringIO())
+    settings.KEY_ENCRYPTION_KEYS = settings.KEY_ENCRYPTION_KEYS[:1]  # the old key is gone
+    with tenant_scope(tenant_a):
+        moodle.refresh_from_db()
+    assert decrypt_secret(moodle.private_key_encrypted) == before
