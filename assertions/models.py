@@ -147,6 +147,9 @@ class Assertion(models.Model):
             # The tenant first too: the scope always filters it, and with only the badge class leading the
             # planner preferred the tenant's index and filtered (a big badge's page read 5,000 other rows).
             models.Index(fields=["tenant", "badge_class", "issued_on", "id"], name="assertion_badge_newest"),
+            # The expiry reminders' beat: live awards that expire, by when (assertions with no expiry are most).
+            models.Index(fields=["expires"], name="assertion_expiring",
+                         condition=models.Q(revoked=False, expires__isnull=False)),
         ]
 
     def __str__(self) -> str:

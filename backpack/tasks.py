@@ -9,6 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -27,12 +28,15 @@ RECHECK_BATCH = 200
 
 
 def _due_reminders() -> list[Assertion]:
+    """The live awards expiring within the window and not yet reminded: read from the partial index of
+    expiring awards, each looked up once in the reminders' unique index (NOT EXISTS), so the beat costs
+    what expires soon, not every award and every reminder ever sent (a NOT IN list of them)."""
     now = timezone.now()
     horizon = now + timedelta(days=settings.EXPIRY_REMINDER_DAYS)
     with unscoped("expiry reminders: awards of every college that expire soon, each reminded once"):
         return list(Assertion.objects.filter(
             revoked=False, recipient_type=Assertion.RecipientType.EMAIL, expires__gt=now, expires__lte=horizon,
-        ).exclude(pk__in=ExpiryReminder.objects.values("assertion_id"))
+        ).exclude(Exists(ExpiryReminder.objects.filter(assertion_id=OuterRef("pk"))))
          .select_related("badge_class__issuer", "tenant")[:1000])
 
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -221,3 +222,22 @@ def test_an_svg_badge_downloads_as_baked_svg(client, learner, tenant_a, issuer_a
     assert png.content.startswith(b"\x89PNG")  # rendered from the SVG
     assert json.loads(read_baked(png.content))["id"].endswith(str(a.public_id))
     assert verify(image=png.content).verdict == "valid"
+
+
+def test_the_reminder_beat_reads_only_expiring_awards_and_looks_each_reminder_up(db):
+    """EXPLAIN of the beat's query: the partial index of expiring awards and an anti-join on the
+    reminders' unique index, never a scan of every award nor a NOT IN list of every reminder."""
+    from django.db import connection
+
+    from backpack.tasks import _due_reminders
+
+    with CaptureQueriesContext(connection) as queries:
+        _due_reminders()
+    (sql,) = [q["sql"] for q in queries.captured_queries if "assertions_assertion" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the empty test tables would be scanned otherwise
+        cursor.execute("EXPLAIN " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "assertion_expiring" in plan, plan
+    assert "Anti Join" in plan, plan
+    assert "SubPlan" not in plan, plan
