@@ -15,6 +15,7 @@ builds the document from the database and stores it; so a revocation shows on th
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -36,6 +37,7 @@ from verification.publication import Ready
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+logger = logging.getLogger(__name__)
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # as Django's <uuid:> converter
 _PATHS = re.compile(rf"/public/(assertions|badges|issuers|credentials)/({_UUID})"
                     r"(/image|/revocations|/jwt|/credential-revocations|/status/[0-9]{1,9})?")
@@ -245,6 +247,7 @@ class TrackedCopies:
         self._loads = backend._cache._serializer.loads  # type: ignore[attr-defined]
         self._copies: dict[str, Ready] = {}
         self._bytes = 0
+        self.untracked = False
         self._lock = threading.Lock()
         url = backend._servers[0]  # type: ignore[attr-defined]
         self._conn = redis.ConnectionPool.from_url(url, protocol=3).make_connection()
@@ -254,7 +257,13 @@ class TrackedCopies:
         """On every (re)connection: whatever was invalidated while there was none is unknown, so start empty."""
         self._forget_all()
         conn.send_command("CLIENT", "TRACKING", "ON")
-        conn.read_response()
+        try:
+            conn.read_response()
+        except redis.ResponseError:  # a server without tracking (or with CLIENT renamed away)
+            logger.warning("The cache's Redis refuses CLIENT TRACKING: public documents are read from it on "
+                           "every request", exc_info=True)
+            self.untracked = True
+            raise
         conn._parser.set_invalidation_push_handler(self._invalidated)
 
     def _invalidated(self, message: list[Any]) -> None:
@@ -272,6 +281,9 @@ class TrackedCopies:
         self._bytes = 0
 
     def get(self, key: str) -> Ready | None:
+        if self.untracked:  # no copies can be kept true: the shared cache on every request
+            entry = self._backend.get(key)
+            return entry if isinstance(entry, Ready) else None
         redis_key = self._backend.make_key(key)
         with self._lock:
             try:

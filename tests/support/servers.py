@@ -200,8 +200,9 @@ class Worker:
 class RedisServer:
     """A private redis-server on a spare port, to stop and start again: never the shared one."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, *, options: tuple[str, ...] = ()) -> None:
         self.port = free_port()
+        self.options = options  # more redis-server arguments, e.g. ("--rename-command", "CLIENT", "")
         self.log_path = log_dir / f"redis-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -213,7 +214,7 @@ class RedisServer:
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no"],
+             "--daemonize", "no", *self.options],
             stdout=self._log, stderr=subprocess.STDOUT,
         )
         wait_for(self._answers, timeout=10, message=f"redis-server did not start on port {self.port}")
