@@ -109,6 +109,10 @@ def _get_json(session: Any, url: str, **kwargs: Any) -> dict:
     return found
 
 
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _tool_configuration(registration: LtiRegistration, platform: dict) -> dict:
     login = absolute(reverse("lti:login", args=[registration.public_id]))
     launch = absolute(reverse("lti:launch"))
@@ -153,14 +157,14 @@ def registration_create(*, tenant: Tenant, openid_configuration: str, registrati
             tenant=tenant, issuer=issuer, auth_url=platform["authorization_endpoint"],
             token_url=platform["token_endpoint"], keyset_url=platform["jwks_uri"], public_key_pem=public_pem,
             private_key_encrypted=private_encrypted,
-            name=str((platform.get(PLATFORM_CONFIGURATION) or {}).get("product_family_code") or issuer)[:200])
+            name=str(_dict(platform.get(PLATFORM_CONFIGURATION)).get("product_family_code") or issuer)[:200])
         answer = _get_json(session, platform["registration_endpoint"], method="POST",
                            data=json.dumps(_tool_configuration(registration, platform)),
                            headers={**bearer, "Content-Type": "application/json", "Accept": "application/json"})
         client_id = str(answer.get("client_id") or "")
         if not client_id:
             raise LtiError("The platform's registration answer has no client_id.")
-        deployment = (answer.get(TOOL_CONFIGURATION) or {}).get("deployment_id")
+        deployment = _dict(answer.get(TOOL_CONFIGURATION)).get("deployment_id")
         registration.client_id = client_id
         registration.deployment_ids = [str(deployment)] if deployment else []
         with unscoped("a platform's client id may be registered with one college only"):
@@ -277,7 +281,10 @@ def _rows(link: LtiLink, members: Sequence[Any], results: Sequence[Any]) -> list
     awarded = set(LtiAward.objects.filter(link=link).values_list("lti_user_id", flat=True))
     rows = []
     for member in members:
+        if not isinstance(member, dict):
+            continue
         roles = member.get("roles") or []
+        roles = roles if isinstance(roles, list) else []
         if member.get("status", "Active") != "Active" or not any(r in LEARNER_ROLES for r in roles):
             continue
         user_id = str(member.get("user_id") or "")

@@ -116,6 +116,8 @@ def launch(request: HttpRequest) -> HttpResponse:
         claims = found.get_launch_data()
     except LtiException as exc:
         return _refusal(request, f"This launch could not be checked, so it was refused: {exc}")
+    except (ValueError, TypeError, KeyError, AttributeError):  # a token whose parts are not what LTI says
+        return _refusal(request, "This launch could not be checked, so it was refused: its token is malformed.")
     registration = conf.registration
     if registration is None:
         return _refusal(request, "This platform is not registered with Badge Platform.")

@@ -102,3 +102,21 @@ def test_a_platform_client_already_registered_with_another_college_is_refused(pl
         assert LtiRegistration.objects.count() == 1
     with tenant_scope(tenant_b):
         assert not LtiRegistration.objects.exists()
+
+
+def test_a_malformed_launch_gets_a_clear_refusal_not_an_error(platform, tenant_a, tool):
+    import base64
+    import json
+
+    register(platform, tenant_a)
+    launch_url = f"{tool.url}/lti/launch/"
+
+    def part(value) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    for fields in ({}, {"state": "x"}, {"state": "x", "id_token": "not-a-jwt"},
+                   {"state": "x", "id_token": f"{part({'alg': 'RS256'})}.{part([1, 2])}.sig"},
+                   {"state": "x", "id_token": f"{part({'alg': 'RS256', 'kid': 'k'})}.{part({'iss': platform.url})}.x"}):
+        answer = requests.post(launch_url, data=fields, timeout=30)
+        assert answer.status_code == 403, (fields, answer.status_code)
+        assert "refused" in answer.text
