@@ -24,6 +24,7 @@ urlpatterns = [
     path("colleges/<uuid:public_id>/logo", issuers_views.college_logo, name="college_logo"),
     # The login page with domain discovery (sso.views.login), then allauth's own pages.
     path("accounts/login/", sso_views.login, name="account_login"),
+    path("accounts/saml/<str:organization_slug>/acs/finish/", sso_views.saml_finish, name="saml_finish_acs"),
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:token>/", issuers_views.invitation_accept, name="invitation_accept"),
     path("", include("console.urls")),

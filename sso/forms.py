@@ -51,8 +51,8 @@ class OidcForm(forms.Form):
                                 "(client) ID.")
     client_secret = forms.CharField(label="Client secret", max_length=500, required=False,
                                     widget=forms.PasswordInput(render_value=False),
-                                    help_text="Stored encrypted and never shown again. Leave empty to keep the "
-                                              "stored one.")
+                                    help_text="Needed the first time. Stored encrypted and never shown again; "
+                                              "later, leave it empty to keep the stored one.")
 
 
 class SamlForm(forms.Form):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from allauth.account.utils import get_next_redirect_url
 from allauth.account.views import LoginView
 from allauth.socialaccount.adapter import get_adapter
+from allauth.socialaccount.providers.saml.views import finish_acs
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -44,6 +45,17 @@ def login(request: HttpRequest) -> HttpResponse:
         if config is not None and config.tenant.is_active:
             return provider_start(request, config)
     return allauth_login(request)
+
+
+def saml_finish(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    """allauth's end of a SAML sign-in, where a response that no sign-in in this browser is waiting for (one
+    replayed, or started elsewhere) gets a page saying so instead of a bare 403."""
+    try:
+        return finish_acs(request, organization_slug=organization_slug)
+    except PermissionDenied:
+        return render(request, "sso/refused.html", {"message": (
+            "This sign-in answer was already used, or was not asked for by this browser. Start again from the "
+            "login page.")}, status=403)
 
 
 def _policy_initial(config: SingleSignOn | None, tenant_domains: list[str]) -> dict[str, object]:

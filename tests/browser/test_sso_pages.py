@@ -60,3 +60,22 @@ def test_an_admin_connects_an_openid_connect_provider_and_sets_the_rules(live_se
     page.get_by_label("Email domains your college owns").fill("gmail.com")
     page.get_by_role("button", name="Save single sign-on rules").click()
     expect(page.locator("main")).to_contain_text("public mail service")
+
+
+def test_an_admin_connects_a_saml_identity_provider_from_its_metadata_url(live_server, page, tenant_a, alice):
+    from tests.support.saml_idp import saml_idp
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", alice.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form [type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/t/college-a/**")
+    page.goto(f"{live_server.url}/t/college-a/settings/single-sign-on/")
+    page.locator("summary", has_text="SAML 2.0 identity provider").click()
+    with saml_idp() as idp:
+        page.get_by_label("Metadata URL").fill(f"{idp.base}/metadata")
+        page.get_by_role("button", name="Save SAML identity provider").click()
+        expect(page.locator(".messages")).to_contain_text("SAML identity provider connected")
+    expect(page.locator("#sso-sp-metadata")).to_contain_text("/accounts/saml/")
+    expect(page.locator("#sso-acs")).to_contain_text("/acs/")
+    look_at_both_sizes(page, "settings-saml", Path(SHOTS))
