@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import Lower
 
 from assertions.models import Assertion, AwardTally, BulkJob
@@ -62,8 +63,14 @@ def badge_awards(badge: BadgeClass, *, search: str = "", limit: int = 50) -> Que
     awards = Assertion.objects.filter(badge_class=badge).select_related("mail")
     term = search.strip().lower()
     if term:
-        awards = awards.alias(name_lower=Lower("recipient_name")).filter(
-            Q(recipient_identity__startswith=term) | Q(name_lower__startswith=term))
+        # Ordered by an expression no index holds, so PostgreSQL reads the matches from the badge's pattern
+        # indexes (migration 0016) and sorts them, rather than walking the badge's newest awards until 50
+        # match: its guess that matches are spread evenly put them first, and with old matches it read
+        # 307,000 awards at 1,000,000 (0.4-0.7 s against 1 ms).
+        awards = (awards.alias(name_lower=Lower("recipient_name"),
+                               newest=ExpressionWrapper(F("issued_on") + timedelta(0), output_field=DateTimeField()))
+                  .filter(Q(recipient_identity__startswith=term) | Q(name_lower__startswith=term))
+                  .order_by("-newest", "-id"))
     return awards[:limit]
 
 
