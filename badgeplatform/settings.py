@@ -379,6 +379,10 @@ AUTH_PASSWORD_VALIDATORS = [
 OBAPI_SERVICE_NAME = env_str("OBAPI_SERVICE_NAME", "Badge Platform")
 OBAPI_TERMS_URL = env_str("OBAPI_TERMS_URL", PUBLIC_BASE_URL + "/")
 OBAPI_PRIVACY_URL = env_str("OBAPI_PRIVACY_URL", PUBLIC_BASE_URL + "/")
+# Open registration (RFC 7591), counted per client address in the shared cache (verification.ratelimit).
+OBAPI_REGISTER_RATE_LIMIT = env_str("OBAPI_REGISTER_RATE_LIMIT", "10/hour")
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", OBAPI_REGISTER_RATE_LIMIT):
+    raise ImproperlyConfigured(f"OBAPI_REGISTER_RATE_LIMIT must look like 10/hour, got {OBAPI_REGISTER_RATE_LIMIT!r}")
 OAUTH2_PROVIDER = {
     "SCOPES": obapi_scopes.SCOPES,
     "DEFAULT_SCOPES": [obapi_scopes.CREDENTIAL_READONLY],

@@ -38,14 +38,18 @@ MINOR = {400: "invalid_data", 401: "unauthorizedrequest", 403: "forbidden", 404:
          500: "internal_server_error"}
 
 
-def status_info(status: int, description: str, minor: str | None = None) -> Response:
+def status_info_body(status: int, description: str, minor: str | None = None) -> dict[str, Any]:
     """The spec's ``Imsx_StatusInfo`` error body."""
-    return Response({
+    return {
         "imsx_codeMajor": "failure", "imsx_severity": "error", "imsx_description": description,
         "imsx_codeMinor": {"imsx_codeMinorField": [{
             "imsx_codeMinorFieldName": "TargetEndSystem",
             "imsx_codeMinorFieldValue": minor or MINOR.get(status, "unknown")}]},
-    }, status=status)
+    }
+
+
+def status_info(status: int, description: str, minor: str | None = None) -> Response:
+    return Response(status_info_body(status, description, minor), status=status)
 
 
 class LearnerToken(OAuth2Authentication):

@@ -3,16 +3,21 @@ the learner disconnects a platform. Each acts only for the learner whose token o
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken, clear_expired
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application, Grant, IDToken, RefreshToken, clear_expired
+from oauth2_provider.settings import oauth2_settings
 
 from backpack import services as backpack
 from backpack.models import BackpackEntry
 
 MAX_NAME = 150
+ABANDONED_AFTER = timedelta(days=1)
 
 
 def credential_upsert(*, user: Any, text: str) -> tuple[BackpackEntry, bool]:
@@ -64,3 +69,17 @@ def tokens_expired_delete() -> None:
     """Expired access tokens, spent refresh tokens (past REFRESH_TOKEN_EXPIRE_SECONDS) and old codes go:
     DOT's own sweep, in its batches. A live connection is never touched."""
     clear_expired()
+
+
+def clients_abandoned_delete() -> int:
+    """Registered clients (open RFC 7591 registration) older than a day that hold no learner's token or
+    code go, so abandoned registrations do not pile up; the registration's own management token does not
+    count. Returns how many went."""
+    learner_tokens = AccessToken.objects.filter(application=OuterRef("pk")).exclude(
+        scope=oauth2_settings.DCR_REGISTRATION_SCOPE)
+    abandoned = Application.objects.filter(created__lt=timezone.now() - ABANDONED_AFTER).exclude(
+        Exists(learner_tokens)).exclude(Exists(RefreshToken.objects.filter(application=OuterRef("pk")))).exclude(
+        Exists(Grant.objects.filter(application=OuterRef("pk")))).exclude(
+        Exists(IDToken.objects.filter(application=OuterRef("pk"))))
+    deleted, _ = abandoned.delete()
+    return deleted

@@ -9,6 +9,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -20,6 +21,8 @@ from oauth2_provider.views.dynamic_client_registration import DynamicClientRegis
 
 from accounts.http import SignedInRequest
 from obapi import scopes, selectors, services
+from obapi.api import status_info_body
+from verification.ratelimit import rate_limited
 
 MAX_REGISTRATION_BYTES = 64 * 1024
 _ECHOED = ("client_uri", "logo_uri", "tos_uri", "policy_uri", "software_id", "software_version", "contacts")
@@ -58,7 +61,15 @@ _DCR = DynamicClientRegistrationView.as_view()
 @require_POST
 def register(request: HttpRequest) -> HttpResponse:
     """RFC 7591 dynamic client registration, open to any platform as OB 3.0 asks: our checks on the
-    metadata, then django-oauth-toolkit registers the client (its secret is kept hashed)."""
+    metadata, then django-oauth-toolkit registers the client (its secret is kept hashed). Every attempt
+    counts against ``OBAPI_REGISTER_RATE_LIMIT`` per client address; over it, 429 with Retry-After."""
+    retry_after = rate_limited(request, "obapi-register", settings.OBAPI_REGISTER_RATE_LIMIT)
+    if retry_after is not None:
+        limited = JsonResponse(status_info_body(
+            429, f"Too many client registrations from your address. Try again in {retry_after} seconds."),
+            status=429)
+        limited["Retry-After"] = str(retry_after)
+        return limited
     if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_REGISTRATION_BYTES:
         return _registration_error("The registration request is too large.")
     try:

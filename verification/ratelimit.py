@@ -37,9 +37,10 @@ def _limited_address(request: HttpRequest) -> str:
     return address
 
 
-def rate_limited(request: HttpRequest, scope: str = "verify") -> int | None:
-    """Count this request; return the seconds to wait when over the limit, else None."""
-    limit, period = parse_rate(settings.VERIFY_RATE_LIMIT)
+def rate_limited(request: HttpRequest, scope: str = "verify", rate: str | None = None) -> int | None:
+    """Count this request against ``rate`` (``VERIFY_RATE_LIMIT`` unless given), per client address and
+    ``scope``; return the seconds to wait when over the limit, else None."""
+    limit, period = parse_rate(rate or settings.VERIFY_RATE_LIMIT)
     now = time.time()
     window = int(now // period)
     # The address is hashed: the cache holds no readable IP addresses.

@@ -54,6 +54,7 @@ def _sign_in_and_allow(page, authorization_url: str, redirect: str) -> str:
 def test_a_platform_connects_lists_pushes_refreshes_and_the_learner_disconnects_it(
         live_server, browser, transactional_db, settings, harbour, badge_a, platform_site):
     settings.PUBLIC_BASE_URL = base = live_server.url
+    settings.OBAPI_REGISTER_RATE_LIMIT = "100000/minute"  # from 127.0.0.1 every run; the limit has its own test
     redirect = platform_site.url("/ob3/callback")
     settings.VERIFY_ALLOW_PRIVATE_ADDRESSES = True  # Harbour College, the pushed credential's issuer, is on loopback
     make_user(LEARNER_EMAIL)
@@ -123,6 +124,7 @@ def test_a_platform_connects_lists_pushes_refreshes_and_the_learner_disconnects_
 
 def test_a_platform_revokes_its_own_token(live_server, browser, transactional_db, settings, platform_site):
     settings.PUBLIC_BASE_URL = base = live_server.url
+    settings.OBAPI_REGISTER_RATE_LIMIT = "100000/minute"  # from 127.0.0.1 every run; the limit has its own test
     redirect = platform_site.url("/ob3/callback")
     make_user(LEARNER_EMAIL)
     discovery = requests.get(f"{base}{PREFIX}/discovery", timeout=30).json()
