@@ -15,6 +15,7 @@ from oauth2_provider.settings import oauth2_settings
 
 from backpack import services as backpack
 from backpack.models import BackpackEntry
+from obapi.models import ClientUse
 
 MAX_NAME = 150
 ABANDONED_AFTER = timedelta(days=1)
@@ -71,13 +72,19 @@ def tokens_expired_delete() -> None:
     clear_expired()
 
 
+def client_use_record(*, application: Application) -> None:
+    """A learner's token was issued to ``application``: it is in use, and is kept from now on."""
+    ClientUse.objects.get_or_create(application=application)
+
+
 def clients_abandoned_delete() -> int:
-    """Registered clients (open RFC 7591 registration) older than a day that hold no learner's token or
-    code go, so abandoned registrations do not pile up; the registration's own management token does not
-    count. Returns how many went."""
+    """Registered clients (open RFC 7591 registration) older than a day that never got a learner's token
+    and hold no code go, so abandoned registrations do not pile up; the registration's own management
+    token does not count. Returns how many went."""
     learner_tokens = AccessToken.objects.filter(application=OuterRef("pk")).exclude(
         scope=oauth2_settings.DCR_REGISTRATION_SCOPE)
-    abandoned = Application.objects.filter(created__lt=timezone.now() - ABANDONED_AFTER).exclude(
+    abandoned = Application.objects.filter(created__lt=timezone.now() - ABANDONED_AFTER,
+                                           obapi_use__isnull=True).exclude(
         Exists(learner_tokens)).exclude(Exists(RefreshToken.objects.filter(application=OuterRef("pk")))).exclude(
         Exists(Grant.objects.filter(application=OuterRef("pk")))).exclude(
         Exists(IDToken.objects.filter(application=OuterRef("pk"))))

@@ -125,6 +125,7 @@ NOT_STAFF_CHANGES: dict[str, str] = {
     "obapi.services.profile_update": LEARNER + " (their name, changed by a platform they connected)",
     "obapi.services.platform_disconnect": LEARNER + " (they take a platform's access away)",
     "obapi.services.tokens_expired_delete": "deletes OAuth tokens past their time; no college data",
+    "obapi.services.client_use_record": "notes that an OAuth client got a learner's token; no college data",
     "obapi.services.clients_abandoned_delete": "deletes OAuth clients that never got a learner's token; no college "
                                                "data",
     # wallets: a learner's wallet takes the learner's own award (OpenID4VCI); no college data changes

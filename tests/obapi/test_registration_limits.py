@@ -1,5 +1,6 @@
 """Open client registration (RFC 7591) is limited per client address, counted in the shared cache, and a
-registration that never got a learner's token is deleted after a day by the daily beat task."""
+registration that never got a learner's token is deleted after a day by the daily beat task (one that
+had a token is kept after its connections end: the platform keeps its client id)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 
+from obapi import services
 from obapi.tasks import tokens_expired_clear
 from tests.support.obapi import PREFIX, connect, register, registration
 from verification import ratelimit
@@ -70,8 +72,11 @@ def test_a_registration_that_never_got_a_token_goes_after_a_day(client, learner)
     abandoned = register(client)
     fresh = register(client)
     used = connect(client, learner)
+    ended = connect(client, learner)  # connected once; the learner then disconnected it: no token left
+    services.platform_disconnect(user=learner, application=Application.objects.get(client_id=ended.client_id))
     day_old = timezone.now() - timedelta(days=1, minutes=1)
-    Application.objects.filter(client_id__in=[abandoned["client_id"], used.client_id]).update(created=day_old)
+    Application.objects.filter(client_id__in=[abandoned["client_id"], used.client_id, ended.client_id]).update(
+        created=day_old)
     # Each holds its registration's own management token; that is not a learner's token.
     assert AccessToken.objects.filter(application__client_id=abandoned["client_id"]).exists()
 
@@ -79,5 +84,6 @@ def test_a_registration_that_never_got_a_token_goes_after_a_day(client, learner)
 
     kept = set(Application.objects.values_list("client_id", flat=True))
     assert abandoned["client_id"] not in kept
-    assert {fresh["client_id"], used.client_id} <= kept  # under a day old; a day old with a learner's token
+    # Under a day old; a day old with a learner's token; a day old that once had one.
+    assert {fresh["client_id"], used.client_id, ended.client_id} <= kept
     assert client.get(f"{PREFIX}/credentials", **used.bearer()).status_code == 200  # the connection still works
