@@ -23,6 +23,8 @@ from issuers.models import Role, Tenant
 from issuers.permissions import role_required
 from issuers.selectors import user_has_mfa
 from issuers.services import tenant_create, tenant_set_limits, tenant_set_status
+from sso import selectors as sso_selectors
+from sso import services as sso_services
 
 
 def platform_staff(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -180,6 +182,28 @@ def offboarding_archive(request: HttpRequest, public_id: str) -> FileResponse:
     if not offboarding.archive_name or not path.exists():
         raise Http404("The archive is not there.")
     return FileResponse(path.open("rb"), as_attachment=True, filename=offboarding.archive_name)
+
+
+@platform_staff
+def domains(request: HttpRequest) -> HttpResponse:
+    """Email domains colleges claim for their single sign-on, waiting for the platform's approval."""
+    return render(request, "console/domains.html", {"claims": sso_selectors.domain_claims_waiting()})
+
+
+@platform_staff
+@require_POST
+def domain_decide(request: HttpRequest, public_id: str) -> HttpResponse:
+    claim = sso_selectors.domain_claim(public_id)
+    if claim is None:
+        raise Http404("No such domain claim.")
+    approve = request.POST.get("decision") == "approve"
+    try:
+        sso_services.email_domain_decide(claim=claim, approve=approve, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{claim.domain} {'approved' if approve else 'refused'} for {claim.tenant.name}.")
+    return redirect("console:domains")
 
 
 @platform_staff

@@ -58,16 +58,36 @@ class SingleSignOn(models.Model):
 
 
 class EmailDomain(models.Model):
-    """An email domain a college says it owns: its staff with addresses there are sent to its identity provider.
-    A domain belongs to one college at most (the unique constraint), so no college can sign in another's staff."""
+    """An email domain a college says it owns. It does nothing (no discovery, no sign-in through the college's
+    identity provider for addresses there, no "SSO required") until the platform has approved the claim in the
+    console, so a college admin cannot claim another organisation's domain and sign its people in. An approved
+    domain belongs to one college at most (the conditional unique constraint); claims waiting may compete."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "waiting for approval by the platform"
+        APPROVED = "approved", "approved"
+        REFUSED = "refused", "refused by the platform"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    domain = models.CharField(max_length=253, unique=True)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    domain = models.CharField(max_length=253)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantScopedManager()
 
     class Meta:
         ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "domain"], name="sso_domain_once_per_college"),
+            models.UniqueConstraint(fields=["domain"], condition=models.Q(status="approved"),
+                                    name="sso_domain_approved_for_one_college"),
+        ]
 
     def __str__(self) -> str:
         return self.domain
+
+    @property
+    def audit_label(self) -> str:
+        return f"email domain {self.domain}"

@@ -21,7 +21,26 @@ def config_of(tenant: Tenant) -> SingleSignOn | None:
 
 
 def domains_of(tenant: Tenant) -> list[str]:
+    """Every domain the college has claimed, approved or not (what its admin typed)."""
     return list(EmailDomain.objects.filter(tenant=tenant).values_list("domain", flat=True))
+
+
+def domain_claims_of(tenant: Tenant) -> list[EmailDomain]:
+    """The college's claims with where each stands (its settings page)."""
+    return list(EmailDomain.objects.filter(tenant=tenant))
+
+
+def domain_claims_waiting() -> list[EmailDomain]:
+    """Every college's claims waiting for the platform's decision, oldest first, each with the college (console)."""
+    with unscoped("platform console: every college's email domain claims waiting for approval"):
+        return list(EmailDomain.objects.select_related("tenant").filter(status=EmailDomain.Status.WAITING)
+                    .order_by("claimed_at", "domain"))
+
+
+def domain_claim(public_id: str) -> EmailDomain | None:
+    """One claim by its id, with its college (console)."""
+    with unscoped("platform console: one email domain claim the platform decides on"):
+        return EmailDomain.objects.select_related("tenant").filter(public_id=public_id).first()
 
 
 def config_by_key(key: str) -> SingleSignOn | None:
@@ -36,7 +55,8 @@ def config_for_email(email: str) -> SingleSignOn | None:
     if not domain:
         return None
     with unscoped("sign-in: an address's domain names the college whose identity provider signs it in"):
-        found = EmailDomain.objects.filter(domain=domain).values_list("tenant_id", flat=True).first()
+        found = (EmailDomain.objects.filter(domain=domain, status=EmailDomain.Status.APPROVED)
+                 .values_list("tenant_id", flat=True).first())
         if found is None:
             return None
         return SingleSignOn.objects.select_related("tenant").filter(tenant_id=found).first()
@@ -56,8 +76,8 @@ def configs(*, protocol: str | None = None, key: str | None = None) -> list[Sing
 def domains_by_tenant(tenant_ids: list[int]) -> dict[int, list[str]]:
     with unscoped("sign-in: the domains whose addresses a college's identity provider may vouch for"):
         result: dict[int, list[str]] = {}
-        for tenant_id, domain in EmailDomain.objects.filter(tenant_id__in=tenant_ids).values_list("tenant_id",
-                                                                                                  "domain"):
+        approved = EmailDomain.objects.filter(tenant_id__in=tenant_ids, status=EmailDomain.Status.APPROVED)
+        for tenant_id, domain in approved.values_list("tenant_id", "domain"):
             result.setdefault(tenant_id, []).append(domain)
         return result
 
@@ -77,9 +97,10 @@ def groups_in(config: SingleSignOn, data: Any) -> list[str]:
 
 
 def domains_taken(domains: list[str], *, by_other_than: Tenant) -> list[str]:
-    """Which of ``domains`` another college has connected already."""
+    """Which of ``domains`` the platform has approved for another college already."""
     with unscoped("an email domain belongs to one college at most: checking the others' when an admin adds one"):
-        return list(EmailDomain.objects.filter(domain__in=domains).exclude(tenant=by_other_than)
+        return list(EmailDomain.objects.filter(domain__in=domains, status=EmailDomain.Status.APPROVED)
+                    .exclude(tenant=by_other_than)
                     .values_list("domain", flat=True))
 
 
@@ -101,4 +122,5 @@ def password_refusal(email: str) -> str:
 
 
 def domains_of_config(config: SingleSignOn) -> list[str]:
+    """The approved domains whose addresses the college's identity provider may sign in."""
     return domains_by_tenant([config.tenant_id]).get(config.tenant_id, [])

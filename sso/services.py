@@ -29,6 +29,7 @@ from accounts.models import User
 from issuers.context import ActorLike
 from issuers.keys import RSA_KEY_BITS, decrypt_secret, encrypt_secret
 from issuers.models import Membership, Role, Tenant
+from issuers.scoping import tenant_scope
 from issuers.services import audit_record
 from sso import selectors
 from sso.models import EmailDomain, Protocol, SingleSignOn
@@ -62,7 +63,7 @@ def domains_check(raw: str | Iterable[str], *, tenant: Tenant) -> list[str]:
                                   "college can sign it in.")
     taken = selectors.domains_taken(domains, by_other_than=tenant)
     if taken:
-        raise ValidationError(f"{taken[0]} is already connected to another college's single sign-on. If it is "
+        raise ValidationError(f"{taken[0]} is already approved for another college's single sign-on. If it is "
                               "yours, ask the platform's support to move it.")
     return domains
 
@@ -268,6 +269,31 @@ def sso_policy_update(*, tenant: Tenant, domains: str | Iterable[str], require_s
         audit_record(tenant=tenant, action="sso.policy", actor=actor, obj=config,
                      summary="Single sign-on rules changed: " + ", ".join(sorted(changed)), data=changed)
     return config
+
+
+@transaction.atomic
+def email_domain_decide(*, claim: EmailDomain, approve: bool, actor: ActorLike = None) -> EmailDomain:
+    """The platform approves a college's claim to an email domain (its identity provider then signs in addresses
+    there, and "SSO required" applies to them), or refuses it. Platform staff only (the console checks)."""
+    tenant = claim.tenant
+    with tenant_scope(tenant):
+        locked = EmailDomain.objects.select_for_update().filter(pk=claim.pk).first()
+        if locked is None:
+            raise ValidationError("That claim is no longer there: the college changed its domains.")
+        if approve and selectors.domains_taken([locked.domain], by_other_than=tenant):
+            raise ValidationError(f"{locked.domain} is already approved for another college.")
+        locked.status = EmailDomain.Status.APPROVED if approve else EmailDomain.Status.REFUSED
+        locked.decided_at = timezone.now()
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["status", "decided_at"])
+        except IntegrityError as exc:  # approved for another college a moment ago
+            raise ValidationError(f"{locked.domain} is already approved for another college.") from exc
+        verb = "approved" if approve else "refused"
+        audit_record(tenant=tenant, action=f"sso.domain_{'approve' if approve else 'refuse'}", actor=actor,
+                     obj=locked, summary=f"The platform {verb} {tenant.name}'s claim to {locked.domain}",
+                     data={"domain": locked.domain})
+    return locked
 
 
 @transaction.atomic

@@ -107,5 +107,6 @@ def settings_page(request: StaffRequest, tenant_slug: str) -> HttpResponse:
             urls["entity"] = base + reverse("saml_metadata", args=[config.key])
             urls["acs"] = base + reverse("saml_acs", args=[config.key])
     return render(request, "sso/settings.html", {
-        "config": config, "oidc": oidc, "saml": saml, "policy": policy, "urls": urls, "open": which or (
+        "config": config, "claims": selectors.domain_claims_of(tenant),
+        "oidc": oidc, "saml": saml, "policy": policy, "urls": urls, "open": which or (
             config.protocol if config else "oidc")})

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from issuers.models import AuditEntry, Membership, Role
 from issuers.scoping import tenant_scope
 from tests.support import PASSWORD, make_user
-from tests.support.sso import connect_oidc, oidc_person_set, oidc_provider, start_at_login
+from tests.support.sso import connect_oidc, domains_approve, oidc_person_set, oidc_provider, start_at_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -135,3 +135,33 @@ def test_a_replayed_or_tampered_callback_is_refused(live_server, page, tenant_a,
         page.goto(fresh.replace("code=", "code=forged"))
         expect(page.locator("main")).to_contain_text("Third-Party Login Failure")
         assert "/t/college-a/" not in page.url
+
+
+def test_an_unapproved_domain_neither_discovers_nor_signs_in_until_the_platform_approves_it(
+        live_server, page, tenant_a, alice):
+    with oidc_provider(DAN) as issuer:
+        config = connect_oidc(tenant_a, issuer, domains="college-a.example", default_role=Role.ISSUER,
+                              actor=alice, approve=False)
+        start_at_login(page, live_server.url, "dan@college-a.example")  # no discovery: the password is asked for
+        expect(page.locator("main")).to_contain_text("Enter your password")
+        assert "/oauth2/authorize" not in page.url
+
+        # The provider's own login URL, gone to directly (a browser without our form-action policy, as an
+        # attacker's would be): the provider vouches for Dan, and he is still not let in
+        direct = page.context.browser.new_context(bypass_csp=True)
+        attacker = direct.new_page()
+        attacker.goto(f"{live_server.url}/accounts/oidc/{config.key}/login/")
+        attacker.locator("main form [type=submit]").click()
+        _authorize_as(attacker, "dan-sub")
+        expect(attacker.locator("main")).to_contain_text("is not an address of College A")
+        direct.close()
+        with tenant_scope(tenant_a):
+            assert not Membership.objects.filter(user__email="dan@college-a.example").exists()
+
+        domains_approve(tenant_a)
+        page.context.clear_cookies()
+        start_at_login(page, live_server.url, "dan@college-a.example")
+        _authorize_as(page, "dan-sub")
+        page.wait_for_url(f"{live_server.url}/t/college-a/**")
+        with tenant_scope(tenant_a):
+            assert Membership.objects.get(user__email="dan@college-a.example").role == Role.ISSUER

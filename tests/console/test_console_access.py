@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from tests.support import PASSWORD, make_user, totp_code
 
-PAGES = ["console:colleges", "console:health", "console:colleges_csv"]
+PAGES = ["console:colleges", "console:health", "console:colleges_csv", "console:domains"]
 
 
 def test_a_visitor_is_sent_to_log_in(client, db):

@@ -52,6 +52,8 @@ UNSCOPED_ALLOW_LIST = [
     ("sso/selectors.py", "sign-in: the domains whose addresses a college's identity provider may vouch for"),
     ("sso/selectors.py", "an email domain belongs to one college at most: checking the others' when an admin adds one"),
     ("sso/selectors.py", "sign-in: is this account on the staff of the college that requires single sign-on"),
+    ("sso/selectors.py", "platform console: every college's email domain claims waiting for approval"),
+    ("sso/selectors.py", "platform console: one email domain claim the platform decides on"),
     ("issuers/middleware.py", "platform admin: superusers manage every tenant in the Django admin"),
     ("issuers/selectors.py", "authenticating an API key: the key is what tells us the tenant"),
     ("issuers/selectors.py", "a user's own memberships across tenants, for the tenant switcher"),

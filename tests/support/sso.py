@@ -11,6 +11,7 @@ from oidc_provider_mock import User, run_server_in_thread
 
 from issuers.scoping import tenant_scope
 from sso import services
+from sso.models import EmailDomain
 
 
 @contextmanager
@@ -27,14 +28,27 @@ def oidc_person_set(issuer: str, sub: str, claims: dict) -> None:
     assert answer.status_code == 204, answer.text
 
 
+def domains_approve(tenant) -> None:  # noqa: ANN001
+    """The platform approves every domain ``tenant`` claims and waits for (as a superuser does in the console)."""
+    with tenant_scope(tenant):
+        waiting = list(EmailDomain.objects.filter(status=EmailDomain.Status.WAITING))
+    for claim in waiting:
+        services.email_domain_decide(claim=claim, approve=True, actor=None)
+
+
 def connect_oidc(tenant, issuer: str, *, domains: str, require_sso: bool = False, create_members: bool = True,
-                 default_role: str = "", group_roles: str = "", actor=None):  # noqa: ANN001
+                 default_role: str = "", group_roles: str = "", actor=None, approve: bool = True):  # noqa: ANN001
+    """Connect ``tenant`` to the provider at ``issuer`` with ``domains``, approved by the platform unless not
+    ``approve``."""
     with tenant_scope(tenant):
         services.sso_configure_oidc(tenant=tenant, issuer_url=issuer, client_id="badge-platform",
                                     client_secret="s3cret-from-the-provider", actor=actor)
-        return services.sso_policy_update(tenant=tenant, domains=domains, require_sso=require_sso,
-                                          create_members=create_members, default_role=default_role,
-                                          group_claim="groups", group_roles=group_roles, actor=actor)
+        config = services.sso_policy_update(tenant=tenant, domains=domains, require_sso=require_sso,
+                                            create_members=create_members, default_role=default_role,
+                                            group_claim="groups", group_roles=group_roles, actor=actor)
+    if approve:
+        domains_approve(tenant)
+    return config
 
 
 def start_at_login(page, base_url: str, email: str, password: str = "") -> None:  # noqa: ANN001 - a Playwright Page
@@ -54,6 +68,7 @@ def connect_saml(tenant, idp, base_url: str, *, domains: str, require_sso: bool 
         services.sso_policy_update(tenant=tenant, domains=domains, require_sso=require_sso,
                                    create_members=create_members, default_role=default_role,
                                    group_claim=group_claim, group_roles=group_roles, actor=actor)
+    domains_approve(tenant)
     answer = requests.get(f"{base_url}/accounts/saml/{config.key}/metadata/", timeout=10)
     assert answer.status_code == 200, answer.text[:500]
     idp.trust(answer.text)
