@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from issuers.scoping import tenant_scope
 from sso import selectors
 from tests.browser.support import ARTIFACTS, look_at_both_sizes
-from tests.support import PASSWORD
-from tests.support.sso import oidc_provider
+from tests.support import PASSWORD, totp_code
+from tests.support.sso import connect_oidc, oidc_provider
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = ARTIFACTS / "sso"
@@ -49,6 +49,7 @@ def test_an_admin_connects_an_openid_connect_provider_and_sets_the_rules(live_se
     page.get_by_label("Groups and their roles").fill("Tutors = issuer\nHeads = admin")
     page.get_by_role("button", name="Save single sign-on rules").click()
     expect(page.locator(".messages")).to_contain_text("Single sign-on rules saved")
+    expect(page.locator(".domain-claims")).to_contain_text("college-a.example: waiting for approval by the platform")
     look_at_both_sizes(page, "settings-connected", Path(SHOTS))
     with tenant_scope(tenant_a):
         config = selectors.config_of(tenant_a)
@@ -79,3 +80,45 @@ def test_an_admin_connects_a_saml_identity_provider_from_its_metadata_url(live_s
     expect(page.locator("#sso-sp-metadata")).to_contain_text("/accounts/saml/")
     expect(page.locator("#sso-acs")).to_contain_text("/acs/")
     look_at_both_sizes(page, "settings-saml", Path(SHOTS))
+
+
+def test_platform_staff_approve_a_colleges_domain_in_the_console_and_the_college_sees_it(
+        live_server, browser, tenant_a, tenant_b, alice, charlie, platform_admin):
+    with oidc_provider() as issuer:
+        connect_oidc(tenant_a, issuer, domains="college-a.example", default_role="viewer", actor=alice,
+                     approve=False)
+        connect_oidc(tenant_b, issuer, domains="college-b.example", default_role="viewer", actor=charlie,
+                     approve=False)
+    console = browser.new_page()
+    console.goto(f"{live_server.url}/accounts/login/")
+    console.fill("input[name=login]", platform_admin.email)
+    console.fill("input[name=password]", PASSWORD)
+    with console.expect_navigation():
+        console.locator("main form [type=submit]").click()
+    console.fill("input[name=code]", totp_code(platform_admin))
+    with console.expect_navigation():
+        console.get_by_role("button", name="Sign In").click()
+    console.goto(f"{live_server.url}/platform/")
+    console.get_by_role("link", name="Email domains").click()
+    rows = console.locator("tr.domain-claim")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="college-a.example")).to_contain_text("College A")
+    look_at_both_sizes(console, "console-domains", Path(SHOTS))
+    console.get_by_role("button", name="Approve college-a.example for College A").click()
+    expect(console.locator(".messages")).to_contain_text("college-a.example approved for College A")
+    console.get_by_role("button", name="Refuse college-b.example for College B").click()
+    expect(console.locator("main")).to_contain_text("None waiting")
+    console.close()
+    assert selectors.config_for_email("x@college-a.example").tenant == tenant_a
+    assert selectors.config_for_email("x@college-b.example") is None
+
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", alice.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form [type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/t/college-a/**")
+    page.goto(f"{live_server.url}/t/college-a/settings/single-sign-on/")
+    expect(page.locator(".domain-claims")).to_contain_text("college-a.example: approved")
+    look_at_both_sizes(page, "settings-approved", Path(SHOTS))
+    page.close()
