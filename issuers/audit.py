@@ -74,6 +74,8 @@ PHRASES: dict[str, str] = {
     "sso.configure": "connected the identity provider for single sign-on",
     "sso.policy": "changed who single sign-on lets in and as what",
     "sso.remove": "disconnected single sign-on",
+    "sso.domain_approve": "approved the college's claim to the email domain {domain} for single sign-on (platform staff)",
+    "sso.domain_refuse": "refused the college's claim to the email domain {domain} for single sign-on (platform staff)",
     "sso.member_create": "joined with the role {role} on a first single sign-on",
     "sso.role_change": "was given the role {role} by the identity provider's groups",
     "sso.member_remove": "was removed: in none of the mapped groups at single sign-on",

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from issuers import audit
 from issuers.models import AuditEntry, Role
 from issuers.scoping import tenant_scope
 from sso import selectors, services
@@ -61,6 +62,8 @@ def test_a_claimed_domain_does_nothing_until_the_platform_approves_it_in_the_con
         entry = AuditEntry.objects.get(action="sso.domain_approve")
         assert entry.actor == platform_admin
         assert entry.data == {"domain": "college-a.example"}
+        assert audit.sentence(entry) == ("approved the college's claim to the email domain college-a.example for "
+                                         "single sign-on (platform staff)")
 
     client.force_login(alice)
     assert b"<span class=\"domain-approved\">approved" in client.get(
