@@ -63,7 +63,7 @@ def test_a_claimed_domain_does_nothing_until_the_platform_approves_it_in_the_con
         assert entry.actor == platform_admin
         assert entry.data == {"domain": "college-a.example"}
         assert audit.sentence(entry) == ("approved the college's claim to the email domain college-a.example for "
-                                         "single sign-on (platform staff)")
+                                         "single sign-on (platform)")
 
     client.force_login(alice)
     assert b"<span class=\"domain-approved\">approved" in client.get(
