@@ -12,6 +12,7 @@ from issuers.models import Membership, Role
 from issuers.scoping import tenant_scope
 from issuers.services import issuer_create, tenant_create
 from tests.support import eager_tasks, make_platform_admin, make_user, png_bytes
+from tests.support.learners import LEARNER
 from tests.support.servers import SmtpSink
 
 
@@ -106,6 +107,17 @@ def limited(tenant_a, other_issuer):
         membership = Membership.objects.create(tenant=tenant_a, user=user, role=Role.ISSUER)
         membership.issuers.set([other_issuer])
     return user
+
+
+@pytest.fixture
+def learner(db):
+    """Lee, a learner with a verified address and no membership anywhere."""
+    return make_user(LEARNER)
+
+
+@pytest.fixture
+def other_learner(db):
+    return make_user("olive@learner.example")
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from tests.support import make_user
-from tests.support.learners import LEARNER
 from tests.support.ob3 import harbour  # noqa: F401 - a fixture
 
 
@@ -16,13 +14,3 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def learner(db):
-    return make_user(LEARNER)
-
-
-@pytest.fixture
-def other_learner(db):
-    return make_user("olive@learner.example")

@@ -1,7 +1,6 @@
 import pytest
 
 from tests.support import make_user
-from tests.support.learners import LEARNER
 from tests.support.ob3 import LEARNER_EMAIL, harbour  # noqa: F401 - a fixture
 
 
@@ -10,16 +9,6 @@ def _registrations_unlimited(settings):
     """Every test here registers from 127.0.0.1 and the shared cache outlives a test: the registration limit
     is tested on its own, from addresses no other test uses (test_registration_limits)."""
     settings.OBAPI_REGISTER_RATE_LIMIT = "100000/minute"
-
-
-@pytest.fixture
-def learner(db):
-    return make_user(LEARNER)
-
-
-@pytest.fixture
-def other_learner(db):
-    return make_user("olive@learner.example")
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from backpack.models import BackpackEntry
-from tests.support import make_user
-from tests.support.learners import LEARNER, award
+from tests.support.learners import award
 
 
 @pytest.fixture(autouse=True)
@@ -15,16 +14,6 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def learner(db):
-    return make_user(LEARNER)
-
-
-@pytest.fixture
-def other_learner(db):
-    return make_user("olive@learner.example")
 
 
 @pytest.fixture
