@@ -20,8 +20,10 @@ closed deployments. Cloud-metadata addresses are refused even then.
 
 from __future__ import annotations
 
+import heapq
 import http.client
 import ipaddress
+import itertools
 import os
 import socket
 import threading
@@ -109,6 +111,46 @@ class _Deadline:
         return left
 
 
+class _Alarms:
+    """One thread per process that fires every watchdog whose deadline passed: a thread started per request
+    cost more CPU than the request itself when a sender posts hundreds of deliveries in a row (webhooks)."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, _Watchdog]] = []
+        self._seq = itertools.count()
+        self._wake = threading.Condition()
+        threading.Thread(target=self._run, name="fetch-watchdog", daemon=True).start()
+
+    def add(self, at: float, watchdog: _Watchdog) -> None:
+        with self._wake:
+            heapq.heappush(self._due, (at, next(self._seq), watchdog))
+            if self._due[0][2] is watchdog:
+                self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._due or self._due[0][2].cancelled or self._due[0][0] > time.monotonic():
+                    if self._due and self._due[0][2].cancelled:
+                        heapq.heappop(self._due)
+                        continue
+                    self._wake.wait(None if not self._due else self._due[0][0] - time.monotonic())
+                _, _, watchdog = heapq.heappop(self._due)
+            watchdog._fire()
+
+
+_alarm_threads: dict[int, _Alarms] = {}
+
+
+def _alarms() -> _Alarms:
+    with _resolvers_lock:  # one per process, like the resolver pool: threads do not survive a fork
+        alarms = _alarm_threads.get(os.getpid())
+        if alarms is None:
+            _alarm_threads.clear()
+            alarms = _alarm_threads[os.getpid()] = _Alarms()
+        return alarms
+
+
 class _Watchdog:
     """Shuts down the sockets of one request when its deadline passes, so that a blocked read (in
     the TLS handshake, the headers or the body) returns at once however slowly the server trickles.
@@ -121,9 +163,8 @@ class _Watchdog:
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self.fired = False
-        self._timer = threading.Timer(max(0.0, deadline.at - time.monotonic()), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
+        self.cancelled = False
+        _alarms().add(deadline.at, self)
 
     def watch(self, sock: socket.socket) -> None:
         with self._lock:
@@ -142,7 +183,7 @@ class _Watchdog:
                     pass  # already closed by the other side
 
     def close(self) -> None:
-        self._timer.cancel()
+        self.cancelled = True  # its alarm is dropped when it comes due
         with self._lock:
             for sock in self._sockets:
                 sock.close()
