@@ -116,27 +116,27 @@ class _Alarms:
     cost more CPU than the request itself when a sender posts hundreds of deliveries in a row (webhooks)."""
 
     def __init__(self) -> None:
-        self._due: list[tuple[float, int, _Watchdog]] = []
+        self._due: list[tuple[float, int, _Watchdog, int]] = []
         self._seq = itertools.count()
         self._wake = threading.Condition()
         threading.Thread(target=self._run, name="fetch-watchdog", daemon=True).start()
 
-    def add(self, at: float, watchdog: _Watchdog) -> None:
+    def add(self, at: float, watchdog: _Watchdog, generation: int = 0) -> None:
         with self._wake:
-            heapq.heappush(self._due, (at, next(self._seq), watchdog))
+            heapq.heappush(self._due, (at, next(self._seq), watchdog, generation))
             if self._due[0][2] is watchdog:
                 self._wake.notify()
 
     def _run(self) -> None:
         while True:
             with self._wake:
-                while not self._due or self._due[0][2].cancelled or self._due[0][0] > time.monotonic():
-                    if self._due and self._due[0][2].cancelled:
+                while not self._due or self._due[0][2].stale(self._due[0][3]) or self._due[0][0] > time.monotonic():
+                    if self._due and self._due[0][2].stale(self._due[0][3]):
                         heapq.heappop(self._due)
                         continue
                     self._wake.wait(None if not self._due else self._due[0][0] - time.monotonic())
-                _, _, watchdog = heapq.heappop(self._due)
-            watchdog._fire()
+                _, _, watchdog, generation = heapq.heappop(self._due)
+            watchdog._fire(generation)
 
 
 _alarm_threads: dict[int, _Alarms] = {}
@@ -164,17 +164,35 @@ class _Watchdog:
         self._sockets: list[socket.socket] = []
         self.fired = False
         self.cancelled = False
+        self.generation = 0  # of the deadline armed now: a kept-alive connection is armed again per request
+        self.only_latest = False  # a kept-alive connection's watchdog: a new socket replaces the old one
         _alarms().add(deadline.at, self)
+
+    def stale(self, generation: int) -> bool:
+        return self.cancelled or generation != self.generation
+
+    def rearm(self, deadline: _Deadline) -> None:
+        """The deadline of the next request on the same connection (the last one's no longer fires)."""
+        with self._lock:
+            self.generation += 1
+            generation = self.generation
+        _alarms().add(deadline.at, self, generation)
 
     def watch(self, sock: socket.socket) -> None:
         with self._lock:
             if self.fired:
                 sock.close()
                 raise TimeoutError("deadline passed while connecting")
+            if self.only_latest:  # the previous connection was dropped before this one was made
+                for old in self._sockets:
+                    old.close()
+                self._sockets.clear()
             self._sockets.append(sock.dup())
 
-    def _fire(self) -> None:
+    def _fire(self, generation: int = 0) -> None:
         with self._lock:
+            if self.stale(generation):
+                return
             self.fired = True
             for sock in self._sockets:
                 try:
@@ -291,33 +309,29 @@ def _check_url(url: str) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname, port
 
 
-def _request_once(url: str, *, accept: str, max_bytes: int, deadline: _Deadline, method: str = "GET",
-                  body: bytes | None = None, headers: dict[str, str] | None = None,
-                  allow_private: bool | None = None) -> tuple[int, dict, bytes]:
-    scheme, host, port = _check_url(url)
-    if allow_private is None:
-        allow_private = settings.VERIFY_ALLOW_PRIVATE_ADDRESSES
-    ip = resolve(host, port, allow_private=allow_private, deadline=deadline)
-    remaining = deadline.remaining()
-    timeout = urllib3.Timeout(connect=min(CONNECT_TIMEOUT, remaining), read=min(READ_TIMEOUT, remaining))
-    host_header = host if port in (80, 443) else f"{host}:{port}"
+def _host_header(host: str, port: int) -> str:
     if ":" in host and not host.startswith("["):
-        host_header = f"[{host}]" if port in (80, 443) else f"[{host}]:{port}"
-    watchdog = _Watchdog(deadline)
+        return f"[{host}]" if port in (80, 443) else f"[{host}]:{port}"
+    return host if port in (80, 443) else f"{host}:{port}"
+
+
+def _pool(scheme: str, host: str, ip: str, port: int, timeout: urllib3.Timeout,
+          watchdog: _Watchdog) -> urllib3.HTTPConnectionPool:
     kwargs: dict = {"timeout": timeout, "retries": False, "maxsize": 1, "watchdog": watchdog}
     if scheme == "https":
         # Connect to the checked IP; SNI and the certificate check still use the host name.
-        pool: urllib3.HTTPConnectionPool = _HTTPSPool(
-            ip, port, server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED", **kwargs)
-    else:
-        pool = _HTTPPool(ip, port, **kwargs)
+        return _HTTPSPool(ip, port, server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED", **kwargs)
+    return _HTTPPool(ip, port, **kwargs)
+
+
+def _exchange_on(pool: urllib3.HTTPConnectionPool, watchdog: _Watchdog, deadline: _Deadline, *, host: str, url: str,
+                 method: str, body: bytes | None, sent: dict[str, str], max_bytes: int,
+                 timeout: urllib3.Timeout) -> tuple[int, dict, bytes]:
     split = urlsplit(url)
     target = (split.path or "/") + (f"?{split.query}" if split.query else "")
-    sent = {"Host": host_header, "Accept": accept, "User-Agent": USER_AGENT, "Accept-Encoding": "identity",
-            **(headers or {})}
     try:
         response = pool.urlopen(method, target, body=body, headers=sent, redirect=False, preload_content=False,
-                                assert_same_host=False)
+                                assert_same_host=False, timeout=timeout)
         try:
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
@@ -343,6 +357,25 @@ def _request_once(url: str, *, accept: str, max_bytes: int, deadline: _Deadline,
         if isinstance(exc, urllib3.exceptions.TimeoutError):
             raise FetchError(f"{host} did not answer in time.") from exc
         raise FetchError(f"{host} could not be reached.") from exc
+
+
+def _request_once(url: str, *, accept: str, max_bytes: int, deadline: _Deadline, method: str = "GET",
+                  body: bytes | None = None, headers: dict[str, str] | None = None,
+                  allow_private: bool | None = None) -> tuple[int, dict, bytes]:
+    scheme, host, port = _check_url(url)
+    if allow_private is None:
+        allow_private = settings.VERIFY_ALLOW_PRIVATE_ADDRESSES
+    ip = resolve(host, port, allow_private=allow_private, deadline=deadline)
+    remaining = deadline.remaining()
+    timeout = urllib3.Timeout(connect=min(CONNECT_TIMEOUT, remaining), read=min(READ_TIMEOUT, remaining))
+    host_header = _host_header(host, port)
+    watchdog = _Watchdog(deadline)
+    pool = _pool(scheme, host, ip, port, timeout, watchdog)
+    sent = {"Host": host_header, "Accept": accept, "User-Agent": USER_AGENT, "Accept-Encoding": "identity",
+            **(headers or {})}
+    try:
+        return _exchange_on(pool, watchdog, deadline, host=host, url=url, method=method, body=body, sent=sent,
+                            max_bytes=max_bytes, timeout=timeout)
     finally:
         pool.close()
         watchdog.close()
@@ -376,6 +409,56 @@ def post(url: str, *, body: bytes, headers: dict[str, str], allow_private: bool,
         allow_private=allow_private)
     lowered = {k.lower(): v for k, v in answer_headers.items()}
     return Fetched(url=url, status=status, content_type=lowered.get("content-type", ""), body=answer)
+
+
+class Poster:
+    """POSTs to one URL many times over one kept-alive connection (webhooks: a claimed batch of one endpoint's
+    deliveries), under the rules of :func:`post`: the address is checked when a connection is opened and only
+    that checked address is connected to, every request has its own hard deadline of ``seconds`` (the same
+    watchdog, armed again per request), redirects are not followed. A context manager; closed, it closes the
+    connection."""
+
+    def __init__(self, url: str, *, allow_private: bool, seconds: float, max_bytes: int = 64 * 1024) -> None:
+        self.url, self.allow_private, self.seconds, self.max_bytes = url, allow_private, seconds, max_bytes
+        self.scheme, self.host, self.port = _check_url(url)
+        self._pool: urllib3.HTTPConnectionPool | None = None
+        self._watchdog: _Watchdog | None = None
+
+    def __enter__(self) -> Poster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+        if self._watchdog is not None:
+            self._watchdog.close()
+            self._watchdog = None
+
+    def post(self, *, body: bytes, headers: dict[str, str]) -> Fetched:
+        """One POST; raises FetchError like :func:`post`."""
+        deadline = _Deadline.for_document(self.host, self.seconds)
+        if self._pool is None or self._watchdog is None or self._watchdog.fired:
+            self.close()  # a connection cut at its deadline is not used again
+            ip = resolve(self.host, self.port, allow_private=self.allow_private, deadline=deadline)
+            self._watchdog = _Watchdog(deadline)
+            self._watchdog.only_latest = True
+            self._pool = _pool(self.scheme, self.host, ip, self.port, urllib3.Timeout(CONNECT_TIMEOUT, READ_TIMEOUT),
+                               self._watchdog)
+        else:
+            self._watchdog.rearm(deadline)
+        remaining = deadline.remaining()
+        timeout = urllib3.Timeout(connect=min(CONNECT_TIMEOUT, remaining), read=min(READ_TIMEOUT, remaining))
+        sent = {"Host": _host_header(self.host, self.port), "Accept": "*/*", "User-Agent": USER_AGENT,
+                "Accept-Encoding": "identity", **headers}
+        status, answer_headers, answer = _exchange_on(
+            self._pool, self._watchdog, deadline, host=self.host, url=self.url, method="POST", body=body, sent=sent,
+            max_bytes=self.max_bytes, timeout=timeout)
+        lowered = {k.lower(): v for k, v in answer_headers.items()}
+        return Fetched(url=self.url, status=status, content_type=lowered.get("content-type", ""), body=answer)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@
   batch (``events_record``), in the transaction of what it reports where it can be, and sent by a worker
   after commit on the ``webhooks`` queue.
 - A sender only sends rows it claimed with a compare-and-swap (``pending → sending``), a chunk at a time,
-  through the verifier's safe fetching rules (``verification.fetch.post``: checked addresses, a hard
-  deadline). A 2xx is delivered; anything else is tried again with backoff (``retry_delay``) up to
+  through the verifier's safe fetching rules (``verification.fetch.Poster``, one kept-alive connection per
+  chunk: checked addresses, a hard deadline per delivery). A 2xx is delivered; anything else is tried again
+  with backoff (``retry_delay``) up to
   ``WEBHOOK_MAX_ATTEMPTS`` times; an endpoint that cannot be reached holds back the rest of its chunk.
 - An endpoint failing for ``WEBHOOK_DISABLE_AFTER_DAYS`` is disabled and the college's admins are emailed
   (the outbox's ``webhook_disabled`` kind). The sweep (beat) queues what is due and frees rows of a sender
@@ -41,7 +42,7 @@ from issuers.outbox import email_queue
 from issuers.scoping import current_tenant_id, tenant_scope, unscoped
 from issuers.services import audit_record
 from pathways.models import PathwayCompletion
-from verification.fetch import FetchError, destination_check, post
+from verification.fetch import FetchError, Poster, destination_check
 from verification.models import VerificationEvent
 from webhooks import payloads, signing
 from webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -387,25 +388,27 @@ def body_of(delivery: WebhookDelivery) -> bytes:
     return json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
 
 
-def _attempt(endpoint: WebhookEndpoint, delivery: WebhookDelivery, keys: list[bytes]) -> _Try:
+def _attempt(poster: Poster, delivery: WebhookDelivery, keys: list[bytes]) -> _Try:
     body = body_of(delivery)
     headers = signing.headers(keys_signing=keys, webhook_id=delivery.webhook_id, timestamp=int(time.time()),
                               body=body)
     headers["User-Agent"] = "BadgePlatform-Webhooks/1.0"
     started = time.monotonic()
     try:
-        answer = post(endpoint.url, body=body, headers=headers, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
-                      seconds=settings.WEBHOOK_TIMEOUT_SECONDS)
+        answer = poster.post(body=body, headers=headers)
     except FetchError as exc:
         ms = int((time.monotonic() - started) * 1000)
-        reason = str(exc).replace("the verifier does not fetch from there", "deliveries are not sent there")
-        return _Try(delivery, None, reason[:500], ms, unreachable=True)
+        return _Try(delivery, None, _reason(str(exc)), ms, unreachable=True)
     ms = int((time.monotonic() - started) * 1000)
     if 200 <= answer.status < 300:
         return _Try(delivery, answer.status, "", ms)
     if 300 <= answer.status < 400:
         return _Try(delivery, answer.status, "The endpoint answered with a redirect, which is not followed.", ms)
     return _Try(delivery, answer.status, f"The endpoint answered {answer.status}.", ms)
+
+
+def _reason(error: str) -> str:
+    return error.replace("the verifier does not fetch from there", "deliveries are not sent there")[:500]
 
 
 def deliveries_send(*, endpoint: WebhookEndpoint, limit: int = SEND_LIMIT) -> dict[str, int]:
@@ -425,11 +428,19 @@ def deliveries_send(*, endpoint: WebhookEndpoint, limit: int = SEND_LIMIT) -> di
         if not claimed:
             break
         tries: list[_Try] = []
+        try:  # one connection kept alive for the claimed batch
+            poster: Poster | None = Poster(endpoint.url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+                                           seconds=settings.WEBHOOK_TIMEOUT_SECONDS)
+        except FetchError as exc:  # a URL the fetcher refuses outright: every try of the batch fails alike
+            poster, refused = None, str(exc)
         for delivery in claimed:
-            outcome = _attempt(endpoint, delivery, keys)
+            outcome = (_attempt(poster, delivery, keys) if poster is not None
+                       else _Try(delivery, None, _reason(refused), 0, unreachable=True))
             tries.append(outcome)
             if outcome.unreachable:
                 break
+        if poster is not None:
+            poster.close()
         _record(endpoint, claim, claimed, tries, counts)
         done += len(tries)
         if endpoint.disabled_at is not None or not any(t.ok for t in tries):
