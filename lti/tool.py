@@ -60,7 +60,8 @@ class ToolConf(ToolConfAbstract):
         return True
 
     def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Registration:
-        raise NotImplementedError  # never called: check_iss_has_one_client is False
+        # pylti1p3 asks this only of an issuer with one client; ours may have many, so name none.
+        return self.find_registration_by_params(iss, "")
 
     def find_registration_by_params(self, iss: str, client_id: str, *args: Any, **kwargs: Any) -> Registration:
         if self.fixed is not None:
@@ -71,7 +72,7 @@ class ToolConf(ToolConfAbstract):
         return library_registration(self.registration) if self.registration else None  # type: ignore[return-value]
 
     def find_deployment(self, iss: str, deployment_id: str) -> Deployment | None:
-        raise NotImplementedError
+        return self.find_deployment_by_params(iss, deployment_id, "")
 
     def find_deployment_by_params(self, iss: str, deployment_id: str, client_id: str, *args: Any,
                                   **kwargs: Any) -> Deployment | None:

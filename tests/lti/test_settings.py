@@ -74,3 +74,15 @@ def test_the_tool_key_is_re_encrypted_by_rotate_encryption_key(tenant_a, moodle,
     with tenant_scope(tenant_a):
         moodle.refresh_from_db()
     assert decrypt_secret(moodle.private_key_encrypted) == before
+
+
+def test_the_library_lookups_by_issuer_alone_find_a_lone_registration_and_its_deployments(moodle):
+    """pylti1p3 may ask by issuer alone: the one live registration of that issuer answers, none when
+    there is none or it is off."""
+    from lti.tool import ToolConf
+
+    conf = ToolConf()
+    assert conf.find_registration_by_issuer("https://moodle.a.example").get_client_id() == "c1"
+    assert conf.find_deployment("https://moodle.a.example", "d7").get_deployment_id() == "d7"
+    assert ToolConf().find_registration_by_issuer("https://other.example") is None
+    assert ToolConf().find_deployment("https://other.example", "d7") is None
