@@ -21,7 +21,7 @@ from endorsements.models import EndorserProfile
 from issuers.context import ActorLike
 from issuers.keys import decrypt_secret, encrypt_secret
 from issuers.models import Issuer
-from issuers.services import audit_record
+from issuers.services import audit_record, publication_notify
 
 
 def _new_pair() -> dict[str, Any]:
@@ -64,6 +64,9 @@ def credential_key_rotate(*, issuer: Issuer, actor: ActorLike) -> CredentialKey:
     """A new key signs from now on; the earlier ones are retired and stay published."""
     CredentialKey.objects.filter(issuer=issuer, retired_at=None).update(retired_at=timezone.now())
     key = _new_key(issuer)
+    # Its DID document lists it and its status lists are signed by it. (An issuer's first key needs no such
+    # word: every document that names a key makes the first one before it is built.)
+    publication_notify(issuer_keys_id=issuer.public_id)
     audit_record(tenant=issuer.tenant, action="credential_key.rotate", actor=actor, obj=key,
                  summary=f"New Open Badges 3.0 key for {issuer}")
     return key

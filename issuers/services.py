@@ -52,7 +52,8 @@ IMAGE_CHECKS: Registry[Callable[[bytes], tuple[str, bytes]]] = Registry("checks 
 
 def publication_notify(**public_ids: Any) -> None:
     """Every service that changes what a public document shows calls this inside its transaction, with
-    ``issuer_id=``/``badge_class_id=``/``assertion_ids=`` (public ids)."""
+    ``issuer_id=``/``badge_class_id=``/``assertion_ids=`` (public ids), or ``issuer_keys_id=`` when it
+    rotated one of the issuer's keys (its DID document lists every key)."""
     for listener in PUBLICATION_LISTENERS:
         listener(**public_ids)
 
@@ -484,6 +485,7 @@ def signing_key_create(*, issuer: Issuer) -> SigningKey:
 @transaction.atomic
 def signing_key_rotate(*, issuer: Issuer, actor: ActorLike) -> SigningKey:
     key = signing_key_create(issuer=issuer)
+    publication_notify(issuer_keys_id=issuer.public_id)  # the issuer's profile and DID document list it
     audit_record(
         tenant=issuer.tenant, action="signing_key.rotate", actor=actor, obj=key, summary=f"New key for {issuer}"
     )

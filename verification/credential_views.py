@@ -5,6 +5,8 @@ shows in the status list and the revocation list on the very next request."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -15,7 +17,7 @@ from endorsements.models import EndorserProfile
 from issuers.models import Issuer
 from verification import publication
 from verification.lean import ready_response
-from verification.views import _TYPES, _assertion_page, _file, _get, public_view, wants_html
+from verification.views import _TYPES, MAX_CACHED_IMAGE, _assertion_page, _get, public_view, wants_html
 
 VC_MEDIA_TYPE = "application/vc+ld+json"
 
@@ -54,34 +56,37 @@ def credential_jwt(request: HttpRequest, public_id: str) -> HttpResponse:
 @public_view
 def credential_image(request: HttpRequest, public_id: str) -> HttpResponse:
     """The badge image with the signed credential baked in (by the worker, or now if it has not yet)."""
-    award = _award(public_id)
-    if award.revoked:
-        raise Http404("This badge has been revoked.")
-    record = services.credential_record(award)
-    name = record.baked_image.name
-    if name and record.baked_image.storage.exists(name):
-        with record.baked_image.open("rb") as fh:
-            data = fh.read()
-    else:
-        data = services.credential_bake(award, record)
-    return _file(data, _TYPES[award.badge_class.image_type])
+
+    def build() -> tuple[publication.Ready, int]:
+        award = _award(public_id)
+        if award.revoked:
+            raise Http404("This badge has been revoked.")
+        data = services.credential_baked_image(award, services.credential_record(award))
+        # A large image is not worth the cache's memory: read from storage each time.
+        seconds = settings.PUBLIC_DOCUMENT_CACHE_SECONDS if len(data) <= MAX_CACHED_IMAGE else 0
+        return publication.ready(data, _TYPES[award.badge_class.image_type]), seconds
+
+    return ready_response(request, publication.cached(publication.credential_image_key(public_id), build))
+
+
+def _did_json(document: dict[str, Any]) -> tuple[publication.Ready, int]:
+    return (publication.ready(documents.serialize(document), "application/did+json"),
+            settings.PUBLIC_DOCUMENT_CACHE_SECONDS)
 
 
 @public_view
 def did_document(request: HttpRequest, public_id: str) -> HttpResponse:
-    """Where the issuer's did:web resolves: its keys, old ones too, under ``assertionMethod``."""
-    issuer = _get(Issuer, public_id)
-    # Not cached: a key rotation changes it and does not tell the public-document cache.
-    return ready_response(request, publication.ready(documents.serialize(services.issuer_did_document(issuer)),
-                                                     "application/did+json"))
+    """Where the issuer's did:web resolves: its keys, old ones too, under ``assertionMethod``. Cached:
+    making a key (a rotation) tells the public-document cache."""
+    return ready_response(request, publication.cached(publication.did_key(public_id), lambda: _did_json(
+        services.issuer_did_document(_get(Issuer, public_id)))))
 
 
 @public_view
 def endorser_did_document(request: HttpRequest, public_id: str) -> HttpResponse:
     """Where an endorser's did:web resolves: the keys its EndorsementCredentials are signed with."""
-    endorser = _get(EndorserProfile, public_id)
-    return ready_response(request, publication.ready(documents.serialize(services.endorser_did_document(endorser)),
-                                                     "application/did+json"))
+    return ready_response(request, publication.cached(publication.endorser_did_key(public_id), lambda: _did_json(
+        services.endorser_did_document(_get(EndorserProfile, public_id)))))
 
 
 @public_view

@@ -3,14 +3,15 @@
 Verification traffic (employers, crawlers, wallets re-checking) is the part that grows without bound,
 and it asks again and again for the same few documents. ``LeanDocuments`` is a WSGI layer in front of
 Django (``badgeplatform.wsgi``). For a GET or HEAD of a public assertion's JSON or baked image, a badge
-class's or issuer's JSON, an issuer's revocation list, or an Open Badges 3.0 credential (JSON or
-VC-JWT), status list or revocation list, it looks up the entry ``verification.publication`` keeps
-(status, bytes, ETag, type) in the shared cache and answers from it, with a 304 for a matching
-``If-None-Match``, and with the very headers the Django path gives (``tests/verification/
-test_lean_path.py`` compares the two). No request object, no middleware, no URL resolver, no database
-connection. Anything else (a browser asking for the page, a miss, a hold marker written by a change
-that is committing right now, a host name not in ``ALLOWED_HOSTS``) goes on to Django, whose view
-builds the document from the database and stores it; so a revocation shows on the very next request.
+class's or issuer's JSON, an issuer's revocation list, an Open Badges 3.0 credential (JSON, VC-JWT or
+baked image), status list or revocation list, or an issuer's or endorser's DID document, it looks up the
+entry ``verification.publication`` keeps (status, bytes, ETag, type) in the shared cache and answers
+from it, with a 304 for a matching ``If-None-Match``, and with the very headers the Django path gives
+(``tests/verification/test_lean_path.py`` compares the two). No request object, no middleware, no URL
+resolver, no database connection. Anything else (a browser asking for the page, a miss, a hold marker
+written by a change that is committing right now, a host name not in ``ALLOWED_HOSTS``) goes on to
+Django, whose view builds the document from the database and stores it; so a revocation (or a key
+rotation) shows on the very next request.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # as Django's <uuid:> converter
-_PATHS = re.compile(rf"/public/(assertions|badges|issuers|credentials)/({_UUID})"
-                    r"(/image|/revocations|/jwt|/credential-revocations|/status/[0-9]{1,9})?")
+_PATHS = re.compile(rf"/public/(assertions|badges|issuers|credentials|endorsers)/({_UUID})"
+                    r"(/image|/revocations|/jwt|/credential-revocations|/did\.json|/status/[0-9]{1,9})?")
 _KEYS: dict[tuple[str, str], Callable[[str], str]] = {
     ("assertions", ""): publication.json_key,
     ("assertions", "/image"): publication.image_key,
@@ -49,7 +50,10 @@ _KEYS: dict[tuple[str, str], Callable[[str], str]] = {
     ("issuers", "/revocations"): publication.revocations_key,
     ("credentials", ""): publication.credential_key,
     ("credentials", "/jwt"): publication.credential_jwt_key,
+    ("credentials", "/image"): publication.credential_image_key,
     ("issuers", "/credential-revocations"): publication.revocation_list_key,
+    ("issuers", "/did.json"): publication.did_key,
+    ("endorsers", "/did.json"): publication.endorser_did_key,
 }
 _PAGE_TYPES = {"text/html", "application/xhtml+xml"}
 # A public document is data, never a page: nothing in it may run, load or be framed.

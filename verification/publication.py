@@ -9,7 +9,7 @@ before a revocation committed can never put the old document back, and the revoc
 the very next request.
 
 ``verification.lean`` serves the ready entries (``Ready``: status, bytes, ETag, type) of the public
-JSON documents and baked images before sessions, CSRF, authentication and tenancy run; a hold marker
+JSON documents, baked images and DID documents before sessions, CSRF, authentication and tenancy run; a hold marker
 or a miss sends the request on to the view, which builds it.
 
 The services of the layers below call ``issuers.services.publication_notify`` inside their
@@ -27,6 +27,7 @@ from uuid import UUID
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Max
 
 KEY_VERSION = "v2"  # v2: the JSON documents' entries are ``Ready``
 HOLD = "held"  # the marker value
@@ -102,6 +103,21 @@ def revocation_list_key(issuer_public_id: object) -> str:
     return f"pub:{KEY_VERSION}:rl:{issuer_public_id}"
 
 
+def credential_image_key(public_id: object) -> str:
+    """An award's image with its OB 3.0 credential baked in."""
+    return f"pub:{KEY_VERSION}:ci:{public_id}"
+
+
+# The did:web documents: every key an issuer (or endorser) has had. An issuer's changes when a key is rotated;
+# an endorser's never does (its one key is made before its document is first built).
+def did_key(issuer_public_id: object) -> str:
+    return f"pub:{KEY_VERSION}:d:{issuer_public_id}"
+
+
+def endorser_did_key(endorser_public_id: object) -> str:
+    return f"pub:{KEY_VERSION}:ed:{endorser_public_id}"
+
+
 def cached(key: str, build: Callable[[], tuple[T, int]]) -> T:
     """The entry cached under ``key``, else ``build()``'s value, which is cached for the seconds it
     returns with it (none: not cached), unless a hold marker says the document is changing right now."""
@@ -118,7 +134,8 @@ def _hold(public_ids: list[str]) -> None:
     for start in range(0, len(public_ids), CHUNK):
         chunk = public_ids[start:start + CHUNK]
         keys = [key for pid in chunk
-                for key in (json_key(pid), page_key(pid), image_key(pid), credential_key(pid), credential_jwt_key(pid))]
+                for key in (json_key(pid), page_key(pid), image_key(pid), credential_key(pid), credential_jwt_key(pid),
+                            credential_image_key(pid))]
         cache.set_many(dict.fromkeys(keys + _list_keys(chunk), HOLD), timeout=HOLD_SECONDS)
 
 
@@ -165,9 +182,23 @@ def _affected(badge_class_id: UUID | None, issuer_id: UUID | None) -> list[str]:
         return [str(pid) for pid in rows.values_list("public_id", flat=True).iterator(chunk_size=CHUNK)]
 
 
+def _key_documents(issuer_id: UUID) -> list[str]:
+    """What a new key of the issuer changes: its DID document and its OB 2.0 profile (both list every key it
+    has had) and its OB 3.0 status lists (signed by the key that signs now; a retired key never signs again)."""
+    from credentials.documents import LIST_SIZE
+    from credentials.models import IssuedCredential
+    from issuers.scoping import unscoped
+
+    with unscoped("dropping the cached documents an issuer's new key changes"):
+        top = IssuedCredential.objects.filter(issuer__public_id=issuer_id).aggregate(top=Max("status_index"))["top"]
+    lists = range(1 if top is None else top // LIST_SIZE + 1)  # list 0 is served even before any award
+    return [did_key(issuer_id), issuer_key(issuer_id), *(status_list_key(issuer_id, n) for n in lists)]
+
+
 def publication_changed(*, assertion_ids: Iterable[UUID] = (), badge_class_id: UUID | None = None,
-                        issuer_id: UUID | None = None) -> None:
-    """``assertion_ids``, ``badge_class_id`` and ``issuer_id`` are public ids (UUIDs)."""
+                        issuer_id: UUID | None = None, issuer_keys_id: UUID | None = None) -> None:
+    """Public ids (UUIDs): ``assertion_ids``, ``badge_class_id`` and ``issuer_id`` changed what their
+    documents show; ``issuer_keys_id``'s keys were rotated."""
     ids = [str(pid) for pid in assertion_ids]
     if badge_class_id is not None or issuer_id is not None:
         ids += _affected(badge_class_id, issuer_id)
@@ -175,7 +206,10 @@ def publication_changed(*, assertion_ids: Iterable[UUID] = (), badge_class_id: U
     if badge_class_id is not None:
         own.append(badge_key(badge_class_id))
     if issuer_id is not None:
-        own += [issuer_key(issuer_id), revocations_key(issuer_id), *map(badge_key, _badges_of(issuer_id))]
+        own += [issuer_key(issuer_id), revocations_key(issuer_id), did_key(issuer_id),
+                *map(badge_key, _badges_of(issuer_id))]
+    if issuer_keys_id is not None:
+        own += _key_documents(issuer_keys_id)
     if not ids and not own:
         return
 

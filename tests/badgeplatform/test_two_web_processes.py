@@ -206,7 +206,8 @@ def test_public_documents_come_from_the_lean_path_of_both_processes_as_django_an
              f"/public/badges/{badge.public_id}", f"/public/issuers/{issuer_a.public_id}",
              f"/public/issuers/{issuer_a.public_id}/revocations", f"/public/credentials/{award.public_id}",
              f"/public/credentials/{award.public_id}/jwt", status_list,
-             f"/public/issuers/{issuer_a.public_id}/credential-revocations"]
+             f"/public/issuers/{issuer_a.public_id}/credential-revocations",
+             f"/public/credentials/{award.public_id}/image", f"/public/issuers/{issuer_a.public_id}/did.json"]
     for path in paths:
         before = answered_by_django(a)
         built = requests.get(a.url + path, headers=ld, timeout=10)
@@ -230,3 +231,34 @@ def test_public_documents_come_from_the_lean_path_of_both_processes_as_django_an
         revoked = requests.get(web.url + paths[4], headers=ld, timeout=10).json()["revokedAssertions"]
         assert [r["revocationReason"] for r in revoked] == ["Issued in error"]
     assert requests.get(b.url + fresh, timeout=10).json()["revoked"] is True
+
+
+def test_a_key_rotation_shows_in_the_did_document_on_the_next_request_to_either_process(
+        two_web_processes, tenant_a, issuer_a, alice):
+    from credentials.keys import credential_key_active, credential_key_rotate
+    from issuers.services import signing_key_rotate
+
+    a, b = two_web_processes
+    path = f"/public/issuers/{issuer_a.public_id}/did.json"
+
+    def listed(web: WebProcess) -> set[str]:
+        document = requests.get(web.url + path, timeout=10).json()
+        return {m["id"].rsplit("#", 1)[1] for m in document["verificationMethod"]}
+
+    with tenant_scope(tenant_a):
+        old = credential_key_active(issuer=issuer_a).public_key_multibase
+    for web in (a, b, a, b):  # both processes have served it (and keep a copy)
+        assert old in listed(web)
+    counts = answered_by_django(a), answered_by_django(b)
+    for web in (a, b):
+        assert old in listed(web)
+    time.sleep(0.2)
+    assert (answered_by_django(a), answered_by_django(b)) == counts, "the DID document went through Django"
+    with tenant_scope(tenant_a):
+        new = credential_key_rotate(issuer=issuer_a, actor=alice).public_key_multibase
+    for web in (a, b):  # the very next request to either process
+        assert {old, new} <= listed(web), web.url
+    with tenant_scope(tenant_a):
+        rsa = signing_key_rotate(issuer=issuer_a, actor=alice)
+    for web in (b, a):
+        assert f"rsa-{rsa.public_id}" in listed(web), web.url

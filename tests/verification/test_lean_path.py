@@ -60,7 +60,8 @@ def _urls(a) -> dict[str, str]:
     issuer = a.badge_class.issuer.public_id
     return {"assertion": f"/public/assertions/{a.public_id}", "image": f"/public/assertions/{a.public_id}/image",
             "badge": f"/public/badges/{a.badge_class.public_id}", "issuer": f"/public/issuers/{issuer}",
-            "revocations": f"/public/issuers/{issuer}/revocations"}
+            "revocations": f"/public/issuers/{issuer}/revocations",
+            "credential image": f"/public/credentials/{a.public_id}/image", "did": f"/public/issuers/{issuer}/did.json"}
 
 
 def test_the_tests_use_a_cache_every_process_shares():
@@ -78,9 +79,11 @@ def test_the_application_gunicorn_serves_has_the_lean_layer_in_front_of_django()
     assert wsgi.application.app is wsgi.django_application
 
 
-@pytest.mark.parametrize("name", ["assertion", "image", "badge", "issuer", "revocations"])
-def test_a_document_asked_for_again_comes_from_the_lean_path_as_django_answered_it(client, issue, name):
-    url = _urls(issue())[name]
+@pytest.mark.parametrize(("name", "kind"), [
+    ("assertion", "png"), ("image", "png"), ("image", "svg"), ("credential image", "png"), ("credential image", "svg"),
+    ("badge", "png"), ("issuer", "png"), ("revocations", "png"), ("did", "png")])
+def test_a_document_asked_for_again_comes_from_the_lean_path_as_django_answered_it(client, issue, name, kind):
+    url = _urls(issue(kind))[name]
     assert went_on(lean_get(url, HTTP_ACCEPT="application/ld+json"))  # nothing ready yet
     first = client.get(url, **LD)  # built by the view, through the whole stack, and stored
     assert first.status_code == 200
@@ -92,7 +95,7 @@ def test_a_document_asked_for_again_comes_from_the_lean_path_as_django_answered_
     assert "Set-Cookie" not in headers
 
 
-@pytest.mark.parametrize("name", ["assertion", "image", "revocations"])
+@pytest.mark.parametrize("name", ["assertion", "image", "revocations", "credential image", "did"])
 def test_a_matching_etag_gets_the_same_304_on_both_paths(client, issue, name):
     url = _urls(issue())[name]
     etag = client.get(url, **LD)["ETag"]
@@ -156,11 +159,13 @@ def test_a_revocation_shows_on_the_very_next_request_in_every_document(client, i
         assert lean_get(url, **LD)[0] == 200
     with django_capture_on_commit_callbacks(execute=True), tenant_scope(tenant_a):
         assertion_revoke(assertion=a, reason="Issued in error")
-    for name in ("assertion", "image", "revocations"):  # held: the view builds them from the database
+    for name in ("assertion", "image", "revocations", "credential image"):  # held: the view builds them anew
         assert went_on(lean_get(urls[name], **LD)), name
-    assert lean_get(urls["badge"], **LD)[0] == 200  # what the revocation did not change stays lean
+    for name in ("badge", "did"):  # what the revocation did not change stays lean
+        assert lean_get(urls[name], **LD)[0] == 200, name
     assert client.get(urls["assertion"], **LD).status_code == 410
     assert client.get(urls["image"]).status_code == 404
+    assert client.get(urls["credential image"]).status_code == 404
     revoked = client.get(urls["revocations"], **LD).json()["revokedAssertions"]
     assert [r["revocationReason"] for r in revoked] == ["Issued in error"]
 
@@ -229,3 +234,51 @@ def test_the_copies_a_process_keeps_are_dropped_when_the_cache_is_flushed(client
     assert lean_get(url, **LD)[0] == 200
     cache.clear()
     assert went_on(lean_get(url, **LD))
+
+
+def _listed_keys(did: dict) -> set[str]:
+    return {m["id"].rsplit("#", 1)[1] for m in did["verificationMethod"]}
+
+
+def test_a_new_key_shows_on_the_very_next_request_in_the_did_document_profile_and_status_list(
+        client, issue, tenant_a, issuer_a, alice, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from credentials.keys import credential_key_active, credential_key_rotate
+    from issuers.services import signing_key_rotate
+
+    urls = _urls(issue())
+    status_list = f"/public/issuers/{issuer_a.public_id}/status/0"
+    ready = (urls["did"], urls["issuer"], status_list)
+    for url in ready:
+        client.get(url, **LD)
+        assert lean_get(url, **LD)[0] == 200, url
+    with django_capture_on_commit_callbacks(execute=True), tenant_scope(tenant_a):
+        ed25519 = credential_key_rotate(issuer=issuer_a, actor=alice)
+    for url in ready:
+        assert went_on(lean_get(url, **LD)), url
+    assert ed25519.public_key_multibase in _listed_keys(client.get(urls["did"]).json())
+    signed_by = client.get(status_list).json()["proof"][0]["verificationMethod"]
+    assert signed_by.endswith("#" + ed25519.public_key_multibase)  # a retired key never signs again
+    cache.clear()  # the hold markers, which keep the next builds out of the cache for a few seconds
+    for url in ready:
+        client.get(url, **LD)
+        assert lean_get(url, **LD)[0] == 200, url
+    with django_capture_on_commit_callbacks(execute=True), tenant_scope(tenant_a):
+        rsa = signing_key_rotate(issuer=issuer_a, actor=alice)
+        assert credential_key_active(issuer=issuer_a) == ed25519
+    assert went_on(lean_get(urls["did"], **LD))
+    assert went_on(lean_get(urls["issuer"], **LD))
+    assert f"rsa-{rsa.public_id}" in _listed_keys(client.get(urls["did"]).json())
+    assert f"/public/keys/{rsa.public_id}" in " ".join(client.get(urls["issuer"], **LD).json()["publicKey"])
+
+
+def test_an_endorsers_did_document_comes_from_the_lean_path(client, tenant_a, badge_a):
+    from tests.support import endorse
+
+    endorser = endorse(tenant_a, badge_a).endorser
+    url = f"/public/endorsers/{endorser.public_id}/did.json"
+    first = client.get(url)
+    assert (first.status_code, first["Content-Type"]) == (200, "application/did+json")
+    same_as_django(lean_get(url), first)
+    assert went_on(lean_get(f"/public/endorsers/{endorser.public_id}"))  # its profile: not a cached document
