@@ -4,9 +4,10 @@ Starts gunicorn (2 sync workers) on loopback with the app on PostgreSQL + Redis,
 award, and measures requests per second and p99 latency with wrk (32 connections) for:
 
 * the public documents the lean path serves (``verification.lean``): the assertion JSON
-  (``Accept: application/ld+json``), the same answered 304 for its ETag, the baked image, the badge
-  class and issuer JSON, the revocation list, the OB 3.0 credential, its VC-JWT and its status list;
-  goal >= 3,800 req/s each;
+  (``Accept: application/ld+json``), the same answered 304 for its ETag, the baked image (PNG and SVG),
+  the badge class and issuer JSON, the revocation list, the OB 3.0 credential, its VC-JWT, its baked
+  image (PNG and SVG), its status list and revocation list, and the issuer's and an endorser's DID
+  documents; goal >= 3,800 req/s each;
 * a bare WSGI function returning constant JSON in front of everything (gunicorn's own floor), and a
   minimal Django view returning constant JSON through the whole middleware stack, on the same server;
 * nginx serving the same JSON bytes as a static file (when nginx is installed);
@@ -67,7 +68,20 @@ with tenant_scope(tenant):
     badge.image.save("bench.png", ContentFile(out.getvalue()), save=False)
     badge.save()
     (a,) = assertion_issue(badge_class=badge, recipients=[Recipient(identity="learner@bench.example")])
-print("ASSERTION", a.public_id, "BADGE", badge.public_id, "ISSUER", issuer.public_id)
+    svg = BadgeClass(tenant=tenant, issuer=issuer, name="Bench Badge (SVG)", description="Measured.",
+                     criteria_narrative="Answer many requests.", image_type="svg")
+    svg.image.save("bench.svg", ContentFile(b'<svg xmlns="http://www.w3.org/2000/svg" width="128" height="128" '
+                                            b'viewBox="0 0 128 128"><circle cx="64" cy="64" r="60" fill="#1d4ed8"/>'
+                                            b'</svg>'), save=False)
+    svg.save()
+    (s,) = assertion_issue(badge_class=svg, recipients=[Recipient(identity="learner@bench.example")])
+from django.contrib.auth import get_user_model
+from endorsements.services import endorser_profile_save
+owner = get_user_model().objects.create_user(f"hr-{tag}@bench.example", "bench-password-123")
+endorser = endorser_profile_save(user=owner, name="Bench Builders", url="https://builders.example",
+                                 email="skills@builders.example")
+print("ASSERTION", a.public_id, "BADGE", badge.public_id, "ISSUER", issuer.public_id, "SVG", s.public_id,
+      "ENDORSER", endorser.public_id)
 """
 
 
@@ -102,9 +116,9 @@ def prepare(env: dict[str, str]) -> dict[str, str]:
         subprocess.run([str(PY), "manage.py", *args], cwd=ROOT, env=env, check=True)
     out = subprocess.run([str(PY), "manage.py", "shell", "-c", SEED], cwd=ROOT, env=env, check=True,
                          capture_output=True, text=True).stdout
-    found = re.search(r"ASSERTION (\S+) BADGE (\S+) ISSUER (\S+)", out)
+    found = re.search(r"ASSERTION (\S+) BADGE (\S+) ISSUER (\S+) SVG (\S+) ENDORSER (\S+)", out)
     assert found is not None, out
-    return dict(zip(("assertion", "badge", "issuer"), found.groups(), strict=True))
+    return dict(zip(("assertion", "badge", "issuer", "svg", "endorser"), found.groups(), strict=True))
 
 
 def wait_for(url: str, timeout: float = 90) -> None:
@@ -242,13 +256,25 @@ def main() -> None:
             documents = [("public assertion JSON", json_url, "application/ld+json", ""),
                          ("  the same, 304 (If-None-Match)", json_url, "application/ld+json", etag),
                          ("public assertion baked image", f"{json_url}/image", "image/png", ""),
+                         ("public assertion baked image (SVG)", f"{base}/public/assertions/{ids['svg']}/image",
+                          "image/svg+xml", ""),
                          ("public badge class JSON", f"{base}/public/badges/{ids['badge']}", "application/ld+json", ""),
                          ("public issuer JSON", f"{base}/public/issuers/{ids['issuer']}", "application/ld+json", ""),
                          ("revocation list", f"{base}/public/issuers/{ids['issuer']}/revocations",
                           "application/ld+json", ""),
                          ("OB 3.0 credential", f"{base}/public/credentials/{ids['assertion']}", "*/*", ""),
                          ("OB 3.0 credential VC-JWT", f"{base}/public/credentials/{ids['assertion']}/jwt", "*/*", ""),
-                         ("OB 3.0 status list", status_list_url(base, ids["assertion"]), "*/*", "")]
+                         ("OB 3.0 baked image", f"{base}/public/credentials/{ids['assertion']}/image",
+                          "image/png", ""),
+                         ("OB 3.0 baked image (SVG)", f"{base}/public/credentials/{ids['svg']}/image",
+                          "image/svg+xml", ""),
+                         ("OB 3.0 status list", status_list_url(base, ids["assertion"]), "*/*", ""),
+                         ("OB 3.0 credential revocation list",
+                          f"{base}/public/issuers/{ids['issuer']}/credential-revocations", "*/*", ""),
+                         ("issuer DID document", f"{base}/public/issuers/{ids['issuer']}/did.json",
+                          "application/did+json", ""),
+                         ("endorser DID document", f"{base}/public/endorsers/{ids['endorser']}/did.json",
+                          "application/did+json", "")]
             targets = [("minimal WSGI app (constant JSON)", f"{base}/bench/wsgi-minimal", "application/json", ""),
                        ("minimal Django view (constant JSON)", minimal_url, "application/json", ""), *documents]
             if nginx is not None:
