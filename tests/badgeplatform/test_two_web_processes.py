@@ -4,14 +4,10 @@ both use the shared cache (Redis, or the embedded file-based cache), never per-p
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -22,63 +18,24 @@ from assertions.services import assertion_revoke
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from tests.support import issue_one, png_bytes
-from tests.support.servers import database_url, free_port, wait_for
+from tests.support.servers import WebServer, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery-9"  # the shared fixtures' password (tests/conftest.py)
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.production_hashing]
 
 
-class WebProcess:
-    """``gunicorn badgeplatform.wsgi`` with one worker on a port of its own, reading the test database."""
-
-    def __init__(self, log_dir: Path, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.log_path = log_dir / f"web-{self.port}.log"
-        self.env = {**os.environ, "DATABASE_URL": database_url(), **env}
-        self.env.pop("PYTEST_CURRENT_TEST", None)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> WebProcess:
-        self._log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "badgeplatform.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "1", "--timeout", "60"], cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
-        return self
-
-    def wait_ready(self) -> None:
-        def answers() -> bool:
-            assert self.proc.poll() is None, self.log_path.read_text()[-3000:]
-            try:
-                return requests.get(f"{self.url}/verify/", timeout=10).status_code == 200
-            except (requests.ConnectionError, requests.Timeout):
-                return False
-        wait_for(answers, timeout=60, message=f"gunicorn did not answer:\n{self.log_path.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self._log.close()
-
-
 @pytest.fixture(scope="module")
-def _web_processes(tmp_path_factory, django_db_setup) -> Iterator[tuple[WebProcess, WebProcess]]:
+def _web_processes(tmp_path_factory, django_db_setup) -> Iterator[tuple[WebServer, WebServer]]:
     """Started once for the module (a start takes seconds), on the test database (django_db_setup has
     created it); each test gets them with a cleared cache."""
     # One proxy in front (TRUSTED_PROXY_COUNT=1): the client is the last X-Forwarded-For entry.
     # LOG_LEVEL=INFO: Django writes one line per request it answers, which the lean path does not.
     env = {"VERIFY_RATE_LIMIT": "4/day", "TRUSTED_PROXY_COUNT": "1", "LOG_LEVEL": "INFO"}
     log_dir = tmp_path_factory.mktemp("web")
-    webs = (WebProcess(log_dir, env).start(), WebProcess(log_dir, env).start())
+    webs = (WebServer(log_dir=log_dir, env=env), WebServer(log_dir=log_dir, env=env))
     try:
         for web in webs:
-            web.wait_ready()
+            web.start()
         yield webs
     finally:
         for web in webs:
@@ -86,7 +43,7 @@ def _web_processes(tmp_path_factory, django_db_setup) -> Iterator[tuple[WebProce
 
 
 @pytest.fixture
-def two_web_processes(_web_processes) -> Iterator[tuple[WebProcess, WebProcess]]:
+def two_web_processes(_web_processes) -> Iterator[tuple[WebServer, WebServer]]:
     cache.clear()  # earlier tests' and runs' counts: the servers share this very cache
     yield _web_processes
     cache.clear()
@@ -97,7 +54,7 @@ def client_ip() -> str:
     return f"203.0.113.{uuid.uuid4().int % 250 + 1}"
 
 
-def verify(web: WebProcess, *, forwarded_for: str) -> int:
+def verify(web: WebServer, *, forwarded_for: str) -> int:
     return requests.post(f"{web.url}/api/v1/verify/", json={}, headers={"X-Forwarded-For": forwarded_for},
                          timeout=10).status_code
 
@@ -118,7 +75,7 @@ def test_the_verifier_rate_limit_is_shared_by_both_processes_and_keyed_by_the_pr
     assert verify(a, forwarded_for=other) == 400
 
 
-def login(web: WebProcess, email: str, password: str, *, forwarded_for: str) -> requests.Response:
+def login(web: WebServer, email: str, password: str, *, forwarded_for: str) -> requests.Response:
     # One public host name, as behind the proxy (allauth's per-account key includes the site's host).
     session = requests.Session()
     headers = {"X-Forwarded-For": forwarded_for, "Host": "localhost"}
@@ -179,7 +136,7 @@ def test_a_revocation_shows_on_the_next_request_to_either_process(two_web_proces
         assert response.json()["revoked"] is True
 
 
-def answered_by_django(web: WebProcess) -> int:
+def answered_by_django(web: WebServer) -> int:
     """How many requests this process's Django has answered (its request log lines)."""
     return web.log_path.read_text(errors="replace").count("badgeplatform.requests")
 
@@ -241,7 +198,7 @@ def test_a_key_rotation_shows_in_the_did_document_on_the_next_request_to_either_
     a, b = two_web_processes
     path = f"/public/issuers/{issuer_a.public_id}/did.json"
 
-    def listed(web: WebProcess) -> set[str]:
+    def listed(web: WebServer) -> set[str]:
         document = requests.get(web.url + path, timeout=10).json()
         return {m["id"].rsplit("#", 1)[1] for m in document["verificationMethod"]}
 

@@ -248,6 +248,10 @@ class WebServer:
         self.env.pop("PYTEST_CURRENT_TEST", None)
         self.proc: subprocess.Popen[bytes] | None = None
 
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
     def start(self) -> WebServer:
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
