@@ -5,12 +5,27 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tests.support import PASSWORD
+
 # Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls from it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"  # never `playwright install`: it cannot download here
 #: Every screenshot a test takes goes under the repository's test-artifacts/ (gitignored), nowhere else.
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def log_in(page, base: str, email: str, *, password: str = PASSWORD, lands_on: str | None = None  # noqa: ANN001
+           ) -> None:
+    """Sign in through the login form (``page``: a Playwright Page) as ``email``, by default with the shared
+    fixtures' password; then, if ``lands_on`` is given (a path or URL glob under ``base``), wait until the
+    browser is there."""
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    page.locator("main form [type=submit]").click()
+    if lands_on is not None:
+        page.wait_for_url(f"{base}{lands_on}")
 
 
 def shots(folder: str = "") -> Path:

@@ -13,8 +13,8 @@ from assertions import links
 from issuers.models import Invitation, Membership, OutboxEmail, Role
 from issuers.scoping import tenant_scope
 from issuers.services import invitation_create
-from tests.browser.support import ARTIFACTS, assert_accessible, wait_until
-from tests.support import PASSWORD, issue_one, png_bytes
+from tests.browser.support import ARTIFACTS, assert_accessible, log_in, wait_until
+from tests.support import issue_one, png_bytes
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 800}
@@ -43,11 +43,7 @@ def test_the_admin_brands_the_college_and_its_pages_show_it(live_server, browser
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
     context.set_default_timeout(15_000)
     page = context.new_page()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", alice.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_url(f"{base}/t/college-a/")
+    log_in(page, base, alice.email, lands_on="/t/college-a/")
 
     # --- Settings: a logo that is not square is refused with the reason; a square one is taken ----------
     page.get_by_role("link", name="Settings").click()

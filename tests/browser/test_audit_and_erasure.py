@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from assertions.services import assertion_revoke
 from issuers.context import tenant_context
-from tests.browser.support import ARTIFACTS, assert_accessible
-from tests.support import PASSWORD, issue_one, make_badge
+from tests.browser.support import ARTIFACTS, assert_accessible, log_in
+from tests.support import issue_one, make_badge
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -35,11 +35,7 @@ def test_the_admin_reads_the_log_and_acts_on_an_erasure_request(live_server, pag
         assertion_revoke(assertion=wrong, reason="sent to the wrong address")
         keep = issue_one(badge_class=first_aid, recipient_identity="ria@example.org", notify=False)
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", alice.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_url(f"{live_server.url}/t/college-a/")
+    log_in(page, live_server.url, alice.email, lands_on="/t/college-a/")
     page.goto(f"{live_server.url}/t/college-a/audit/")
     expect(page.locator("table.audit-log tbody tr").nth(1)).to_contain_text(
         "Ann Tutor revoked First Aid at Work from l•••@example.org: sent to the wrong address")

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 from backpack import services
 from issuers.context import Actor, tenant_context
 from issuers.services import tenant_update
-from tests.browser.support import look_at_both_sizes, shots
-from tests.support import PASSWORD, make_user, png_bytes
+from tests.browser.support import log_in, look_at_both_sizes, shots
+from tests.support import make_user, png_bytes
 from tests.support.learners import LEARNER, award
 
 pytestmark = pytest.mark.browser
@@ -34,11 +34,7 @@ def test_the_backpack_badge_page_and_the_certificate_show_the_colleges_logo_and_
                       logo=png_bytes(96, colour=(250, 204, 21, 255)))
     learner = make_user(LEARNER)
     entry = services.assertion_claim(assertion=award(badge_a), user=learner)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", learner.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_url(f"{live_server.url}/backpack/**")
+    log_in(page, live_server.url, learner.email, lands_on="/backpack/**")
 
     page.goto(f"{live_server.url}/backpack/badges/{entry.public_id}/")
     header = page.locator(".college-brand")

@@ -11,8 +11,7 @@ from playwright.sync_api import Page, expect
 
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
-from tests.browser.support import ARTIFACTS, assert_accessible, wait_until
-from tests.support import PASSWORD
+from tests.browser.support import ARTIFACTS, assert_accessible, log_in, wait_until
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 800}
@@ -33,11 +32,7 @@ def test_a_tutor_designs_a_badge_image_and_saves_it(live_server, browser, bob, t
     tenant_a.save(update_fields=["primary_colour"])
     base = live_server.url
     page = browser.new_context(viewport=DESKTOP).new_page()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", bob.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_url(f"{base}/t/college-a/")
+    log_in(page, base, bob.email, lands_on="/t/college-a/")
     page.get_by_role("link", name="New badge").click()
 
     # The designer is the default, in the college's colour, with a live preview drawn by the server.

@@ -20,8 +20,8 @@ from pypdf import PdfReader
 from assertions import links
 from backpack.models import BackpackEntry
 from issuers.models import Tenant
-from tests.browser.support import DESKTOP, look_at_both_sizes, shots
-from tests.support import PASSWORD, make_user
+from tests.browser.support import DESKTOP, log_in, look_at_both_sizes, shots
+from tests.support import make_user
 from tests.support.learners import award
 from tests.support.verification import badges  # noqa: F401 - a fixture
 from verification.baked import read_baked
@@ -88,11 +88,7 @@ def test_claim_prefills_the_name_shows_the_rules_and_a_second_award_takes_one_cl
 
 
 def _sign_in(page, site: str, email: str) -> None:
-    page.goto(f"{site}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_url(f"{site}/backpack/")
+    log_in(page, site, email, lands_on="/backpack/")
 
 
 @pytest.mark.parametrize("orientation", ["landscape", "portrait"])

@@ -8,8 +8,7 @@ from playwright.sync_api import expect
 
 from credentials.keys import credential_key_active
 from issuers.scoping import tenant_scope
-from tests.browser.support import look_at_both_sizes, shots
-from tests.support import PASSWORD
+from tests.browser.support import log_in, look_at_both_sizes, shots
 
 pytestmark = pytest.mark.browser
 SHOTS = shots("ob3-keys")
@@ -18,11 +17,7 @@ SHOTS = shots("ob3-keys")
 def test_an_admin_rotates_a_key_after_confirming(live_server, page, alice, tenant_a, issuer_a):
     with tenant_scope(tenant_a):
         old = credential_key_active(issuer=issuer_a).public_key_multibase
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", alice.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_url(f"{live_server.url}/t/college-a/**")
+    log_in(page, live_server.url, alice.email, lands_on="/t/college-a/**")
     page.goto(f"{live_server.url}/t/college-a/settings/")
     page.get_by_role("link", name="Open Badges 3.0 keys").click()
     expect(page.get_by_role("heading", name="Open Badges 3.0 keys")).to_be_visible()

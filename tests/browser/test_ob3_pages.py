@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from backpack.models import BackpackEntry
-from tests.browser.support import DESKTOP, look_at_both_sizes, shots
-from tests.support import PASSWORD, make_user
+from tests.browser.support import DESKTOP, log_in, look_at_both_sizes, shots
+from tests.support import make_user
 from tests.support.learners import award
 from tests.support.verification import badges  # noqa: F401 - a fixture
 
@@ -32,11 +32,7 @@ def test_the_backpack_offers_ob3_beside_ob2_and_the_share_page_links_both(
     a = award(badges["png"], learner.email)
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
     page = context.new_page()
-    page.goto(f"{site}/accounts/login/")
-    page.fill("input[name=login]", learner.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_url(f"{site}/backpack/")
+    log_in(page, site, learner.email, lands_on="/backpack/")
     entry = BackpackEntry.objects.get(user=learner, assertion=a)
     page.goto(f"{site}/backpack/badges/{entry.public_id}/")
     expect(page.get_by_role("link", name="Open Badges 3.0 JSON")).to_be_visible()

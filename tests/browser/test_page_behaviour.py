@@ -9,10 +9,10 @@ from playwright.sync_api import expect
 
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
+from tests.browser.support import log_in
 from tests.support import png_bytes
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct-horse-battery-9"  # the shared fixtures' password (tests/conftest.py)
 
 
 def test_retiring_a_badge_asks_first_and_a_no_keeps_it(live_server, transactional_db, page, alice, tenant_a,
@@ -22,10 +22,7 @@ def test_retiring_a_badge_asks_first_and_a_no_keeps_it(live_server, transactiona
         badge.image.save("s.png", ContentFile(png_bytes()), save=False)
         badge.save()
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", alice.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
+    log_in(page, base, alice.email)
     page.wait_for_url(f"{base}/t/{tenant_a.slug}/")
     page.goto(f"{base}/t/{tenant_a.slug}/badges/{badge.public_id}/")
 

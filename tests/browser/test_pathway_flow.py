@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from assertions.models import Assertion
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
-from tests.browser.support import ARTIFACTS, assert_accessible
-from tests.support import PASSWORD, eager_tasks, issue_one, make_user
+from tests.browser.support import ARTIFACTS, assert_accessible, log_in
+from tests.support import eager_tasks, issue_one, make_user
 
 NAMES = ("Health & Safety", "Food Hygiene", "First Aid", "Allergen Awareness", "Customer Service",
          "Hospitality Ready")
@@ -51,10 +51,7 @@ def _run(base, tenant_a, alice, badges, page):
             issue_one(badge_class=badges[name], recipient_identity="ann@example.org", recipient_name="Ann Lee")
         issue_one(badge_class=badges["Health & Safety"], recipient_identity="ben@example.org")
 
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", alice.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
+    log_in(page, base, alice.email)
     page.get_by_role("link", name="Pathways").first.click()
     page.get_by_role("link", name="New pathway").click()
 
@@ -97,10 +94,7 @@ def _run(base, tenant_a, alice, badges, page):
     make_user("ben@example.org")
     learner = page.context.browser.new_context(viewport={"width": 390, "height": 844})
     ben = learner.new_page()
-    ben.goto(f"{base}/accounts/login/")
-    ben.fill("input[name=login]", "ben@example.org")
-    ben.fill("input[name=password]", PASSWORD)
-    ben.locator("main form [type=submit]").click()
+    log_in(ben, base, "ben@example.org")
     ben.goto(f"{base}/backpack/")
     expect(ben.locator(".bp-pathways")).to_contain_text("1 of 3 towards Hospitality Ready")
     assert_accessible(ben, "backpack with pathway progress")

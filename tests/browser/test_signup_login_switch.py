@@ -10,7 +10,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from issuers.services import tenant_create
-from tests.browser.support import ARTIFACTS
+from tests.browser.support import ARTIFACTS, log_in
 from tests.support import eager_tasks
 
 EMAIL = "dana@college-a.example"
@@ -62,10 +62,7 @@ def test_signup_verify_login_and_switch_college(live_server, transactional_db, p
         page.locator("main form [type=submit]").click()
     expect(page.get_by_role("link", name="Log in").first).to_be_visible()
 
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", EMAIL)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
+    log_in(page, base, EMAIL, password=PASSWORD)
 
     # Two colleges and no last-used one: the home page asks which college.
     page.wait_for_url(f"{base}/")

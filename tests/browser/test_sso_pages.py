@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from issuers.scoping import tenant_scope
 from sso import selectors
-from tests.browser.support import ARTIFACTS, look_at_both_sizes
+from tests.browser.support import ARTIFACTS, log_in, look_at_both_sizes
 from tests.support import PASSWORD, totp_code
 from tests.support.sso import connect_oidc, oidc_provider
 
@@ -66,11 +66,7 @@ def test_an_admin_connects_an_openid_connect_provider_and_sets_the_rules(live_se
 def test_an_admin_connects_a_saml_identity_provider_from_its_metadata_url(live_server, page, tenant_a, alice):
     from tests.support.saml_idp import saml_idp
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", alice.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_url(f"{live_server.url}/t/college-a/**")
+    log_in(page, live_server.url, alice.email, lands_on="/t/college-a/**")
     page.goto(f"{live_server.url}/t/college-a/settings/single-sign-on/")
     page.locator("summary", has_text="SAML 2.0 identity provider").click()
     with saml_idp() as idp:
@@ -113,11 +109,7 @@ def test_platform_staff_approve_a_colleges_domain_in_the_console_and_the_college
     assert selectors.config_for_email("x@college-b.example") is None
 
     page = browser.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", alice.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_url(f"{live_server.url}/t/college-a/**")
+    log_in(page, live_server.url, alice.email, lands_on="/t/college-a/**")
     page.goto(f"{live_server.url}/t/college-a/settings/single-sign-on/")
     expect(page.locator(".domain-claims")).to_contain_text("college-a.example: approved")
     look_at_both_sizes(page, "settings-approved", Path(SHOTS))

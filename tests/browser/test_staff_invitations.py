@@ -11,8 +11,8 @@ from issuers.models import Invitation, OutboxEmail, Role
 from issuers.scoping import tenant_scope
 from issuers.services import invitation_create
 from issuers.tasks import emails_send_tenant
-from tests.browser.support import ARTIFACTS, assert_accessible
-from tests.support import PASSWORD, eager_tasks
+from tests.browser.support import ARTIFACTS, assert_accessible, log_in
+from tests.support import eager_tasks
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -40,11 +40,7 @@ def test_the_admin_sees_a_refused_invitation_and_resends_it(live_server, page, a
     _send(tenant_a, sent, token)
     _invite(tenant_a, "frank@college-a.example", alice)  # no task took it yet: queued
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", alice.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_url(f"{live_server.url}/t/college-a/")
+    log_in(page, live_server.url, alice.email, lands_on="/t/college-a/")
     page.goto(f"{live_server.url}/t/college-a/staff/")
 
     row = page.locator("tr", has_text="dana@college-a.example")

@@ -18,8 +18,8 @@ from playwright.sync_api import Page, expect
 
 from assertions.models import Assertion, BulkJob
 from issuers.scoping import tenant_scope
-from tests.browser.support import ARTIFACTS, assert_accessible, wait_until
-from tests.support import PASSWORD, png_bytes
+from tests.browser.support import ARTIFACTS, assert_accessible, log_in, wait_until
+from tests.support import png_bytes
 from tests.support.servers import Worker, private_broker, wait_for
 
 PHONE = {"width": 390, "height": 844}
@@ -88,10 +88,7 @@ def test_tutor_creates_a_badge_awards_it_in_two_clicks_and_awards_a_cohort(
     page = desktop.new_page()
 
     # --- Log in: the tenant's landing page is the tutor dashboard ----------------------------------
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", alice.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
+    log_in(page, base, alice.email)
     page.wait_for_url(f"{base}/t/{tenant_a.slug}/")
     expect(page.locator("h1")).to_have_text("College A")
     expect(page.get_by_text("No badges yet.")).to_be_visible()

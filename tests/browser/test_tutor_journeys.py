@@ -15,8 +15,8 @@ from playwright.sync_api import Page, expect
 
 from assertions.models import Assertion
 from issuers.scoping import tenant_scope
-from tests.browser.support import ARTIFACTS, assert_accessible, wait_until
-from tests.support import PASSWORD, eager_tasks, issue_one, make_badge
+from tests.browser.support import ARTIFACTS, assert_accessible, log_in, wait_until
+from tests.support import eager_tasks, issue_one, make_badge
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 800}
@@ -30,11 +30,7 @@ def _shot(page: Page, name: str) -> None:
 
 
 def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_url(f"{base}/t/college-a/")
+    log_in(page, base, email, lands_on="/t/college-a/")
 
 
 @pytest.fixture

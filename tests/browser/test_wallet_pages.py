@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 from backpack.models import BackpackEntry
 from issuers.scoping import tenant_scope
 from issuers.templatetags.moments import day
-from tests.browser.support import DESKTOP, look_at_both_sizes, shots
-from tests.support import PASSWORD, make_user
+from tests.browser.support import DESKTOP, log_in, look_at_both_sizes, shots
+from tests.support import make_user
 from tests.support.learners import award
 from tests.support.wallets import PageOffer, wallet
 from wallets.pages import email_link
@@ -32,11 +32,7 @@ def test_the_badge_page_offers_the_badge_to_a_wallet_and_says_when_it_was_added(
     learner = make_user("lee.wallet@learner.example")
     a = award(badge_a, learner.email)
     page = browser.new_context(viewport=DESKTOP).new_page()
-    page.goto(f"{site}/accounts/login/")
-    page.fill("input[name=login]", learner.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_url(f"{site}/backpack/")
+    log_in(page, site, learner.email, lands_on="/backpack/")
     entry = BackpackEntry.objects.get(user=learner, assertion=a)
     page.goto(f"{site}/backpack/badges/{entry.public_id}/")
     button = page.get_by_role("link", name="Add to wallet")

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from issuers.scoping import tenant_scope
-from tests.browser.support import assert_accessible, shots
-from tests.support import PASSWORD, eager_tasks, issue_one
+from tests.browser.support import assert_accessible, log_in, shots
+from tests.support import eager_tasks, issue_one
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -26,11 +26,7 @@ def _shoot(page, name: str) -> None:  # noqa: ANN001 - a Playwright Page
 
 def test_an_admin_registers_an_endpoint_sees_a_refused_delivery_and_resends_it(
         live_server, page, alice, tenant_a, badge_a, receiver):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", alice.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_url(f"{live_server.url}/t/college-a/**")
+    log_in(page, live_server.url, alice.email, lands_on="/t/college-a/**")
     page.goto(f"{live_server.url}/t/college-a/settings/")
     page.get_by_role("link", name="Webhooks").click()
     expect(page.get_by_role("heading", name="Webhooks")).to_be_visible()
