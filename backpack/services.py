@@ -20,9 +20,11 @@ from backpack import selectors
 from backpack.models import BackpackEntry, Collection, CollectionItem, ImportedBadge, Visibility
 from backpack.panels import AWARD_RECORDS
 from credentials import services as credentials
+from endorsements.models import Endorsement, EndorserProfile
 from issuers.dates import public_timestamp
 from issuers.outbox import account_emails_delete
 from issuers.scoping import unscoped
+from issuers.services import publication_notify
 from verification.verifier import INVALID, Verification, verify
 from webhooks.services import award_claimed
 
@@ -437,6 +439,14 @@ def learner_delete(*, user: Any) -> None:
     with transaction.atomic():
         with unscoped("a deleted account is cleared from the awards it claimed, in every college"):
             Assertion.objects.filter(claimed_by=user).update(claimed_by=None)
+            # An endorser's profile, key and endorsements go with its account: the endorsed badges' documents
+            # and its DID document change.
+            endorsed = set(Endorsement.objects.filter(endorser__owner=user).values_list("badge_class__public_id",
+                                                                                         flat=True))
+        for endorser_id in EndorserProfile.objects.filter(owner=user).values_list("public_id", flat=True):
+            publication_notify(endorser_id=endorser_id)
+        for badge_id in endorsed:
+            publication_notify(badge_class_id=badge_id)
         # Their account emails (verification links, sign-in codes) are theirs, not a college's record.
         addresses = [*user.emailaddress_set.values_list("email", flat=True), user.email]  # allauth's, proven or not
         account_emails_delete(addresses=addresses)

@@ -52,8 +52,9 @@ IMAGE_CHECKS: Registry[Callable[[bytes], tuple[str, bytes]]] = Registry("checks 
 
 def publication_notify(**public_ids: Any) -> None:
     """Every service that changes what a public document shows calls this inside its transaction, with
-    ``issuer_id=``/``badge_class_id=``/``assertion_ids=`` (public ids), or ``issuer_keys_id=`` when it
-    rotated one of the issuer's keys (its DID document lists every key)."""
+    ``issuer_id=``/``badge_class_id=``/``assertion_ids=`` (public ids), ``issuer_keys_id=`` when it
+    rotated one of the issuer's keys (its DID document lists every key), or ``endorser_id=`` when an
+    endorser's profile is deleted."""
     for listener in PUBLICATION_LISTENERS:
         listener(**public_ids)
 

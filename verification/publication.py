@@ -109,7 +109,7 @@ def credential_image_key(public_id: object) -> str:
 
 
 # The did:web documents: every key an issuer (or endorser) has had. An issuer's changes when a key is rotated;
-# an endorser's never does (its one key is made before its document is first built).
+# an endorser's only goes, with its account (its one key is made before its document is first built).
 def did_key(issuer_public_id: object) -> str:
     return f"pub:{KEY_VERSION}:d:{issuer_public_id}"
 
@@ -196,9 +196,10 @@ def _key_documents(issuer_id: UUID) -> list[str]:
 
 
 def publication_changed(*, assertion_ids: Iterable[UUID] = (), badge_class_id: UUID | None = None,
-                        issuer_id: UUID | None = None, issuer_keys_id: UUID | None = None) -> None:
+                        issuer_id: UUID | None = None, issuer_keys_id: UUID | None = None,
+                        endorser_id: UUID | None = None) -> None:
     """Public ids (UUIDs): ``assertion_ids``, ``badge_class_id`` and ``issuer_id`` changed what their
-    documents show; ``issuer_keys_id``'s keys were rotated."""
+    documents show; ``issuer_keys_id``'s keys were rotated; ``endorser_id``'s profile is deleted."""
     ids = [str(pid) for pid in assertion_ids]
     if badge_class_id is not None or issuer_id is not None:
         ids += _affected(badge_class_id, issuer_id)
@@ -210,6 +211,8 @@ def publication_changed(*, assertion_ids: Iterable[UUID] = (), badge_class_id: U
                 *map(badge_key, _badges_of(issuer_id))]
     if issuer_keys_id is not None:
         own += _key_documents(issuer_keys_id)
+    if endorser_id is not None:
+        own.append(endorser_did_key(endorser_id))
     if not ids and not own:
         return
 

@@ -273,12 +273,25 @@ def test_a_new_key_shows_on_the_very_next_request_in_the_did_document_profile_an
     assert f"/public/keys/{rsa.public_id}" in " ".join(client.get(urls["issuer"], **LD).json()["publicKey"])
 
 
-def test_an_endorsers_did_document_comes_from_the_lean_path(client, tenant_a, badge_a):
+def test_an_endorsers_did_document_comes_from_the_lean_path_until_its_account_is_deleted(
+        client, tenant_a, badge_a, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from backpack.services import learner_delete
     from tests.support import endorse
 
     endorser = endorse(tenant_a, badge_a).endorser
-    url = f"/public/endorsers/{endorser.public_id}/did.json"
+    cache.clear()  # the hold the endorsement wrote on its badge's documents
+    url, badge = f"/public/endorsers/{endorser.public_id}/did.json", f"/public/badges/{badge_a.public_id}"
     first = client.get(url)
     assert (first.status_code, first["Content-Type"]) == (200, "application/did+json")
     same_as_django(lean_get(url), first)
     assert went_on(lean_get(f"/public/endorsers/{endorser.public_id}"))  # its profile: not a cached document
+    assert client.get(badge, **LD).json()["endorsement"]
+    assert lean_get(badge, **LD)[0] == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        learner_delete(user=endorser.owner)  # its profile, key and endorsements go with it
+    assert went_on(lean_get(url))
+    assert went_on(lean_get(badge, **LD))
+    assert client.get(url).status_code == 404
+    assert "endorsement" not in client.get(badge, **LD).json()
