@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +19,7 @@ from assertions.documents import assertion_document, public_url, serialize
 from assertions.models import Assertion
 from assertions.signing import sign_compact
 from badges.images import svg_to_png
+from issuers.files import NewFiles
 from issuers.registry import Registry
 from issuers.rows import rows_update
 
@@ -63,9 +63,11 @@ def assertion_bake_png(assertion: Assertion) -> bytes:
     return bake_png(source, baked_payload(assertion))
 
 
-def _bake_and_store(assertion: Assertion, *, source: bytes | None = None) -> tuple[bytes, str]:
+def _bake_and_store(assertion: Assertion, *, source: bytes | None = None,
+                    files: NewFiles | None = None) -> tuple[bytes, str]:
     """Write the baked image to storage and return it with its stored name; the caller records the name.
-    An earlier file is deleted once the transaction that records the new name commits."""
+    An earlier file is deleted once the transaction that records the new name commits. ``files``: the
+    batch's writer (``issuers.files``)."""
     badge = assertion.badge_class
     if source is None:
         with badge.image.open("rb") as fh:
@@ -78,12 +80,11 @@ def _bake_and_store(assertion: Assertion, *, source: bytes | None = None) -> tup
     else:
         baked = bake_png(source, payload)
     old = assertion.baked_image.name if assertion.baked_image else ""
-    assertion.baked_image.save(f"{assertion.public_id}.{badge.image_type}", ContentFile(baked), save=False)
-    if old and old != assertion.baked_image.name:
+    name = (files or NewFiles()).store(assertion.baked_image, f"{assertion.public_id}.{badge.image_type}", baked)
+    if old and old != name:
         storage = assertion.baked_image.storage
         transaction.on_commit(lambda: storage.delete(old))  # only once the new name is committed
-    assert assertion.baked_image.name is not None  # just saved under that name
-    return baked, assertion.baked_image.name
+    return baked, name
 
 
 def bake_pending(ids: Sequence[int]) -> None:
@@ -109,12 +110,13 @@ def bake_pending(ids: Sequence[int]) -> None:
 
 def _bake_each(pending: Iterable[Assertion], sources: dict[int, bytes], done: list[tuple[int, str]],
                failed: list[tuple[int, str]]) -> None:
+    files = NewFiles()
     for assertion in pending:
         try:
             if assertion.badge_class_id not in sources:
                 with assertion.badge_class.image.open("rb") as fh:
                     sources[assertion.badge_class_id] = fh.read()
-            _, name = _bake_and_store(assertion, source=sources[assertion.badge_class_id])
+            _, name = _bake_and_store(assertion, source=sources[assertion.badge_class_id], files=files)
             done.append((assertion.pk, name))
         except (OSError, ValueError) as exc:
             # A missing or broken badge image will not mend itself: record it where the tutor looks.

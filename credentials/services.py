@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -29,6 +28,7 @@ from credentials.proof import Ed25519Signer, proof_sign
 from endorsements.documents import live_endorsements
 from endorsements.models import EndorserProfile
 from issuers.dates import public_timestamp
+from issuers.files import NewFiles
 from issuers.keys import decrypt_private_key
 from issuers.models import Issuer, SigningKey
 from issuers.rows import rows_update
@@ -164,6 +164,7 @@ def credentials_bake(assertions: Sequence[Assertion]) -> None:
     signers: dict[int, Ed25519Signer] = {}
     endorsements: dict[int, list[dict[str, Any]]] = {}
     stored: list[IssuedCredential] = []
+    files = NewFiles()
     with transaction.atomic():
         for assertion in assertions:
             record = records[assertion.pk]
@@ -172,7 +173,7 @@ def credentials_bake(assertions: Sequence[Assertion]) -> None:
                 if badge.pk not in sources:
                     with badge.image.open("rb") as fh:
                         sources[badge.pk] = fh.read()
-                _bake_and_store(assertion, record, sources[badge.pk], signers, endorsements)
+                _bake_and_store(assertion, record, sources[badge.pk], signers, endorsements, files)
                 stored.append(record)
             except (OSError, ValueError):
                 logger.exception("Baking the OB 3.0 image of assertion %s failed", assertion.public_id)
@@ -201,15 +202,16 @@ def credential_baked_image(assertion: Assertion, record: IssuedCredential) -> by
 
 def _bake_and_store(assertion: Assertion, record: IssuedCredential, source: bytes,
                     signers: dict[int, Ed25519Signer] | None = None,
-                    endorsements: dict[int, list[dict[str, Any]]] | None = None) -> bytes:
+                    endorsements: dict[int, list[dict[str, Any]]] | None = None,
+                    files: NewFiles | None = None) -> bytes:
     """Write the baked image under a new name on ``record`` (the caller records it); an earlier file is
-    deleted once that commits."""
+    deleted once that commits. ``files``: the batch's writer (``issuers.files``)."""
     badge = assertion.badge_class
     signed = credential_signed(assertion, record, signers=signers, endorsements=endorsements)
     baked = credential_baked(source, badge.image_type, serialize(signed))
     old = record.baked_image.name if record.baked_image else ""
-    record.baked_image.save(f"{assertion.public_id}.{badge.image_type}", ContentFile(baked), save=False)
-    if old and old != record.baked_image.name:
+    name = (files or NewFiles()).store(record.baked_image, f"{assertion.public_id}.{badge.image_type}", baked)
+    if old and old != name:
         storage = record.baked_image.storage
         transaction.on_commit(lambda: storage.delete(old))
     return baked
