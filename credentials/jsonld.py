@@ -57,19 +57,22 @@ def document_loader(url: str, options: Any = None) -> dict[str, Any]:
 
 
 def _check_size(document: Any) -> None:
-    count = 0
-    stack: list[tuple[Any, int]] = [(document, 1)]
-    while stack:
-        value, depth = stack.pop()
-        count += 1
+    """Refuse a document with more than MAX_JSON_VALUES values or nested deeper than MAX_JSON_DEPTH, a level
+    at a time (one ``extend`` per container: this runs for every credential the worker signs)."""
+    level, depth, count = [document], 1, 0
+    while level:
+        count += len(level)
         if count > MAX_JSON_VALUES:
             raise JsonLdError(f"The document has more than {MAX_JSON_VALUES} values; it is too large to check.")
         if depth > MAX_JSON_DEPTH:
             raise JsonLdError(f"The document is nested more than {MAX_JSON_DEPTH} levels deep.")
-        if isinstance(value, dict):
-            stack.extend((item, depth + 1) for item in value.values())
-        elif isinstance(value, list):
-            stack.extend((item, depth + 1) for item in value)
+        below: list[Any] = []
+        for value in level:
+            if isinstance(value, dict):
+                below.extend(value.values())
+            elif isinstance(value, list):
+                below.extend(value)
+        level, depth = below, depth + 1
 
 
 def _unknown_context_url(exc: BaseException) -> str | None:

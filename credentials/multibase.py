@@ -21,14 +21,22 @@ class MultibaseError(ValueError):
     pass
 
 
+# Two base58 digits at a time, and the big number cut into ten-digit pieces first: a signature's 88
+# digits cost 9 divisions of a big number instead of 88.
+_B58_PAIRS = [a + b for a in B58_ALPHABET for b in B58_ALPHABET]
+_B58_PIECE = 58 ** 10
+
+
 def b58encode(data: bytes) -> str:
     zeros = len(data) - len(data.lstrip(b"\0"))
     number = int.from_bytes(data, "big")
-    digits = []
+    pieces = []
     while number:
-        number, rest = divmod(number, 58)
-        digits.append(B58_ALPHABET[rest])
-    return "1" * zeros + "".join(reversed(digits))
+        number, piece = divmod(number, _B58_PIECE)
+        for _ in range(5):
+            piece, pair = divmod(piece, 3364)  # 58 ** 2
+            pieces.append(_B58_PAIRS[pair])
+    return "1" * zeros + "".join(reversed(pieces)).lstrip("1")
 
 
 def b58decode(text: str) -> bytes:
