@@ -42,16 +42,24 @@ def award_context(assertion: Assertion) -> dict[str, Any]:
         "badge": badge,
         "issuer": badge.issuer,
         "tenant": tenant,
-        "learner_name": assertion.recipient_name or "there",
+        **learner_values(assertion),
         "image_url": links.badge_png_url(assertion),
+        "colour": tenant.primary_colour,
+        "brand": tenant.brand,
+        "logo_url": _absolute(tenant.logo_url) if tenant.logo else "",
+    }
+
+
+def learner_values(assertion: Assertion) -> dict[str, Any]:
+    """The part of ``award_context`` that differs between two learners of one badge (``LEARNER_FIELDS``):
+    all a prepared email needs of its award (see ``AwardMessages``)."""
+    return {
+        "learner_name": assertion.recipient_name or "there",
         "claim_url": links.claim_url(assertion),
         "verify_url": links.verify_url(assertion),
         "download_url": links.download_url(assertion),
         "linkedin_url": links.linkedin_add_url(assertion),
         "wallet_url": next((link(assertion) for link in AWARD_EMAIL_LINKS), ""),
-        "colour": tenant.primary_colour,
-        "brand": tenant.brand,
-        "logo_url": _absolute(tenant.logo_url) if tenant.logo else "",
     }
 
 
@@ -145,7 +153,7 @@ class _Prototype:
         return bool(_PLAIN_VALUE.fullmatch(value))
 
     def fill(self, assertion: Assertion, connection: Any) -> PreparedEmail | None:
-        context = award_context(assertion)
+        context = learner_values(assertion)
         values = [str(context[name]) for name in LEARNER_FIELDS]
         if {name for name, value in zip(LEARNER_FIELDS, values, strict=True) if not value} != self.empty:
             return None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from functools import lru_cache
+from urllib.parse import quote_plus
 
 from django.conf import settings
 from django.core import signing
@@ -57,22 +58,30 @@ def badge_png_url(assertion: Assertion) -> str:
 
 
 def linkedin_add_url(assertion: Assertion) -> str:
-    """LinkedIn's "Add licence or certification" form, prefilled."""
-    params = {
-        "startTask": "CERTIFICATION_NAME",
-        "name": assertion.badge_class.name,
-        "issueYear": assertion.issued_on.year,
-        "issueMonth": assertion.issued_on.month,
-        "certUrl": verify_url(assertion),
-        "certId": str(assertion.public_id),
-    }
+    """LinkedIn's "Add licence or certification" form, prefilled: ``urlencode`` of its fields, with what
+    every award of a badge shares quoted once (``_quoted``)."""
+    params: list[tuple[str, object]] = [
+        ("startTask", "CERTIFICATION_NAME"),
+        ("name", assertion.badge_class.name),
+        ("issueYear", assertion.issued_on.year),
+        ("issueMonth", assertion.issued_on.month),
+    ]
     # The college's LinkedIn page by its id (LinkedIn then shows its name and logo); its name otherwise.
     organisation_id = assertion.tenant.linkedin_organization_id
-    if organisation_id:
-        params["organizationId"] = organisation_id
-    else:
-        params["organizationName"] = assertion.badge_class.issuer.name
-    if assertion.expires:
-        params["expirationYear"] = assertion.expires.year
-        params["expirationMonth"] = assertion.expires.month
-    return "https://www.linkedin.com/profile/add?" + urlencode(params)
+    organisation = ("organizationId", organisation_id) if organisation_id else (
+        "organizationName", assertion.badge_class.issuer.name)
+    expiry = [("expirationYear", assertion.expires.year), ("expirationMonth", assertion.expires.month)] \
+        if assertion.expires else []
+    shared = "&".join(f"{_quoted(key)}={_quoted(str(value))}" for key, value in params)
+    rest = "&".join(f"{_quoted(key)}={_quoted(str(value))}" for key, value in (organisation, *expiry))
+    # The award's own two: its URL (the same for every award up to its id) and its id, a UUID, which
+    # quoting leaves as it is (quote_plus works a character at a time, so the pieces quote apart).
+    public_id = str(assertion.public_id)
+    url = verify_url(assertion)
+    cert_url = f"{_quoted(url[:-len(public_id)])}{public_id}" if url.endswith(public_id) else quote_plus(url)
+    return f"https://www.linkedin.com/profile/add?{shared}&certUrl={cert_url}&certId={quote_plus(public_id)}&{rest}"
+
+
+@lru_cache(maxsize=512)
+def _quoted(text: str) -> str:
+    return quote_plus(text)
