@@ -27,19 +27,19 @@ class NewFiles:
     names is worked out once per field, then each file is one exclusive create."""
 
     def __init__(self) -> None:
-        self._folders: dict[tuple[int, str], str | None] = {}
+        self._folders: dict[tuple[int, int], str | None] = {}
 
     def store(self, file: FieldFile, name: str, content: bytes) -> str:
         """Save ``content`` as a new file named ``name`` (a plain base name: letters, digits, dots,
         dashes) on ``file`` (not saving its model), as ``file.save(name, ContentFile(content),
         save=False)`` would; returns the stored name."""
-        folder = self._folder(file)
-        if folder is not None and _plain(name):
+        folder, storage = self._folder(file), _real(file.storage)
+        if folder is not None and isinstance(storage, FileSystemStorage) and _plain(name):
             stored = f"{folder}{name}"
-            if len(stored) <= (file.field.max_length or 100) and self._write(_real(file.storage), stored, content):
+            if len(stored) <= (file.field.max_length or 100) and self._write(storage, stored, content):
                 file.name = stored
                 setattr(file.instance, file.field.attname, stored)
-                file._committed = True
+                file._committed = True  # type: ignore[attr-defined]  # FieldFile's own flag; the stubs leave it out
                 return stored
         file.save(name, ContentFile(content), save=False)
         assert file.name is not None  # just saved under it
