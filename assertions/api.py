@@ -21,12 +21,14 @@ from rest_framework.views import APIView
 from assertions.bulk import MAX_FILE_BYTES, bulk_job_create, bulk_preview, rows_from_csv, rows_from_json
 from assertions.models import Assertion, BulkJob
 from assertions.serializers import (
+    ASSERTION_ROW_COLUMNS,
     AssertionCreateSerializer,
     AssertionSerializer,
     BulkFileSerializer,
     BulkJobSerializer,
     BulkPreviewSerializer,
     BulkRowsSerializer,
+    assertion_rows,
 )
 from assertions.services import (
     AlreadyHolds,
@@ -56,11 +58,6 @@ STATUS_FILTERS: dict[str, Q] = {
     "baked": _BEFORE_EMAIL & Q(bake_status=Assertion.BakeStatus.DONE),
     "recorded": _BEFORE_EMAIL & Q(bake_status=Assertion.BakeStatus.PENDING),
 }
-
-
-_LISTED = [f.name for f in Assertion._meta.concrete_fields] + [
-    f"badge_class__{f.name}" for f in BadgeClass._meta.concrete_fields] + [
-    "mail__status", "mail__error", "mail__sent_at", "bulk_job__public_id"]
 
 
 class BadgeClassAssertions(APIView):
@@ -185,12 +182,15 @@ class AssertionList(generics.ListAPIView):
         OpenApiParameter("status", str, enum=sorted(STATUS_FILTERS), description="Only awards in this status."),
     ])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+        # The page is read as plain rows of the columns it shows and written out by assertion_rows(): the
+        # serializer's JSON, byte for byte, at a fraction of DRF's CPU per row (500 a page).
+        page = self.paginate_queryset(self.get_queryset().values(*ASSERTION_ROW_COLUMNS))
+        return self.get_paginated_response(assertion_rows(page or []))
 
     def get_queryset(self) -> QuerySet[Assertion]:
-        # The job only for its id: its rows (a whole cohort's file) stay in the database.
-        queryset = (Assertion.objects.select_related("badge_class", "bulk_job", "mail")
-                    .only(*_LISTED).order_by("-issued_on", "-id"))
+        # The job only for its id (its rows, a whole cohort's file, stay in the database), and of the
+        # badge class its id and name.
+        queryset = Assertion.objects.order_by("-issued_on", "-id")
         params = self.request.query_params
         if params.get("badge_class"):
             try:

@@ -41,7 +41,11 @@ def credential_url(assertion_public_id: object, suffix: str = "") -> str:
 
 def share_url(assertion: Assertion) -> str:
     """The learner's share page (HTML for people and link-preview crawlers alike)."""
-    return f"{settings.PUBLIC_BASE_URL}/s/{assertion.public_id}/"
+    return share_url_of(assertion.public_id)
+
+
+def share_url_of(assertion_public_id: object) -> str:
+    return f"{settings.PUBLIC_BASE_URL}/s/{assertion_public_id}/"
 
 
 def download_url(assertion: Assertion) -> str:

@@ -164,9 +164,7 @@ class Assertion(models.Model):
 
     @property
     def email_status(self) -> str:
-        if self.mail_id is None or self.mail is None:
-            return self.EmailStatus.NONE
-        return _EMAIL_STATUS[self.mail.status]
+        return email_status_of(self.mail.status if self.mail_id is not None and self.mail is not None else None)
 
     def get_email_status_display(self) -> str:
         return self.EmailStatus(self.email_status).label
@@ -182,17 +180,28 @@ class Assertion(models.Model):
     @property
     def pipeline_status(self) -> str:
         """Where the award is, in the tutor's words: recorded → image baked → email sent → claimed."""
-        if self.revoked:
-            return "revoked"
-        if self.claimed_at:
-            return "claimed"
-        if self.email_status in {self.EmailStatus.SENT, self.EmailStatus.FAILED, self.EmailStatus.UNKNOWN}:
-            return f"email_{self.email_status}"
-        if self.bake_status == self.BakeStatus.FAILED:
-            return "image_failed"
-        if self.bake_status == self.BakeStatus.DONE:
-            return "baked"
-        return "recorded"
+        return pipeline_status_of(revoked=self.revoked, claimed_at=self.claimed_at, email_status=self.email_status,
+                                  bake_status=self.bake_status)
+
+
+def email_status_of(mail_status: str | None) -> str:
+    """An award's ``email_status`` from its outbox row's status (None: no email)."""
+    return Assertion.EmailStatus.NONE if mail_status is None else _EMAIL_STATUS[mail_status]
+
+
+def pipeline_status_of(*, revoked: bool, claimed_at: datetime | None, email_status: str, bake_status: str) -> str:
+    """:attr:`Assertion.pipeline_status` from the columns it reads (for lists read with ``.values()``)."""
+    if revoked:
+        return "revoked"
+    if claimed_at:
+        return "claimed"
+    if email_status in {Assertion.EmailStatus.SENT, Assertion.EmailStatus.FAILED, Assertion.EmailStatus.UNKNOWN}:
+        return f"email_{email_status}"
+    if bake_status == Assertion.BakeStatus.FAILED:
+        return "image_failed"
+    if bake_status == Assertion.BakeStatus.DONE:
+        return "baked"
+    return "recorded"
 
 
 class Announcement(models.Model):

@@ -46,7 +46,8 @@ class KeysetPagination(BasePagination):
     ``next`` and ``previous`` carry a signed ``cursor`` (the last row's sort key: never guessed or edited),
     ``?page=N`` still works for the first ``MAX_OFFSET`` awards (it skips rows along the index), and
     ``count`` is exact up to ``COUNT_CAP`` and ``null`` beyond: counting a million rows per page was
-    most of the page's cost. Follow ``next`` to walk every award."""
+    most of the page's cost. Follow ``next`` to walk every award. The rows may be model instances or
+    ``.values()`` dicts holding the ordering's columns."""
 
     page_size, max_page_size = 50, 500
     COUNT_CAP, MAX_OFFSET = 10_000, 10_000
@@ -127,7 +128,8 @@ class KeysetPagination(BasePagination):
                                               "\"previous\" link of an answer."]}) from None
 
     def _link(self, row: Any, direction: str) -> str:
-        key = [getattr(row, self.ordering[0]).isoformat(), getattr(row, self.ordering[1]), direction]
+        a, b = (row[c] for c in self.ordering) if isinstance(row, dict) else (getattr(row, c) for c in self.ordering)
+        key = [a.isoformat(), b, direction]
         url = remove_query_param(self.request.build_absolute_uri(), "page")
         return cast(str, replace_query_param(url, "cursor", signing.dumps(key, salt=self.salt)))
 
