@@ -87,7 +87,8 @@ class Assertion(models.Model):
         # The worker died while sending: it may or may not have gone out. Never re-sent silently.
         UNKNOWN = "unknown", "Delivery unknown"
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="assertions")
+    # No index of its own: the usage, issue, badge and pattern indexes lead with it (migration 0017).
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="assertions", db_index=False)
     badge_class = models.ForeignKey(BadgeClass, on_delete=models.PROTECT, related_name="assertions")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     recipient_type = models.CharField(max_length=10, choices=RecipientType.choices, default=RecipientType.EMAIL)
@@ -103,7 +104,7 @@ class Assertion(models.Model):
     verification_type = models.CharField(max_length=10, choices=Verification.choices, default=Verification.HOSTED)
     # The key that signs this assertion, fixed at issue so a later key rotation changes nothing.
     signing_key = models.ForeignKey("issuers.SigningKey", on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+")
+                                    related_name="+", db_index=False)  # partial index below
     revoked = models.BooleanField(default=False)
     revocation_reason = models.CharField(max_length=300, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -116,17 +117,19 @@ class Assertion(models.Model):
     mail = models.ForeignKey(OutboxEmail, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     # The email telling the learner it was revoked, and why (when the tutor chose to send one).
     revocation_mail = models.ForeignKey(OutboxEmail, on_delete=models.SET_NULL, null=True, blank=True,
-                                        related_name="+")
+                                        related_name="+", db_index=False)  # partial index below
     # Claim links are signed (assertion public id + this nonce); a new nonce voids the old links.
     claim_nonce = models.CharField(max_length=32, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="claimed_assertions")
-    bulk_job = models.ForeignKey(BulkJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="assertions")
+                                   related_name="claimed_assertions", db_index=False)  # partial index below
+    bulk_job = models.ForeignKey(BulkJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="assertions",
+                                 db_index=False)  # partial index below
     # Set on the award that corrected a mistyped address: the revoked one it replaces.
     replaces = models.OneToOneField("self", on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="replaced_by")
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  db_index=False)  # partial index below
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -134,12 +137,15 @@ class Assertion(models.Model):
 
     class Meta:
         ordering = ["-issued_on", "-id"]
+        # Migration 0017 took out what nothing used: (tenant, address) and (badge class, address), whose
+        # equality lookups the pattern indexes of 0010 and 0016 answer (PostgreSQL chose those already), and
+        # the tenant's own index. Foreign keys that are mostly empty are indexed only where set.
         indexes = [
-            models.Index(fields=["tenant", "recipient_identity"]),
             # A learner's awards from every college (the backpack): the address leads, no tenant.
             models.Index(fields=["recipient_identity"], name="assertion_recipient"),
-            models.Index(fields=["badge_class", "recipient_identity"]),
-            models.Index(fields=["bake_status", "updated_at"], name="assertion_bake_sweep"),
+            # The pipeline sweep's stuck bakes: only pending awards are in it, so a bake leaves it.
+            models.Index(fields=["updated_at"], name="assertion_bake_pending",
+                         condition=models.Q(bake_status="pending")),
             # usage per college and period, and its plan limits: index-only counts of awards and learners
             models.Index(fields=["tenant", "created_at", "recipient_identity"], name="assertion_usage"),
             # Newest first by (issued_on, id): the API's keyset pages, and a badge class's awards.
@@ -150,6 +156,10 @@ class Assertion(models.Model):
             # The expiry reminders' beat: live awards that expire, by when (assertions with no expiry are most).
             models.Index(fields=["expires"], name="assertion_expiring",
                          condition=models.Q(revoked=False, expires__isnull=False)),
+            # Who claimed, issued, signed, batched, or was emailed a revocation: looked up (and set to null
+            # when that row goes) by the one value, which a partial index of the set values answers.
+            *[models.Index(fields=[name], name=f"assertion_{name}", condition=models.Q(**{f"{name}__isnull": False}))
+              for name in ("claimed_by", "issued_by", "signing_key", "bulk_job", "revocation_mail")],
         ]
 
     def __str__(self) -> str:

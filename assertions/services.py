@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import DatabaseError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from assertions import tally
@@ -222,12 +223,15 @@ def holders(*, badge_class: BadgeClass, identities: Iterable[str]) -> set[str]:
     versions = _versions(badge_class)
     found: set[str] = set()
     for start in range(0, len(identities), 2000):
-        found.update(
-            Assertion.objects.filter(
-                badge_class__in=versions, revoked=False, recipient_identity__in=identities[start:start + 2000]
-            ).values_list("recipient_identity", flat=True)
-        )
+        found.update(_held(versions, identities[start:start + 2000]))
     return found
+
+
+def _held(versions: list[int], identities: list[str]) -> QuerySet[Assertion, str]:
+    """Unordered (the awards' default order made PostgreSQL sort, or walk the badge's newest awards):
+    the badge's pattern index (migration 0016) answers it."""
+    return (Assertion.objects.filter(badge_class__in=versions, revoked=False, recipient_identity__in=identities)
+            .order_by().values_list("recipient_identity", flat=True))
 
 
 def _versions(badge_class: BadgeClass) -> list[int]:
@@ -360,7 +364,7 @@ def _within_limits(tenant: Tenant, checked: list[_Checked], *, lock: bool = True
         known: set[str] = set()
         for start in range(0, len(identities), 2000):
             known.update(this_year.filter(recipient_identity__in=identities[start:start + 2000])
-                         .values_list("recipient_identity", flat=True))
+                         .order_by().values_list("recipient_identity", flat=True))
         new: set[str] = set()
         for position, item in enumerate(checked[:fit]):
             if item.identity in known or item.identity in new:

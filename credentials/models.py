@@ -39,7 +39,8 @@ class IssuedCredential(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     assertion = models.OneToOneField("assertions.Assertion", on_delete=models.CASCADE, related_name="credential")
-    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: one_award_per_status_index leads with it.
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="+", db_index=False)
     status_index = models.PositiveIntegerField()
     key = models.ForeignKey(CredentialKey, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()

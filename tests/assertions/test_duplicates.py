@@ -4,6 +4,8 @@ made from the two-click form, the API or a CSV."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -118,3 +120,25 @@ def test_the_bulk_api_awards_holders_again_only_with_allow_duplicate(client, ten
     allowed = client.post(url, {"rows": rows, "allow_duplicate": True}, content_type="application/json",
                           headers=headers).json()
     assert (allowed["good"], allowed["problems"]) == (2, [])
+
+
+def test_the_duplicate_check_reads_an_address_index(tenant_a, badge_a):
+    """EXPLAIN of the issuing service's duplicate check (the learners of a batch who already hold the badge)
+    once migration 0017 dropped (badge class, address), which PostgreSQL did not choose at 100,000 awards
+    either: an index on the address answers it."""
+    from django.db import connection
+
+    from assertions.services import _held
+
+    with tenant_scope(tenant_a):
+        # A college's worth of awards, analysed, so the planner chooses as it would in production.
+        assertion_issue(badge_class=badge_a, notify=False,
+                        recipients=[Recipient(identity=f"learner{n:05d}@example.org") for n in range(3000)])
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE assertions_assertion")
+        plan = _held([badge_a.pk], ["learner00017@example.org", "bo@example.org"]).explain()
+    # An index on the address answers it (the badge's pattern index, or the backpack's with one college):
+    # the addresses are an index condition, never a filter over the badge's awards, and nothing is sorted.
+    assert re.search(r"Index Scan using assertion_\w+ .*\n.*Index Cond: .*recipient_identity\)::text = ANY", plan), plan
+    assert "Seq Scan" not in plan, plan
+    assert "Sort" not in plan, plan
