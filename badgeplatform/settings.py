@@ -181,7 +181,10 @@ else:
                           "LOCATION": str(VAR_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 10000}}}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    # The pipeline's queues (celery, bulk) in turn, webhooks only when they are empty, or once webhook work may
+    # have waited WORKER_BACKGROUND_MAX_WAIT seconds (badgeplatform.queues; README "Worker").
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600,
+                                             "queue_order_strategy": "badgeplatform.queues:PipelineFirst"}
 else:
     BROKER_DIR = VAR_DIR / "broker"
     for sub in ("queue", "processed", "control"):
@@ -203,6 +206,11 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 # A third, "webhooks", holds webhook deliveries (HTTP posts to colleges' systems), so a slow receiver never
 # stands between an award and its bake or email for longer than the task in hand.
 CELERY_TASK_QUEUES = (Queue("celery"), Queue("bulk"), Queue("webhooks"))
+# On Redis the webhooks queue is taken from only when celery and bulk are empty (they go on in turn), but
+# never waits longer than this behind them (badgeplatform.queues).
+WORKER_BACKGROUND_MAX_WAIT = env_int("WORKER_BACKGROUND_MAX_WAIT", 30, minimum=1)
+# Every webhook task, the recording of events as well as their sending (webhooks.tasks).
+CELERY_TASK_ROUTES = {"webhooks.tasks.*": {"queue": "webhooks"}}
 BULK_QUEUE = "bulk"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True

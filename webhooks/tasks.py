@@ -1,4 +1,8 @@
-"""Webhook work in the worker: record the events assertions announces, send deliveries, sweep (beat)."""
+"""Webhook work in the worker: record the events assertions announces, send deliveries, sweep (beat).
+
+Every task here runs on the webhooks queue (settings ``CELERY_TASK_ROUTES``), which a worker takes from only
+when the pipeline's queues are empty (badgeplatform.queues): recording and sending events never competes
+with baking and emailing."""
 
 from __future__ import annotations
 
@@ -26,6 +30,12 @@ def award_revoked(self: Task, *, tenant_id: int, assertion_id: int) -> int:
 def bulk_job_finished(self: Task, *, tenant_id: int, job_id: int) -> int:
     job = BulkJob.objects.select_related("badge_class").filter(pk=job_id).first()
     return 0 if job is None else services.bulk_job_finished(job=job)
+
+
+# Told by the email task (webhooks.services.award_emails_done), which only hands the chunk's outcomes over.
+@shared_task(base=TenantTask, bind=True, **DATABASE_RETRY)
+def award_emails_record(self: Task, *, tenant_id: int, outcomes: dict[str, list[list[str]]]) -> int:
+    return services.award_emails_record(outcomes=outcomes)
 
 
 @shared_task(base=TenantTask, bind=True, **DATABASE_RETRY)
