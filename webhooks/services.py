@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -193,8 +193,12 @@ def _user(actor: ActorLike) -> Any:
 def subscribed(*, tenant_id: int, event_type: str) -> list[WebhookEndpoint]:
     """The tenant's endpoints that chose ``event_type`` (a college has a handful: filtered here). A disabled
     one is included: its events wait, unsent, until it is enabled again, so a pause loses nothing."""
+    return [e for e in endpoints_of(tenant_id) if event_type in e.events]
+
+
+def endpoints_of(tenant_id: int) -> list[WebhookEndpoint]:
     with _scope(tenant_id):
-        return [e for e in WebhookEndpoint.objects.filter(tenant_id=tenant_id) if event_type in e.events]
+        return list(WebhookEndpoint.objects.filter(tenant_id=tenant_id))
 
 
 def events_record(*, tenant_id: int, event_type: str, items: Sequence[tuple[str, dict[str, Any]]],
@@ -248,22 +252,41 @@ def award_claimed(*, assertion: Assertion) -> int:
 
 
 def award_emails_done(emails: list[OutboxEmail]) -> None:
-    """Told by the outbox (``EMAIL_OUTCOMES``) of emails just recorded sent or failed: the award ones."""
+    """Told by the outbox (``EMAIL_OUTCOMES``) of emails just recorded sent or failed, in the email task: only
+    looks whether the college has an endpoint for them (one query per college and chunk) and hands the rest
+    to ``award_emails_record`` on the webhooks queue, so the email task does no webhook work. Like any
+    listener's, a report lost here (the broker down) loses the events, never the emails."""
+    from webhooks.tasks import award_emails_record as task
+
     awards = [e for e in emails if e.kind == Assertion.EMAIL_KIND and e.tenant_id is not None]
     for tenant_id in {e.tenant_id for e in awards if e.tenant_id is not None}:
-        of_tenant = {e.pk: e for e in awards if e.tenant_id == tenant_id}
-        for event_type, status in ((EventType.EMAIL_DELIVERED, OutboxEmail.Status.SENT),
-                                   (EventType.EMAIL_FAILED, OutboxEmail.Status.FAILED)):
-            ids = [pk for pk, e in of_tenant.items() if e.status == status]
-            endpoints = subscribed(tenant_id=tenant_id, event_type=event_type) if ids else []
-            if not endpoints:
-                continue
-            with _scope(tenant_id):
-                rows = list(payloads.awards().filter(mail_id__in=ids))
-            items = [(str(a.mail_id), {**payloads.award_data(a), "email": {
-                "to": of_tenant[a.mail_id].to, "error": of_tenant[a.mail_id].error or None}}) for a in rows
-                if a.mail_id is not None]
-            events_record(tenant_id=tenant_id, event_type=event_type, endpoints=endpoints, items=items)
+        of_tenant = [e for e in awards if e.tenant_id == tenant_id]
+        wanted = {EventType.EMAIL_DELIVERED: OutboxEmail.Status.SENT, EventType.EMAIL_FAILED: OutboxEmail.Status.FAILED}
+        chosen = {event for endpoint in endpoints_of(tenant_id) for event in endpoint.events}
+        outcomes = {event: [[str(e.pk), e.to, e.error or ""] for e in of_tenant if e.status == status]
+                    for event, status in wanted.items() if event in chosen}
+        outcomes = {event: items for event, items in outcomes.items() if items}
+        if outcomes:
+            task.apply_async(kwargs={"tenant_id": tenant_id, "outcomes": outcomes})
+
+
+def award_emails_record(*, outcomes: dict[str, list[list[str]]]) -> int:
+    """The ``award.email_delivered`` / ``award.email_failed`` deliveries of a chunk of award emails (each
+    ``[email id, to, error]``), in the webhooks queue's task: one query and one insert per event type."""
+    tenant_id = current_tenant_id()
+    assert tenant_id is not None  # a TenantTask
+    written = 0
+    for event_type, emails in outcomes.items():
+        endpoints = subscribed(tenant_id=tenant_id, event_type=event_type)
+        if not endpoints:
+            continue
+        of_email = {uuid.UUID(pk): (to, error) for pk, to, error in emails}
+        rows = list(payloads.awards().filter(mail_id__in=list(of_email)))
+        items = [(str(a.mail_id), {**payloads.award_data(a), "email": {
+            "to": of_email[a.mail_id][0], "error": of_email[a.mail_id][1] or None}}) for a in rows
+            if a.mail_id is not None]
+        written += events_record(tenant_id=tenant_id, event_type=event_type, endpoints=endpoints, items=items)
+    return written
 
 
 def award_verified(event: VerificationEvent) -> None:
@@ -358,15 +381,25 @@ def _enqueue_on_commit(tenant_id: int, endpoint_ids: list[int]) -> None:
 
 
 def _claim(endpoint: WebhookEndpoint) -> tuple[uuid.UUID, list[WebhookDelivery]]:
-    """Compare-and-swap ``pending → sending`` of the endpoint's oldest due rows, under this call's claim."""
+    """Compare-and-swap ``pending → sending`` of the endpoint's oldest due rows, under this call's claim: one
+    ``UPDATE ... RETURNING`` (PostgreSQL; SQLite 3.35+), the rows a concurrent sender holds skipped on
+    PostgreSQL. The outer ``status`` test is the swap: a row another sender claimed first is not returned."""
     claim, now = uuid.uuid4(), timezone.now()
-    due = list(WebhookDelivery.objects.filter(endpoint=endpoint, status=Status.PENDING, next_attempt_at__lte=now)
-               .order_by("created_at", "id").values_list("pk", flat=True)[:CLAIM_CHUNK])
-    if not due:
-        return claim, []
-    WebhookDelivery.objects.filter(pk__in=due, status=Status.PENDING).update(
-        status=Status.SENDING, claim=claim, claimed_at=now)
-    claimed = WebhookDelivery.objects.filter(pk__in=due, claim=claim, status=Status.SENDING)
+    meta, quote = WebhookDelivery._meta, connection.ops.quote_name
+    table = quote(meta.db_table)
+    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    columns = ", ".join(quote(str(f.column)) for f in meta.concrete_fields)
+    # The due rows are chosen once, in a materialized CTE: a plain "id IN (SELECT ... LIMIT)" may be scanned
+    # again for each row updated, and each scan then finds rows past the limit (the claimed ones no longer pending).
+    sql = (f"WITH due AS MATERIALIZED (SELECT id FROM {table} WHERE tenant_id = %s AND endpoint_id = %s "  # noqa: S608
+           f"AND status = %s AND next_attempt_at <= %s ORDER BY created_at, id LIMIT %s{skip_locked}) "
+           f"UPDATE {table} SET status = %s, claim = %s, claimed_at = %s "
+           f"WHERE status = %s AND id IN (SELECT id FROM due) RETURNING {columns}")
+    db_claim = meta.get_field("claim").get_db_prep_value(claim, connection)
+    db_now = meta.get_field("claimed_at").get_db_prep_value(now, connection)
+    params = [endpoint.tenant_id, endpoint.pk, Status.PENDING, db_now, CLAIM_CHUNK,
+              Status.SENDING, db_claim, db_now, Status.PENDING]
+    claimed = list(WebhookDelivery.objects.raw(sql, params))
     return claim, sorted(claimed, key=lambda d: (d.created_at, d.id))
 
 

@@ -217,3 +217,28 @@ def test_rotating_the_encryption_key_re_encrypts_both_secrets_of_an_endpoint(ten
     with tenant_scope(tenant_a):
         endpoint.refresh_from_db()
         assert endpoint_secrets(endpoint) == before
+
+
+def test_a_claim_takes_the_oldest_due_rows_at_most_a_chunk_once_in_one_statement(
+        tenant_a, endpoint, django_assert_num_queries):
+    # transaction=True (the module's mark): the claim is its own statement, as in the worker
+    from webhooks.services import CLAIM_CHUNK, _claim, events_record
+
+    with tenant_scope(tenant_a):
+        events_record(tenant_id=tenant_a.pk, event_type=EventType.AWARD_ISSUED,
+                      items=[(f"award-{n:03}", {"n": n}) for n in range(CLAIM_CHUNK + 5)])
+        later = WebhookDelivery.objects.filter(event_key="award.issued:award-000")
+        later.update(next_attempt_at=timezone.now() + timedelta(hours=1))  # a retry not yet due
+
+        with django_assert_num_queries(1):
+            claim, first = _claim(endpoint)
+        assert len(first) == CLAIM_CHUNK
+        assert [(d.created_at, d.id) for d in first] == sorted((d.created_at, d.id) for d in first)  # oldest first
+        assert {d.status for d in first} == {"sending"} and {d.claim for d in first} == {claim}
+        assert WebhookDelivery.objects.filter(claim=claim, status="sending").count() == CLAIM_CHUNK
+
+        _, second = _claim(endpoint)  # what is left and due; nothing claimed twice
+        assert len(second) == 4
+        due = {d.payload["data"]["n"] for d in first} | {d.payload["data"]["n"] for d in second}
+        assert due == set(range(1, CLAIM_CHUNK + 5))
+        assert _claim(endpoint)[1] == []
