@@ -11,7 +11,9 @@ With ``--webhook`` the college has a webhook endpoint (award issued, award email
 finished) pointing at a receiver in this process that checks every delivery with the ``standardwebhooks``
 library, and it also prints when the last event arrived: the events must not slow the three figures.
 
-Usage: ``.venv/bin/python bench/issue_bulk.py [--rows 10000] [--concurrency 2] [--webhook]``. Needs PostgreSQL
+Usage: ``.venv/bin/python bench/issue_bulk.py [--rows 10000] [--concurrency 2] [--webhook | --compare 3]``;
+``--compare N`` alternates N runs without and N with the endpoint and prints them side by side, with the
+goal line: the pipeline no slower with the endpoint. Needs PostgreSQL
 and Redis on 127.0.0.1: the database ``bench_issue`` is created if absent and migrated; Redis database
 12 is flushed. ``DATABASE_URL`` and ``REDIS_URL``, when set, name another database and Redis database
 instead (so two engineers' runs on one machine do not flush each other's queue). Each run makes a
@@ -125,6 +127,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=2, help="pool processes of the one worker")
     parser.add_argument("--webhook", action="store_true", help="register a webhook endpoint and time its events")
+    parser.add_argument("--compare", type=int, default=0, metavar="ROUNDS",
+                        help="alternate runs without and with --webhook, ROUNDS of each, and print them side by side")
     args = parser.parse_args()
 
     # The tests' aiosmtpd sink (counts messages by X-Badge-Assertion), loaded on its own: the package
@@ -136,25 +140,56 @@ def main() -> None:
     spec.loader.exec_module(servers)
     SmtpSink = servers.SmtpSink  # noqa: N806
 
-    sink = SmtpSink().start()
     var_dir = Path(tempfile.mkdtemp(prefix="bench-issue-"))
-    env = environment(var_dir, sink.port)
+    env = environment(var_dir, 0)
     os.environ.update(env)
     database_prepare(env)
-    worker = worker_start(env, args.concurrency, var_dir / "worker.log")
-    try:
-        run(args.rows, args.concurrency, sink, worker.pid, webhook=args.webhook)
-    finally:
-        worker.terminate()
+    plan = [n % 2 == 1 for n in range(2 * args.compare)] if args.compare else [args.webhook]
+    results: list[dict[str, float]] = []
+    for n, webhook in enumerate(plan):  # a fresh sink and worker each run, as a single run has
+        sink = SmtpSink().start()
+        env["EMAIL_PORT"] = str(sink.port)
+        worker = worker_start(env, args.concurrency, var_dir / f"worker-{n}.log")
         try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        sink.stop()
+            results.append(run(args.rows, args.concurrency, sink, worker.pid, webhook=webhook))
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+            sink.stop()
+    if args.compare:
+        side_by_side(results, args.rows)
+
+
+NO_SLOWER = 1.10  # the pipeline with an endpoint within 10 % of without: the noise of one machine's runs
+
+
+def side_by_side(results: list[dict[str, float]], count: int) -> None:
+    """Runs without and with the endpoint, in the order they ran, then the medians and the goal line."""
+    import statistics
+
+    without = [r for r in results if not r["webhook"]]
+    with_ = [r for r in results if r["webhook"]]
+    print(f"\n{count} learners, alternated: all baked and emailed (s) | worker CPU (ms per award) | last event (s)")
+    for n, (a, b) in enumerate(zip(without, with_, strict=True), 1):
+        print(f"  round {n}: without {a['pipeline']:6.2f} s {a['cpu_ms']:5.2f} ms | "
+              f"with {b['pipeline']:6.2f} s {b['cpu_ms']:5.2f} ms, last event {b['events']:6.2f} s "
+              f"(load {a['load']:.1f} / {b['load']:.1f})")
+    base, hooked = (statistics.median(r["pipeline"] for r in rs) for rs in (without, with_))
+    cpu_base, cpu_hooked = (statistics.median(r["cpu_ms"] for r in rs) for rs in (without, with_))
+    last = statistics.median(r["events"] for r in with_)
+    verdict = "ok" if hooked <= base * NO_SLOWER else "MISSED"
+    print(f"median: without {base:.2f} s ({cpu_base:.2f} ms CPU per award), with the endpoint {hooked:.2f} s "
+          f"({cpu_hooked:.2f} ms), every event {last:.2f} s after recording started")
+    print(f"goal: all baked and emailed no slower with the endpoint (<= {NO_SLOWER:g} x without): "
+          f"{hooked / base:.2f} x: {verdict}")
 
 
 def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int,  # noqa: F821 - imported in main
-        *, webhook: bool = False) -> None:
+        *, webhook: bool = False) -> dict[str, float]:
+    """One run; returns its figures (for ``--compare``)."""
     import resource
 
     import django
@@ -240,6 +275,8 @@ def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int,  # noqa: 
             raise SystemExit("not every webhook event arrived, verified")
     if len(deliveries) < count or baked < count or sent < count:
         raise SystemExit("not everything was baked and emailed")
+    return {"webhook": float(webhook), "pipeline": pipeline_s, "cpu_ms": worker_cpu / count * 1e3,
+            "events": events_s if receiver is not None else 0.0, "load": os.getloadavg()[0]}
 
 
 def webhook_receiver(tenant):  # noqa: ANN001, ANN201 - Django models are imported after setup
