@@ -234,7 +234,8 @@ def test_a_claim_takes_the_oldest_due_rows_at_most_a_chunk_once_in_one_statement
             claim, first = _claim(endpoint)
         assert len(first) == CLAIM_CHUNK
         assert [(d.created_at, d.id) for d in first] == sorted((d.created_at, d.id) for d in first)  # oldest first
-        assert {d.status for d in first} == {"sending"} and {d.claim for d in first} == {claim}
+        assert {d.status for d in first} == {"sending"}
+        assert {d.claim for d in first} == {claim}
         assert WebhookDelivery.objects.filter(claim=claim, status="sending").count() == CLAIM_CHUNK
 
         _, second = _claim(endpoint)  # what is left and due; nothing claimed twice
