@@ -138,6 +138,7 @@ NOT_STAFF_CHANGES: dict[str, str] = {
                                           "(its case)",
     # webhooks: what the system sends, and its bookkeeping (the admin's changes are cases, or below)
     "webhooks.services.award_claimed": SYSTEM, "webhooks.services.award_emails_done": SYSTEM,
+    "webhooks.services.award_emails_record": SYSTEM, "webhooks.services.endpoints_of": READS,
     "webhooks.services.award_event": SYSTEM, "webhooks.services.award_verified": SYSTEM,
     "webhooks.services.awards_expired_record": SYSTEM, "webhooks.services.awards_issued": SYSTEM,
     "webhooks.services.bulk_job_finished": SYSTEM, "webhooks.services.pathway_completed": SYSTEM,
