@@ -14,4 +14,5 @@ class AssertionsConfig(AppConfig):
         EMAIL_KINDS.register(REVOCATION_EMAILS)
         # The services queue work through assertions.queue; the tasks, which import the services, say how.
         queue.PIPELINE.register(tasks.pipeline_enqueue)
+        queue.FOLLOW_UP.register(tasks.follow_up_enqueue)
         queue.BULK_JOBS.register(tasks.bulk_job_enqueue)

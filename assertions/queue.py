@@ -15,6 +15,8 @@ from issuers.registry import Registry
 
 # kwargs: tenant_id, assertion_ids
 PIPELINE: Registry[Callable[..., None]] = Registry("queue bake-then-email of these awards (assertions.tasks)")
+# kwargs: tenant_id, assertion_ids, announcement_id: an issued batch's follow-up work, one message
+FOLLOW_UP: Registry[Callable[..., None]] = Registry("queue an issued batch's follow-up work (assertions.tasks)")
 # kwargs: tenant_id, job_id
 BULK_JOBS: Registry[Callable[..., None]] = Registry("queue the run of a bulk job (assertions.tasks)")
 
@@ -22,6 +24,13 @@ BULK_JOBS: Registry[Callable[..., None]] = Registry("queue the run of a bulk job
 def pipeline_queue(*, tenant_id: int, assertion_ids: Sequence[int]) -> None:
     for queue in PIPELINE:
         queue(tenant_id=tenant_id, assertion_ids=assertion_ids)
+
+
+def follow_up_queue(*, tenant_id: int, assertion_ids: Sequence[int], announcement_id: int) -> None:
+    """After an issue commits: its bake-then-email and its announcement (``Announcement`` row), in one
+    message that the worker fans out into the tasks ``pipeline_queue`` and ``announcement_publish`` queue."""
+    for queue in FOLLOW_UP:
+        queue(tenant_id=tenant_id, assertion_ids=assertion_ids, announcement_id=announcement_id)
 
 
 def bulk_job_queue(*, tenant_id: int, job_id: int) -> None:

@@ -27,7 +27,7 @@ from assertions import tally
 from assertions.emails import revocation_message
 from assertions.events import ANNOUNCED
 from assertions.models import Announcement, Assertion, BulkJob
-from assertions.queue import pipeline_queue
+from assertions.queue import follow_up_queue
 from badges.models import BadgeClass
 from issuers.context import Actor, ActorLike, acting
 from issuers.dates import moment_from_date
@@ -36,7 +36,7 @@ from issuers.models import OutboxEmail, SigningKey, Tenant
 from issuers.outbox import email_cancel, email_new, email_queue, email_resend, emails_create
 from issuers.registry import Registry
 from issuers.rows import RowMaker, rows_insert
-from issuers.scoping import ScopeError, current_tenant_id
+from issuers.scoping import ScopeError, current_tenant_id, unscoped
 from issuers.services import audit_record, publication_notify, tenant_require_active
 
 logger = logging.getLogger(__name__)
@@ -319,9 +319,14 @@ def assertion_issue(
         _MAIL.set_cached_value(a, by_id.get(a.mail_id) if a.mail_id is not None else None)
     _audit_issue(badge_class, assertions, who, bulk_job)
     tenant_id, ids = badge_class.tenant_id, [a.pk for a in assertions]
-    transaction.on_commit(lambda: pipeline_queue(tenant_id=tenant_id, assertion_ids=ids))
+    announcement = announcement_record("issued", tenant_id=tenant_id, assertion_ids=ids)
+    # One message after the commit carries the batch's follow-up work (bake-then-email, and telling the
+    # layers above); the worker fans it out. Three publishes and the announcement's delete were a third
+    # of a single award's request. The rows say what is pending: if the message is lost, the sweep
+    # queues the bake and the announcement again.
+    transaction.on_commit(lambda: follow_up_queue(tenant_id=tenant_id, assertion_ids=ids,
+                                                  announcement_id=announcement.pk))
     transaction.on_commit(lambda: AWARDS_ISSUED.inc(len(ids)))
-    announce("issued", tenant_id=tenant_id, assertion_ids=ids)
     return assertions
 
 
@@ -408,8 +413,14 @@ def announce(event: str, *, tenant_id: int, **kwargs: Any) -> None:
     ``assertions.events.ANNOUNCED``: this layer never imports them. Called inside the transaction of the
     change it announces, so the ``Announcement`` row commits with it; its tasks are queued after the
     commit, and a broker or process failure before they all are leaves the row for the pipeline sweep."""
-    row = Announcement.objects.create(tenant_id=tenant_id, event=event, kwargs={"tenant_id": tenant_id, **kwargs})
+    row = announcement_record(event, tenant_id=tenant_id, **kwargs)
     transaction.on_commit(lambda: announcement_publish(announcement=row))
+
+
+def announcement_record(event: str, *, tenant_id: int, **kwargs: Any) -> Announcement:
+    """The ``Announcement`` row of an event, written in the change's transaction; whoever publishes it
+    (``announcement_publish``, here after the commit or in the worker, or the sweep) forgets it once queued."""
+    return Announcement.objects.create(tenant_id=tenant_id, event=event, kwargs={"tenant_id": tenant_id, **kwargs})
 
 
 def announcement_publish(*, announcement: Announcement) -> bool:
@@ -428,6 +439,16 @@ def announcement_publish(*, announcement: Announcement) -> bool:
     return True
 
 
+def announcement_forget(*, tenant_id: int, announcement_id: int) -> None:
+    """Forget an announcement whose tasks a worker's fan-out queued (``assertions.tasks.award_follow_up``),
+    without entering the tenant's context. A database that fails here leaves it for the sweep."""
+    try:
+        with unscoped("an award's follow-up forgets its own announcement by id, with no tenant lookup"):
+            _forget(Announcement(pk=announcement_id, tenant_id=tenant_id))
+    except DatabaseError:
+        logger.warning("Announcement %s was queued but could not be deleted", announcement_id, exc_info=True)
+
+
 def _forget(announcement: Announcement) -> None:
     """Delete a published announcement. Its commit need not wait for the disk (PostgreSQL's asynchronous
     commit): if the server crashed before the delete reached the disk, the sweep would queue its tasks
@@ -436,7 +457,7 @@ def _forget(announcement: Announcement) -> None:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        Announcement.objects.filter(pk=announcement.pk).delete()
+        Announcement.objects.filter(pk=announcement.pk, tenant_id=announcement.tenant_id).delete()
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -18,13 +19,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from assertions.bulk import bulk_job_run
+from assertions.events import ANNOUNCED
 from assertions.models import Announcement, Assertion, BulkJob
 from assertions.pipeline import bake_pending
-from assertions.services import announcement_publish
+from assertions.services import announcement_forget, announcement_publish
 from issuers.models import OutboxEmail
 from issuers.outbox import MailUnavailable, emails_send
 from issuers.scoping import unscoped
-from issuers.tasks import PeriodicTask, TenantTask
+from issuers.tasks import ACTOR_KWARG, PeriodicTask, TenantTask
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,51 @@ def pipeline_enqueue(*, tenant_id: int, assertion_ids: Sequence[int]) -> None:
             logger.warning("Broker unavailable: %d assertions left for the sweep", len(assertion_ids) - start,
                            exc_info=True)
             return
+
+
+def follow_up_enqueue(*, tenant_id: int, assertion_ids: Sequence[int], announcement_id: int) -> None:
+    """Queue an issued batch's follow-up work as one message (``award_follow_up``): a web request pays
+    for one publish instead of one per task. A cohort's batch goes on the bulk queue. If the broker is
+    down nothing is lost: the awards are pending and the announcement is kept, and the sweep queues both."""
+    queue = settings.BULK_QUEUE if len(assertion_ids) > settings.PIPELINE_BATCH_SIZE else None
+    try:
+        award_follow_up.apply_async(kwargs={"tenant_id": tenant_id, "assertion_ids": list(assertion_ids),
+                                            "announcement_id": announcement_id}, queue=queue)
+    except Exception:  # noqa: BLE001 - any broker failure: the sweep re-enqueues from the database
+        logger.warning("Broker unavailable: %d assertions and their announcement left for the sweep",
+                       len(assertion_ids), exc_info=True)
+
+
+class FanOutTask(TenantTask):
+    """A task that only queues other tasks: it runs without entering the tenant's context, so it needs no
+    database (a worker whose database is down still hands the work on, and each task retries on its own),
+    and passes the actor and request id of its message on to the tasks it queues."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.run(*args, **kwargs)
+
+
+@shared_task(base=FanOutTask, bind=True)
+def award_follow_up(self: Task, *, tenant_id: int, assertion_ids: list[int], announcement_id: int,
+                    acting_as: dict[str, Any] | None = None) -> None:
+    """Fan an issued batch's follow-up out in the worker: queue its bake-then-email and the tasks told of
+    "issued" (``ANNOUNCED``), then forget the announcement. Run twice (a redelivery), it queues them
+    twice, which they bear: only pending work is done. If the broker or the database fails here, the
+    pending awards and the kept announcement are the sweep's."""
+    actor = {ACTOR_KWARG: acting_as} if acting_as is not None else {}
+    size = settings.PIPELINE_BATCH_SIZE
+    queue = settings.BULK_QUEUE if len(assertion_ids) > size else None
+    try:
+        for start in range(0, len(assertion_ids), size):
+            process_assertions.apply_async(kwargs={"tenant_id": tenant_id, **actor,
+                                                   "assertion_ids": assertion_ids[start:start + size]}, queue=queue)
+        for task in ANNOUNCED["issued"]:
+            task.apply_async(kwargs={"tenant_id": tenant_id, "assertion_ids": assertion_ids, **actor})
+    except Exception:  # noqa: BLE001 - broker down: the rows stay for the sweep
+        logger.warning("Broker unavailable: the follow-up of %d awards left for the sweep", len(assertion_ids),
+                       exc_info=True)
+        return
+    announcement_forget(tenant_id=tenant_id, announcement_id=announcement_id)
 
 
 @shared_task(base=TenantTask, bind=True, max_retries=8)

@@ -59,6 +59,8 @@ NOT_STAFF_CHANGES: dict[str, str] = {
     "assertions.services.holders": READS,
     "assertions.services.announce": SYSTEM,
     "assertions.services.announcement_publish": SYSTEM,
+    "assertions.services.announcement_record": SYSTEM,
+    "assertions.services.announcement_forget": SYSTEM,
     "assertions.bulk.rows_from_csv": READS,
     "assertions.bulk.rows_from_lines": READS,
     "assertions.bulk.rows_from_json": READS,

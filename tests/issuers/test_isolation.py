@@ -69,6 +69,9 @@ UNSCOPED_ALLOW_LIST = [
     ("verification/publication.py", "dropping the cached OB 3.0 status lists of changed awards"),
     ("bench/issue_ob3.py", "benchmark: the cohort the issuing benchmark just made"),
     ("verification/publication.py", "dropping the cached documents of the badge classes of a changed issuer"),
+    # The worker's fan-out of an award's follow-up runs with no tenant context (so with the database down it
+    # still queues the tasks); it deletes only the announcement its message names, by id and tenant id.
+    ("assertions/services.py", "an award's follow-up forgets its own announcement by id, with no tenant lookup"),
     ("assertions/tasks.py", "pipeline sweep: finds stuck work of every tenant, then enqueues it per tenant"),
     ("backpack/services.py", "a learner's own award as an Open Badges 3.0 credential, of any college"),
     ("backpack/selectors.py",
