@@ -37,7 +37,7 @@ from assertions.services import (
     assertion_revoke,
     badge_class_require_awardable,
 )
-from badges.api import badge_class_or_404
+from badges.api import badge_class_to_award_or_404
 from badges.models import BadgeClass
 from issuers.api import KeysetPagination, api_actor, object_or_404
 from issuers.models import OutboxEmail
@@ -72,7 +72,7 @@ class BadgeClassAssertions(APIView):
         409: OpenApiResponse(description="The learner already holds this badge; allow_duplicate=true awards it again."),
     })
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
-        badge = badge_class_or_404(public_id)
+        badge = badge_class_to_award_or_404(public_id)
         serializer = AssertionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -112,7 +112,7 @@ class BadgeClassBulk(APIView):
         },
     )
     def post(self, request: Request, public_id: uuid.UUID) -> Response:
-        badge = badge_class_or_404(public_id)
+        badge = badge_class_to_award_or_404(public_id)
         badge_class_require_awardable(badge)
         rows, source, filename, options = self._rows(request)
         preview = bulk_preview(badge_class=badge, rows=rows, allow_duplicate=options["allow_duplicate"])

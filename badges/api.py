@@ -16,12 +16,29 @@ from badges.models import BadgeClass
 from badges.serializers import BadgeClassSerializer
 from badges.services import badge_class_create, badge_class_update
 from issuers.api import Pagination, api_actor, object_or_404
+from issuers.context import current_context
 from issuers.parsers import DepthLimitedJSONParser
 
 
 def badge_class_or_404(public_id: Any) -> BadgeClass:
     return object_or_404(BadgeClass.objects.select_related("issuer", "previous_version"), public_id,
                          "badge class", "GET /api/v1/badgeclasses/")
+
+
+def badge_class_to_award_or_404(public_id: Any) -> BadgeClass:
+    """The badge class an award endpoint awards: with its issuer (its default verification) and the
+    request's tenant (already read with the API key), not the previous version, which only the badge's own
+    answer shows. Joining a second badge row and reading the tenant again were most of a single award's
+    lookups."""
+    badge = object_or_404(BadgeClass.objects.select_related("issuer"), public_id, "badge class",
+                          "GET /api/v1/badgeclasses/")
+    context = current_context()
+    if context is not None and context.tenant.pk == badge.tenant_id:
+        _TENANT.set_cached_value(badge, context.tenant)
+    return badge
+
+
+_TENANT = BadgeClass._meta.get_field("tenant")
 
 
 class BadgeClassList(generics.ListCreateAPIView):

@@ -169,7 +169,8 @@ def api_actor(request: Request) -> dict[str, Any]:
 def object_or_404(queryset: QuerySet[_M], public_id: Any, what: str, listing: str) -> _M:
     """The object with this public id in the request's tenant scope. Another tenant's id is simply
     not there (the scoped manager filters it), so it gets the same 404 as an id that never existed."""
-    found = queryset.filter(public_id=public_id).first()
+    # Public ids are unique: no ORDER BY (``first()`` sorts by the model's ordering, a cost of its own).
+    found = next(iter(queryset.filter(public_id=public_id).order_by()[:1]), None)
     if found is None:
         raise NotFound(f"No {what} with id {public_id} in your college. {listing} lists them.")
     return found

@@ -3,6 +3,8 @@ is read per award (the kept tallies count, one query reads a page of awards)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -68,3 +70,29 @@ def test_a_page_makes_the_same_queries_with_3_and_with_30_awards(page, client, t
     with_3 = measure()
     _award(tenant_a, badge_a, learner, 30)
     assert measure() == with_3
+
+
+def test_a_single_award_through_the_api_makes_a_fixed_set_of_statements(client, tenant_a, badge_a, alice):
+    """The key, the badge class with its issuer, then in one transaction: the duplicate-holder check, the
+    email row, the award, its tally, its audit entry and its announcement. Nothing else: the tenant comes
+    with the key, and the follow-up work (bake, email, the layers above) is one message after the commit."""
+    with tenant_scope(tenant_a):
+        _, secret = api_key_create(tenant=tenant_a, name="MIS", actor=alice)
+    api = Api(client, secret)
+    url = f"/api/v1/badgeclasses/{badge_a.public_id}/assertions/"
+    assert api.post(url, {"recipient_email": "first@example.org"}).status_code == 201  # warms the caches
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(url, {"recipient_email": "second@example.org", "recipient_name": "Sam"})
+    assert response.status_code == 201, response.content
+    statements = [_statement(q["sql"]) for q in queries.captured_queries
+                  if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]  # the test's own transaction
+    assert statements == [
+        "SELECT issuers_apikey", "SELECT badges_badgeclass", "SELECT assertions_assertion",
+        "INSERT issuers_outboxemail", "INSERT assertions_assertion", "INSERT assertions_awardtally",
+        "INSERT issuers_auditentry", "INSERT assertions_announcement"], statements
+
+
+def _statement(sql: str) -> str:
+    """``SELECT issuers_apikey``: the statement's verb and the first table it names."""
+    table = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)', sql)
+    return f"{sql.split()[0]} {table.group(1) if table else ''}"
