@@ -11,7 +11,6 @@ import re
 import warnings
 import xml.etree.ElementTree as ET  # noqa: S405 -- only used to build/serialise trees; parsing uses defusedxml
 
-import cairosvg
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 from PIL import Image
@@ -282,6 +281,8 @@ def svg_to_png(svg: bytes, size: int = 512) -> bytes:
     # Sanitise again even if stored content was already cleaned: it is cheap and means the renderer
     # never sees external references, whatever path the bytes came from.
     cleaned = sanitize_svg(svg)
+    import cairosvg  # libcairo: about 5 MB, loaded where an SVG is rendered, not in every web worker
+
     try:
         return cairosvg.svg2png(bytestring=cleaned, output_width=size, output_height=size, unsafe=False)
     except Exception as exc:  # cairosvg raises a wide variety of errors on odd input

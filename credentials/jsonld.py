@@ -13,8 +13,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pyld import jsonld as pyld
-
 CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -49,6 +47,8 @@ def bundled_contexts() -> dict[str, Any]:
 
 def document_loader(url: str, options: Any = None) -> dict[str, Any]:
     """pyld's loader: a bundled context, or a refusal naming the URL. Never a network request."""
+    from pyld import jsonld as pyld  # about 5 MB: loaded where JSON-LD is read, not in every web worker
+
     document = bundled_contexts().get(url)
     if document is None:
         raise pyld.JsonLdError(f"The context {url} is not one of the bundled contexts; it is never fetched.",
@@ -89,6 +89,8 @@ def to_dataset(document: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(document, dict):
         raise JsonLdError("A JSON-LD document must be a JSON object.")
     _check_size(document)
+    from pyld import jsonld as pyld  # about 5 MB: loaded where JSON-LD is read, not in every web worker
+
     try:
         dataset = pyld.to_rdf(document, {"documentLoader": document_loader, "produceGeneralizedRdf": False,
                                          "base": ""})

@@ -32,8 +32,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
-from jsonschema import Draft201909Validator, FormatChecker
-from pyld import jsonld as pyld
 
 from credentials import jsonld as ob3_jsonld
 from credentials import statuslist
@@ -45,6 +43,8 @@ from issuers.dates import public_timestamp, shown_day
 from verification.summary import badge_summary, described_issuer, ob3_facts
 
 if TYPE_CHECKING:
+    from jsonschema import Draft201909Validator
+
     from verification.verifier import Documents
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "ob_v3p0_achievementcredential_schema.json"
@@ -87,6 +87,10 @@ def _schema_validator() -> Draft201909Validator:
     """The schema's validator with its ``format``s enforced. jsonschema checks a format only if the package
     for it is installed and silently passes it otherwise (``date-time`` needs ``rfc3339_validator``), so a
     format the schema names without a checker here is a configuration error, not a pass."""
+    # jsonschema and pyld are imported where a credential is checked: at import they were megabytes of
+    # every web worker, most of which never verify one.
+    from jsonschema import Draft201909Validator, FormatChecker
+
     schema = json.loads(SCHEMA_FILE.read_text())
     checker = FormatChecker()
     missing = schema_formats(schema) - set(checker.checkers)
@@ -162,6 +166,8 @@ def compacted_form_problem(doc: dict[str, Any]) -> str | None:
     """The first member not spelled as its context spells it (undefined, a full or compact IRI, an
     alias), or None. A Data Integrity proof signs the RDF: ``https://www.w3.org/2018/credentials#
     validUntil`` verifies like ``validUntil``, and a check reading ``validUntil`` would see nothing."""
+    from pyld import jsonld as pyld
+
     try:
         expanded = pyld.expand(doc, {"documentLoader": ob3_jsonld.document_loader, "base": ""})
         compacted = pyld.compact(expanded, {"@context": doc.get("@context")},

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import segno
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -23,6 +22,8 @@ _EMAIL_SALT = "wallets.email"
 def offer_context(assertion: Assertion) -> dict[str, Any]:
     """A new offer of ``assertion`` as the page shows it: the deep link, its QR code, the transaction code."""
     made = services.wallet_offer_create(assertion=assertion, tx_code=settings.WALLET_TX_CODE)
+    import segno  # QR codes: imported on the page that draws one, not in every web worker
+
     qr = segno.make(made.deep_link, error="m").svg_inline(scale=4, border=2, omitsize=True,
                                                           title="QR code: scan it with your wallet app")
     minutes = int(services.OFFER_LIFETIME.total_seconds() // 60)
