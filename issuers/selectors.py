@@ -30,7 +30,9 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     if not raw_key.startswith(API_KEY_PREFIX) or len(raw_key) > 200:
         return None
     with unscoped("authenticating an API key: the key is what tells us the tenant"):
-        key = ApiKey.objects.select_related("tenant").filter(key_hash=hash_secret(raw_key)).first()
+        # The hash is unique: no ORDER BY (first() would sort by the keys' ordering).
+        key = next(iter(ApiKey.objects.select_related("tenant").filter(key_hash=hash_secret(raw_key))
+                        .order_by()[:1]), None)
         if key is None or key.revoked_at is not None:
             return None
         now = timezone.now()
