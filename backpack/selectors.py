@@ -17,7 +17,7 @@ from uuid import UUID
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from accounts import selectors as account_selectors
@@ -109,6 +109,20 @@ class Item:
         return {"valid": "ok", "expired": "warn"}.get(self.status, "bad")
 
 
+_ID_PLACEHOLDER = UUID(int=0)
+_URL_TEMPLATES: dict[tuple[str, str], str] = {}
+
+
+def url_with_id(name: str, public_id: UUID) -> str:
+    """``reverse(name, args=[public_id])`` for a URL whose one argument is a UUID, at the cost of a string
+    replace: a backpack reverses two URLs per card, and 300 cards' ``reverse()`` was a fifth of the page."""
+    key = (name, get_script_prefix())
+    template = _URL_TEMPLATES.get(key)
+    if template is None:
+        template = _URL_TEMPLATES[key] = reverse(name, args=[_ID_PLACEHOLDER])
+    return template.replace(str(_ID_PLACEHOLDER), str(public_id))
+
+
 def _parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -128,7 +142,7 @@ def item_of(entry: BackpackEntry) -> Item:
             status = "declined"
         return Item(entry=entry, name=a.badge_class.name, description=a.badge_class.description,
                     issuer_name=a.badge_class.issuer.name,
-                    image_url=reverse("public:badge_image", args=[a.badge_class.public_id]),
+                    image_url=url_with_id("public:badge_image", a.badge_class.public_id),
                     issued_on=a.issued_on, expires=a.expires, status=status, imported=False, assertion=a)
     imp = entry.imported
     assert imp is not None  # the constraint entry_is_ours_or_imported: not ours, so imported
@@ -161,6 +175,45 @@ def backpack_items(user: Any, *, query: str = "", include_declined: bool = False
         items.append(item_of(entry))
     items.sort(key=lambda i: i.issued_on or i.entry.created_at, reverse=True)
     return items_matching(items, query)
+
+
+CARDS_PER_PAGE = 60
+
+
+@dataclass
+class CardPage:
+    """One page of the backpack's grid: ``cards`` as (item, its page's URL), and the cursor of the next."""
+
+    cards: list[tuple[Item, str]]
+    total: int
+    after: str | None  # the last shown card's entry id, when more follow
+    start: int  # how many cards come before this page
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.cards)
+
+    @property
+    def partial(self) -> bool:
+        """Not every card is on this page."""
+        return self.total > len(self.cards)
+
+
+def card_page(items: list[Item], after: str = "", size: int = CARDS_PER_PAGE) -> CardPage:
+    """Up to ``size`` cards following the card ``after`` (an entry's public id; unknown or empty: from the
+    first). A page of 60 renders in a fifth of the time of 300 cards, whatever the backpack holds; the
+    search and filters apply to the whole list before it is cut."""
+    start = 0
+    if after:
+        for n, item in enumerate(items):
+            if str(item.public_id) == after:
+                start = n + 1
+                break
+    shown = items[start:start + size]
+    cards = [(i, url_with_id("backpack:badge", i.public_id)) for i in shown]
+    more = start + size < len(items)
+    return CardPage(cards=cards, total=len(items), after=str(shown[-1].public_id) if more and shown else None,
+                    start=start)
 
 
 def items_matching(items: list[Item], query: str) -> list[Item]:

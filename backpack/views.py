@@ -153,8 +153,12 @@ def home(request: SignedInRequest) -> HttpResponse:
     items = selectors.items_matching([i for i in everything if not i.entry.declined_at], query)
     declined = [i for i in everything if i.status == "declined"]
     emails = EmailAddress.objects.filter(user=request.user).order_by("-verified", "email")
+    page = selectors.card_page(items, request.GET.get("after", "")[:64])
+    more_url = None
+    if page.after:
+        more_url = "?" + urlencode({**({"q": query} if query else {}), "after": page.after})
     return render(request, "backpack/home.html", {
-        "items": items, "query": query, "declined": declined, "emails": emails,
+        "items": items, "page": page, "more_url": more_url, "query": query, "declined": declined, "emails": emails,
         "collections": Collection.objects.filter(user=request.user),
         "pathways": learner_progress([e.email for e in emails if e.verified]),
     })
