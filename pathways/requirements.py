@@ -69,6 +69,15 @@ def badges_in(node: dict[str, Any]) -> set[str]:
     return set().union(*(badges_in(c) for c in node.get("all", node.get("of", []))))
 
 
+def fewest_badges(node: dict[str, Any]) -> int:
+    """The fewest distinct badges that can satisfy ``node``: a learner holding fewer cannot complete it."""
+    if "badge" in node:
+        return 1
+    if "all" in node:
+        return sum(fewest_badges(c) for c in node["all"])
+    return sum(sorted(fewest_badges(c) for c in node["of"])[: node["n"]])
+
+
 def satisfied(node: dict[str, Any], held: Set[str]) -> bool:
     if "badge" in node:
         return node["badge"] in held

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from assertions.models import Assertion, BulkJob
@@ -167,12 +168,17 @@ def pathways_after_revoke(*, assertion: Assertion) -> int:
     return flagged
 
 
-def pathway_retro_award(*, pathway: Pathway, chunk: int = 500) -> Pathway:
-    """Award the capstones already due from awards made before the pathway existed, with progress."""
+def pathway_retro_award(*, pathway: Pathway, chunk: int = 500, since: datetime | None = None) -> Pathway:
+    """Award the capstones already due from awards made before the pathway existed, with progress.
+    ``since`` (the nightly reconcile): only learners awarded one of its badges since then.
+
+    Only candidates are checked (one query per learner each): learners not yet completed who hold at
+    least as many of the named badges as the pathway needs, counted in one grouped query, and the
+    addresses of accounts with several verified addresses (whose badges add up across them). The
+    reconcile so costs what it finds to do, not a check of every holder of a big badge every night."""
     named = requirements.badges_in(pathway.requirements)
-    badge_ids = list(BadgeClass.objects.filter(public_id__in=named).values_list("pk", flat=True))
-    identities = sorted(set(Assertion.objects.filter(badge_class_id__in=_all_versions(badge_ids), revoked=False)
-                            .values_list("recipient_identity", flat=True)))
+    badge_ids = _all_versions(list(BadgeClass.objects.filter(public_id__in=named).values_list("pk", flat=True)))
+    identities = _candidates(pathway, badge_ids, since)
     Pathway.objects.filter(pk=pathway.pk).update(retro_status="running", retro_total=len(identities), retro_done=0)
     awarded = 0
     for start in range(0, len(identities), chunk):
@@ -184,6 +190,31 @@ def pathway_retro_award(*, pathway: Pathway, chunk: int = 500) -> Pathway:
                                                  retro_awarded=awarded)
     pathway.refresh_from_db()
     return pathway
+
+
+def _candidates(pathway: Pathway, badge_ids: list[int], since: datetime | None) -> list[str]:
+    awards = Assertion.objects.filter(badge_class_id__in=badge_ids, revoked=False)
+    if since is not None:
+        recent = set(awards.filter(created_at__gte=since).values_list("recipient_identity", flat=True))
+        if not recent:
+            return []
+        awards = awards.filter(recipient_identity__in=recent)
+    # Versions of one badge count twice here: a superset of the learners who may complete, never fewer.
+    enough = set(awards.order_by().values("recipient_identity").annotate(n=Count("badge_class_id", distinct=True))
+                 .filter(n__gte=requirements.fewest_badges(pathway.requirements))
+                 .values_list("recipient_identity", flat=True))
+    # An account's verified addresses add up: its addresses that hold any named badge are checked too.
+    several = (EmailAddress.objects.filter(verified=True).values("user_id").annotate(n=Count("id"))
+               .filter(n__gt=1).values("user_id"))
+    shared = {e.lower() for e in EmailAddress.objects.filter(verified=True, user_id__in=several)
+              .values_list("email", flat=True)}
+    if shared:
+        enough |= set(awards.filter(recipient_identity__in=shared).values_list("recipient_identity", flat=True))
+    done = set(PathwayCompletion.objects.filter(pathway=pathway).values_list("learner_key", flat=True))
+    done_users = [int(k[5:]) for k in done if k.startswith("user:")]
+    done_addresses = {f"email:{e.lower()}" for e in EmailAddress.objects.filter(
+        verified=True, user_id__in=done_users).values_list("email", flat=True)} if done_users else set()
+    return sorted(i for i in enough if f"email:{i}" not in done and f"email:{i}" not in done_addresses)
 
 
 def _all_versions(badge_ids: list[int]) -> list[int]:

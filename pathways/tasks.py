@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from celery import Task, shared_task
+from django.utils import timezone
 
 from assertions.models import Assertion
 from issuers.tasks import DATABASE_DOWN, DATABASE_RETRY, PeriodicTask, TenantTask
 from pathways import services
 from pathways.models import Pathway
+
+RECONCILE_LOOKBACK = timedelta(days=2)
 
 
 # Told by assertions (assertions.events), which does not wait for them: while the database is down they
@@ -24,10 +29,10 @@ def assertion_revoked(self: Task, *, tenant_id: int, assertion_id: int) -> int:
 
 
 @shared_task(base=TenantTask, bind=True)
-def pathway_retro_award(self: Task, *, tenant_id: int, pathway_id: int) -> None:
+def pathway_retro_award(self: Task, *, tenant_id: int, pathway_id: int, since: str | None = None) -> None:
     pathway = Pathway.objects.select_related("capstone").filter(pk=pathway_id).first()
     if pathway is not None:
-        services.pathway_retro_award(pathway=pathway)
+        services.pathway_retro_award(pathway=pathway, since=datetime.fromisoformat(since) if since else None)
 
 
 @shared_task(base=PeriodicTask, bind=True)
@@ -38,6 +43,9 @@ def pathways_reconcile(self: Task) -> int:
 
     with unscoped("pathway reconcile: lists every tenant's pathways, then runs each in its tenant's task"):
         pathways = list(Pathway.objects.values_list("tenant_id", "pk"))
+    # The awards of the last two nights: each night looks back past the previous run, so an award whose
+    # check was lost is still found, and a run costs the day's awards, not every award there is.
+    since = (timezone.now() - RECONCILE_LOOKBACK).isoformat()
     for tenant_id, pathway_id in pathways:
-        pathway_retro_award.delay(tenant_id=tenant_id, pathway_id=pathway_id)
+        pathway_retro_award.delay(tenant_id=tenant_id, pathway_id=pathway_id, since=since)
     return len(pathways)

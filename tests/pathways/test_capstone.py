@@ -145,8 +145,9 @@ def test_existing_awards_count_when_a_pathway_is_defined_later(tenant_a, issuer_
         pathway = pathway_create(tenant=tenant_a, name="Commis", capstone=capstone, actor=alice, retro_award=False,
                                  tree={"all": [{"badge": str(a.public_id)}, {"badge": str(b.public_id)}]})
         pathway = pathway_retro_award(pathway=pathway)
+        # Only p0-p2 hold both badges: p3 and p4 (one badge) are not candidates, so not checked one by one.
         assert (pathway.retro_status, pathway.retro_total, pathway.retro_done, pathway.retro_awarded) == (
-            "done", 5, 5, 2)
+            "done", 3, 3, 2)
         holders = sorted(Assertion.objects.filter(badge_class=capstone).values_list("recipient_identity", flat=True))
         assert holders == ["p0@example.org", "p1@example.org", "p2@example.org"]
         pathway_retro_award(pathway=pathway)  # running it again awards nothing more
