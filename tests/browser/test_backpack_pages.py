@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from assertions.services import Recipient, assertion_issue
 from issuers.scoping import tenant_scope
-from tests.browser.support import look_at_both_sizes, shots
-from tests.support import PASSWORD, make_user
+from tests.browser.support import log_in, look_at_both_sizes, shots
+from tests.support import make_user
 from tests.support.learners import LEARNER, award
 
 pytestmark = pytest.mark.browser
@@ -23,11 +23,7 @@ def test_a_big_backpack_pages_its_cards_and_the_search_covers_them_all(live_serv
     with tenant_scope(tenant_a):
         assertion_issue(badge_class=badge_a, notify=False, allow_duplicate=True,
                         recipients=[Recipient(identity=LEARNER) for _ in range(64)])
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", learner.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_url(f"{live_server.url}/backpack/**")
+    log_in(page, live_server.url, learner.email, lands_on="/backpack/**")
 
     page.goto(f"{live_server.url}/backpack/")
     expect(page.locator(".bp-card")).to_have_count(60)
