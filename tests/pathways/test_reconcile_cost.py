@@ -7,18 +7,26 @@ from __future__ import annotations
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assertions.models import Assertion
 from assertions.services import Recipient, assertion_issue
+from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
 from pathways.models import PathwayCompletion
 from pathways.requirements import fewest_badges
 from pathways.services import pathway_create, pathway_retro_award
-from tests.pathways.test_capstone import _badge
-from tests.support import make_user
+from tests.support import make_user, png_bytes
+
+
+def _badge(tenant, issuer, name):
+    badge = BadgeClass(tenant=tenant, issuer=issuer, name=name, description=name)
+    badge.image.save("b.png", ContentFile(png_bytes()), save=False)
+    badge.save()
+    return badge
 
 
 def _issue(badge, emails):
