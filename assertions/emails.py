@@ -26,6 +26,7 @@ from django.utils.html import escape
 from assertions import links
 from assertions.models import Assertion
 from assertions.queue import pipeline_queue
+from assertions.selectors import awards_with_badges
 from issuers.models import OutboxEmail
 from issuers.outbox import EmailKind
 from issuers.registry import Registry
@@ -222,7 +223,7 @@ def award_emails_ready(emails: list[OutboxEmail], secrets: Mapping[str, str]) ->
 def award_emails_build(emails: list[OutboxEmail], secrets: Mapping[str, str]) -> dict[uuid.UUID, EmailMessage | str]:
     """A batch's messages, each badge's written once (``AwardMessages``)."""
     messages, built = AwardMessages(), dict[uuid.UUID, EmailMessage | str]()
-    for assertion in _awards_of(emails).select_related("badge_class__issuer", "tenant").order_by("pk"):
+    for assertion in awards_with_badges(_awards_of(emails).order_by("pk"), tenant=True):
         assert assertion.mail_id is not None  # found by it
         built[assertion.mail_id] = ("The award was revoked before its email went out." if assertion.revoked
                                     else messages.message(assertion))

@@ -17,6 +17,7 @@ from django.utils import timezone
 from assertions.baking import bake_png, bake_svg
 from assertions.documents import assertion_document, public_url, serialize
 from assertions.models import Assertion
+from assertions.selectors import awards_with_badges
 from assertions.signing import sign_compact
 from badges.images import svg_to_png
 from issuers.files import NewFiles
@@ -88,8 +89,8 @@ def _bake_and_store(assertion: Assertion, *, source: bytes | None = None,
 
 
 def bake_pending(ids: Sequence[int]) -> None:
-    pending = list(Assertion.objects.select_related("badge_class__issuer", "signing_key")
-                   .filter(pk__in=ids, bake_status=Assertion.BakeStatus.PENDING, revoked=False).order_by("pk"))
+    pending = awards_with_badges(Assertion.objects.select_related("signing_key").filter(
+        pk__in=ids, bake_status=Assertion.BakeStatus.PENDING, revoked=False).order_by("pk"))
     sources: dict[int, bytes] = {}
     done: list[tuple[int, str]] = []
     failed: list[tuple[int, str]] = []

@@ -11,11 +11,30 @@ from django.db.models.functions import Lower
 from assertions.models import Assertion, AwardTally, BulkJob
 from badges.models import BadgeClass
 from badges.selectors import badge_classes_of
-from issuers.models import Membership, OutboxEmail
+from issuers.models import Membership, OutboxEmail, Tenant
 from issuers.selectors import membership_is_limited
 
 E = Assertion.EmailStatus
 M = OutboxEmail.Status
+
+
+def awards_with_badges(rows: QuerySet[Assertion], *, tenant: bool = False) -> list[Assertion]:
+    """The awards of ``rows``, each with its badge class and the badge's issuer (and, with ``tenant``, its
+    tenant) read once per distinct one and shared, instead of joined into every row: a cohort's awards share
+    one badge, and making the same three objects again from each row's columns was a tenth of a worker's
+    bake or send. The same objects ``select_related`` would give, one of each."""
+    awards = list(rows)
+    badges = {badge.pk: badge for badge in BadgeClass.objects.select_related("issuer").filter(
+        pk__in={award.badge_class_id for award in awards})}
+    tenants = {row.pk: row for row in Tenant.objects.filter(pk__in={award.tenant_id for award in awards})} \
+        if tenant else {}
+    badge_field, tenant_field = Assertion._meta.get_field("badge_class"), Assertion._meta.get_field("tenant")
+    for award in awards:
+        if (badge := badges.get(award.badge_class_id)) is not None:
+            badge_field.set_cached_value(award, badge)  # type: ignore[union-attr]  # a ForeignKey's cache
+        if (owner := tenants.get(award.tenant_id)) is not None:
+            tenant_field.set_cached_value(award, owner)  # type: ignore[union-attr]
+    return awards
 
 
 def assertions_of(membership: Membership) -> QuerySet[Assertion]:
