@@ -82,7 +82,16 @@ def _delay_add(award: Assertion, zone: ZoneInfo, n: int) -> None:
 
 
 def issued(awards: Iterable[Assertion], zone: ZoneInfo) -> None:
-    tally_add(Change(a.tenant_id, a.badge_class_id, issue_day(a.issued_on, zone), issued=1) for a in awards)
+    """A batch's awards counted per (badge class, day) first: a cohort's share one issue moment, so its day
+    is worked out once, not per award (a twentieth of recording a cohort's CPU went on this)."""
+    days: dict[datetime, date] = {}
+    counts: Counter[tuple[int, int, date]] = Counter()
+    for a in awards:
+        day = days.get(a.issued_on)
+        if day is None:
+            day = days[a.issued_on] = issue_day(a.issued_on, zone)
+        counts[(a.tenant_id, a.badge_class_id, day)] += 1
+    tally_add(Change(tenant_id, badge_id, day, issued=n) for (tenant_id, badge_id, day), n in counts.items())
 
 
 def claimed(award: Assertion, zone: ZoneInfo) -> None:

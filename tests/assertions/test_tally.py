@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from assertions.models import Assertion, AwardTally, ClaimDelayTally
-from assertions.services import assertion_erase, assertion_revoke
+from assertions.services import Recipient, assertion_erase, assertion_issue, assertion_revoke
 from assertions.tally import delay_bucket, tally_rebuild
 from backpack.services import assertion_claim
 from issuers.scoping import tenant_scope
@@ -51,3 +51,17 @@ def test_a_claim_delay_is_kept_to_the_hour_then_to_the_day():
     assert delay_bucket(now, now + timedelta(hours=47, minutes=59)) == 47
     assert delay_bucket(now, now + timedelta(days=3, hours=5)) == 72
     assert delay_bucket(now, now - timedelta(minutes=1)) is None
+
+
+def test_a_batch_with_several_issue_dates_is_counted_as_a_recount_counts_it(tenant_a, badge_a, alice):
+    """``tally.issued`` works out each distinct issue moment's day once: a batch mixing moments, two of them
+    on one day in the college's zone, is counted per day exactly as the recount counts it."""
+    now = timezone.now()
+    moments = [now, now, now - timedelta(seconds=1), now - timedelta(days=3), None]
+    with tenant_scope(tenant_a):
+        assertion_issue(badge_class=badge_a, notify=False, actor=alice, recipients=[
+            Recipient(identity=f"b{n}@example.org", issued_on=when) for n, when in enumerate(moments)])
+        kept = _kept()
+        assert sum(row[2] for row in kept[0]) == 5
+        tally_rebuild()
+        assert _kept() == kept
