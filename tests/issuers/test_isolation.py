@@ -67,6 +67,9 @@ UNSCOPED_ALLOW_LIST = [
     ("verification/tasks.py", "recording an anonymous verification count, for our own badges and foreign ones"),
     ("verification/publication.py", "dropping cached public documents of a changed badge class or issuer"),
     ("verification/publication.py", "dropping the cached OB 3.0 status lists of changed awards"),
+    # The issuer is named by its public id (a rotation in Settings or rotate_credential_key); it reads
+    # only the highest status index, to know which status lists to drop.
+    ("verification/publication.py", "dropping the cached documents an issuer's new key changes"),
     ("bench/issue_ob3.py", "benchmark: the cohort the issuing benchmark just made"),
     ("verification/publication.py", "dropping the cached documents of the badge classes of a changed issuer"),
     # The worker's fan-out of an award's follow-up runs with no tenant context (so with the database down it
