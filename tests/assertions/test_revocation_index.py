@@ -1,6 +1,6 @@
 """The issuer's public revocation list (OB 2.0) reads only the revoked awards, from the partial index
 ``assertion_revoked`` (on revoked awards alone, holding what the list shows), never every award of the
-issuer: EXPLAIN of the list's own query names that index and no scan of the awards table."""
+issuer: EXPLAIN of the list's query names that index and no scan of the awards table."""
 
 from __future__ import annotations
 
@@ -27,5 +27,7 @@ def test_the_revocation_list_reads_only_revoked_awards_through_the_partial_index
             cursor.execute("ANALYZE assertions_assertion")
             cursor.execute("SET LOCAL enable_seqscan = off")
             plan = query.explain()
+    # The partial index answers it (an index-only scan once VACUUM has marked the pages all-visible, which
+    # a test's transaction cannot do); never a scan of every award of the college.
     assert "assertion_revoked" in plan, plan
-    assert "Index Only Scan" in plan, plan
+    assert "Seq Scan on assertions_assertion" not in plan, plan

@@ -84,14 +84,14 @@ USED_BY = {
     "django-scopes": r"^from django_scopes\b", "dj-database-url": r"^import dj_database_url",
     "defusedxml": r"^(from|import) defusedxml\b", "cairosvg": r"^\s*(import|from) cairosvg\b",
     "whitenoise": r"whitenoise\.middleware", "gunicorn": r"gunicorn badgeplatform\.wsgi",
-"drf-spectacular": r"^from drf_spectacular\b",
+    "drf-spectacular": r"^from drf_spectacular\b",
     "drf-spectacular-sidecar": r"\"drf_spectacular_sidecar\"", "segno": r"^\s*import segno\b",
     "django-csp": r"csp\.middleware\.CSPMiddleware", "django-storages": r"storages\.backends\.s3\.S3Storage",
-    "joserfc": r"^from joserfc\b", "pyld": r"^from pyld\b",
+    "joserfc": r"^from joserfc\b", "pyld": r"^\s*from pyld\b",
     "prometheus-client": r"^from prometheus_client\b",
     "django-oauth-toolkit": r"^from oauth2_provider\b",
     "pylti1p3": r"^from pylti1p3\b",
-    "jsonschema": r"^from jsonschema\b", "rfc3339-validator": r"rfc3339_validator",
+    "jsonschema": r"^\s*from jsonschema\b", "rfc3339-validator": r"rfc3339_validator",
 }
 
 
