@@ -20,7 +20,6 @@ import logging
 import os
 import re
 import threading
-import uuid
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,8 @@ import redis
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.request import split_domain_port, validate_host
 
@@ -128,18 +129,27 @@ def lean_answer(environ: WSGIEnvironment, entry: Ready) -> tuple[str, list[tuple
     """Status line, headers and body: what Django's stack would send for ``entry``, in the same order (the
     view's headers, then those of the middleware on the way out: clickjacking, common, security,
     observation)."""
-    if _not_modified(environ.get("HTTP_IF_NONE_MATCH", ""), entry):
-        status, content_type, body = 304, "text/html; charset=utf-8", b""
-    else:
-        status, content_type, body = entry.status, entry.content_type, entry.body
-    own = document_headers(entry)
-    headers = [("Content-Type", content_type), *own, ("X-Frame-Options", settings.X_FRAME_OPTIONS),
-               ("Content-Length", str(len(body)))]
-    named = {name for name, _ in own}
-    headers += [(name, value) for name, value in _security_headers(_is_secure(environ)) if name not in named]
+    not_modified = _not_modified(environ.get("HTTP_IF_NONE_MATCH", ""), entry)
+    headers = list(_fixed_headers(entry.status, entry.etag, entry.content_type, len(entry.body), not_modified,
+                                  _is_secure(environ)))
     given = environ.get("HTTP_X_REQUEST_ID", "")
-    headers.append(("X-Request-ID", given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex))
-    return _STATUS_LINES[status], headers, body
+    headers.append(("X-Request-ID", given if _SANE_REQUEST_ID.fullmatch(given) else os.urandom(16).hex()))
+    return _STATUS_LINES[304 if not_modified else entry.status], headers, b"" if not_modified else entry.body
+
+
+@lru_cache(maxsize=4096)
+def _fixed_headers(status: int, etag: str, content_type: str, length: int, not_modified: bool,
+                   secure: bool) -> tuple[tuple[str, str], ...]:
+    """Every header of the answer but the request id, worked out once per document version and process (a
+    change to a document is a new ETag). Keyed by the strings, not the entry, so no body is kept here."""
+    own = document_headers(Ready(status, b"", etag, content_type))
+    if not_modified:
+        content_type, length = "text/html; charset=utf-8", 0
+    headers = [("Content-Type", content_type), *own, ("X-Frame-Options", settings.X_FRAME_OPTIONS),
+               ("Content-Length", str(length))]
+    named = {name for name, _ in own}
+    headers += [(name, value) for name, value in _security_headers(secure) if name not in named]
+    return tuple(headers)
 
 
 _STATUS_LINES = {200: "200 OK", 304: "304 Not Modified", 404: "404 Not Found", 410: "410 Gone"}
@@ -220,13 +230,30 @@ def _ready(environ: WSGIEnvironment) -> Ready | None:
 def _peek(key: str) -> Any:
     """The cache's entry under ``key``: from this process's copies when Redis is the cache, else ``cache.get``
     (the embedded file-based cache: one file read)."""
-    backend = caches["default"]
-    if not isinstance(backend, RedisCache):
-        return backend.get(key)
+    copies = _copies
+    if copies is None or copies.pid != os.getpid():
+        backend = caches["default"]
+        if not isinstance(backend, RedisCache):
+            return backend.get(key)
+        copies = _keep_copies(backend)
+    return copies.get(key)
+
+
+def _keep_copies(backend: RedisCache) -> TrackedCopies:
     global _copies  # noqa: PLW0603 - one tracking connection per process, made on first use (after the fork)
-    if _copies is None or _copies.pid != os.getpid():
-        _copies = TrackedCopies(backend)
-    return _copies.get(key)
+    _copies = TrackedCopies(backend)
+    return _copies
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    """What this module works out once per process from the settings is worked out again when a test
+    changes them."""
+    global _copies  # noqa: PLW0603 - see _keep_copies
+    for cached in (_fixed_headers, _security_headers, _host_allowed):
+        cached.cache_clear()
+    if setting == "CACHES":
+        _copies = None
 
 
 class TrackedCopies:
