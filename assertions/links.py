@@ -10,13 +10,14 @@ from django.core import signing
 
 from assertions.documents import public_url
 from assertions.models import Assertion
+from issuers.tokens import signed_dumps
 
 _CLAIM_SALT = "assertions.claim"
 
 
 def claim_token(assertion: Assertion) -> str:
     """Signed, so nothing secret is stored; the nonce lets a resend or a claim void earlier links."""
-    return signing.dumps([str(assertion.public_id), assertion.claim_nonce], salt=_CLAIM_SALT, compress=True)
+    return signed_dumps([str(assertion.public_id), assertion.claim_nonce], salt=_CLAIM_SALT)
 
 
 def claim_token_read(token: str) -> tuple[str, str] | None:

@@ -30,6 +30,7 @@ import smtplib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,6 +91,18 @@ EMAIL_KINDS: Registry[EmailKind] = Registry("kinds of email: how each is written
 # sender's process, right after the rows are recorded; a listener that fails loses its report, not the send.
 EMAIL_OUTCOMES: Registry[Callable[[list[OutboxEmail]], None]] = Registry(
     "told of the emails a sender recorded as sent or failed")
+
+
+# What a kind's ``build`` keeps from one chunk of a send to the next (``send_scratch``): one dict per call of
+# ``emails_send``, so a badge's email is written once per send, not once per chunk of 100.
+_SCRATCH: ContextVar[dict[str, dict[str, Any]] | None] = ContextVar("outbox_send_scratch", default=None)
+
+
+def send_scratch(kind: str) -> dict[str, Any]:
+    """A dict the ``build`` of ``kind`` may keep what it wrote in, for the rest of this ``emails_send`` call
+    (its chunks are built one after another in its thread); outside a send, a fresh one each time."""
+    scratch = _SCRATCH.get()
+    return {} if scratch is None else scratch.setdefault(kind, {})
 
 
 def email_kind(name: str) -> EmailKind | None:
@@ -259,6 +272,7 @@ def emails_send(email_ids: Sequence[str | uuid.UUID], *, secrets: Secrets | None
     secrets = secrets or {}
     counts = {"sent": 0, "failed": 0, "unknown": 0}
     size = claim_chunk()
+    scratch = _SCRATCH.set({})
     with _Connections(settings.EMAIL_CONNECTIONS) as mail:
         try:
             for start in range(0, len(ids), size):
@@ -288,6 +302,8 @@ def emails_send(email_ids: Sequence[str | uuid.UUID], *, secrets: Secrets | None
                     break
         except _GaveUp:
             pass
+        finally:
+            _SCRATCH.reset(scratch)
     return counts
 
 

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 
 from assertions.models import Assertion
 from issuers.dates import public_timestamp
+from issuers.tokens import signed_dumps
 from wallets import selectors, services
 
 _EMAIL_SALT = "wallets.email"
@@ -50,7 +51,7 @@ def award_records(assertion: Assertion) -> dict[str, Any]:
 
 
 def email_token(assertion: Assertion) -> str:
-    return signing.dumps(str(assertion.public_id), salt=_EMAIL_SALT, compress=True)
+    return signed_dumps(str(assertion.public_id), salt=_EMAIL_SALT)  # signing.dumps(compress=True), leaner
 
 
 def email_token_read(token: str) -> str | None:
