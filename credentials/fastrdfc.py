@@ -69,6 +69,10 @@ class _Template:
     blank_nodes: tuple[str, ...]  # the skeleton's labels, in the order of their fields
     lines: tuple[str, ...]  # each quad's line
     first_degree: tuple[tuple[tuple[int, str], ...], ...]  # per blank node: (quad index, its line as 4.6 reads it)
+    # The same, each written as one format string (the lines joined; every line ends with its only "\n", as
+    # escaping leaves no newline in a term), so that a document costs two ``format`` calls, not one per line.
+    joined: str = ""
+    first_degree_joined: str = ""
 
 
 _templates: OrderedDict[str, _Template | None] = OrderedDict()
@@ -152,8 +156,9 @@ def _template(skeleton: dict[str, Any], count: int) -> _Template | None:
         literals=tuple(sorted({n for n, where in slots.items() if any(not is_iri for _, _, is_iri in where)})),
         iris=tuple(sorted({n for n, where in slots.items() if any(is_iri for _, _, is_iri in where)})),
         blank_nodes=tuple(blank),
-        lines=tuple(_line(quad, index, placeholder, count, blank) for index, quad in enumerate(quads)),
-        first_degree=tuple(first_degree))
+        lines=(lines := tuple(_line(quad, index, placeholder, count, blank) for index, quad in enumerate(quads))),
+        first_degree=tuple(first_degree), joined="".join(lines),
+        first_degree_joined="".join(line for mentions in first_degree for _index, line in mentions))
 
 
 def _cached_template(skeleton: dict[str, Any], count: int) -> _Template | None:
@@ -211,7 +216,33 @@ def _filled(template: _Template, strings: list[str]) -> list[Quad]:
 
 
 def _canonical(template: _Template, strings: list[str], seconds: float) -> str:
+    """The canonical N-Quads: each blank node's first-degree hash from its lines (sorted; no character of a
+    line sorts below the "\n" that ends it, so sorting them without it is the same order), then every line
+    with the canonical labels, sorted. Two quads that became one (equal values; RDF is a set) or two blank
+    nodes that hash alike: ``_canonical_merged``, which takes those cases line by line."""
     values = _values(template, strings)
+    mentioned = template.first_degree_joined.format(*values).split("\n")
+    hashes, start = [], 0
+    for mentions in template.first_degree:
+        quad_lines = sorted(mentioned[start:start + len(mentions)])
+        start += len(mentions)
+        hashes.append(hashlib.sha256(("\n".join(quad_lines) + "\n").encode()).hexdigest())
+    if len(set(hashes)) < len(hashes):
+        return _canonical_merged(template, strings, values, seconds)
+    labels = [""] * len(hashes)
+    for canonical, node in enumerate(sorted(range(len(hashes)), key=hashes.__getitem__)):
+        labels[node] = f"_:c14n{canonical}"
+    out = template.joined.format(*values, *labels).split("\n")
+    out.pop()  # after the last line's "\n"
+    if len(set(out)) < len(out):  # relabelling blank nodes one to one keeps lines equal or apart
+        return _canonical_merged(template, strings, values, seconds)
+    out.sort()
+    return "\n".join(out) + "\n" if out else ""
+
+
+def _canonical_merged(template: _Template, strings: list[str], values: list[str], seconds: float) -> str:
+    """``_canonical`` a line at a time, keeping one of equal lines, and the general algorithm when two
+    blank nodes hash alike."""
     lines = [line.format(*values, *template.blank_nodes) for line in template.lines]
     kept: set[int] | None = None
     if len(set(lines)) < len(lines):  # two quads became one (equal values): RDF is a set

@@ -31,10 +31,12 @@ from issuers.dates import public_timestamp
 from issuers.files import NewFiles
 from issuers.keys import decrypt_private_key
 from issuers.models import Issuer, SigningKey
-from issuers.rows import rows_update
+from issuers.rows import RowMaker, rows_insert, rows_update
 
 logger = logging.getLogger(__name__)
 OB3_PNG_KEYWORD = b"openbadgecredential"
+_RECORDS = RowMaker(IssuedCredential)
+_KEY = IssuedCredential._meta.get_field("key")
 
 
 @transaction.atomic
@@ -57,10 +59,14 @@ def credentials_allocate(assertions: Sequence[Assertion]) -> dict[int, IssuedCre
         key = credential_key_active(issuer=issuer)
         top = IssuedCredential.objects.filter(issuer=issuer).aggregate(top=Max("status_index"))["top"]
         start = 0 if top is None else top + 1
-        made = IssuedCredential.objects.bulk_create([
-            IssuedCredential(tenant_id=issuer.tenant_id, assertion=a, issuer=issuer, status_index=start + n,
-                             key=key, created_at=now) for n, a in enumerate(awards)])
-        if all(record.pk is not None for record in made):  # PostgreSQL returns the ids: nothing to read back
+        # Made as the bulk paths make rows (issuers.rows: a COPY on PostgreSQL, a fifth of the cost of
+        # bulk_create's INSERT of a cohort's 200), each with its key cached, as select_related gives it.
+        made = [_RECORDS.new(tenant_id=issuer.tenant_id, assertion_id=a.pk, issuer_id=issuer.pk,
+                             status_index=start + n, key_id=key.pk, created_at=now) for n, a in enumerate(awards)]
+        rows_insert(_RECORDS, made)
+        for record in made:
+            _KEY.set_cached_value(record, key)
+        if all(record.pk is not None for record in made):  # the ids are known: nothing to read back
             records.update((record.assertion_id, record) for record in made)
         else:
             reread = True
