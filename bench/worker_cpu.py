@@ -127,6 +127,7 @@ def run(count: int, *, svg: bool, profile: bool) -> None:
         batches = [ids[start:start + size] for start in range(0, len(ids), size)]
         half = len(batches) // 2 if profile else len(batches)
         bake_s = send_s = 0.0
+        each: list[tuple[float, float]] = []  # (bake, email) ms per award of each batch
         for batch in batches[:half]:
             started = time.process_time()
             bake_pending(batch)
@@ -134,11 +135,17 @@ def run(count: int, *, svg: bool, profile: bool) -> None:
             _send(batch, Assertion, OutboxEmail, emails_send)
             bake_s += baked - started
             send_s += time.process_time() - baked
+            each.append(((baked - started) / len(batch) * 1e3, (time.process_time() - baked) / len(batch) * 1e3))
         measured = sum(len(b) for b in batches[:half])
         bake_ms, send_ms = bake_s / measured * 1e3, send_s / measured * 1e3
         print(f"\n{measured} awards ({'SVG' if svg else 'PNG'} badge), batches of {size}, CPU of this process "
               f"per award: bake (OB 2.0 + OB 3.0) {bake_ms:.3f} ms, email {send_ms:.3f} ms, "
               f"total {bake_ms + send_ms:.3f} ms")
+        # On a shared machine the least disturbed batch says most: the minimum and median of the batches.
+        columns = {"bake": sorted(b for b, _ in each), "email": sorted(e for _, e in each),
+                   "total": sorted(b + e for b, e in each)}
+        print("per batch, min / median ms per award: " + ", ".join(
+            f"{name} {values[0]:.3f} / {values[len(values) // 2]:.3f}" for name, values in columns.items()))
         if profile:
             profiler = cProfile.Profile(time.process_time)
             profiler.enable()
