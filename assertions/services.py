@@ -292,7 +292,7 @@ def assertion_issue(
         salt = secrets.token_hex(16)
         mail_id = None
         if notify and item.recipient.recipient_type == Assertion.RecipientType.EMAIL:
-            mail = email_new(kind=Assertion.EMAIL_KIND, to=item.identity, tenant=tenant)
+            mail = email_new(kind=Assertion.EMAIL_KIND, to=item.identity, tenant=tenant, now=now)
             mails.append(mail)
             mail_id = mail.pk
         assertions.append(_ASSERTIONS.new(

@@ -129,10 +129,16 @@ def stored_message(email: OutboxEmail) -> EmailMultiAlternatives:
     return message
 
 
-def email_new(*, kind: str, to: str, tenant: Tenant | None = None, message: EmailMessage | None = None) -> OutboxEmail:
-    """An unsaved row (see ``emails_create`` for many at once)."""
+def email_new(*, kind: str, to: str, tenant: Tenant | None = None, message: EmailMessage | None = None,
+              now: datetime | None = None) -> OutboxEmail:
+    """An unsaved row (see ``emails_create`` for many at once). A batch passes its one ``now``: two
+    ``timezone.now()`` calls per row (each reads ``settings.USE_TZ`` through the lazy settings) were a
+    tenth of building a cohort's email rows."""
+    if now is None:
+        now = timezone.now()
     return _EMAILS.new(kind=kind, to=to[:320], tenant_id=tenant.pk if tenant is not None else None,
-                       content=message_content(message) if message is not None else {})
+                       content=message_content(message) if message is not None else {},
+                       created_at=now, updated_at=now)
 
 
 _EMAILS = RowMaker(OutboxEmail)
