@@ -44,6 +44,9 @@ class ImportedBadge(models.Model):
     issuer = models.JSONField(default=dict)
     checked_at = models.DateTimeField()
     imported_at = models.DateTimeField(auto_now_add=True)
+    # ``badge["issued_on"]`` as a moment, kept beside it so the backpack's grid is ordered (and paged) by
+    # the database: our awards by their issue moment, imports by this, else by when they were added.
+    issued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-imported_at"]

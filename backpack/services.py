@@ -251,12 +251,13 @@ def badge_import(*, user: Any, data: bytes | None = None, filename: str = "", te
             user=user, source=_source_of(data, text), original=original, original_filename=filename[:255],
             assertion_url=(result.assertion_url or "")[:2048], matched_email=email, verdict=_verdict(result),
             checks=[{"name": c.name, "passed": c.passed, "message": c.message} for c in result.checks],
-            badge=result.badge or {}, issuer=result.issuer or {}, checked_at=result.checked_at)
+            badge=result.badge or {}, issuer=result.issuer or {}, checked_at=result.checked_at,
+            issued_at=selectors.badge_issued_at(result.badge or {}))
         return BackpackEntry.objects.create(user=user, imported=imported)
 
 
 _REPLACED_FIELDS = ["source", "original", "original_filename", "assertion_url", "matched_email", "verdict", "checks",
-                    "badge", "issuer", "checked_at"]
+                    "badge", "issuer", "checked_at", "issued_at"]
 
 
 def badge_upsert(*, user: Any, text: str) -> tuple[BackpackEntry, bool]:
@@ -295,10 +296,11 @@ def imported_recheck(*, imported: ImportedBadge) -> ImportedBadge:
     imported.checks = [{"name": c.name, "passed": c.passed, "message": c.message} for c in result.checks]
     if result.badge:
         imported.badge = result.badge
+        imported.issued_at = selectors.badge_issued_at(result.badge)
     if result.issuer:
         imported.issuer = result.issuer
     imported.checked_at = result.checked_at
-    imported.save(update_fields=["verdict", "checks", "badge", "issuer", "checked_at"])
+    imported.save(update_fields=["verdict", "checks", "badge", "issuer", "checked_at", "issued_at"])
     return imported
 
 

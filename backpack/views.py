@@ -149,16 +149,14 @@ def _claim_into_account(request: HttpRequest, assertion: Any, context: dict[str,
 @require_safe
 def home(request: SignedInRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:200]
-    everything = selectors.backpack_items(request.user, include_declined=True)  # one read for both lists
-    items = selectors.items_matching([i for i in everything if not i.entry.declined_at], query)
-    declined = [i for i in everything if i.status == "declined"]
+    page, declined = selectors.backpack_grid(request.user, query=query, after=request.GET.get("after", "")[:64])
     emails = EmailAddress.objects.filter(user=request.user).order_by("-verified", "email")
-    page = selectors.card_page(items, request.GET.get("after", "")[:64])
     more_url = None
     if page.after:
         more_url = "?" + urlencode({**({"q": query} if query else {}), "after": page.after})
     return render(request, "backpack/home.html", {
-        "items": items, "page": page, "more_url": more_url, "query": query, "declined": declined, "emails": emails,
+        "items": [item for item, _ in page.cards], "page": page, "more_url": more_url, "query": query,
+        "declined": declined, "emails": emails,
         "collections": Collection.objects.filter(user=request.user),
         "pathways": learner_progress([e.email for e in emails if e.verified]),
     })
