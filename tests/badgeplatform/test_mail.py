@@ -19,11 +19,11 @@ def test_a_recipient_address_comes_out_as_djangos_parser_would_write_it(local: s
     address = f"{local}@{domain}"
     try:
         expected = sanitize_address(address, "utf-8")
-    except ValueError:
+    except (ValueError, TypeError):  # the stdlib's header parser raises TypeError on some odd input too
         expected = None
     try:
         got = recipient_address(address, "utf-8")
-    except ValueError:
+    except (ValueError, TypeError):
         got = None
     assert got == expected
 
@@ -37,7 +37,13 @@ def test_a_plain_address_and_one_with_a_name_or_accent_are_written_as_django_wri
 @given(local=_LOCAL, domain=_DOMAIN)
 def test_an_smtp_command_names_an_address_as_smtplib_quotes_it(local: str, domain: str) -> None:
     address = f"{local}@{domain}"
-    assert smtp_address(address) == smtplib.quoteaddr(address)
+    outcomes = []
+    for quote in (smtp_address, smtplib.quoteaddr):
+        try:
+            outcomes.append(quote(address))
+        except Exception as exc:  # noqa: BLE001 - the stdlib's parser fails on some odd input: fail alike
+            outcomes.append(type(exc))
+    assert outcomes[0] == outcomes[1]
 
 
 def test_the_lean_commands_send_what_smtplib_sends(sink) -> None:
