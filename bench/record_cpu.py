@@ -72,7 +72,7 @@ def main() -> None:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_backend_pid()")
                 pid = cursor.fetchone()[0]
-            profiler = cProfile.Profile() if args.profile and n == args.rounds - 1 else None
+            profiler = cProfile.Profile(time.process_time) if args.profile and n == args.rounds - 1 else None
             b0, c0, w0 = backend_cpu(pid), time.process_time(), time.perf_counter()
             if profiler:
                 profiler.enable()

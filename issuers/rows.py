@@ -109,8 +109,9 @@ def rows_insert(maker: RowMaker[M], objs: Sequence[M]) -> None:
             for position, conv in convert:
                 row[position] = conv(row[position])
             copy.write_row(row)
+    alias = connection.alias  # once: each read goes through the connection proxy's thread-local lookup
     for obj in objs:
-        obj._state.adding, obj._state.db = False, connection.alias
+        obj._state.adding, obj._state.db = False, alias
 
 
 def _json_text(encoder: type[json.JSONEncoder] | None) -> Callable[[Any], str]:
