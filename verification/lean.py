@@ -28,8 +28,6 @@ import redis
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.request import split_domain_port, validate_host
 
@@ -141,7 +139,8 @@ def lean_answer(environ: WSGIEnvironment, entry: Ready) -> tuple[str, list[tuple
 def _fixed_headers(status: int, etag: str, content_type: str, length: int, not_modified: bool,
                    secure: bool) -> tuple[tuple[str, str], ...]:
     """Every header of the answer but the request id, worked out once per document version and process (a
-    change to a document is a new ETag). Keyed by the strings, not the entry, so no body is kept here."""
+    change to a document is a new ETag; settings do not change while a process runs, as for
+    ``_security_headers``). Keyed by the strings, not the entry, so no body is kept here."""
     own = document_headers(Ready(status, b"", etag, content_type))
     if not_modified:
         content_type, length = "text/html; charset=utf-8", 0
@@ -243,17 +242,6 @@ def _keep_copies(backend: RedisCache) -> TrackedCopies:
     global _copies  # noqa: PLW0603 - one tracking connection per process, made on first use (after the fork)
     _copies = TrackedCopies(backend)
     return _copies
-
-
-@receiver(setting_changed)
-def _settings_changed(*, setting: str, **kwargs: Any) -> None:
-    """What this module works out once per process from the settings is worked out again when a test
-    changes them."""
-    global _copies  # noqa: PLW0603 - see _keep_copies
-    for cached in (_fixed_headers, _security_headers, _host_allowed):
-        cached.cache_clear()
-    if setting == "CACHES":
-        _copies = None
 
 
 class TrackedCopies:
