@@ -38,16 +38,18 @@ class _LeanCommands(smtplib.SMTP):
     with a dot (which SMTP doubles) by a byte search instead of a regular expression over the message."""
 
     def mail(self, sender: str, options: Sequence[str] = ()) -> tuple[int, bytes]:
-        if options:
-            return super().mail(sender, options)
-        self.putcmd("mail", f"FROM:{smtp_address(sender)}")
+        if any(option.lower() == "smtputf8" for option in options):
+            return super().mail(sender, options)  # it checks the server offers it, and switches the encoding
+        self.putcmd("mail", f"FROM:{smtp_address(sender)}{self._options(options)}")
         return self.getreply()
 
     def rcpt(self, recip: str, options: Sequence[str] = ()) -> tuple[int, bytes]:
-        if options:
-            return super().rcpt(recip, options)
-        self.putcmd("rcpt", f"TO:{smtp_address(recip)}")
+        self.putcmd("rcpt", f"TO:{smtp_address(recip)}{self._options(options)}")
         return self.getreply()
+
+    def _options(self, options: Sequence[str]) -> str:
+        """The ESMTP options as smtplib writes them after the address (``SIZE=`` on every message)."""
+        return " " + " ".join(options) if options and self.does_esmtp else ""
 
     def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         if not isinstance(msg, bytes) or msg.startswith(b".") or b"\n." in msg:
