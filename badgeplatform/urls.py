@@ -25,7 +25,7 @@ urlpatterns = [
     # The login page with domain discovery (sso.views.login), then allauth's own pages.
     path("accounts/login/", sso_views.login, name="account_login"),
     path("accounts/saml/<str:organization_slug>/acs/finish/", sso_views.saml_finish, name="saml_finish_acs"),
-    path("accounts/", include("allauth.urls")),
+    path("accounts/", include("badgeplatform.allauth_urls")),  # allauth.urls, SAML imported when used
     path("invitations/<str:token>/", issuers_views.invitation_accept, name="invitation_accept"),
     path("", include("console.urls")),
     # The tutor's pages; assertions.urls first: its dashboard is the tenant's landing page.

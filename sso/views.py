@@ -5,7 +5,6 @@ from __future__ import annotations
 from allauth.account.utils import get_next_redirect_url
 from allauth.account.views import LoginView
 from allauth.socialaccount.adapter import get_adapter
-from allauth.socialaccount.providers.saml.views import finish_acs
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -50,6 +49,8 @@ def login(request: HttpRequest) -> HttpResponse:
 def saml_finish(request: HttpRequest, organization_slug: str) -> HttpResponse:
     """allauth's end of a SAML sign-in, where a response that no sign-in in this browser is waiting for (one
     replayed, or started elsewhere) gets a page saying so instead of a bare 403."""
+    from allauth.socialaccount.providers.saml.views import finish_acs  # not at import: see badgeplatform.allauth_urls
+
     try:
         return finish_acs(request, organization_slug=organization_slug)
     except PermissionDenied:
