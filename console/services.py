@@ -31,6 +31,7 @@ from credentials.proof import Ed25519Signer
 from endorsements.documents import endorsement_urls
 from issuers.context import Actor, ActorLike, acting, tenant_context
 from issuers.csvexport import csv_bytes
+from issuers.keycache import api_keys_changed
 from issuers.models import AuditEntry, Issuer, SigningKey, Tenant
 from issuers.services import publication_notify, tenant_set_status
 from pathways.models import Pathway
@@ -245,6 +246,7 @@ def offboarding_delete(*, offboarding: Offboarding) -> Offboarding:
         Offboarding.objects.filter(pk=offboarding.pk).update(status=Offboarding.Status.DELETED,
                                                              deleted_at=timezone.now())
         tenant.delete()
+        api_keys_changed()  # its keys, remembered by web processes, go with it
     for file in files:
         try:
             file.storage.delete(file.name)

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from issuers import services
+from issuers.keycache import api_keys_changed
 from issuers.models import ApiKey, AuditEntry, Invitation, Issuer, Membership, OutboxEmail, SigningKey, Tenant
 
 
@@ -47,12 +48,21 @@ class TenantAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Tenant, form: Any, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
+            api_keys_changed()  # the web processes' remembered keys carry the tenant
             return
         data = form.cleaned_data
         setup = services.tenant_create(slug=data["slug"], name=data["name"], admin_email=data["admin_email"],
                                        timezone_name=data["timezone"], first_issuer=True, actor=request.user)
         obj.pk, obj.public_id = setup.tenant.pk, setup.tenant.public_id
         obj._state.adding = False
+
+    def delete_model(self, request: HttpRequest, obj: Tenant) -> None:
+        super().delete_model(request, obj)
+        api_keys_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        super().delete_queryset(request, queryset)
+        api_keys_changed()
 
     @admin.action(description="Suspend selected tenants (no new badges; issued ones stay valid)")
     def suspend(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
@@ -117,6 +127,19 @@ class SigningKeyAdmin(admin.ModelAdmin):
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "tenant", "created_at", "last_used_at", "revoked_at"]
     exclude = ["key_hash"]
+
+    # An edit here (revoked_at, the tenant) reaches the web processes' remembered keys at once.
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        api_keys_changed()
+
+    def delete_model(self, request: HttpRequest, obj: ApiKey) -> None:
+        super().delete_model(request, obj)
+        api_keys_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        super().delete_queryset(request, queryset)
+        api_keys_changed()
 
 
 @admin.register(AuditEntry)

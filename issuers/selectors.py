@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from issuers import keycache
 from issuers.models import ApiKey, Issuer, Membership, Role, Tenant
 from issuers.scoping import unscoped
 
@@ -26,19 +27,25 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def api_key_authenticate(raw_key: str) -> ApiKey | None:
-    """The live key whose hash matches ``raw_key``, or None. Updates ``last_used_at`` (to the minute)."""
+    """The live key whose hash matches ``raw_key``, with its tenant, or None. Updates ``last_used_at`` (to
+    the minute). Remembered by the process while nothing has changed keys or tenants (``issuers.keycache``)."""
     if not raw_key.startswith(API_KEY_PREFIX) or len(raw_key) > 200:
         return None
+    key_hash = hash_secret(raw_key)
+    current = keycache.generation()  # before the read: a change after it starts another
+    key = keycache.remembered(key_hash, current)
     with unscoped("authenticating an API key: the key is what tells us the tenant"):
-        # The hash is unique: no ORDER BY (first() would sort by the keys' ordering).
-        key = next(iter(ApiKey.objects.select_related("tenant").filter(key_hash=hash_secret(raw_key))
-                        .order_by()[:1]), None)
-        if key is None or key.revoked_at is not None:
-            return None
+        if key is None:
+            # The hash is unique: no ORDER BY (first() would sort by the keys' ordering).
+            key = next(iter(ApiKey.objects.select_related("tenant").filter(key_hash=key_hash).order_by()[:1]), None)
+            if key is None or key.revoked_at is not None:
+                return None
+            keycache.remember(key_hash, key, current)
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
             key.last_used_at = now
+            keycache.used(key_hash, now)
     return key
 
 

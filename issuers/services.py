@@ -23,6 +23,7 @@ from accounts import selectors as account_selectors
 from accounts.services import user_create_verified
 from issuers import audit, keys
 from issuers.context import ActorLike, acting
+from issuers.keycache import api_keys_changed
 from issuers.models import (
     ApiKey,
     AuditEntry,
@@ -172,6 +173,7 @@ def tenant_set_status(*, tenant: Tenant, status: str, reason: str = "", actor: A
     reason = reason.strip()[:300]
     tenant.status, tenant.status_reason, tenant.status_changed_at = status, reason, timezone.now()
     tenant.save(update_fields=["status", "status_reason", "status_changed_at"])
+    api_keys_changed()  # a suspended college's API writes are refused by the key check
     with tenant_scope(tenant):
         audit_record(tenant=tenant, action=f"tenant.{status}", actor=actor, obj=tenant, summary=reason,
                      data={"reason": reason} if reason else None)
@@ -187,6 +189,7 @@ def tenant_set_limits(*, tenant: Tenant, badges_per_month: int | None, learners_
             raise ValidationError("A limit cannot be negative.")
     tenant.limit_badges_per_month, tenant.limit_learners_per_year = badges_per_month, learners_per_year
     tenant.save(update_fields=["limit_badges_per_month", "limit_learners_per_year"])
+    api_keys_changed()  # the API's awards read the limits from the tenant the key check gives
     with tenant_scope(tenant):
         audit_record(tenant=tenant, action="tenant.limits", actor=actor, obj=tenant,
                      data={"badges_per_month": badges_per_month, "learners_per_year": learners_per_year},
@@ -230,6 +233,7 @@ def tenant_update(*, tenant: Tenant, changes: dict[str, Any], logo: bytes | None
         changed.append("logo")
     tenant.full_clean()
     tenant.save()
+    api_keys_changed()  # the API's calls use the tenant the key check gives (its time zone, its name)
     audit_record(tenant=tenant, action="tenant.update", actor=actor, obj=tenant, data={"changed": changed})
     return tenant
 
@@ -416,6 +420,7 @@ def api_key_create(*, tenant: Tenant, name: str, actor: ActorLike = None) -> tup
 def api_key_revoke(*, key: ApiKey, actor: ActorLike) -> None:
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
+    api_keys_changed()
     audit_record(
         tenant=key.tenant, action="api_key.revoke", actor=actor, obj=key, summary=f"API key {key.prefix}… revoked"
     )

@@ -73,9 +73,10 @@ def test_a_page_makes_the_same_queries_with_3_and_with_30_awards(page, client, t
 
 
 def test_a_single_award_through_the_api_makes_a_fixed_set_of_statements(client, tenant_a, badge_a, alice):
-    """The key, the badge class with its issuer, then in one transaction: the duplicate-holder check, the
-    email row, the award, its tally, its audit entry and its announcement. Nothing else: the tenant comes
-    with the key, and the follow-up work (bake, email, the layers above) is one message after the commit."""
+    """The badge class with its issuer, then in one transaction: the duplicate-holder check, the email row,
+    the award, its tally, its audit entry and its announcement. Nothing else: the key and its tenant were
+    read by the first call and are remembered by the process (issuers.keycache), and the follow-up work
+    (bake, email, the layers above) is one message after the commit."""
     with tenant_scope(tenant_a):
         _, secret = api_key_create(tenant=tenant_a, name="MIS", actor=alice)
     api = Api(client, secret)
@@ -87,7 +88,7 @@ def test_a_single_award_through_the_api_makes_a_fixed_set_of_statements(client, 
     statements = [_statement(q["sql"]) for q in queries.captured_queries
                   if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]  # the test's own transaction
     assert statements == [
-        "SELECT issuers_apikey", "SELECT badges_badgeclass", "SELECT assertions_assertion",
+        "SELECT badges_badgeclass", "SELECT assertions_assertion",
         "INSERT issuers_outboxemail", "INSERT assertions_assertion", "INSERT assertions_awardtally",
         "INSERT issuers_auditentry", "INSERT assertions_announcement"], statements
 

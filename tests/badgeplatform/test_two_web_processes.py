@@ -16,7 +16,9 @@ from django.core.files.base import ContentFile
 
 from assertions.services import assertion_revoke
 from badges.models import BadgeClass
+from issuers.models import Tenant
 from issuers.scoping import tenant_scope
+from issuers.services import api_key_create, api_key_revoke, tenant_set_status
 from tests.support import issue_one, png_bytes
 from tests.support.servers import WebServer, wait_for
 
@@ -134,6 +136,31 @@ def test_a_revocation_shows_on_the_next_request_to_either_process(two_web_proces
         response = requests.get(web.url + path, timeout=10)
         assert response.status_code == 410, web.url
         assert response.json()["revoked"] is True
+
+
+def test_a_revoked_key_and_a_suspension_show_on_the_next_request_to_either_process(
+        two_web_processes, tenant_a, badge_a, alice):
+    """Each process remembers the API keys it has checked (issuers.keycache): a change made elsewhere (here,
+    in the test's own process) reaches both before their next call."""
+    a, b = two_web_processes
+    with tenant_scope(tenant_a):
+        _, secret = api_key_create(tenant=tenant_a, name="MIS", actor=alice)
+        _, other = api_key_create(tenant=tenant_a, name="LMS", actor=alice)
+    url = f"/api/v1/badgeclasses/{badge_a.public_id}/assertions/"
+
+    def award(web: WebServer, key: str, n: int) -> int:
+        return requests.post(web.url + url, json={"recipient_email": f"learner{n}@example.org", "notify": False},
+                             headers={"Authorization": f"Bearer {key}"}, timeout=10).status_code
+
+    for n, web in enumerate((a, b, a, b)):  # both processes have checked both keys
+        assert award(web, secret, n) == 201
+        assert award(web, other, 10 + n) == 201
+    with tenant_scope(tenant_a):
+        api_key_revoke(key=tenant_a.api_keys.get(name="MIS"), actor=alice)
+    assert [award(web, secret, 20 + n) for n, web in enumerate((a, b))] == [401, 401]
+    assert [award(web, other, 30 + n) for n, web in enumerate((a, b))] == [201, 201]
+    tenant_set_status(tenant=Tenant.objects.get(pk=tenant_a.pk), status=Tenant.Status.SUSPENDED, actor=alice)
+    assert [award(web, other, 40 + n) for n, web in enumerate((a, b))] == [403, 403]
 
 
 def answered_by_django(web: WebServer) -> int:
