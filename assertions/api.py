@@ -28,6 +28,7 @@ from assertions.serializers import (
     BulkJobSerializer,
     BulkPreviewSerializer,
     BulkRowsSerializer,
+    assertion_row,
     assertion_rows,
 )
 from assertions.services import (
@@ -89,8 +90,8 @@ class BadgeClassAssertions(APIView):
             message = " ".join(exc.messages)
             return Response({"detail": f"{message} Send \"allow_duplicate\": true to award it again.",
                              "errors": {"recipient_email": [message]}}, status=status.HTTP_409_CONFLICT)
-        return Response(AssertionSerializer(assertion, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+        # AssertionSerializer's JSON, written by the list's plain-row path (tests/api/test_api_fast_rows.py).
+        return Response(assertion_rows([assertion_row(assertion)])[0], status=status.HTTP_201_CREATED)
 
 
 class BadgeClassBulk(APIView):

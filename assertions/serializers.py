@@ -196,6 +196,26 @@ ASSERTION_ROW_COLUMNS = (
 )
 
 
+def assertion_row(assertion: Assertion) -> dict[str, Any]:
+    """The row ``.values(*ASSERTION_ROW_COLUMNS)`` reads, from an award in memory whose badge class and email
+    row are loaded (a new award from ``assertion_issue`` has them), for :func:`assertion_rows`: the single
+    award's answer without DRF's serializer (a tenth of the request's CPU) or another query."""
+    badge, mail = assertion.badge_class, assertion.mail if assertion.mail_id is not None else None
+    return {
+        "id": assertion.pk, "public_id": assertion.public_id, "badge_class__public_id": badge.public_id,
+        "badge_class__name": badge.name, "recipient_type": assertion.recipient_type,
+        "recipient_identity": assertion.recipient_identity, "recipient_name": assertion.recipient_name,
+        "issued_on": assertion.issued_on, "expires": assertion.expires, "evidence": assertion.evidence,
+        "narrative": assertion.narrative, "verification_type": assertion.verification_type,
+        "revoked": assertion.revoked, "revocation_reason": assertion.revocation_reason,
+        "revoked_at": assertion.revoked_at, "claimed_at": assertion.claimed_at, "bake_status": assertion.bake_status,
+        "mail_id": assertion.mail_id, "mail__status": mail.status if mail is not None else None,
+        "mail__error": mail.error if mail is not None else None,
+        "bulk_job__public_id": assertion.bulk_job.public_id if assertion.bulk_job_id is not None else None,
+        "created_at": assertion.created_at,
+    }
+
+
 def _when(value: datetime | None) -> str | None:
     return public_timestamp(value) if value else None
 

@@ -84,3 +84,27 @@ def test_the_list_answers_with_the_serializers_json(api_a, tenant_a, badge_a, al
         walked += [a["id"] for a in page["results"]]
         url = page["next"]
     assert walked == [str(a.public_id) for a in instances]
+
+
+def test_a_single_awards_answer_is_the_serializers_json_of_the_award(api_a, tenant_a, badge_a):
+    """The 201 of POST .../assertions/ is written by assertion_row() + assertion_rows() from the new award in
+    memory: the same JSON as AssertionSerializer of the award read back, for plain, emailed, signed and
+    dated awards with evidence."""
+    url = f"/api/v1/badgeclasses/{badge_a.public_id}/assertions/"
+    now = timezone.now()
+    bodies = [
+        {"recipient_email": "plain@example.org", "notify": False},
+        {"recipient_email": "Mailed@Example.org", "recipient_name": "Zoë Siân"},
+        {"recipient_email": "rich@example.org", "recipient_name": 'Rich "Quoted" <Name>', "verification": "signed",
+         "narrative": "Built a tower\nin the rain.", "issued_on": "2026-01-05",
+         "expires": (now + timedelta(days=30)).isoformat(),
+         "evidence": [{"url": "https://example.org/e/1", "narrative": "Photo"}, {"narrative": "Observed."}]},
+    ]
+    for body in bodies:
+        answer = api_a.post(url, body)
+        assert answer.status_code == 201, answer.content
+        with tenant_scope(tenant_a):
+            award = Assertion.objects.select_related("badge_class", "bulk_job", "mail").get(
+                public_id=answer.json()["id"])
+            expected = JSONRenderer().render(AssertionSerializer(award).data)
+        assert answer.content == expected
