@@ -201,6 +201,7 @@ def assertion_row(assertion: Assertion) -> dict[str, Any]:
     row are loaded (a new award from ``assertion_issue`` has them), for :func:`assertion_rows`: the single
     award's answer without DRF's serializer (a tenth of the request's CPU) or another query."""
     badge, mail = assertion.badge_class, assertion.mail if assertion.mail_id is not None else None
+    job = assertion.bulk_job if assertion.bulk_job_id is not None else None
     return {
         "id": assertion.pk, "public_id": assertion.public_id, "badge_class__public_id": badge.public_id,
         "badge_class__name": badge.name, "recipient_type": assertion.recipient_type,
@@ -211,7 +212,7 @@ def assertion_row(assertion: Assertion) -> dict[str, Any]:
         "revoked_at": assertion.revoked_at, "claimed_at": assertion.claimed_at, "bake_status": assertion.bake_status,
         "mail_id": assertion.mail_id, "mail__status": mail.status if mail is not None else None,
         "mail__error": mail.error if mail is not None else None,
-        "bulk_job__public_id": assertion.bulk_job.public_id if assertion.bulk_job_id is not None else None,
+        "bulk_job__public_id": job.public_id if job is not None else None,
         "created_at": assertion.created_at,
     }
 
