@@ -51,9 +51,12 @@ beat: install
 
 ## Debian's chromium and libcairo2 first (installed when missing and allowed, else one line saying what to
 ## install), the type check and the layer check, then the whole suite; uses PostgreSQL/Redis when
-## DATABASE_URL/REDIS_URL are set, else SQLite.
+## DATABASE_URL/REDIS_URL are set, else SQLite. The suite runs in TEST_WORKERS pytest processes (pytest-xdist;
+## one per core, 2 to 4; each with its own test database, Redis database and VAR_DIR: tests/xdist_worker.py),
+## each taking whole test files (--dist loadfile: a module's fixtures are built once). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -lt 2 ] && n=2; [ "$$n" -gt 4 ] && n=4; echo $$n)
 test: system-packages typecheck lint-imports obvenv ob3check oid4vci-client
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 system-packages:
 	@bin/ensure-system-packages

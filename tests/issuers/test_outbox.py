@@ -25,7 +25,7 @@ from issuers.scoping import tenant_scope
 from issuers.services import invitation_create
 from issuers.tasks import emails_send_tenant, outbox_sweep
 from tests.support import broker_down, eager_tasks, emails_sent, issue_one
-from tests.support.servers import SmtpSink, free_port
+from tests.support.servers import SmtpSink
 
 pytestmark = pytest.mark.django_db
 Status = OutboxEmail.Status
@@ -42,9 +42,9 @@ class HangingUpServer:
     may not have been delivered, which only the receiving side knows."""
 
     def __init__(self) -> None:
-        self.port = free_port()
         self.received = 0
-        self._socket = socket.create_server(("127.0.0.1", self.port))
+        self._socket = socket.create_server(("127.0.0.1", 0))  # a port the kernel picks
+        self.port = self._socket.getsockname()[1]
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 

@@ -25,8 +25,6 @@ from lti1p3platform.registration import Registration
 from lti1p3platform.request import Request
 from lti1p3platform.service_connector import AssignmentsGradesService, NamesRoleProvisioningService
 
-from tests.support.servers import free_port
-
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
@@ -125,9 +123,8 @@ class Platform:
         self.course = Course()
         self.pending: dict[str, dict[str, Any]] = {}  # lti_message_hint -> the launch to make
         self.deep_link_items: list[dict] = []
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())  # a port the kernel picks
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def start(self) -> Platform:

@@ -12,8 +12,6 @@ from typing import Any
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from tests.support.servers import free_port
-
 
 @dataclass
 class Received:
@@ -31,7 +29,7 @@ class Receiver:
 
     secret: str = ""
     status: int = 204
-    port: int = field(default_factory=free_port)
+    port: int = 0  # 0: the first start() binds a port the kernel picks (no window for another process to take it)
     received: list[Received] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -65,6 +63,7 @@ class Receiver:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = self._server.server_address[1]
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
