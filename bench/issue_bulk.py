@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -187,24 +188,15 @@ def side_by_side(results: list[dict[str, float]], count: int) -> None:
           f"{hooked / base:.2f} x: {verdict}")
 
 
-def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int,  # noqa: F821 - imported in main
-        *, webhook: bool = False) -> dict[str, float]:
-    """One run; returns its figures (for ``--compare``)."""
-    import resource
-
-    import django
-
-    django.setup()
+def bench_badge(tag: str) -> tuple[Any, Any]:
+    """A new college (slug ``bench-<tag>``) with one PNG badge class, as a tutor would make them."""
     from django.core.files.base import ContentFile
     from PIL import Image
 
-    from assertions.bulk import bulk_job_create, bulk_job_run, bulk_preview, rows_from_csv
-    from assertions.models import Assertion
     from badges.models import BadgeClass
     from issuers.scoping import tenant_scope
     from issuers.services import issuer_create, tenant_create
 
-    tag = f"{int(time.time())}"
     tenant = tenant_create(slug=f"bench-{tag}", name="Bench College", admin_email=f"admin-{tag}@bench.example").tenant
     with tenant_scope(tenant):
         issuer = issuer_create(tenant=tenant, name="Bench College Construction", url="https://bench.example",
@@ -215,6 +207,25 @@ def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int,  # noqa: 
                            description="Erects a scaffold tower to the TG20 guidance.")
         badge.image.save("bench.png", ContentFile(png.getvalue()), save=False)
         badge.save()
+    return tenant, badge
+
+
+def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int,  # noqa: F821 - imported in main
+        *, webhook: bool = False) -> dict[str, float]:
+    """One run; returns its figures (for ``--compare``)."""
+    import resource
+
+    import django
+
+    django.setup()
+
+    from assertions.bulk import bulk_job_create, bulk_job_run, bulk_preview, rows_from_csv
+    from assertions.models import Assertion
+    from issuers.scoping import tenant_scope
+
+    tag = f"{int(time.time())}"
+    tenant, badge = bench_badge(tag)
+    with tenant_scope(tenant):
         data = cohort_csv(count, tag)
         receiver = webhook_receiver(tenant) if webhook else None
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import os
 import pstats
 import statistics
@@ -46,27 +45,16 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.core.files.base import ContentFile
     from django.db import connection
-    from PIL import Image
 
     from assertions.bulk import bulk_job_create, bulk_job_run, bulk_preview, rows_from_csv
-    from badges.models import BadgeClass
     from issuers.scoping import tenant_scope
-    from issuers.services import issuer_create, tenant_create
 
     own, backend, wall = [], [], []
     for n in range(args.rounds):
         tag = f"{int(time.time())}{n}"
-        tenant = tenant_create(slug=f"rec-{tag}", name="Bench College", admin_email=f"admin-{tag}@bench.example").tenant
+        tenant, badge = issue_bulk.bench_badge(tag)
         with tenant_scope(tenant):
-            issuer = issuer_create(tenant=tenant, name="Bench College", url="https://bench.example",
-                                   email="badges@bench.example")
-            png = io.BytesIO()
-            Image.new("RGBA", (64, 64), (29, 78, 216, 255)).save(png, "PNG")
-            badge = BadgeClass(tenant=tenant, issuer=issuer, name="Safe Scaffolding", description="Scaffold towers.")
-            badge.image.save("bench.png", ContentFile(png.getvalue()), save=False)
-            badge.save()
             preview = bulk_preview(badge_class=badge, rows=rows_from_csv(issue_bulk.cohort_csv(args.rows, tag)))
             job, _ = bulk_job_create(badge_class=badge, preview=preview, filename="cohort.csv", issue_now=False)
             with connection.cursor() as cursor:

@@ -25,8 +25,25 @@ class TenantAddForm(forms.ModelForm):
         fields = ["name", "slug", "timezone"]
 
 
+class KeysChangedAdmin(admin.ModelAdmin):
+    """A save or delete here changes what an API key check decides: the web processes' remembered keys
+    (which carry their tenant) are dropped (``issuers.keycache``)."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        api_keys_changed()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        api_keys_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        super().delete_queryset(request, queryset)
+        api_keys_changed()
+
+
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(KeysChangedAdmin):
     list_display = ["name", "slug", "status", "contact_email", "created_at"]
     list_filter = ["status"]
     search_fields = ["name", "slug"]
@@ -48,21 +65,12 @@ class TenantAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Tenant, form: Any, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
-            api_keys_changed()  # the web processes' remembered keys carry the tenant
             return
         data = form.cleaned_data
         setup = services.tenant_create(slug=data["slug"], name=data["name"], admin_email=data["admin_email"],
                                        timezone_name=data["timezone"], first_issuer=True, actor=request.user)
         obj.pk, obj.public_id = setup.tenant.pk, setup.tenant.public_id
         obj._state.adding = False
-
-    def delete_model(self, request: HttpRequest, obj: Tenant) -> None:
-        super().delete_model(request, obj)
-        api_keys_changed()
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
-        super().delete_queryset(request, queryset)
-        api_keys_changed()
 
     @admin.action(description="Suspend selected tenants (no new badges; issued ones stay valid)")
     def suspend(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
@@ -124,22 +132,9 @@ class SigningKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(KeysChangedAdmin):
     list_display = ["name", "prefix", "tenant", "created_at", "last_used_at", "revoked_at"]
-    exclude = ["key_hash"]
-
-    # An edit here (revoked_at, the tenant) reaches the web processes' remembered keys at once.
-    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        api_keys_changed()
-
-    def delete_model(self, request: HttpRequest, obj: ApiKey) -> None:
-        super().delete_model(request, obj)
-        api_keys_changed()
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        super().delete_queryset(request, queryset)
-        api_keys_changed()
+    exclude = ["key_hash"]  # an edit here (revoked_at, the tenant) reaches the remembered keys at once
 
 
 @admin.register(AuditEntry)

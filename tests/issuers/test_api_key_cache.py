@@ -113,3 +113,24 @@ def test_without_the_cache_every_call_reads_the_database(client, secret, monkeyp
     api = Api(client, secret)
     assert _key_reads(api) == (200, 1)
     assert _key_reads(api) == (200, 1)
+
+
+@pytest.mark.parametrize("how", ["delete", "delete_selected"])
+def test_a_key_deleted_in_the_django_admin_is_refused_on_the_next_request(client, secret, tenant_a, platform_admin,
+                                                                          how):
+    from django.test import Client
+    from django.urls import reverse
+
+    api = Api(client, secret)
+    assert _key_reads(api) == (200, 1)
+    with tenant_scope(tenant_a):
+        key = tenant_a.api_keys.get()
+    staff = Client()
+    staff.force_login(platform_admin)
+    if how == "delete":
+        answer = staff.post(reverse("admin:issuers_apikey_delete", args=[key.pk]), {"post": "yes"})
+    else:
+        answer = staff.post(reverse("admin:issuers_apikey_changelist"),
+                            {"action": "delete_selected", "_selected_action": [key.pk], "post": "yes"})
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    assert api.get("/api/v1/tenant/").status_code == 401
