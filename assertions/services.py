@@ -29,7 +29,7 @@ from assertions.events import ANNOUNCED
 from assertions.models import Announcement, Assertion, BulkJob
 from assertions.queue import follow_up_queue
 from badges.models import BadgeClass
-from issuers.context import Actor, ActorLike, acting, after_response
+from issuers.context import Actor, ActorLike, acting
 from issuers.dates import moment_from_date
 from issuers.metrics import AWARDS_ISSUED
 from issuers.models import OutboxEmail, SigningKey, Tenant
@@ -323,11 +323,9 @@ def assertion_issue(
     # One message after the commit carries the batch's follow-up work (bake-then-email, and telling the
     # layers above); the worker fans it out. Three publishes and the announcement's delete were a third
     # of a single award's request. The rows say what is pending: if the message is lost, the sweep
-    # queues the bake and the announcement again. In a web request it is sent once the answer has been
-    # (after_response): the client does not wait for the broker, and a process that dies before sending
-    # it leaves the rows to the sweep, as a broker that is down does.
-    transaction.on_commit(lambda: after_response(lambda: follow_up_queue(
-        tenant_id=tenant_id, assertion_ids=ids, announcement_id=announcement.pk)))
+    # queues the bake and the announcement again.
+    transaction.on_commit(lambda: follow_up_queue(tenant_id=tenant_id, assertion_ids=ids,
+                                                  announcement_id=announcement.pk))
     transaction.on_commit(lambda: AWARDS_ISSUED.inc(len(ids)))
     return assertions
 

@@ -15,10 +15,9 @@ command), with the one label the audit log, the bulk job and the API show ("API 
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import Context, ContextVar, copy_context
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,43 +117,6 @@ def tenant_context(tenant: Tenant, actor: ActorLike = None) -> Iterator[TenantCo
             yield context
     finally:
         _current.reset(token)
-
-
-_after_response: ContextVar[list[tuple[Context, Callable[[], None]]] | None] = ContextVar("after_response",
-                                                                                        default=None)
-logger = logging.getLogger(__name__)
-
-
-def after_response(work: Callable[[], None]) -> None:
-    """Run ``work`` once the request's answer has been sent (the WSGI server closes the response after
-    writing it), in the context it was handed over in (tenant, actor, request id); outside a request (a
-    task, a command, a shell), now. Only for work the client need not wait for and whose loss loses
-    nothing: a process killed in between never runs it, so what it does must also be done by a sweep."""
-    pending = _after_response.get()
-    if pending is None:
-        work()
-    else:
-        pending.append((copy_context(), work))
-
-
-@contextmanager
-def answering() -> Iterator[list[tuple[Context, Callable[[], None]]]]:
-    """The block serves a request: ``after_response`` collects work in the list it yields."""
-    pending: list[tuple[Context, Callable[[], None]]] = []
-    token = _after_response.set(pending)
-    try:
-        yield pending
-    finally:
-        _after_response.reset(token)
-
-
-def run_after_response(pending: list[tuple[Context, Callable[[], None]]]) -> None:
-    for context, work in pending:
-        try:
-            context.run(work)
-        except Exception:  # each piece is independent: one failing must not drop the rest
-            logger.exception("Work after the response failed: %r", work)
-    pending.clear()
 
 
 def current_context() -> TenantContext | None:

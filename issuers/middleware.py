@@ -15,13 +15,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 
-from issuers.context import answering, run_after_response, tenant_context
+from issuers.context import tenant_context
 from issuers.http import TenantRequest
 from issuers.models import Membership, Tenant
 from issuers.scoping import unscoped
@@ -45,19 +44,6 @@ class TenantScopeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: TenantRequest) -> HttpResponse:
-        # Work handed to issuers.context.after_response (an award's follow-up message) runs once the answer
-        # is sent: the WSGI server closes the response after writing it, and Django runs its closers then.
-        with answering() as pending:
-            try:
-                response = self._resolve(request)
-            except BaseException:
-                run_after_response(pending)
-                raise
-        if pending:  # Django's own list of what close() runs (file responses close their file there)
-            response._resource_closers.append(partial(run_after_response, pending))  # type: ignore[attr-defined]
-        return response
-
-    def _resolve(self, request: TenantRequest) -> HttpResponse:
         request.tenant = None
         request.membership = None
         request.api_key = None

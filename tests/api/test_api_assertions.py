@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from assertions import links
@@ -221,35 +219,3 @@ def test_an_award_answers_with_its_email_without_reading_it_back_nor_writing_the
     sql = [q["sql"] for q in queries.captured_queries]
     assert not [s for s in sql if "issuers_apikey" in s]
     assert not [s for s in sql if s.startswith("SELECT") and "issuers_outboxemail" in s]
-
-
-@pytest.mark.django_db(transaction=True)  # the award's own commit, inside the request
-def test_an_awards_follow_up_message_is_sent_once_the_answer_has_been(badge_a, tenant_a, key_a, monkeypatch):
-    """The broker's publish is not in the client's wait: the WSGI server writes the answer, then closes the
-    response, which sends the message (issuers.context.after_response), in the request's tenant context."""
-    from django.core.handlers.base import BaseHandler
-    from django.core.signals import request_finished
-    from django.db import close_old_connections
-    from django.test import RequestFactory
-
-    from assertions.queue import FOLLOW_UP
-    from issuers.scoping import current_tenant_id
-
-    sent: list[tuple[int | None, list[int]]] = []
-    monkeypatch.setattr(FOLLOW_UP, "_items", [lambda **kw: sent.append((current_tenant_id(), kw["assertion_ids"]))])
-    request = RequestFactory().post(f"/api/v1/badgeclasses/{badge_a.public_id}/assertions/",
-                                    {"recipient_email": "learner@example.org"}, content_type="application/json",
-                                    headers={"Authorization": f"Bearer {key_a[1]}"})
-    handler = BaseHandler()
-    handler.load_middleware()
-    response = handler.get_response(request)
-    assert response.status_code == 201, response.content
-    assert sent == []  # committed and answered, not yet sent
-    request_finished.disconnect(close_old_connections)  # as Django's test client does
-    try:
-        response.close()
-    finally:
-        request_finished.connect(close_old_connections)
-    with tenant_scope(tenant_a):
-        award = Assertion.objects.get(public_id=json.loads(response.content)["id"])
-    assert sent == [(tenant_a.pk, [award.pk])]

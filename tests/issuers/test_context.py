@@ -9,15 +9,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from assertions.models import Assertion
-from issuers.context import (
-    Actor,
-    after_response,
-    answering,
-    current_actor,
-    current_context,
-    run_after_response,
-    tenant_context,
-)
+from issuers.context import Actor, current_actor, current_context, tenant_context
 from issuers.models import AuditEntry
 from issuers.scoping import current_tenant_id, tenant_scope
 from issuers.services import api_key_create, audit_record
@@ -117,29 +109,3 @@ def test_one_label_for_each_kind_of_actor(tenant_a, alice, key):
         labels = list(AuditEntry.objects.filter(action="test.label").order_by("id").values_list("actor_label",
                                                                                                flat=True))
     assert labels == [alice.email, f"API key {key.prefix}", "sweep"]
-
-
-def test_work_after_the_response_waits_for_the_answer_and_runs_in_the_context_it_was_handed_over_in(tenant_a, alice):
-    seen = []
-    with answering() as pending, tenant_context(tenant_a, alice):
-        after_response(lambda: seen.append((current_tenant_id(), current_actor().label)))
-        assert seen == []
-    assert current_context() is None
-    run_after_response(pending)
-    assert seen == [(tenant_a.pk, alice.email)]
-    assert pending == []
-
-
-def test_work_after_the_response_runs_at_once_outside_a_request():
-    seen = []
-    after_response(lambda: seen.append("now"))
-    assert seen == ["now"]
-
-
-def test_one_piece_of_work_after_the_response_failing_does_not_stop_the_others():
-    seen = []
-    with answering() as pending:
-        after_response(lambda: 1 / 0)  # type: ignore[func-returns-value]
-        after_response(lambda: seen.append("still run"))
-    run_after_response(pending)
-    assert seen == ["still run"]
