@@ -55,3 +55,16 @@ def test_a_saml_stand_in_answers_as_allauths_view(db, client: Client):
     # An organization with no SAML app configured: allauth's own view answers 404 once imported.
     answer = client.get(reverse("saml_metadata", kwargs={"organization_slug": "no-such-college"}))
     assert answer.status_code == 404
+
+
+def test_what_a_web_process_loads_once_is_frozen_out_of_the_cycle_collector():
+    """badgeplatform.wsgi loads the URL conf and freezes what is loaded (gc.freeze): a full collection during
+    a request walks only what requests made, not Django and the apps."""
+    code = ("import gc; before = len(gc.get_objects()); import badgeplatform.wsgi; "
+            "import sys; print(gc.get_freeze_count(), len(gc.get_objects()), before, "
+            "'assertions.urls' in sys.modules)")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "badgeplatform.settings", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    frozen, tracked, before, urls_loaded = out.stdout.split()
+    assert urls_loaded == "True"  # the URL conf's modules are among the frozen
+    assert int(frozen) > 50_000 and int(tracked) < int(before) + 1_000, out.stdout
