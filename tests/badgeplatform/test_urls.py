@@ -67,4 +67,5 @@ def test_what_a_web_process_loads_once_is_frozen_out_of_the_cycle_collector():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     frozen, tracked, before, urls_loaded = out.stdout.split()
     assert urls_loaded == "True"  # the URL conf's modules are among the frozen
-    assert int(frozen) > 50_000 and int(tracked) < int(before) + 1_000, out.stdout
+    assert int(frozen) > 50_000, out.stdout
+    assert int(tracked) < int(before) + 1_000, out.stdout  # what is left tracked: about what was before
