@@ -47,6 +47,10 @@ WITHDRAWN_AT_REQUEST = "Withdrawn at the learner's request"
 # Told the public ids of awards deleted at the learner's request, and the college's name, inside the
 # deleting transaction: verification keeps them, so their public URLs answer 410 Gone, not 404.
 ERASED: Registry[Callable[..., None]] = Registry("told of awards deleted at the learner's request (verification)")
+# The names of the files the layers above keep for an award (credentials: its OB 3.0 baked image), asked
+# before an award is deleted at the learner's request, so they are deleted with its own baked image.
+AWARD_FILES: Registry[Callable[[Assertion], list[tuple[Any, str]]]] = Registry(
+    "the stored files of an award kept by the layers above (credentials)")
 _HOLDS = "Already holds"
 
 
@@ -539,6 +543,11 @@ def assertion_correct_recipient(*, assertion: Assertion, recipient_identity: str
     return corrected
 
 
+def _files_delete(files: list[tuple[Any, str]]) -> None:
+    for storage, name in files:
+        storage.delete(name)
+
+
 @transaction.atomic
 def assertion_erase(*, assertion: Assertion, delete: bool, actor: ActorLike = None) -> None:
     """A college admin acts on a learner's erasure request for one award. Withdrawn (``delete=False``):
@@ -558,13 +567,14 @@ def assertion_erase(*, assertion: Assertion, delete: bool, actor: ActorLike = No
         return
     public_id, college, image, mail_id = assertion.public_id, assertion.tenant.name, assertion.baked_image, \
         assertion.mail_id
+    files = [(image.storage, str(image.name))] if image and image.name else []
+    for files_of in AWARD_FILES:
+        files += files_of(assertion)
     tally.deleted(assertion, assertion.tenant.zone)
     assertion.delete()
     if mail_id is not None:
         OutboxEmail.objects.filter(pk=mail_id).delete()
-    if image and image.name:
-        storage, name = image.storage, str(image.name)
-        transaction.on_commit(lambda: storage.delete(name))
+    transaction.on_commit(lambda: _files_delete(files))
     for tell in ERASED:
         tell(public_ids=[public_id], college=college)
     publication_notify(assertion_ids=[public_id])

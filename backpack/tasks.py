@@ -25,6 +25,11 @@ from issuers.tasks import PeriodicTask
 logger = logging.getLogger(__name__)
 RECHECK_AFTER = timedelta(days=7)
 RECHECK_BATCH = 200
+# Reminders are read and sent this many at a time, batch after batch until none is due, up to
+# REMINDERS_PER_RUN (the rest wait for the next run, six hours on): one run must not stop at a fixed
+# number, as a platform of many colleges can have more awards expiring within a month than that.
+REMINDER_BATCH = 1000
+REMINDERS_PER_RUN = 100_000
 
 
 def _due_reminders() -> list[Assertion]:
@@ -37,7 +42,7 @@ def _due_reminders() -> list[Assertion]:
         return list(Assertion.objects.filter(
             revoked=False, recipient_type=Assertion.RecipientType.EMAIL, expires__gt=now, expires__lte=horizon,
         ).exclude(Exists(ExpiryReminder.objects.filter(assertion_id=OuterRef("pk"))))
-         .select_related("badge_class__issuer", "tenant")[:1000])
+         .select_related("badge_class__issuer", "tenant")[:REMINDER_BATCH])
 
 
 def expiry_reminder_send(assertion: Assertion) -> bool:
@@ -64,7 +69,14 @@ def expiry_reminder_send(assertion: Assertion) -> bool:
 
 @shared_task(base=PeriodicTask, acks_late=True)
 def expiry_reminders_send() -> int:
-    return sum(expiry_reminder_send(a) for a in _due_reminders())
+    sent = 0
+    while sent < REMINDERS_PER_RUN:
+        due = _due_reminders()
+        done = sum(expiry_reminder_send(a) for a in due)
+        sent += done
+        if len(due) < REMINDER_BATCH or not done:  # none left, or another run is sending the same ones
+            break
+    return sent
 
 
 @shared_task(base=PeriodicTask, acks_late=True)

@@ -249,6 +249,8 @@ CELERY_BEAT_SCHEDULE: dict = {
 EXPIRY_REMINDER_DAYS = env_int("EXPIRY_REMINDER_DAYS", 30)  # learners are reminded this long before expiry
 # Audit entries older than this are deleted by the daily audit-prune task (issuers.audit).
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730, minimum=30)
+# The daily storage measure adds each day's new award images; every this many days it counts a college in full.
+STORAGE_RECOUNT_DAYS = env_int("STORAGE_RECOUNT_DAYS", 30, minimum=1)
 
 # --- the award pipeline ---------------------------------------------------------------------
 PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 200)  # assertions per bake-and-email task

@@ -7,7 +7,11 @@ awards claimed, revoked or expired, a pathway over two of the badges, and one le
 badges in the backpack. At each size gunicorn (2 sync workers, DEBUG off) serves the pages; each
 page gets 2 cold and 20 warm requests, and the script prints the median and p95 of the warm ones,
 the queries each made (``--queries``), and the goal: p95 <= 200 ms at every size, growing at most 2x
-from the first size.
+from the first size. Then every beat task (the sweeps, pathway reconciliation, expiry reminders, the
+imports' re-check, storage, the pruning and clearing tasks) runs in this process at each size: once for
+real ("yesterday's run", committed), then 5 times, each in a transaction that is rolled back. Settled years
+leave them little to do, so their time per thing done must not grow with the tables (goal: at most 2x from
+the first size); the script prints what each did and the statements it made.
 
 Usage: ``.venv/bin/python bench/years.py [--sizes 10000,100000,1000000] [--requests 20]``.
 Needs PostgreSQL and Redis on 127.0.0.1: the database ``bench_years`` (or the one ``DATABASE_URL``
@@ -23,6 +27,8 @@ itself, as before.
 from __future__ import annotations
 
 import argparse
+import ast
+import importlib
 import json
 import os
 import re
@@ -47,6 +53,8 @@ BATCH = 5_000
 # A fixed key, so a database grown by one run (--grow-only) can be measured by a later one (--reuse).
 BENCH_FERNET_KEY = "YmVuY2gteWVhcnMta2V5LW5vdC1hLXNlY3JldC0wMDA="
 BADGES = 20  # the big college's badge classes; awards are spread over them, the first one biggest
+BEAT_RUNS = 5
+BEAT_FLOOR_MS = 10.0  # a beat task's run of a few milliseconds is flat, whatever a busy machine adds to it
 
 
 def environment(var_dir: Path) -> dict[str, str]:
@@ -356,6 +364,7 @@ def main() -> None:
         world.holder_badges()
     paths = pages(world)
     by_size: dict[int, dict[str, tuple[float, float, int]]] = {}
+    beat_by_size: dict[int, dict[str, tuple[float, float, int, str]]] = {}
     for size in sizes:
         started = time.perf_counter()
         grew = world.awarded < size
@@ -367,13 +376,16 @@ def main() -> None:
             print(f"grown to {size:,} awards in the big college ({grown:.0f} s)", flush=True)
             continue
         by_size[size] = measure_served(env, var_dir, world, paths, args.requests)
+        beat_by_size[size] = measure_beat()
         print(f"grown to {size:,} awards in the big college ({grown:.0f} s)", flush=True)
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"load average while measuring: {load}", flush=True)
         if args.json_out:
-            Path(args.json_out).write_text(json.dumps({str(k): v for k, v in by_size.items()}))
+            Path(args.json_out).write_text(json.dumps({str(k): v for k, v in by_size.items()}
+                                                      | {f"beat {k}": v for k, v in beat_by_size.items()}))
         else:
             report(by_size, sizes[0])
+            report_beat(beat_by_size, sizes[0])
 
 
 def measure_served(env: dict[str, str], var_dir: Path, world: World, paths: dict[str, tuple[str, str]],
@@ -390,9 +402,39 @@ def measure_served(env: dict[str, str], var_dir: Path, world: World, paths: dict
         proc.wait(timeout=30)
 
 
+def measure_beat() -> dict[str, tuple[float, float, int, str]]:
+    """Each task of ``CELERY_BEAT_SCHEDULE`` run once, then ``BEAT_RUNS`` times in this process, each of these
+    rolled back: name -> (median ms, slowest ms, statements of one run, the last run's result)."""
+    from celery import current_app
+    from django.conf import settings
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    results = {}
+    for name in sorted({entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}):
+        importlib.import_module(name.rsplit(".", 1)[0])  # the app's tasks are found lazily
+        task = current_app.tasks[name]
+        task.apply().get()  # yesterday's run, committed: what a daily task finds is what a day left it
+        times, outcome = [], ""
+        for _ in range(BEAT_RUNS):
+            with transaction.atomic():
+                started = time.perf_counter()
+                outcome = repr(task.apply().get())
+                times.append((time.perf_counter() - started) * 1000)
+                transaction.set_rollback(True)
+        connection.queries_log.clear()  # the log keeps 9,000 statements: counted from empty
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            task.apply().get()
+            statements = len(queries)
+            transaction.set_rollback(True)
+        results[name.rsplit(".", 1)[1]] = (statistics.median(times), max(times), statements, outcome[:60])
+    return results
+
+
 def reuse_copies(sizes: list[int], count: int) -> None:
     """Measure the copy kept at each size, one after another, each in a run of its own."""
     by_size: dict[int, dict[str, tuple[float, float, int]]] = {}
+    beat_by_size: dict[int, dict[str, tuple[float, float, int, str]]] = {}
     for size in sizes:
         database = copy_name(size) if copy_exists(size) else DATABASE_NAME
         print(f"measuring {database} ({size:,} awards)", flush=True)
@@ -402,7 +444,9 @@ def reuse_copies(sizes: list[int], count: int) -> None:
                             "--json-out", out.name], env=env, check=True)
             measured = json.loads(Path(out.name).read_text())
         by_size[size] = {name: (m[0], m[1], m[2]) for name, m in measured[str(size)].items()}
+        beat_by_size[size] = {name: (m[0], m[1], m[2], m[3]) for name, m in measured[f"beat {size}"].items()}
         report(by_size, sizes[0])
+        report_beat(beat_by_size, sizes[0])
 
 
 def report(by_size: dict[int, dict[str, tuple[float, float, int]]], first: int) -> None:
@@ -427,6 +471,36 @@ def report(by_size: dict[int, dict[str, tuple[float, float, int]]], first: int) 
         print(f"{name:<36}" + "".join(f"{c:>28}" for c in cells) + f"{f'{growth:.2f}x':>22}   {verdict}")
     print(f"\ngoal: p95 <= {GOAL_P95_MS:.0f} ms for every page at every size, at most {GOAL_GROWTH:.0f}x the "
           f"p95 at {first:,}; {missed} missed\n", flush=True)
+
+
+def _work(outcome: str) -> int:
+    """How much a beat task's run did, from what it returned (a count, or a dict of counts), at least 1."""
+    try:
+        value = ast.literal_eval(outcome)
+    except (ValueError, SyntaxError):
+        return 1
+    if isinstance(value, dict):
+        value = sum(v for v in value.values() if isinstance(v, int))
+    return max(1, value) if isinstance(value, int) else 1
+
+
+def report_beat(by_size: dict[int, dict[str, tuple[float, float, int, str]]], first: int) -> None:
+    sizes = sorted(by_size)
+    print(f"{'beat task (rolled back)':<28}" + "".join(f"{f'{s:,}: median / max ms, statements':>38}" for s in sizes)
+          + f"{'growth':>9}   verdict   last result at {sizes[-1]:,}")
+    missed = 0
+    for name in by_size[sizes[0]]:
+        cells = [f"{by_size[s][name][0]:>10.1f} / {by_size[s][name][1]:>7.1f}, {by_size[s][name][2]:>4}" for s in sizes]
+        # Time per thing done: a run that reminds 1,000 learners does more than one that reminds 500.
+        last, base = by_size[sizes[-1]][name], by_size[first][name]
+        growth = (max(last[0], BEAT_FLOOR_MS) / _work(last[3])) / (max(base[0], BEAT_FLOOR_MS) / _work(base[3]))
+        verdict = "ok" if growth <= GOAL_GROWTH else f"MISSED grew {growth:.1f}x"
+        missed += verdict != "ok"
+        print(f"{name:<28}" + "".join(f"{c:>38}" for c in cells) + f"{f'{growth:.2f}x':>9}   {verdict:<9} "
+              f"{by_size[sizes[-1]][name][3]}")
+    print(f"\ngoal: a beat task's median per thing it did (its result's count, at least 1) at most "
+          f"{GOAL_GROWTH:.0f}x that at {first:,} (medians under {BEAT_FLOOR_MS:.0f} ms count as "
+          f"{BEAT_FLOOR_MS:.0f}); {missed} missed\n", flush=True)
 
 
 if __name__ == "__main__":

@@ -54,12 +54,18 @@ class Offboarding(models.Model):
 
 class StorageMeasure(models.Model):
     """The bytes a college's files take (badge images, baked awards, logos), measured by the worker once a
-    day (``console.tasks.storage_measure``): reading every file's size is too slow for a page."""
+    day (``console.tasks.storage_measure``): reading every file's size is too slow for a page. The awards'
+    images are kept as a running total: each day adds the awards made since the last measure (through
+    ``awards_through``), and the whole college is counted again every ``STORAGE_RECOUNT_DAYS``."""
 
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="+")
     bytes = models.BigIntegerField(default=0)
     files = models.PositiveIntegerField(default=0)
     measured_at = models.DateTimeField(default=timezone.now)
+    award_bytes = models.BigIntegerField(default=0)
+    award_files = models.PositiveIntegerField(default=0)
+    awards_through = models.BigIntegerField(default=0)  # the last award (by id) whose images are counted
+    counted_in_full_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.tenant}: {self.bytes} bytes"

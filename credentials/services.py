@@ -158,6 +158,14 @@ def credential_baked(source: bytes, image_type: str, credential: bytes) -> bytes
     return bake_png(source, credential.decode(), keyword=OB3_PNG_KEYWORD)
 
 
+def credential_files(assertion: Assertion) -> list[tuple[Any, str]]:
+    """The award's OB 3.0 baked image, as (storage, name), if it has one (``assertions.services.AWARD_FILES``)."""
+    field = IssuedCredential._meta.get_field("baked_image")
+    names = IssuedCredential.objects.filter(assertion_id=assertion.pk).exclude(baked_image="").values_list(
+        "baked_image", flat=True)
+    return [(field.storage, name) for name in names]  # type: ignore[attr-defined]
+
+
 def credentials_bake(assertions: Sequence[Assertion]) -> None:
     """Bake each award's OB 3.0 image (the signed credential inside), in the award pipeline after the
     OB 2.0 bake: records made in one short transaction, then the images written and their names

@@ -102,3 +102,24 @@ def test_only_this_colleges_admins_may_act_on_an_erasure_request(client, bob, ch
         assert _erase(client, tenant_a, "delete").status_code == 404
     with tenant_scope(tenant_a):
         assert Assertion.objects.filter(pk=ann.pk, revoked=False).exists()
+
+
+def test_a_deleted_awards_two_baked_images_are_deleted_from_storage(client, alice, tenant_a, awards,
+                                                                    django_capture_on_commit_callbacks):
+    from django.core.files.storage import default_storage
+
+    from assertions.pipeline import bake_pending
+    from credentials.models import IssuedCredential
+
+    (ann, _), _ = awards
+    with tenant_scope(tenant_a):
+        bake_pending([ann.pk])
+        ann.refresh_from_db()
+        ob3 = IssuedCredential.objects.get(assertion=ann).baked_image.name
+    names = [ann.baked_image.name, ob3]
+    assert all(names)
+    assert all(default_storage.exists(name) for name in names)
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert "1 award deleted." in _erase(client, tenant_a, "delete").content.decode()
+    assert [name for name in names if default_storage.exists(name)] == []  # the OB 3.0 image went too

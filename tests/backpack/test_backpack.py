@@ -224,6 +224,20 @@ def test_an_svg_badge_downloads_as_baked_svg(client, learner, tenant_a, issuer_a
     assert verify(image=png.content).verdict == "valid"
 
 
+def test_one_reminder_run_sends_every_due_reminder_batch_after_batch(learner, badge_a, monkeypatch,
+                                                                      django_capture_on_commit_callbacks):
+    import backpack.tasks
+
+    monkeypatch.setattr(backpack.tasks, "REMINDER_BATCH", 2)
+    for _ in range(5):
+        award(badge_a, expires=timezone.now() + timedelta(days=10))
+    mail.outbox.clear()
+    with emails_sent(django_capture_on_commit_callbacks):
+        assert expiry_reminders_send() == 5  # three batches (2, 2, 1), not the first batch only
+        assert expiry_reminders_send() == 0
+    assert len(mail.outbox) == 5
+
+
 def test_the_reminder_beat_reads_only_expiring_awards_and_looks_each_reminder_up(db):
     """EXPLAIN of the beat's query: the partial index of expiring awards and an anti-join on the
     reminders' unique index, never a scan of every award nor a NOT IN list of every reminder."""

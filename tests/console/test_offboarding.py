@@ -12,13 +12,16 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
+from assertions.models import Assertion
 from assertions.services import assertion_revoke
 from console.models import Offboarding
 from console.services import archive_path, offboarding_start, offboardings_delete_due
 from console.tasks import offboardings_delete
+from credentials.models import IssuedCredential
 from issuers.models import PeriodicRun, Tenant
 from issuers.scoping import tenant_scope
 from tests.support import LD, eager_tasks, issue_one
@@ -85,8 +88,14 @@ def test_after_the_grace_period_the_college_is_deleted_and_its_public_urls_answe
         offboarded, client, tenant_a, badge_a, issuer_a):
     offboarding, valid, revoked = offboarded
     assert client.get(f"/public/assertions/{valid.public_id}", **LD).status_code == 200  # cached now
+    with tenant_scope(tenant_a):
+        images = [Assertion.objects.get(pk=valid.pk).baked_image.name,
+                  IssuedCredential.objects.get(assertion_id=valid.pk).baked_image.name]
+    assert all(images)
+    assert all(default_storage.exists(name) for name in images)
     Offboarding.objects.filter(pk=offboarding.pk).update(delete_after=timezone.now() - timedelta(minutes=1))
     offboardings_delete.apply()
+    assert [name for name in images if default_storage.exists(name)] == []  # both baked images went
 
     assert not Tenant.objects.filter(pk=tenant_a.pk).exists()
     offboarding.refresh_from_db()
