@@ -158,6 +158,7 @@ NOT_STAFF_CHANGES: dict[str, str] = {
     "credentials.services.credentials_allocate": SYSTEM + " (status list indexes of new awards)",
     "credentials.services.credential_bake": "the worker bakes the 3.0 image of an award (derived, rebuildable)",
     "credentials.services.credentials_bake": "the worker bakes the 3.0 images of awards (derived, rebuildable)",
+    "credentials.services.credential_files": READS,
     "credentials.services.credential_baked": READS,
     "credentials.services.credential_baked_image": "reads the award's 3.0 image (bakes it if the worker has not)",
     "credentials.services.credential_jwt": READS,
