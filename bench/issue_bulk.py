@@ -11,7 +11,8 @@ With ``--webhook`` the college has a webhook endpoint (award issued, award email
 finished) pointing at a receiver in this process that checks every delivery with the ``standardwebhooks``
 library, and it also prints when the last event arrived: the events must not slow the three figures.
 
-Usage: ``.venv/bin/python bench/issue_bulk.py [--rows 10000] [--concurrency 2] [--webhook | --compare 3]``;
+Usage: ``.venv/bin/python bench/issue_bulk.py [--rows 10000] [--concurrency 2] [--sink lean|aiosmtpd]
+[--webhook | --compare 3]``;
 ``--compare N`` alternates N runs without and N with the endpoint and prints them side by side, with the
 goal line: the pipeline no slower with the endpoint. Needs PostgreSQL
 and Redis on 127.0.0.1: the database ``bench_issue`` is created if absent and migrated; Redis database
@@ -128,18 +129,20 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=2, help="pool processes of the one worker")
     parser.add_argument("--webhook", action="store_true", help="register a webhook endpoint and time its events")
+    parser.add_argument("--sink", choices=["lean", "aiosmtpd"], default="lean",
+                        help="the SMTP sink in this process: our lean one (offers PIPELINING) or aiosmtpd (does not)")
     parser.add_argument("--compare", type=int, default=0, metavar="ROUNDS",
                         help="alternate runs without and with --webhook, ROUNDS of each, and print them side by side")
     args = parser.parse_args()
 
-    # The tests' aiosmtpd sink (counts messages by X-Badge-Assertion), loaded on its own: the package
+    # The tests' SMTP sinks (they count messages by X-Badge-Assertion), loaded on their own: the package
     # tests.support sets up Django models, which this process configures only later.
     spec = importlib.util.spec_from_file_location("bench_servers", ROOT / "tests" / "support" / "servers.py")
     assert spec is not None
     assert spec.loader is not None
     servers = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(servers)
-    SmtpSink = servers.SmtpSink  # noqa: N806
+    SmtpSink = servers.LeanSmtpSink if args.sink == "lean" else servers.SmtpSink  # noqa: N806
 
     var_dir = Path(tempfile.mkdtemp(prefix="bench-issue-"))
     env = environment(var_dir, 0)
@@ -263,7 +266,8 @@ def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int,  # noqa: 
         growth = {name: size - sizes_before.get(name, 0) for name, size in table_bytes().items()}
     deliveries = sink.assertion_ids()
 
-    print(f"\n{count} learners, PostgreSQL + Redis, one worker (prefork, concurrency {concurrency}), aiosmtpd sink\n")
+    print(f"\n{count} learners, PostgreSQL + Redis, one worker (prefork, concurrency {concurrency}), "
+          f"SMTP sink: {sink.name}\n")
     print(line("CSV read, validated and previewed", preview_s, count, GOALS["preview"]))
     print(line("all awards recorded", record_s, count, GOALS["record"]))
     print(line("all baked and emailed", pipeline_s, count, GOALS["pipeline"]))

@@ -9,7 +9,8 @@ bake (``bake_pending``, which also runs the OB 3.0 bake of ``credentials``) and 
 too), then, with ``--profile``, the functions that took the most under cProfile (which inflates
 everything, so read its figures as shares).
 
-Usage: ``.venv/bin/python bench/worker_cpu.py [--awards 1000] [--svg] [--profile]``. Needs PostgreSQL
+Usage: ``.venv/bin/python bench/worker_cpu.py [--awards 1000] [--svg] [--profile] [--sink lean|aiosmtpd]``
+(``lean``, the default since 4 Dec: the tests' ``LeanSmtpSink``, which offers PIPELINING). Needs PostgreSQL
 and Redis on 127.0.0.1; ``DATABASE_URL`` (default ``bench_worker``, created and migrated) and
 ``REDIS_URL`` (default database 11, flushed: the recorded awards' tasks are queued there, never run).
 """
@@ -37,7 +38,7 @@ SINK = """
 import importlib.util, sys, time
 spec = importlib.util.spec_from_file_location("servers", sys.argv[1])
 servers = importlib.util.module_from_spec(spec); spec.loader.exec_module(servers)
-sink = servers.SmtpSink(port=int(sys.argv[2])).start()
+sink = getattr(servers, sys.argv[3])(port=int(sys.argv[2])).start()
 print("ready", flush=True)
 sys.stdin.read()
 print(len(sink.raw), flush=True)
@@ -58,6 +59,8 @@ def main() -> None:
     parser.add_argument("--awards", type=int, default=1000)
     parser.add_argument("--svg", action="store_true", help="an SVG badge image instead of a PNG")
     parser.add_argument("--profile", action="store_true", help="also run the steps under cProfile")
+    parser.add_argument("--sink", choices=["lean", "aiosmtpd"], default="lean",
+                        help="the SMTP sink (another process): ours, offering PIPELINING, or aiosmtpd, which does not")
     args = parser.parse_args()
 
     bench_issue = importlib.util.spec_from_file_location("bench_issue_bulk", ROOT / "bench" / "issue_bulk.py")
@@ -67,7 +70,8 @@ def main() -> None:
     bench_issue.loader.exec_module(issue_bulk)
 
     port = _servers().free_port()
-    sink = subprocess.Popen([sys.executable, "-c", SINK, str(ROOT / "tests" / "support" / "servers.py"), str(port)],
+    sink = subprocess.Popen([sys.executable, "-c", SINK, str(ROOT / "tests" / "support" / "servers.py"), str(port),
+                             "LeanSmtpSink" if args.sink == "lean" else "SmtpSink"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert sink.stdout is not None
     assert sink.stdin is not None
@@ -76,6 +80,7 @@ def main() -> None:
     env = issue_bulk.environment(Path(tempfile.mkdtemp(prefix="bench-worker-")), port)
     os.environ.update(env)
     issue_bulk.database_prepare(env)
+    print(f"SMTP sink: {'lean (PIPELINING)' if args.sink == 'lean' else 'aiosmtpd'}, in another process")
     try:
         run(args.awards, svg=args.svg, profile=args.profile)
     finally:

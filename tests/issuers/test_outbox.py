@@ -20,12 +20,12 @@ from assertions.tasks import process_assertions
 from backpack.models import ExpiryReminder
 from backpack.tasks import expiry_reminders_send
 from issuers.models import OutboxEmail, Role
-from issuers.outbox import ACCOUNT, email_queue, email_resend, emails_send
+from issuers.outbox import ACCOUNT, MailUnavailable, email_queue, email_resend, emails_send
 from issuers.scoping import tenant_scope
 from issuers.services import invitation_create
 from issuers.tasks import emails_send_tenant, outbox_sweep
 from tests.support import broker_down, eager_tasks, emails_sent, issue_one
-from tests.support.servers import SmtpSink
+from tests.support.servers import LeanSmtpSink, SmtpSink
 
 pytestmark = pytest.mark.django_db
 Status = OutboxEmail.Status
@@ -209,3 +209,50 @@ def test_a_single_email_opens_a_single_connection(sink, settings):
                         message=EmailMessage(subject="Hello", body="Hi", to=["one@example.org"]))
     assert emails_send([email.pk]) == {"sent": 1, "failed": 0, "unknown": 0}
     assert len(sink.peers) == 1
+
+
+@pytest.fixture
+def pipelining_sink(settings):
+    """Our SMTP sink offering PIPELINING (RFC 2920), which this process's email settings point at."""
+    smtp = LeanSmtpSink().start()
+    smtp.settings_for(settings)
+    yield smtp
+    smtp.stop()
+
+
+def _account_emails(count: int) -> list[OutboxEmail]:
+    return [email_queue(kind=ACCOUNT, to=f"learner{n}@example.org",
+                        message=EmailMessage(subject="Hello", body="Hi", to=[f"learner{n}@example.org"]))
+            for n in range(count)]
+
+
+def test_a_pipelining_server_gets_each_email_of_a_batch_once_and_a_refused_address_fails_alone(
+        pipelining_sink, settings):
+    settings.EMAIL_CONNECTIONS = 4
+    pipelining_sink.refuse["learner7@example.org"] = "550 5.1.1 No such mailbox"
+    emails = _account_emails(120)
+    assert emails_send([e.pk for e in emails]) == {"sent": 119, "failed": 1, "unknown": 0}
+    delivered = [to for _, recipients in pipelining_sink.envelopes for to in recipients]
+    assert sorted(delivered) == sorted(e.to for e in emails if e.to != "learner7@example.org")
+    assert len(pipelining_sink.peers) == 4
+    assert pipelining_sink.refused_groups == 0  # every connection pipelined as RFC 2920 allows
+    refused = OutboxEmail.objects.get(to="learner7@example.org")
+    assert refused.status == Status.FAILED
+    assert "refused the address: 550 5.1.1 No such mailbox" in refused.error
+
+
+def test_a_pipelining_server_saying_try_later_to_an_address_leaves_it_and_the_rest_queued_then_sends_each_once(
+        pipelining_sink, settings):
+    settings.EMAIL_CONNECTIONS = 1
+    pipelining_sink.refuse["learner5@example.org"] = "450 4.2.1 Mailbox busy"
+    emails = _account_emails(20)
+    ids = [e.pk for e in emails]
+    with pytest.raises(MailUnavailable):
+        emails_send(ids)
+    statuses = dict(OutboxEmail.objects.filter(pk__in=ids).values_list("to", "status"))
+    assert [statuses[f"learner{n}@example.org"] for n in range(20)] == [Status.SENT] * 5 + [Status.QUEUED] * 15
+    assert "try later: 450 4.2.1 Mailbox busy" in OutboxEmail.objects.get(to="learner5@example.org").error
+    pipelining_sink.refuse.clear()  # the mailbox is free again
+    assert emails_send(ids, tries=2) == {"sent": 15, "failed": 0, "unknown": 0}
+    delivered = [to for _, recipients in pipelining_sink.envelopes for to in recipients]
+    assert sorted(delivered) == sorted(e.to for e in emails)  # each once

@@ -17,7 +17,7 @@ from issuers.models import OutboxEmail
 from issuers.outbox import claim_chunk
 from issuers.scoping import tenant_scope
 from issuers.tasks import outbox_sweep
-from tests.support.servers import SmtpSink, wait_for
+from tests.support.servers import LeanSmtpSink, SmtpSink, wait_for
 
 # Short limits, in the worker and in this process (the sweep runs here), so the test need not wait minutes.
 SHORT = {"PIPELINE_STUCK_AFTER": "1", "EMAIL_SENDING_TIMEOUT": "2"}
@@ -30,8 +30,11 @@ def short_limits(settings):
 
 
 @pytest.fixture
-def slow_sink():
-    smtp = SmtpSink(delay=0.01).start()  # ~10 ms a message: 300 take a few seconds, so the kill lands mid-batch
+def slow_sink(request):
+    """~10 ms a message: 300 take a few seconds, so the kill lands mid-batch. aiosmtpd, or (``lean``) our sink
+    offering PIPELINING, to which the worker writes each message's commands in one go."""
+    sink_class = LeanSmtpSink if getattr(request, "param", "aiosmtpd") == "lean" else SmtpSink
+    smtp = sink_class(delay=0.01).start()
     yield smtp
     smtp.stop()
 
@@ -55,7 +58,8 @@ def _sweep_until_settled(tenant, worker) -> None:
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("concurrency", [1, 2])
+@pytest.mark.parametrize(("concurrency", "slow_sink"), [(1, "aiosmtpd"), (2, "aiosmtpd"), (2, "lean")],
+                         indirect=["slow_sink"])
 def test_a_worker_killed_mid_batch_loses_no_award_and_sends_no_email_twice(concurrency, tenant_a, badge, slow_sink,
                                                                            start_worker, short_limits):
     # Batches of 150: with two pool processes both are sending when the kill comes.
