@@ -14,10 +14,12 @@ from django.utils import timezone
 
 from assertions import links
 from assertions.models import Assertion
+from assertions.pipeline import bake_pending
 from assertions.services import Recipient, assertion_issue, assertion_resend_email, assertion_revoke
 from assertions.tasks import pipeline_sweep, process_assertions
 from badges.models import BadgeClass
 from issuers.models import OutboxEmail
+from issuers.outbox import emails_send
 from issuers.scoping import tenant_scope
 from issuers.tasks import outbox_sweep
 from tests.support import eager_tasks, png_bytes
@@ -214,3 +216,41 @@ def test_the_award_email_links_the_badge_and_offers_claim_linkedin_and_download(
     assert f'href="{settings.PUBLIC_BASE_URL}/claim/' in html
     assert "View and claim your badge" in html
     assert "#7c2d12" in html
+
+
+def bake_then_send(tenant, assertions: list[Assertion], between) -> None:
+    """What ``process_assertions`` does, with ``between`` run after the bake and before the email: the email
+    must go by what the database says then, not by what the bake read."""
+    mail_ids = [a.mail_id for a in assertions]
+    with tenant_scope(tenant):
+        bake_pending([a.pk for a in assertions])
+        between()
+        emails_send(mail_ids, check_ready=False)
+
+
+def test_an_award_revoked_between_its_bake_and_its_email_gets_no_email(tenant_a, badge, sink):
+    keep, revoke = issue(tenant_a, badge, "ann@example.org", "ben@example.org")
+    bake_then_send(tenant_a, [keep, revoke], lambda: assertion_revoke(assertion=revoke, reason="Awarded by mistake"))
+    assert sink.assertion_ids() == {str(keep.public_id): 1}
+    assert rows(tenant_a, [revoke])[0].email_status == Assertion.EmailStatus.NONE
+
+
+def test_an_award_revoked_once_its_email_was_claimed_is_not_sent_though_the_bake_read_it_live(tenant_a, badge, sink):
+    """The revocation commits after the send claimed the email (so it could not cancel it): the awards the
+    bake read say "live", the database says revoked, and the database wins."""
+    keep, revoke = issue(tenant_a, badge, "ann@example.org", "ben@example.org")
+    bake_then_send(tenant_a, [keep, revoke], lambda: Assertion.objects.filter(pk=revoke.pk).update(revoked=True))
+    assert sink.assertion_ids() == {str(keep.public_id): 1}
+    mail = OutboxEmail.objects.get(pk=revoke.mail_id)
+    assert (mail.status, mail.error) == (OutboxEmail.Status.FAILED, "The award was revoked before its email went out.")
+
+
+def test_a_learner_corrected_between_the_bake_and_the_email_is_emailed_as_corrected(tenant_a, badge, sink):
+    ann, ben = issue(tenant_a, badge, "ann@example.org", "ben@example.org")
+    bake_then_send(tenant_a, [ann, ben], lambda: Assertion.objects.filter(pk=ann.pk).update(
+        recipient_name="Ann Corrected", recipient_identity="ann.c@example.org"))
+    assert sink.assertion_ids() == {str(ann.public_id): 1, str(ben.public_id): 1}
+    by_id = {message["X-Badge-Assertion"]: message for message in sink.messages}
+    assert by_id[str(ann.public_id)]["To"] == "ann.c@example.org"
+    assert "Ann Corrected" in by_id[str(ann.public_id)].get_body(("plain",)).get_content()
+    assert "Ben" in by_id[str(ben.public_id)].get_body(("plain",)).get_content()
