@@ -11,8 +11,8 @@ everything, so read its figures as shares).
 
 Usage: ``.venv/bin/python bench/worker_cpu.py [--awards 1000] [--svg] [--profile] [--sink lean|aiosmtpd]``
 (``lean``, the default since 4 Dec: the tests' ``LeanSmtpSink``, which offers PIPELINING). With
-``PROFILE_OUT=<file>`` set, ``--profile`` also writes the profile there, for ``pstats``' callers and callees. Needs PostgreSQL
-and Redis on 127.0.0.1; ``DATABASE_URL`` (default ``bench_worker``, created and migrated) and
+``PROFILE_OUT=<file>`` set, ``--profile`` also writes the profile there, for ``pstats``' callers and callees.
+Needs PostgreSQL and Redis on 127.0.0.1; ``DATABASE_URL`` (default ``bench_worker``, created and migrated) and
 ``REDIS_URL`` (default database 11, flushed: the recorded awards' tasks are queued there, never run).
 """
 
