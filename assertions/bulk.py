@@ -25,7 +25,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from assertions.models import BulkJob
+from assertions.models import BulkJob, BulkJobChunk
 from assertions.queue import bulk_job_queue
 from assertions.services import (
     Recipient,
@@ -370,26 +370,118 @@ def bulk_job_start(*, job: BulkJob) -> BulkJob:
 
 
 def bulk_job_run(*, job: BulkJob) -> BulkJob:
-    """Issue the job's rows in chunks, each chunk in one transaction with the job's cursor, so a worker
-    killed mid-job resumes where the last commit left it: nothing lost, nothing issued twice."""
-    chunk = settings.BULK_CHUNK_SIZE
-    all_rows = BulkJob.objects.values_list("rows", flat=True).get(pk=job.pk)  # fixed once the job exists
-    while True:
-        with _no_cycle_collection(), transaction.atomic():
-            job = (BulkJob.objects.select_for_update(of=("self",)).defer("rows")
-                   .select_related("badge_class__issuer", "tenant").get(pk=job.pk))
-            if job.status in {BulkJob.Status.DONE, BulkJob.Status.FAILED}:
-                return job
-            rows = [Row(**r) for r in all_rows[job.cursor:job.cursor + chunk]]
-            if not rows:
-                job.status, job.finished_at = BulkJob.Status.DONE, timezone.now()
-                job.save(update_fields=["status", "finished_at", "updated_at"])
-                announce("bulk_finished", tenant_id=job.tenant_id, job_id=job.pk)
-                return job
-            job.status = BulkJob.Status.RUNNING
-            _issue_chunk(job, rows)
-            job.cursor += len(rows)
-            job.save(update_fields=["status", "cursor", "issued", "failed", "errors", "updated_at"])
+    """Record the job's chunks one after another in this process (what a worker's pool processes do in
+    parallel, one chunk task each: ``assertions.tasks.run_bulk_job``); each chunk in one transaction with
+    its done marker, so a run killed mid-job resumes with the chunks not yet recorded."""
+    for number in bulk_job_chunks(job=job):
+        bulk_chunk_record(job_id=job.pk, number=number)
+    return BulkJob.objects.defer("rows").select_related("badge_class__issuer", "tenant").get(pk=job.pk)
+
+
+def bulk_job_chunks(*, job: BulkJob) -> list[int]:
+    """Start (or resume) the job: the numbers of its chunks not yet recorded, for anyone to record in any
+    order (``bulk_chunk_record``). The first call fixes the chunk size, so a chunk's number always names the
+    same rows; a job begun before chunks existed has ``rows[:cursor]`` done, which becomes its chunk 0.
+    Finishes a job whose rows are all done (none left to do it)."""
+    with transaction.atomic():
+        job = BulkJob.objects.select_for_update(of=("self",)).defer("rows").get(pk=job.pk)
+        if job.status in _FINISHED:
+            return []
+        count, _ = _chunk_rows(job.pk, 0, 0)
+        if not job.chunk_size:
+            job.chunk_size = job.cursor or settings.BULK_CHUNK_SIZE
+            if job.cursor:
+                _chunk_claim(job, 0)
+        job.status = BulkJob.Status.RUNNING
+        if job.cursor >= count:
+            _job_finish(job)
+        job.save(update_fields=["status", "chunk_size", "finished_at", "errors", "updated_at"])
+        if job.status in _FINISHED:
+            return []
+        done = set(BulkJobChunk.objects.filter(job=job).values_list("number", flat=True))
+    return [n for n in range(-(-count // job.chunk_size)) if n not in done]
+
+
+def bulk_chunk_record(*, job_id: int, number: int) -> bool:
+    """Record chunk ``number`` of a running job, in one transaction: its done marker first, then its
+    awards (``assertion_issue``), then the job's progress; the chunk that brings the job to its last row
+    finishes it and announces ``bulk_finished``, once. False if the chunk was already recorded (a second
+    run waits for a first still in progress, then skips) or the job is over."""
+    with _no_cycle_collection(), transaction.atomic():
+        job = BulkJob.objects.defer("rows").select_related("badge_class__issuer", "tenant", "created_by").get(
+            pk=job_id)
+        if job.status in _FINISHED or not job.chunk_size or not _chunk_claim(job, number):
+            return False
+        try:
+            badge_class_require_awardable(job.badge_class)
+        except (ValidationError, PermissionDenied) as exc:  # retired badge, suspended college: not worth a retry
+            _job_fail(job.pk, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+            return False
+        count, rows = _chunk_rows(job.pk, number * job.chunk_size, job.chunk_size)
+        issued, errors = _issue_chunk(job, rows)
+        # Last, and briefly: the job's row is locked from here to the commit, so parallel chunks add to
+        # its counts one after another, and exactly one of them sees the last row done.
+        locked = BulkJob.objects.select_for_update(of=("self",)).defer("rows").get(pk=job_id)
+        locked.issued += issued
+        locked.failed += len(errors)
+        locked.cursor += len(rows)
+        locked.errors.extend(errors)
+        fields = ["issued", "failed", "cursor", "errors", "updated_at"]
+        if locked.cursor >= count and locked.status not in _FINISHED:
+            _job_finish(locked)
+            fields += ["status", "finished_at"]
+        locked.save(update_fields=fields)
+    return True
+
+
+_FINISHED = frozenset({BulkJob.Status.DONE, BulkJob.Status.FAILED})
+
+
+def _chunk_claim(job: BulkJob, number: int) -> bool:
+    """Write the chunk's done marker in the current transaction; False if it exists. A marker another
+    transaction is writing makes this wait for its end: skipped if it commits, written if it rolls back."""
+    table = connection.ops.quote_name(BulkJobChunk._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} (tenant_id, job_id, number, recorded_at) VALUES (%s, %s, %s, %s) "  # noqa: S608 - our table
+                       "ON CONFLICT (job_id, number) DO NOTHING RETURNING id",
+                       [job.tenant_id, job.pk, number, timezone.now()])
+        return cursor.fetchone() is not None
+
+
+def _chunk_rows(job_id: int, start: int, size: int) -> tuple[int, list[Row]]:
+    """The job's number of rows and ``rows[start:start + size]``. On PostgreSQL the slice is cut by the
+    server: a chunk task reads its 1,000 rows, not the job's 10,000."""
+    if connection.vendor != "postgresql":
+        rows = BulkJob.objects.values_list("rows", flat=True).get(pk=job_id)
+        return len(rows), [Row(**r) for r in rows[start:start + size]]
+    table = connection.ops.quote_name(BulkJob._meta.db_table)
+    with connection.cursor() as cursor:
+        if not size:
+            cursor.execute(f"SELECT jsonb_array_length(rows) FROM {table} WHERE id = %s", [job_id])  # noqa: S608
+            return cursor.fetchone()[0], []
+        cursor.execute(f"SELECT jsonb_array_length(rows), jsonb_path_query_array(rows, %s::jsonpath)::text "  # noqa: S608
+                       f"FROM {table} WHERE id = %s", [f"$[{int(start)} to {int(start + size - 1)}]", job_id])
+        count, text = cursor.fetchone()
+    return count, [Row(**r) for r in json.loads(text)]
+
+
+def _job_finish(job: BulkJob) -> None:
+    """Mark the (locked) job done and announce it, in the transaction that did its last rows: the bad
+    rows in the order of the file, however the chunks' commits fell."""
+    job.status, job.finished_at = BulkJob.Status.DONE, timezone.now()
+    job.errors.sort(key=lambda e: e.get("row") or 0)
+    announce("bulk_finished", tenant_id=job.tenant_id, job_id=job.pk)
+
+
+def _job_fail(job_id: int, message: str) -> None:
+    """The job can no longer be awarded (retired badge, suspended college): failed, with the reason, once."""
+    job = BulkJob.objects.select_for_update(of=("self",)).defer("rows").get(pk=job_id)
+    if job.status in _FINISHED:
+        return
+    job.status, job.finished_at = BulkJob.Status.FAILED, timezone.now()
+    job.errors.append({"row": None, "email": "", "error": message})
+    job.save(update_fields=["status", "finished_at", "errors", "updated_at"])
+    announce("bulk_finished", tenant_id=job.tenant_id, job_id=job.pk)
 
 
 @contextmanager
@@ -413,16 +505,8 @@ def _job_actor(job: BulkJob) -> Actor:
     return Actor(user=job.created_by) if job.created_by is not None else Actor(system=job.actor_label)
 
 
-def _issue_chunk(job: BulkJob, rows: list[Row]) -> None:
-    try:
-        badge_class_require_awardable(job.badge_class)
-    except (ValidationError, PermissionDenied) as exc:  # retired badge, suspended college: not worth a retry
-        message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        job.status, job.finished_at = BulkJob.Status.FAILED, timezone.now()
-        job.errors.append({"row": None, "email": "", "error": message})
-        job.save(update_fields=["status", "finished_at", "errors", "updated_at"])
-        announce("bulk_finished", tenant_id=job.tenant_id, job_id=job.pk)
-        return
+def _issue_chunk(job: BulkJob, rows: list[Row]) -> tuple[int, list[dict[str, Any]]]:
+    """Issue a chunk's rows: how many were issued, and the refused ones as the job's errors, by row."""
     # The rows were previewed; each is validated again, once, by assertion_issue, which also refuses
     # a learner who has been awarded the badge since (unless the job allows duplicates).
     errors: list[dict[str, Any]] = []
@@ -441,6 +525,4 @@ def _issue_chunk(job: BulkJob, rows: list[Row]) -> None:
     cells: dict[int | None, list[list[str]]] = {row.row: row.cells for row in rows}
     errors.extend({"row": p.row, "email": p.identity, "error": p.error, "cells": cells.get(p.row, [])}
                   for p in problems)
-    job.issued += len(issued)
-    job.failed += len(errors)
-    job.errors.extend(sorted(errors, key=lambda e: e["row"] or 0))
+    return len(issued), sorted(errors, key=lambda e: e["row"] or 0)

@@ -36,7 +36,12 @@ class BulkJob(models.Model):
     rows = models.JSONField(default=list)  # the good rows, each with its line number in the file
     options = models.JSONField(default=dict)  # notify, verification_type
     total = models.PositiveIntegerField(default=0)
-    cursor = models.PositiveIntegerField(default=0)  # rows[:cursor] are done, committed with their awards
+    # Rows done (issued or refused), each chunk's committed with its awards; the job is done when it
+    # reaches the number of rows. Before chunks were recorded in parallel it was a prefix: rows[:cursor].
+    cursor = models.PositiveIntegerField(default=0)
+    # Rows per chunk (BulkJobChunk), fixed when the job is first run so a chunk's number always names the
+    # same rows; 0 until then.
+    chunk_size = models.PositiveIntegerField(default=0)
     issued = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list)  # [{"row", "email", "error"}]
@@ -59,6 +64,26 @@ class BulkJob(models.Model):
     def progress_percent(self) -> int:
         done = self.issued + self.failed
         return 100 if not self.total else min(100, round(100 * done / self.total))
+
+
+class BulkJobChunk(models.Model):
+    """A chunk of a bulk job recorded: rows [number * chunk_size, (number + 1) * chunk_size). Written first in
+    the transaction of the chunk's awards and unique per (job, number), so a chunk is recorded once by
+    whichever process runs it, however often its task runs: a second run waits for the first's commit,
+    then skips (``assertions.bulk.bulk_chunk_record``)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="chunks", db_index=False)
+    number = models.PositiveIntegerField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantScopedManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="one_record_per_chunk")]
+
+    def __str__(self) -> str:
+        return f"chunk {self.number} of bulk job {self.job_id}"
 
 
 class Assertion(models.Model):

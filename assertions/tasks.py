@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from assertions.bulk import bulk_job_run
+from assertions.bulk import bulk_chunk_record, bulk_job_chunks
 from assertions.events import ANNOUNCED
 from assertions.models import Announcement, Assertion, BulkJob
 from assertions.pipeline import bake_pending
@@ -111,9 +111,25 @@ def process_assertions(self: Task, *, tenant_id: int, assertion_ids: list[int]) 
 
 @shared_task(base=TenantTask, bind=True)
 def run_bulk_job(self: Task, *, tenant_id: int, job_id: int) -> None:
+    """Start (or resume) a bulk job: one task per chunk not yet recorded, on the recording queue, which the
+    worker's pool processes take in parallel and before any bake or email (``badgeplatform.queues``). If the
+    broker fails part way, the sweep runs this again; a chunk queued twice is recorded once."""
     job = BulkJob.objects.filter(pk=job_id).first()
-    if job is not None:
-        bulk_job_run(job=job)
+    if job is None:
+        return
+    for number in bulk_job_chunks(job=job):
+        try:
+            record_bulk_chunk.apply_async(kwargs={"tenant_id": tenant_id, "job_id": job_id, "number": number},
+                                          queue=settings.BULK_RECORD_QUEUE)
+        except Exception:  # noqa: BLE001 - broker down: the sweep starts the job again
+            logger.warning("Broker unavailable: chunks of bulk job %s left for the sweep", job_id, exc_info=True)
+            return
+
+
+@shared_task(base=TenantTask, bind=True)
+def record_bulk_chunk(self: Task, *, tenant_id: int, job_id: int, number: int) -> None:
+    """Record one chunk of a bulk job (``assertions.bulk.bulk_chunk_record``): once, however often it runs."""
+    bulk_chunk_record(job_id=job_id, number=number)
 
 
 @shared_task(base=PeriodicTask, bind=True)
@@ -169,6 +185,6 @@ def _parts(ids: list[int], size: int = 1000) -> list[list[int]]:
 
 def bulk_job_enqueue(*, tenant_id: int, job_id: int) -> None:
     try:
-        run_bulk_job.apply_async(kwargs={"tenant_id": tenant_id, "job_id": job_id}, queue=settings.BULK_QUEUE)
+        run_bulk_job.apply_async(kwargs={"tenant_id": tenant_id, "job_id": job_id}, queue=settings.BULK_RECORD_QUEUE)
     except Exception:  # noqa: BLE001 - broker down: the sweep enqueues the job again
         logger.warning("Broker unavailable: bulk job %s left for the sweep", job_id, exc_info=True)

@@ -205,13 +205,16 @@ else:
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # A third, "webhooks", holds webhook deliveries (HTTP posts to colleges' systems), so a slow receiver never
 # stands between an award and its bake or email for longer than the task in hand.
-CELERY_TASK_QUEUES = (Queue("celery"), Queue("bulk"), Queue("webhooks"))
+# A fourth, "bulk_record", holds the recording of bulk jobs (a task per chunk of rows): taken in the bulk
+# queue's turn and before it, so a cohort is recorded by every pool process before its bakes and emails.
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("bulk_record"), Queue("bulk"), Queue("webhooks"))
 # On Redis the webhooks queue is taken from only when celery and bulk are empty (they go on in turn), but
 # never waits longer than this behind them (badgeplatform.queues).
 WORKER_BACKGROUND_MAX_WAIT = env_int("WORKER_BACKGROUND_MAX_WAIT", 30, minimum=1)
 # Every webhook task, the recording of events as well as their sending (webhooks.tasks).
 CELERY_TASK_ROUTES = {"webhooks.tasks.*": {"queue": "webhooks"}}
 BULK_QUEUE = "bulk"
+BULK_RECORD_QUEUE = "bulk_record"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

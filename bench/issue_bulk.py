@@ -4,7 +4,9 @@ On PostgreSQL + Redis with one real Celery worker (prefork, ``--concurrency`` po
 default on this 2-core machine) and a local SMTP sink (aiosmtpd, in this process), it measures:
 
 1. read + validate + preview the CSV (``rows_from_csv`` + ``bulk_preview``; goal < 2 s);
-2. record every award (``bulk_job_run`` → ``assertion_issue`` in chunks; goal < 3 s);
+2. record every award: the job started as the tutor's "Issue" starts it, recorded by the worker (a task
+   per chunk of ``BULK_CHUNK_SIZE`` rows, in both pool processes, ``assertion_issue`` each), timed until
+   the job is done (goal <= 1.5 s);
 3. all baked and emailed to the sink (from the start of recording to the last email; goal < 30 s).
 
 With ``--webhook`` the college has a webhook endpoint (award issued, award email delivered, bulk job
@@ -106,6 +108,17 @@ def cpu_seconds(pid: int) -> float:
         fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
         total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     return total
+
+
+def worker_backends() -> list[int]:
+    """The PostgreSQL backends of the bench's database other than this process's own: the worker's pool
+    processes' (kept open, ``DB_CONN_MAX_AGE``), whose CPU is the recording's other half."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return [pid for (pid,) in cursor.fetchall()]
 
 
 def line(name: str, seconds: float, count: int, goal: float) -> str:
@@ -222,8 +235,8 @@ def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int,  # noqa: 
 
     django.setup()
 
-    from assertions.bulk import bulk_job_create, bulk_job_run, bulk_preview, rows_from_csv
-    from assertions.models import Assertion
+    from assertions.bulk import bulk_job_create, bulk_job_start, bulk_preview, rows_from_csv
+    from assertions.models import Assertion, BulkJob
     from issuers.scoping import tenant_scope
 
     tag = f"{int(time.time())}"
@@ -240,12 +253,18 @@ def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int,  # noqa: 
 
         sizes_before = table_bytes()
         job, _ = bulk_job_create(badge_class=badge, preview=preview, filename="cohort.csv", issue_now=False)
+        backend_cpu = {pid: cpu_seconds(pid) for pid in worker_backends()}
         worker_cpu, own = cpu_seconds(worker_pid), resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
-        job = bulk_job_run(job=job)  # what the worker's run_bulk_job does; here so it is timed alone
+        # As the tutor's "Issue" does: queued on commit, then the worker records it, a chunk per task, in
+        # both pool processes, before it bakes and emails.
+        bulk_job_start(job=job)
+        while not BulkJob.objects.filter(pk=job.pk, status__in=["done", "failed"]).exists():
+            time.sleep(0.005)
         record_s = time.perf_counter() - started
-        recorded = resource.getrusage(resource.RUSAGE_SELF)
-        record_cpu = recorded.ru_utime + recorded.ru_stime - own.ru_utime - own.ru_stime
+        record_cpu = cpu_seconds(worker_pid) - worker_cpu
+        record_backend_cpu = sum(cpu_seconds(pid) - backend_cpu.get(pid, 0.0) for pid in worker_backends())
+        job.refresh_from_db()
         assert job.issued == count, job.errors[:3]
 
         deadline = time.monotonic() + 300
@@ -272,8 +291,9 @@ def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int,  # noqa: 
     print(line("all awards recorded", record_s, count, GOALS["record"]))
     print(line("all baked and emailed", pipeline_s, count, GOALS["pipeline"]))
     print(f"\nCPU time over the last two steps: worker (all pool processes) {worker_cpu:.1f} s = "
-          f"{worker_cpu / count * 1e3:.2f} ms per award; this process (recording + SMTP sink) {own_cpu:.1f} s")
-    print(f"recording alone: {record_cpu:.2f} s of CPU in this process ({record_cpu / count * 1e6:.0f} µs per award), "
+          f"{worker_cpu / count * 1e3:.2f} ms per award; this process (SMTP sink, polling) {own_cpu:.1f} s")
+    print(f"recording alone: worker {record_cpu:.2f} s of CPU ({record_cpu / count * 1e6:.0f} µs per award), "
+          f"its PostgreSQL backends {record_backend_cpu:.2f} s ({record_backend_cpu / count * 1e6:.0f} µs per award), "
           f"load average {os.getloadavg()[0]:.1f}")
     grown = sorted(((size, name) for name, size in growth.items() if size > 0), reverse=True)
     print(f"database growth: {sum(size for size, _ in grown) / count:.0f} bytes per award ("

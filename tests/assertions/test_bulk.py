@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 
 from assertions.bulk import (
+    bulk_chunk_record,
+    bulk_job_chunks,
     bulk_job_create,
     bulk_job_run,
     bulk_preview,
@@ -18,7 +20,7 @@ from assertions.bulk import (
     rows_from_json,
     rows_from_lines,
 )
-from assertions.models import Assertion, BulkJob
+from assertions.models import Assertion, BulkJob, BulkJobChunk
 from assertions.services import Recipient, assertion_issue
 from badges.models import BadgeClass
 from issuers.csvexport import csv_bytes
@@ -190,13 +192,65 @@ def test_the_same_file_twice_is_one_job_and_issues_once(tenant_a, badge, alice):
         assert public_timestamp(ann.issued_on) == "2026-08-31T23:00:00Z"  # midnight in London (summer time)
 
 
-def test_a_job_resumes_from_its_cursor_without_issuing_twice(tenant_a, badge, settings):
+def _ten_row_job(tenant, badge, settings):
     settings.BULK_CHUNK_SIZE = 4
     rows = rows_from_lines("\n".join(f"l{i}@example.org" for i in range(10)))
-    with tenant_scope(tenant_a):
+    with tenant_scope(tenant):
         job, _ = bulk_job_create(badge_class=badge, preview=bulk_preview(badge_class=badge, rows=rows),
                                  issue_now=False)
-        # As if a worker committed the first chunk and died: the cursor says where to resume.
+    return job
+
+
+def test_a_job_is_split_once_into_chunks_that_any_process_may_record_in_any_order(tenant_a, badge, settings):
+    job = _ten_row_job(tenant_a, badge, settings)
+    with tenant_scope(tenant_a):
+        assert bulk_job_chunks(job=job) == [0, 1, 2]
+        settings.BULK_CHUNK_SIZE = 3  # changed meanwhile: the job keeps the size it started with
+        assert bulk_chunk_record(job_id=job.pk, number=2)
+        assert bulk_job_chunks(job=job) == [0, 1]
+        assert bulk_chunk_record(job_id=job.pk, number=0)
+        job.refresh_from_db()
+        assert (job.status, job.chunk_size, job.cursor, job.issued) == ("running", 4, 6, 6)
+        assert sorted(Assertion.objects.values_list("recipient_identity", flat=True)) == [
+            f"l{i}@example.org" for i in (0, 1, 2, 3, 8, 9)]
+        assert bulk_chunk_record(job_id=job.pk, number=1)  # the last: it finishes the job
+        job.refresh_from_db()
+        assert (job.status, job.cursor, job.issued, job.failed) == ("done", 10, 10, 0)
+        assert job.finished_at is not None
+        assert bulk_job_chunks(job=job) == []
+
+
+def test_a_chunk_whose_task_runs_twice_is_recorded_once(tenant_a, badge, settings):
+    job = _ten_row_job(tenant_a, badge, settings)
+    with tenant_scope(tenant_a):
+        bulk_job_chunks(job=job)
+        assert bulk_chunk_record(job_id=job.pk, number=1)
+        assert not bulk_chunk_record(job_id=job.pk, number=1)
+        job.refresh_from_db()
+        assert (job.cursor, job.issued) == (4, 4)
+        assert Assertion.objects.filter(bulk_job=job).count() == 4
+        assert list(BulkJobChunk.objects.filter(job=job).values_list("number", flat=True)) == [1]
+
+
+def test_a_chunk_that_fails_leaves_no_marker_and_is_recorded_when_run_again(tenant_a, badge, settings):
+    job = _ten_row_job(tenant_a, badge, settings)
+    with tenant_scope(tenant_a):
+        bulk_job_chunks(job=job)
+        BulkJob.objects.filter(pk=job.pk).update(options={"verification_type": "no such type"})
+        with pytest.raises(ValidationError):
+            bulk_chunk_record(job_id=job.pk, number=0)
+        assert not BulkJobChunk.objects.exists()  # rolled back with the awards: nothing half done
+        BulkJob.objects.filter(pk=job.pk).update(options={})
+        bulk_job_run(job=job)
+        job.refresh_from_db()
+        assert (job.status, job.issued) == ("done", 10)
+        assert Assertion.objects.filter(bulk_job=job).count() == 10
+
+
+def test_a_job_begun_before_chunks_existed_resumes_from_its_cursor_without_issuing_twice(tenant_a, badge, settings):
+    job = _ten_row_job(tenant_a, badge, settings)
+    with tenant_scope(tenant_a):
+        # As a worker of the one-process code left it, killed after its first chunk: rows[:cursor] done.
         assertion_issue(badge_class=badge, recipients=[Recipient(identity=r["email"]) for r in job.rows[:4]],
                          bulk_job=job)
         BulkJob.objects.filter(pk=job.pk).update(cursor=4, issued=4, status="running")

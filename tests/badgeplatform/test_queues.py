@@ -36,6 +36,24 @@ def test_celery_and_bulk_take_turns_and_webhooks_come_last():
     assert cycle.consume(3)[-1] == "webhooks"
 
 
+def test_a_bulk_jobs_recording_goes_in_the_bulk_queues_turn_just_before_it():
+    cycle = PipelineFirst()
+    cycle.update(["celery", "bulk_record", "bulk", "webhooks"])
+    assert cycle.consume(4) == ["celery", "bulk_record", "bulk", "webhooks"]
+    cycle.rotate("celery")
+    assert cycle.consume(4) == ["bulk_record", "bulk", "celery", "webhooks"]
+    cycle.rotate("bulk_record")  # the bulk queue's turn was taken: the default queue's next
+    assert cycle.consume(4) == ["celery", "bulk_record", "bulk", "webhooks"]
+    cycle.rotate("celery")
+    cycle.rotate("bulk")
+    assert cycle.consume(4) == ["celery", "bulk_record", "bulk", "webhooks"]
+
+
+def test_the_worker_takes_every_queue_the_pipeline_uses():
+    names = {q.name for q in settings.CELERY_TASK_QUEUES}
+    assert {settings.CELERY_TASK_DEFAULT_QUEUE, settings.BULK_QUEUE, settings.BULK_RECORD_QUEUE, "webhooks"} <= names
+
+
 def test_webhooks_that_waited_go_first_once_then_last_again():
     cycle = _cycle(max_wait=0.05)
     cycle.rotate("bulk")

@@ -69,6 +69,8 @@ NOT_STAFF_CHANGES: dict[str, str] = {
     "assertions.bulk.bulk_job_find": READS,
     "assertions.bulk.bulk_job_create": JOB,
     "assertions.bulk.bulk_job_start": JOB,
+    "assertions.bulk.bulk_job_chunks": JOB,
+    "assertions.bulk.bulk_chunk_record": JOB,
     # pathways
     "pathways.services.learner": READS,
     "pathways.services.badge_version_ids": READS,
