@@ -110,15 +110,23 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def worker_backends() -> list[int]:
-    """The PostgreSQL backends of the bench's database other than this process's own: the worker's pool
-    processes' (kept open, ``DB_CONN_MAX_AGE``), whose CPU is the recording's other half."""
+def backends_cpu(seen: dict[int, float]) -> dict[int, float]:
+    """``seen`` updated with the CPU time of every PostgreSQL backend of the bench's database but this
+    process's own. The worker's pool processes connect for each task (Celery's Django fix-up closes the
+    connection after it), so a backend is gone once its task ends: sampled every few milliseconds while the
+    job records, this misses only what a backend did after its last sample."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_stat_activity "
                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        return [pid for (pid,) in cursor.fetchall()]
+        pids = [pid for (pid,) in cursor.fetchall()]
+    for pid in pids:
+        try:
+            seen[pid] = cpu_seconds(pid)
+        except (FileNotFoundError, ProcessLookupError):  # ended meanwhile
+            pass
+    return seen
 
 
 def line(name: str, seconds: float, count: int, goal: float) -> str:
@@ -253,17 +261,19 @@ def run(count: int, concurrency: int, sink: SmtpSink, worker_pid: int,  # noqa: 
 
         sizes_before = table_bytes()
         job, _ = bulk_job_create(badge_class=badge, preview=preview, filename="cohort.csv", issue_now=False)
-        backend_cpu = {pid: cpu_seconds(pid) for pid in worker_backends()}
+        before = backends_cpu({})
         worker_cpu, own = cpu_seconds(worker_pid), resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         # As the tutor's "Issue" does: queued on commit, then the worker records it, a chunk per task, in
         # both pool processes, before it bakes and emails.
         bulk_job_start(job=job)
+        seen = dict(before)
         while not BulkJob.objects.filter(pk=job.pk, status__in=["done", "failed"]).exists():
+            backends_cpu(seen)
             time.sleep(0.005)
         record_s = time.perf_counter() - started
         record_cpu = cpu_seconds(worker_pid) - worker_cpu
-        record_backend_cpu = sum(cpu_seconds(pid) - backend_cpu.get(pid, 0.0) for pid in worker_backends())
+        record_backend_cpu = sum(backends_cpu(seen).values()) - sum(before.values())
         job.refresh_from_db()
         assert job.issued == count, job.errors[:3]
 
