@@ -3,11 +3,11 @@ its ``AppConfig.ready()`` (webhooks: a college's systems hear of pathways comple
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from issuers.registry import Registry
 from pathways.models import PathwayCompletion
 
-# Called with a completion just recorded (its capstone set, if the pathway awards one), in its
-# transaction, so what a listener writes commits with the completion or not at all.
-COMPLETED: Registry[Callable[[PathwayCompletion], None]] = Registry("told of pathways completed")
+# Called with completions just recorded (of one pathway; each with its capstone set, if the pathway awards
+# one), in their transaction, so what a listener writes commits with them or not at all.
+COMPLETED: Registry[Callable[[Sequence[PathwayCompletion]], None]] = Registry("told of pathways completed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -107,31 +108,147 @@ def pathway_progress(*, pathway: Pathway, identity: str) -> requirements.Progres
 def pathway_check(*, pathway: Pathway, identity: str) -> Assertion | None:
     """Award the capstone if the learner now satisfies the pathway and has not completed it before.
     Safe under concurrent calls: the completion row is unique per learner, so one call wins."""
-    key, identities, send_to = learner(identity)
-    if not requirements.satisfied(pathway.requirements, held_badges(identities)):
-        return None
+    awarded = pathway_check_many(pathway=pathway, identities=[identity])
+    return awarded[0] if awarded else None
+
+
+@dataclass(frozen=True)
+class _Learner:
+    key: str
+    identities: frozenset[str]
+    send_to: str
+
+
+def _learners(identities: Iterable[str]) -> dict[str, _Learner]:
+    """``learner()`` for many identities at once, in two queries (each identity's key, addresses and the
+    address a capstone goes to)."""
+    wanted = sorted({i.lower() for i in identities})
+    owners: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        match = Q()
+        for identity in wanted[start:start + 500]:
+            match |= Q(email__iexact=identity)  # the case-insensitive index of addresses answers each
+        for email, user_id in EmailAddress.objects.filter(match, verified=True).values_list("email", "user_id"):
+            owners.setdefault(email.lower(), user_id)
+    addresses: dict[int, list[tuple[str, bool]]] = {}
+    for user_id, email, primary in EmailAddress.objects.filter(
+            user_id__in=set(owners.values()), verified=True).values_list("user_id", "email", "primary"):
+        addresses.setdefault(user_id, []).append((email, primary))
+    found = {}
+    for identity in wanted:
+        owner = owners.get(identity)
+        if owner is None:
+            found[identity] = _Learner(f"email:{identity}", frozenset({identity}), identity)
+        else:
+            mine = addresses.get(owner, [])
+            primary = next((e for e, p in mine if p), identity)
+            found[identity] = _Learner(f"user:{owner}", frozenset(e.lower() for e, _ in mine) | {identity},
+                                       primary.lower())
+    return found
+
+
+def _named_versions(pathway: Pathway) -> dict[int, set[str]]:
+    """Badge class id -> the badges the pathway names (public ids) that holding it counts as: any version
+    of a named badge counts."""
+    counts: dict[int, set[str]] = {}
+    for named in requirements.badges_in(pathway.requirements):
+        first = BadgeClass.objects.filter(public_id=named).values_list("pk", flat=True).first()
+        if first is not None:
+            for pk in _all_versions([first]):
+                counts.setdefault(pk, set()).add(named)
+    return counts
+
+
+def pathway_check_many(*, pathway: Pathway, identities: Iterable[str]) -> list[Assertion]:
+    """``pathway_check`` for many learners at once (a retro-award chunk, the learners of a cohort's chunk):
+    who they are, what they hold and who has completed already, each read once for all of them, then the
+    capstones of those now due issued in one call of the issuing service. Returns the capstones awarded.
+    As safe under concurrent calls as one check: a learner's completion row is unique, and a learner
+    another call completed first is left out (in a savepoint of its own)."""
+    learners = list({lrn.key: lrn for lrn in _learners(identities).values()}.values())
+    if not learners:
+        return []
+    versions = _named_versions(pathway)
+    every = sorted({i for lrn in learners for i in lrn.identities})
+    held: dict[str, set[str]] = {}
+    for start in range(0, len(every), 2000):
+        for identity, badge_id in (Assertion.objects.filter(
+                badge_class_id__in=list(versions), revoked=False, recipient_identity__in=every[start:start + 2000])
+                .order_by().values_list("recipient_identity", "badge_class_id")):
+            held.setdefault(identity.lower(), set()).update(versions[badge_id])
+    due = [lrn for lrn in learners
+           if requirements.satisfied(pathway.requirements, set().union(*(held.get(i, set()) for i in lrn.identities)))]
+    if not due:
+        return []
+    done = set(PathwayCompletion.objects.filter(pathway=pathway, learner_key__in=[lrn.key for lrn in due])
+               .values_list("learner_key", flat=True))
+    due = [lrn for lrn in due if lrn.key not in done]
+    if not due:
+        return []
+    with transaction.atomic():
+        completed = _completions_record(pathway, due)
+        capstones: dict[str, Assertion] = {}
+        capstone = pathway.capstone
+        if capstone is not None and capstone.retired_at is None and completed:
+            # Not awarded by hand already: any of the learner's addresses holding the capstone.
+            holding = holders(badge_class=capstone, identities={i for lrn, _ in completed for i in lrn.identities})
+            names = _names({i for lrn, _ in completed for i in lrn.identities})
+            recipients = [Recipient(identity=lrn.send_to, name=_name_of(lrn, names)) for lrn, _ in completed
+                          if not lrn.identities & holding]
+            if recipients:
+                issued = assertion_issue(badge_class=capstone, actor=Actor(system=f"pathway {pathway.name}"[:200]),
+                                         recipients=recipients)
+                capstones = {a.recipient_identity.lower(): a for a in issued}
+        with_capstone = []
+        for lrn, completion in completed:
+            completion.capstone = capstones.get(lrn.send_to)
+            if completion.capstone is not None:
+                with_capstone.append(completion)
+        PathwayCompletion.objects.bulk_update(with_capstone, ["capstone"], batch_size=500)
+        if completed:
+            for listener in COMPLETED:
+                listener([completion for _, completion in completed])
+    return [capstones[lrn.send_to] for lrn, _ in completed if lrn.send_to in capstones]
+
+
+def _completions_record(pathway: Pathway, due: list[_Learner]) -> list[tuple[_Learner, PathwayCompletion]]:
+    """Each learner's completion row, unique per learner: in one INSERT, or, if another worker completed one
+    of them meanwhile, one by one, leaving out those completed first."""
     try:
         with transaction.atomic():
-            completion = PathwayCompletion.objects.create(tenant=pathway.tenant, pathway=pathway, learner_key=key)
-            capstone = None
-            if (pathway.capstone is not None and pathway.capstone.retired_at is None
-                    and not holders(badge_class=pathway.capstone, identities=identities)):  # not awarded by hand
-                (capstone,) = assertion_issue(
-                    badge_class=pathway.capstone, actor=Actor(system=f"pathway {pathway.name}"[:200]),
-                    recipients=[Recipient(identity=send_to, name=_name(identities))],
-                )
-                completion.capstone = capstone
-                completion.save(update_fields=["capstone"])
-            for listener in COMPLETED:
-                listener(completion)
-            return capstone
+            made = PathwayCompletion.objects.bulk_create(
+                [PathwayCompletion(tenant=pathway.tenant, pathway=pathway, learner_key=lrn.key) for lrn in due])
+        return list(zip(due, made, strict=True))
     except IntegrityError:
-        return None  # another worker completed it first
+        pass
+    completed = []
+    for lrn in due:
+        try:
+            with transaction.atomic():
+                completed.append((lrn, PathwayCompletion.objects.create(
+                    tenant=pathway.tenant, pathway=pathway, learner_key=lrn.key)))
+        except IntegrityError:
+            continue  # another worker completed it first
+    return completed
 
 
-def _name(identities: set[str]) -> str:
-    return (Assertion.objects.filter(recipient_identity__in=identities).exclude(recipient_name="")
-            .order_by("-issued_on").values_list("recipient_name", flat=True).first() or "")
+def _names(identities: set[str]) -> dict[str, tuple[Any, str]]:
+    """Identity -> (issued on, name) of its newest award that names the learner."""
+    newest: dict[str, tuple[Any, str]] = {}
+    every = sorted(identities)
+    for start in range(0, len(every), 2000):
+        for identity, issued_on, name in (Assertion.objects.filter(recipient_identity__in=every[start:start + 2000])
+                                          .exclude(recipient_name="").order_by()
+                                          .values_list("recipient_identity", "issued_on", "recipient_name")):
+            key = identity.lower()
+            if key not in newest or issued_on > newest[key][0]:
+                newest[key] = (issued_on, name)
+    return newest
+
+
+def _name_of(learner: _Learner, names: dict[str, tuple[Any, str]]) -> str:
+    known = [names[i] for i in learner.identities if i in names]
+    return max(known, key=lambda found: found[0])[1] if known else ""
 
 
 def pathways_after_issue(*, assertion_ids: Iterable[int]) -> int:
@@ -144,9 +261,15 @@ def pathways_after_issue(*, assertion_ids: Iterable[int]) -> int:
     versions = badge_version_ids({b for _, b in rows})
     pathways = [p for p in Pathway.objects.select_related("capstone", "tenant")
                 if requirements.badges_in(p.requirements) & versions]
-    for identity in {i for i, _ in rows}:
-        for pathway in pathways:
-            awarded += pathway_check(pathway=pathway, identity=identity) is not None
+    identities = {i.lower() for i, _ in rows}
+    for pathway in pathways:
+        # Only those who may now complete it: a cohort of new learners, each holding one badge of a
+        # pathway of three, costs a few queries, not a check each.
+        named = requirements.badges_in(pathway.requirements)
+        badge_ids = _all_versions(list(BadgeClass.objects.filter(public_id__in=named).values_list("pk", flat=True)))
+        candidates = _candidates(pathway, badge_ids, since=None, among=identities)
+        for start in range(0, len(candidates), 500):
+            awarded += len(pathway_check_many(pathway=pathway, identities=candidates[start:start + 500]))
     return awarded
 
 
@@ -182,8 +305,7 @@ def pathway_retro_award(*, pathway: Pathway, chunk: int = 500, since: datetime |
     Pathway.objects.filter(pk=pathway.pk).update(retro_status="running", retro_total=len(identities), retro_done=0)
     awarded = 0
     for start in range(0, len(identities), chunk):
-        for identity in identities[start:start + chunk]:
-            awarded += pathway_check(pathway=pathway, identity=identity) is not None
+        awarded += len(pathway_check_many(pathway=pathway, identities=identities[start:start + chunk]))
         Pathway.objects.filter(pk=pathway.pk).update(retro_done=min(len(identities), start + chunk),
                                                      retro_awarded=awarded)
     Pathway.objects.filter(pk=pathway.pk).update(retro_status="done", retro_done=len(identities),
@@ -192,20 +314,33 @@ def pathway_retro_award(*, pathway: Pathway, chunk: int = 500, since: datetime |
     return pathway
 
 
-def _candidates(pathway: Pathway, badge_ids: list[int], since: datetime | None) -> list[str]:
+def _candidates(pathway: Pathway, badge_ids: list[int], since: datetime | None,
+                among: set[str] | None = None) -> list[str]:
+    """Learners who may complete the pathway (see ``pathway_retro_award``); ``among``: only these."""
     awards = Assertion.objects.filter(badge_class_id__in=badge_ids, revoked=False)
     if since is not None:
         recent = set(awards.filter(created_at__gte=since).values_list("recipient_identity", flat=True))
-        if not recent:
+        among = recent if among is None else among & recent
+    if among is not None:
+        if not among:
             return []
-        awards = awards.filter(recipient_identity__in=recent)
+        awards = awards.filter(recipient_identity__in=among)
     # Versions of one badge count twice here: a superset of the learners who may complete, never fewer.
     enough = set(awards.order_by().values("recipient_identity").annotate(n=Count("badge_class_id", distinct=True))
                  .filter(n__gte=requirements.fewest_badges(pathway.requirements))
                  .values_list("recipient_identity", flat=True))
     # An account's verified addresses add up: its addresses that hold any named badge are checked too.
-    several = (EmailAddress.objects.filter(verified=True).values("user_id").annotate(n=Count("id"))
-               .filter(n__gt=1).values("user_id"))
+    # Among some learners, only their own accounts are looked at, not every account with several.
+    addresses = EmailAddress.objects.filter(verified=True)
+    if among is not None:
+        owners = set()
+        for start in range(0, len(wanted := sorted(among)), 500):
+            match = Q()
+            for identity in wanted[start:start + 500]:
+                match |= Q(email__iexact=identity)
+            owners |= set(addresses.filter(match).values_list("user_id", flat=True))
+        addresses = addresses.filter(user_id__in=owners)
+    several = addresses.values("user_id").annotate(n=Count("id")).filter(n__gt=1).values("user_id")
     shared = {e.lower() for e in EmailAddress.objects.filter(verified=True, user_id__in=several)
               .values_list("email", flat=True)}
     if shared:

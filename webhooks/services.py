@@ -303,11 +303,11 @@ def award_verified(event: VerificationEvent) -> None:
                                             "at": public_timestamp(event.created_at)}})
 
 
-def pathway_completed(completion: PathwayCompletion) -> None:
-    """Told by pathways (``COMPLETED``), in the completion's transaction."""
-    if subscribed(tenant_id=completion.tenant_id, event_type=EventType.PATHWAY_COMPLETED):
-        events_record(tenant_id=completion.tenant_id, event_type=EventType.PATHWAY_COMPLETED,
-                      items=[(str(completion.public_id), payloads.completion_data(completion))])
+def pathway_completed(completions: Sequence[PathwayCompletion]) -> None:
+    """Told by pathways (``COMPLETED``) of completions of one pathway, in their transaction."""
+    if completions and subscribed(tenant_id=completions[0].tenant_id, event_type=EventType.PATHWAY_COMPLETED):
+        events_record(tenant_id=completions[0].tenant_id, event_type=EventType.PATHWAY_COMPLETED,
+                      items=[(str(c.public_id), payloads.completion_data(c)) for c in completions])
 
 
 def bulk_job_finished(*, job: BulkJob) -> int:

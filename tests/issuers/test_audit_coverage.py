@@ -79,6 +79,8 @@ NOT_STAFF_CHANGES: dict[str, str] = {
     "pathways.services.cohort_progress": READS,
     "pathways.services.pathway_check": "the pathway worker awards a capstone through assertion_issue, audited "
                                        "as 'pathway <name>' (tests/pathways/test_capstone.py)",
+    "pathways.services.pathway_check_many": "pathway_check for many learners: the same capstones through "
+                                            "assertion_issue, audited as 'pathway <name>'",
     "pathways.services.pathways_after_issue": SYSTEM,
     "pathways.services.pathways_after_revoke": SYSTEM + " (a flag is audited as pathway.flag)",
     "pathways.services.pathway_retro_award": "the background job pathway_create starts (audited there)",

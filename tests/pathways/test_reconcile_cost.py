@@ -16,7 +16,7 @@ from assertions.models import Assertion
 from assertions.services import Recipient, assertion_issue
 from badges.models import BadgeClass
 from issuers.scoping import tenant_scope
-from pathways.models import PathwayCompletion
+from pathways.models import Pathway, PathwayCompletion
 from pathways.requirements import fewest_badges
 from pathways.services import pathway_create, pathway_retro_award
 from tests.support import make_user, png_bytes
@@ -84,3 +84,33 @@ def test_fewest_badges_of_a_requirement_tree():
     assert fewest_badges({"n": 1, "of": [{"all": [{"badge": "x"}, {"badge": "y"}]}, {"badge": "z"}]}) == 1
     assert fewest_badges({"all": [{"badge": "w"}, {"n": 2, "of": [{"badge": "x"}, {"badge": "y"},
                                                                   {"badge": "z"}]}]}) == 3
+
+
+def test_a_cohorts_checks_and_a_pathways_capstones_cost_the_same_queries_for_10_or_40_learners(
+        tenant_a, issuer_a, alice):
+    """The checks after a cohort's awards look at the learners who may complete only (a new learner holding
+    one badge of two costs nothing), and the learners due a capstone are read and awarded together."""
+    from pathways.services import pathways_after_issue
+
+    with tenant_scope(tenant_a):
+        a, b, capstone = (_badge(tenant_a, issuer_a, n) for n in ("Knife Skills", "Pastry", "Commis Chef"))
+        pathway = pathway_create(tenant=tenant_a, name="Commis", capstone=capstone, actor=alice, retro_award=False,
+                                 tree={"all": [{"badge": str(a.public_id)}, {"badge": str(b.public_id)}]})
+        counts = []
+        for size, round_ in ((10, "x"), (40, "y")):
+            emails = [f"{round_}{n}@example.org" for n in range(size)]
+            assertion_issue(badge_class=a, notify=False, recipients=[Recipient(identity=e, name=f"Learner {e[:3]}")
+                                                                     for e in emails])
+            cohort = list(Assertion.objects.filter(recipient_identity__in=emails).values_list("pk", flat=True))
+            with CaptureQueriesContext(connection) as one_badge:
+                assert pathways_after_issue(assertion_ids=cohort) == 0  # one badge of two: nobody checked
+            _issue(b, emails)
+            pathway = Pathway.objects.get(pk=pathway.pk)  # as the worker's task reads it
+            with CaptureQueriesContext(connection) as due:
+                assert pathway_retro_award(pathway=pathway).retro_awarded == size
+            counts.append((len(one_badge), len(due)))
+        assert counts[0] == counts[1]
+        awarded = Assertion.objects.filter(badge_class=capstone)
+        assert awarded.count() == 50
+        assert awarded.get(recipient_identity="y7@example.org").recipient_name == "Learner y7@"
+        assert PathwayCompletion.objects.filter(pathway=pathway, capstone__isnull=False).count() == 50
