@@ -80,8 +80,11 @@ def test_an_upward_import_inside_a_function_breaks_the_layer_check(tmp_path):
 
 def test_the_layers_above_fill_the_registries_of_the_layers_below():
     from assertions.events import ANNOUNCED
+    from assertions.pipeline import BAKED
+    from assertions.services import AWARD_FILES, ERASED
     from backpack.selectors import linked_badges_of_path
     from credentials.models import CredentialKey, EndorserKey
+    from credentials.services import credential_files, credentials_bake
     from issuers.keys import ENCRYPTED_KEY_MODELS
     from issuers.outbox import EMAIL_KINDS, EMAIL_OUTCOMES
     from issuers.services import PUBLICATION_LISTENERS
@@ -91,7 +94,7 @@ def test_the_layers_above_fill_the_registries_of_the_layers_below():
     from sso.models import SingleSignOn
     from verification.events import VERIFIED
     from verification.links import OUR_PAGES
-    from verification.publication import publication_changed
+    from verification.publication import awards_erased, publication_changed
     from webhooks import services as webhooks
     from webhooks import tasks as webhook_tasks
     from webhooks.models import WebhookEndpoint
@@ -106,6 +109,9 @@ def test_the_layers_above_fill_the_registries_of_the_layers_below():
     assert list(EMAIL_OUTCOMES) == [webhooks.award_emails_done]
     assert list(VERIFIED) == [webhooks.award_verified]
     assert list(COMPLETED) == [webhooks.pathway_completed]
+    assert list(BAKED) == [credentials_bake]
+    assert list(AWARD_FILES) == [credential_files]
+    assert list(ERASED) == [awards_erased]
     assert set(ENCRYPTED_KEY_MODELS) == {CredentialKey, EndorserKey, WebhookEndpoint, LtiRegistration, SingleSignOn}
 
 
