@@ -166,6 +166,7 @@ def main() -> None:
         import django
 
         django.setup()
+        years.spread_if_needed()
         started = time.perf_counter()
         Path(args.json_out).write_text(json.dumps(measure(args.multi)))
         print(f"  measured in {time.perf_counter() - started:.0f} s (load {os.getloadavg()[0]:.1f})", flush=True)

@@ -2,9 +2,10 @@
 100 k and (with ``--sizes``) 1 M awards, with 50 small colleges beside it (issue 19).
 
 The data is made through the issuing service in batches, as a CSV cohort is recorded (email rows in
-the outbox included), then settled as years of use leave it: emails sent, images baked, a share of
-awards claimed, revoked or expired, a pathway over two of the badges, and one learner holding 300
-badges in the backpack. At each size gunicorn (2 sync workers, DEBUG off) serves the pages; each
+the outbox included), then settled as years of use leave it: awards spread over five years, emails
+sent, images baked, a share of awards claimed, revoked or expired, and one learner holding 300 badges
+in the backpack (pathways: ``bench/pathways.py``, on the same databases). At each size gunicorn (2 sync
+workers, DEBUG off) serves the pages; each
 page gets 2 cold and 20 warm requests, and the script prints the median and p95 of the warm ones,
 the queries each made (``--queries``), and the goal: p95 <= 200 ms at every size, growing at most 2x
 from the first size. Then every beat task (the sweeps, pathway reconciliation, expiry reminders, the
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -112,6 +114,43 @@ def copy_keep(size: int) -> None:
 def broker_flush() -> None:
     """The awards' bake and email tasks: no worker runs here (the data is settled by SQL instead)."""
     subprocess.run(["redis-cli", "-n", REDIS_URL.rsplit("/", 1)[1], "FLUSHDB"], check=True, capture_output=True)
+
+
+# Five years of awards: each made on one of the last 1,826 days (ids scattered over them, so every badge
+# and every size has old and new awards); what was set from the issue date moves with it. Awards made
+# today only (a batch just grown) are moved, so each is moved once.
+SPREAD_SQL = """
+UPDATE assertions_assertion SET issued_on = issued_on - d, created_at = created_at - d,
+       claimed_at = claimed_at - d, expires = expires - d
+FROM (SELECT id AS spread_id, (((id * 7919) % 1826) + 1) * interval '1 day' AS d FROM assertions_assertion
+      WHERE created_at > now() - interval '1 day') AS spread
+WHERE id = spread_id
+"""
+
+
+def tallies_rebuild(cursor: Any) -> None:
+    """The claims and revocations above were set by SQL, past the services that keep the tallies."""
+    from assertions.tally import DELAY_REBUILD_SQL, REBUILD_SQL
+
+    cursor.execute("DELETE FROM assertions_awardtally")
+    cursor.execute("DELETE FROM assertions_claimdelaytally")
+    cursor.execute(REBUILD_SQL.format(where=""))
+    cursor.execute(DELAY_REBUILD_SQL.format(where=""))
+
+
+def spread_if_needed() -> None:
+    """A database grown before awards were spread over five years (a --grow-only run of 3 Dec): spread them,
+    once, and recount the tallies, so the kept copies need not be grown again."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(issued_on) - min(issued_on) < interval '365 days' FROM assertions_assertion")
+        if not cursor.fetchone()[0]:
+            return
+        print("spreading the awards over five years (once for this database)", flush=True)
+        cursor.execute(SPREAD_SQL.replace("WHERE created_at > now() - interval '1 day'", ""))
+        tallies_rebuild(cursor)
+        cursor.execute("VACUUM ANALYZE")
 
 
 class World:
@@ -208,10 +247,12 @@ class World:
         self.settle()
 
     def settle(self) -> None:
-        """What years of use leave: emails sent, images baked, 30 % claimed, 2 % revoked, 5 % expired."""
+        """What years of use leave: awards spread over five years, emails sent, images baked, 30 % claimed,
+        2 % revoked, 5 % expired."""
         from django.db import connection
 
         with connection.cursor() as cursor:
+            cursor.execute(SPREAD_SQL)
             cursor.execute("UPDATE issuers_outboxemail SET status = 'sent', sent_at = now() WHERE status = 'queued'")
             cursor.execute("UPDATE assertions_assertion SET bake_status = 'done' WHERE bake_status = 'pending'")
             cursor.execute("UPDATE assertions_assertion SET claimed_at = issued_on WHERE id % 10 < 3 "
@@ -220,13 +261,7 @@ class World:
                            "revocation_reason = 'Issued in error' WHERE id % 50 = 7 AND NOT revoked")
             cursor.execute("UPDATE assertions_assertion SET expires = issued_on + interval '1 day' "
                            "WHERE id % 20 = 3 AND expires IS NULL")
-            # The claims and revocations above were set by SQL, past the services that keep the tallies.
-            from assertions.tally import DELAY_REBUILD_SQL, REBUILD_SQL
-
-            cursor.execute("DELETE FROM assertions_awardtally")
-            cursor.execute("DELETE FROM assertions_claimdelaytally")
-            cursor.execute(REBUILD_SQL.format(where=""))
-            cursor.execute(DELAY_REBUILD_SQL.format(where=""))
+            tallies_rebuild(cursor)
             # Years of use leave the tables vacuumed (autovacuum); one bulk UPDATE of every award leaves
             # dead index entries that a real college's gradual changes never pile up (an empty index scan
             # of the outbox's queued emails took 11 ms at 1,000,000 before this).
@@ -358,6 +393,7 @@ def main() -> None:
 
     django.setup()
     if args.reuse:
+        spread_if_needed()
         world = World.existing()
     else:
         world = World()
