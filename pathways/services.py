@@ -20,6 +20,7 @@ from assertions.services import Recipient, assertion_issue, holders
 from badges.models import BadgeClass
 from issuers.context import Actor, ActorLike, acting
 from issuers.models import Issuer, Tenant
+from issuers.rows import rows_update
 from issuers.scoping import current_tenant_id
 from issuers.services import audit_record
 from pathways import requirements
@@ -215,7 +216,7 @@ def pathway_check_many(*, pathway: Pathway, identities: Iterable[str]) -> list[A
             completion.capstone = capstones.get(lrn.send_to)
             if completion.capstone is not None:
                 with_capstone.append(completion)
-        PathwayCompletion.objects.bulk_update(with_capstone, ["capstone"], batch_size=500)
+        rows_update(PathwayCompletion, "capstone", [(c.pk, c.capstone_id) for c in with_capstone])
         if completed:
             for listener in COMPLETED:
                 listener([completion for _, completion in completed])
