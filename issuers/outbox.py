@@ -130,15 +130,15 @@ def stored_message(email: OutboxEmail) -> EmailMultiAlternatives:
 
 
 def email_new(*, kind: str, to: str, tenant: Tenant | None = None, message: EmailMessage | None = None,
-              now: datetime | None = None) -> OutboxEmail:
+              now: datetime | None = None, pk: uuid.UUID | None = None) -> OutboxEmail:
     """An unsaved row (see ``emails_create`` for many at once). A batch passes its one ``now``: two
     ``timezone.now()`` calls per row (each reads ``settings.USE_TZ`` through the lazy settings) were a
-    tenth of building a cohort's email rows."""
+    tenth of building a cohort's email rows; and may pass the row's id (``issuers.rows.random_ids``)."""
     if now is None:
         now = timezone.now()
     return _EMAILS.new(kind=kind, to=to[:320], tenant_id=tenant.pk if tenant is not None else None,
                        content=message_content(message) if message is not None else {},
-                       created_at=now, updated_at=now)
+                       created_at=now, updated_at=now, **({"id": pk} if pk is not None else {}))
 
 
 _EMAILS = RowMaker(OutboxEmail)

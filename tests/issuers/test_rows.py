@@ -12,12 +12,12 @@ from django.db.models.signals import post_init
 
 from assertions.models import Assertion
 from issuers.models import OutboxEmail
-from issuers.rows import COPY_FROM, RowMaker, rows_insert
+from issuers.rows import COPY_FROM, RowMaker, random_ids, rows_insert
 from issuers.scoping import tenant_scope
 
 WHEN = datetime(2026, 9, 1, 8, 30, tzinfo=UTC)
 # JSON and text a COPY row must carry through its escaping: tabs, new lines, backslashes, quotes, non-ASCII.
-AWKWARD = "Zoë\tSiân \\ \"quoted\"\nnext line"
+AWKWARD = "Zoë\tSiân \\ \"quoted\"\nnext line\r\\N \\t"
 
 
 def _award_values(badge, n: int) -> dict:
@@ -85,3 +85,26 @@ def test_outbox_emails_stored_by_copy_keep_their_content(badge_a):
     rows_insert(maker, made)
     back = {e.pk: e for e in OutboxEmail.objects.filter(pk__in=[e.pk for e in made])}
     assert [back[e.pk].content for e in made] == [{"subject": AWKWARD, "n": n} for n in range(COPY_FROM)]
+
+
+def test_random_ids_are_version_4_uuids_and_hex_as_uuid4_and_token_hex_make_them():
+    ids, texts = random_ids(500, uuids=2, hex_bytes=24)
+    made = [value for row in ids for value in row]
+    assert len(ids) == 500
+    assert all(len(row) == 2 for row in ids)
+    assert len(set(made)) == 1000
+    for value in made:
+        assert value.version == 4
+        assert value.variant == uuid.RFC_4122
+        assert uuid.UUID(str(value)) == value  # what the database gives back compares equal, and hashes alike
+        assert hash(uuid.UUID(value.hex)) == hash(value)
+    assert all(len(text) == 48 and int(text, 16) >= 0 for text in texts)
+    assert len(set(texts)) == 500
+    # Every bit but the six fixed ones varies: each shows up set and clear across 1,000 ids.
+    ones = 0
+    zeros = 0
+    for value in made:
+        ones |= value.int
+        zeros |= ~value.int
+    assert ones == (1 << 128) - 1 - (0xB << 76) - (0x4 << 60)
+    assert zeros & ((1 << 128) - 1) == (1 << 128) - 1 - (0x4 << 76) - (0x8 << 60)
