@@ -31,12 +31,12 @@ from badges.models import BadgeClass
 from issuers.context import Actor, ActorLike, acting
 from issuers.dates import moment_from_date
 from issuers.metrics import AWARDS_ISSUED
-from issuers.models import OutboxEmail, SigningKey, Tenant
+from issuers.models import AuditEntry, OutboxEmail, SigningKey, Tenant
 from issuers.outbox import email_cancel, email_new, email_queue, email_resend, emails_create
 from issuers.registry import Registry
-from issuers.rows import RowMaker, random_ids, rows_insert
+from issuers.rows import RowWrites, random_ids, row_maker
 from issuers.scoping import ScopeError, current_tenant_id, unscoped
-from issuers.services import audit_record, publication_notify, tenant_require_active
+from issuers.services import audit_entry_new, audit_record, publication_notify, tenant_require_active
 
 logger = logging.getLogger(__name__)
 
@@ -330,17 +330,25 @@ def assertion_issue(
             mail_id=mail_id,
             claim_nonce=random_hex[32:],
         ))
-    emails_create(mails)  # the award emails' outbox rows: queued, sent by the pipeline once baked
-    rows_insert(_ASSERTIONS, assertions)
-    tally.issued(assertions, tenant.zone)
     by_id = {mail.id: mail for mail in mails}
     for a in assertions:  # what callers read of a new award without another query (the API's answer: its email)
         _TENANT.set_cached_value(a, tenant)
         _BADGE_CLASS.set_cached_value(a, badge_class)
         _MAIL.set_cached_value(a, by_id.get(a.mail_id) if a.mail_id is not None else None)
-    _audit_issue(badge_class, assertions, who, bulk_job)
-    tenant_id, ids = badge_class.tenant_id, [a.id for a in assertions]
-    announcement = announcement_record("issued", tenant_id=tenant_id, assertion_ids=ids)
+    # The award emails' outbox rows (queued, sent by the pipeline once baked), the awards, their tally, the
+    # audit entry and the announcement: for a small batch on PostgreSQL one statement (issuers.rows).
+    writes = RowWrites()
+    emails_create(mails, into=writes)
+    awarded = writes.insert(_ASSERTIONS, assertions)
+    if (tallied := tally.tally_statement(tally.issued_changes(assertions, tenant.zone))) is not None:
+        writes.statement(*tallied)
+    if (entry := _audit_issue(badge_class, assertions, who, bulk_job)) is not None:
+        writes.insert(_AUDIT_ENTRIES, [entry])
+    tenant_id = badge_class.tenant_id
+    announcement = announcement_new("issued", tenant_id=tenant_id, assertion_ids=[])
+    writes.insert(_ANNOUNCEMENTS, [announcement], ids_into={"kwargs": ("assertion_ids", awarded)})
+    writes.execute()
+    ids = [a.id for a in assertions]
     # One message after the commit carries the batch's follow-up work (bake-then-email, and telling the
     # layers above); the worker fans it out. Three publishes and the announcement's delete were a third
     # of a single award's request. The rows say what is pending: if the message is lost, the sweep
@@ -405,28 +413,33 @@ def _within_limits(tenant: Tenant, checked: list[_Checked], *, lock: bool = True
     return checked[:fit], checked[fit:], refusal
 
 
-_ASSERTIONS = RowMaker(Assertion)
+_ASSERTIONS = row_maker(Assertion)
 _TENANT, _BADGE_CLASS = Assertion._meta.get_field("tenant"), Assertion._meta.get_field("badge_class")
 _MAIL = Assertion._meta.get_field("mail")
 
 
-def _audit_issue(badge_class: BadgeClass, assertions: list[Assertion], who: Actor, bulk_job: BulkJob | None) -> None:
-    """One entry for one award; one entry for a batch. A batch of a bulk job names the job, whose awards
-    point at it (``Assertion.bulk_job``): listing 1,000 ids in each chunk's entry was a third of the
-    audit table's growth per award and told nothing the awards do not. Other batches list their awards."""
+def _audit_issue(badge_class: BadgeClass, assertions: list[Assertion], who: Actor, bulk_job: BulkJob | None,
+                 ) -> AuditEntry | None:
+    """The batch's entry, unsaved: one entry for one award; one entry for a batch. A batch of a bulk job
+    names the job, whose awards point at it (``Assertion.bulk_job``): listing 1,000 ids in each chunk's
+    entry was a third of the audit table's growth per award and told nothing the awards do not. Other
+    batches list their awards."""
     if not assertions:
-        return
+        return None
     data: dict[str, Any] = {"bulk_job": str(bulk_job.public_id)} if bulk_job else {}
     if len(assertions) == 1:
-        audit_record(tenant=badge_class.tenant, action="assertion.issue", actor=who, obj=assertions[0],
-                     summary=f"{badge_class.name} awarded", data=data)
-        return
+        return audit_entry_new(tenant=badge_class.tenant, action="assertion.issue", actor=who, obj=assertions[0],
+                               summary=f"{badge_class.name} awarded", data=data)
     if bulk_job is None:
         data["assertions"] = [str(a.public_id) for a in assertions]
     else:
         data["count"] = len(assertions)
-    audit_record(tenant=badge_class.tenant, action="assertion.issue", actor=who, obj=badge_class, badge=badge_class,
-                 summary=f"{badge_class.name} awarded to {len(assertions)} learners", data=data)
+    return audit_entry_new(tenant=badge_class.tenant, action="assertion.issue", actor=who, obj=badge_class,
+                           badge=badge_class, summary=f"{badge_class.name} awarded to {len(assertions)} learners",
+                           data=data)
+
+
+_AUDIT_ENTRIES, _ANNOUNCEMENTS = row_maker(AuditEntry), row_maker(Announcement)
 
 
 def announce(event: str, *, tenant_id: int, **kwargs: Any) -> None:
@@ -442,6 +455,11 @@ def announcement_record(event: str, *, tenant_id: int, **kwargs: Any) -> Announc
     """The ``Announcement`` row of an event, written in the change's transaction; whoever publishes it
     (``announcement_publish``, here after the commit or in the worker, or the sweep) forgets it once queued."""
     return Announcement.objects.create(tenant_id=tenant_id, event=event, kwargs={"tenant_id": tenant_id, **kwargs})
+
+
+def announcement_new(event: str, *, tenant_id: int, **kwargs: Any) -> Announcement:
+    """The row ``announcement_record`` writes, unsaved, for a service that stores it with its other rows."""
+    return _ANNOUNCEMENTS.new(tenant_id=tenant_id, event=event, kwargs={"tenant_id": tenant_id, **kwargs})
 
 
 def announcement_publish(*, announcement: Announcement) -> bool:

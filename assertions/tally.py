@@ -41,13 +41,22 @@ def issue_day(issued_on: datetime, zone: ZoneInfo) -> date:
 
 def tally_add(changes: Iterable[Change]) -> None:
     """Add each change to its (badge class, day) row, creating the row the first time."""
+    statement = tally_statement(changes)
+    if statement is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(*statement)
+
+
+def tally_statement(changes: Iterable[Change]) -> tuple[str, list[Any]] | None:
+    """The one ``INSERT ... ON CONFLICT DO UPDATE`` of ``tally_add`` (None when there is nothing to add), for a
+    caller that sends it with other writes (``issuers.rows.RowWrites``)."""
     summed: dict[tuple[int, int, date], Counter[str]] = {}
     for c in changes:
         into = summed.setdefault((c.badge_class_id, c.tenant_id, c.day), Counter())
         for column in COLUMNS:
             into[column] += getattr(c, column)
     if not summed:
-        return
+        return None
     table = AwardTally._meta.db_table
     values: list[str] = []
     params: list[Any] = []
@@ -55,10 +64,8 @@ def tally_add(changes: Iterable[Change]) -> None:
         values.append("(%s, %s, %s, %s, %s, %s, %s)")
         params += [tenant_id, badge_id, day, *(counts[column] for column in COLUMNS)]
     updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} (tenant_id, badge_class_id, day, {', '.join(COLUMNS)}) "  # noqa: S608 - names are ours
-                       f"VALUES {', '.join(values)} ON CONFLICT (badge_class_id, day) DO UPDATE SET {updates}",
-                       params)
+    return (f"INSERT INTO {table} (tenant_id, badge_class_id, day, {', '.join(COLUMNS)}) "  # noqa: S608 - names are ours
+            f"VALUES {', '.join(values)} ON CONFLICT (badge_class_id, day) DO UPDATE SET {updates}", params)
 
 
 def delay_bucket(issued_on: datetime, claimed_at: datetime) -> int | None:
@@ -82,6 +89,10 @@ def _delay_add(award: Assertion, zone: ZoneInfo, n: int) -> None:
 
 
 def issued(awards: Iterable[Assertion], zone: ZoneInfo) -> None:
+    tally_add(issued_changes(awards, zone))
+
+
+def issued_changes(awards: Iterable[Assertion], zone: ZoneInfo) -> list[Change]:
     """A batch's awards counted per (badge class, day) first: a cohort's share one issue moment, so its day
     is worked out once, not per award (a twentieth of recording a cohort's CPU went on this)."""
     days: dict[datetime, date] = {}
@@ -91,7 +102,7 @@ def issued(awards: Iterable[Assertion], zone: ZoneInfo) -> None:
         if day is None:
             day = days[a.issued_on] = issue_day(a.issued_on, zone)
         counts[(a.tenant_id, a.badge_class_id, day)] += 1
-    tally_add(Change(tenant_id, badge_id, day, issued=n) for (tenant_id, badge_id, day), n in counts.items())
+    return [Change(tenant_id, badge_id, day, issued=n) for (tenant_id, badge_id, day), n in counts.items()]
 
 
 def claimed(award: Assertion, zone: ZoneInfo) -> None:

@@ -45,7 +45,7 @@ from django.utils import timezone
 from issuers.metrics import emails_counted
 from issuers.models import LinkEmail, OutboxEmail, Tenant
 from issuers.registry import Registry
-from issuers.rows import RowMaker, rows_insert
+from issuers.rows import RowWrites, row_maker, rows_insert
 from issuers.scoping import tenant_scope
 from issuers.selectors import hash_secret
 
@@ -141,13 +141,17 @@ def email_new(*, kind: str, to: str, tenant: Tenant | None = None, message: Emai
                        created_at=now, updated_at=now, **({"id": pk} if pk is not None else {}))
 
 
-_EMAILS = RowMaker(OutboxEmail)
+_EMAILS = row_maker(OutboxEmail)
 
 
-def emails_create(emails: list[OutboxEmail]) -> None:
+def emails_create(emails: list[OutboxEmail], *, into: RowWrites | None = None) -> None:
     """Insert new rows (from ``email_new``); a cohort's award emails go in one COPY, part of its recording
-    budget. The ids are the rows' own UUIDs."""
-    rows_insert(_EMAILS, emails)
+    budget. The ids are the rows' own UUIDs. With ``into`` they are stored with the caller's other rows,
+    when it executes them (a single award's five rows in one statement)."""
+    if into is not None:
+        into.insert(_EMAILS, emails)
+    else:
+        rows_insert(_EMAILS, emails)
 
 
 def email_queue(*, kind: str, to: str, tenant: Tenant | None = None, message: EmailMessage | None = None,

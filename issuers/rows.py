@@ -10,10 +10,16 @@ compares the two).
 ``rows_insert`` stores them: on PostgreSQL a large batch goes through one ``COPY`` with the primary
 keys taken from the table's sequence beforehand (several times faster than the multi-row ``INSERT``
 of ``bulk_create``, and nothing is read back); otherwise ``bulk_create``.
+``RowWrites`` stores the new rows of several tables, and other writes, together: on PostgreSQL, when
+each table has fewer than ``COPY_FROM`` new rows, as *one* statement of data-modifying ``WITH`` parts
+(a single award's five INSERTs were five round trips and four trips through the ORM's insert compiler),
+each value converted by its field as ``bulk_create`` converts it; otherwise each part on its own
+(``rows_insert``). ``tests/issuers/test_rows.py`` compares the two.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import operator
@@ -21,6 +27,7 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
@@ -57,6 +64,18 @@ class RowMaker(Generic[M]):
         self._static = {name: default for name, default, call in self._defaults if not call}
         self._calls = [(name, default) for name, default, call in self._defaults if call]
         self._direct: bool | None = None  # decided at the first row, once every app's receivers are connected
+        pk = model._meta.pk
+        assert pk is not None  # every concrete model has one
+        self.pk_attname, self.pk_column = pk.attname, str(pk.column)
+        # A key the database gives (a sequence), not one made here (a UUID default)
+        self.pk_generated = pk.attname not in {name for name, default in self._calls}
+
+    def insert_fields(self, objs: Sequence[M]) -> tuple[list[models.Field[Any, Any]], bool]:
+        """The fields an ``INSERT`` of these new instances writes, as ``bulk_create`` chooses them (the
+        primary key left to the database when none of them has one), and whether it is left out."""
+        if self.pk_generated and all(getattr(obj, self.pk_attname) is None for obj in objs):
+            return [f for f in self.fields if f.attname != self.pk_attname], True
+        return self.fields, False
 
     def _can_write_directly(self) -> bool:
         model = self.model
@@ -81,6 +100,12 @@ class RowMaker(Generic[M]):
         state["_state"] = ModelState()
         obj.__dict__.update(state)
         return obj
+
+
+@functools.cache
+def row_maker(model: type[M]) -> RowMaker[M]:
+    """The process's one ``RowMaker`` of a model, for modules that write its rows together."""
+    return RowMaker(model)
 
 
 def rows_insert(maker: RowMaker[M], objs: Sequence[M]) -> None:
@@ -200,6 +225,130 @@ def random_ids(count: int, *, uuids: int, hex_bytes: int) -> tuple[list[list[uui
         ids.append(row)
         texts.append(data[start + 16 * uuids:start + width].hex())
     return ids, texts
+
+
+@dataclass(slots=True)
+class _Insert:
+    maker: RowMaker[Any]
+    objs: Sequence[models.Model]
+    ids_into: dict[str, tuple[str, int]]  # JSON column -> (key, number of the insert part whose keys it lists)
+
+
+@dataclass(slots=True)
+class _Statement:
+    sql: str
+    params: list[Any] = field(default_factory=list)
+
+
+class RowWrites:
+    """Writes made together, in the order added: new instances (``insert``) and statements that return
+    nothing (``statement``). ``execute()`` stores them; then each instance has its primary key and counts
+    as saved. A JSON column can list the primary keys of an earlier part's rows (``ids_into``), which
+    the server assigns as it stores them: an announcement names the awards written beside it."""
+
+    def __init__(self) -> None:
+        self._parts: list[_Insert | _Statement] = []
+
+    def insert(self, maker: RowMaker[M], objs: Sequence[M], *, ids_into: dict[str, tuple[str, int]] | None = None,
+               ) -> int:
+        """Queue new instances (from ``maker.new``); returns the part's number, for a later ``ids_into``.
+        ``ids_into`` maps a JSON column to (key, part): that key of each row's object (a dict) becomes the
+        list of the primary keys of that part's rows, in their order."""
+        for column, (_, source) in (ids_into or {}).items():
+            assert isinstance(self._parts[source], _Insert), column
+        self._parts.append(_Insert(maker, objs, ids_into or {}))
+        return len(self._parts) - 1
+
+    def statement(self, sql: str, params: list[Any]) -> None:
+        """Queue an ``INSERT``, ``UPDATE`` or ``DELETE`` that returns nothing (a tally's upsert, say)."""
+        self._parts.append(_Statement(sql, params))
+
+    def execute(self) -> None:
+        inserts = [part for part in self._parts if isinstance(part, _Insert)]
+        if connection.vendor == "postgresql" and all(len(part.objs) < COPY_FROM for part in inserts):
+            self._execute_together()
+            return
+        for part in self._parts:
+            if isinstance(part, _Statement):
+                with connection.cursor() as cursor:
+                    cursor.execute(part.sql, part.params)
+                continue
+            self._fill_ids(part)
+            if part.objs:
+                rows_insert(part.maker, part.objs)
+
+    def _fill_ids(self, part: _Insert) -> None:
+        for column, (key, source) in part.ids_into.items():
+            ids = [obj.pk for obj in self._insert(source).objs]
+            for obj in part.objs:
+                getattr(obj, column)[key] = ids
+
+    def _insert(self, number: int) -> _Insert:
+        part = self._parts[number]
+        assert isinstance(part, _Insert)
+        return part
+
+    def _execute_together(self) -> None:
+        """One statement: ``WITH w0 AS (INSERT ...), w1 AS (INSERT ... RETURNING id), ... SELECT`` the keys
+        the server gave. Every part of a ``WITH`` runs exactly once, whether or not the query reads it.
+        Only our models' table and column names are formatted in; every value is a parameter."""
+        quote = connection.ops.quote_name
+        parts: list[str] = []
+        params: list[Any] = []
+        returning: list[_Insert] = []
+        for number, part in enumerate(self._parts):
+            if isinstance(part, _Statement):
+                parts.append(f"w{number} AS ({part.sql})")
+                params += part.params
+            elif part.objs:
+                sql, generated = self._insert_sql(part, params)
+                parts.append(f"w{number} AS ({sql})")
+                if generated:
+                    returning.append(part)
+        # array_agg over a part reads its rows in the order its INSERT returned them: the order of its
+        # VALUES, which bulk_create relies on too to give each instance its key.
+        selects = ", ".join(f"(SELECT array_agg({quote(part.maker.pk_column)}) "  # noqa: S608 - our names
+                            f"FROM w{self._parts.index(part)})" for part in returning) or "1"
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {', '.join(parts)} SELECT {selects}", params)  # noqa: S608 - our names
+            keys = cursor.fetchone()
+        for part, ids in zip(returning, keys, strict=False):
+            for obj, value in zip(part.objs, ids, strict=True):
+                setattr(obj, part.maker.pk_attname, value)
+        alias = connection.alias
+        for part in self._parts:
+            if isinstance(part, _Insert):
+                self._fill_ids(part)
+                for obj in part.objs:
+                    obj._state.adding, obj._state.db = False, alias
+
+    def _insert_sql(self, part: _Insert, params: list[Any]) -> tuple[str, bool]:
+        """The part's ``INSERT`` (its values added to ``params``), and whether it returns the keys it got."""
+        quote = connection.ops.quote_name
+        fields, generated = part.maker.insert_fields(part.objs)
+        placeholders = []
+        for f in fields:
+            into = part.ids_into.get(f.attname)
+            if into is None:
+                placeholders.append("%s")
+            elif self._insert(into[1]).objs:
+                key_column = quote(self._insert(into[1]).maker.pk_column)
+                placeholders.append(f"jsonb_set(%s, %s, (SELECT jsonb_agg({key_column}) FROM w{into[1]}))")  # noqa: S608
+            else:
+                placeholders.append("jsonb_set(%s, %s, '[]'::jsonb)")
+        # Each value converted by its field, as bulk_create converts it (a JSON value to Jsonb, ...).
+        prepare = [(f.attname, f.get_db_prep_save, part.ids_into.get(f.attname)) for f in fields]
+        for obj in part.objs:
+            values = obj.__dict__
+            for attname, prep, into in prepare:
+                params.append(prep(values[attname], connection))
+                if into is not None:
+                    params.append([into[0]])  # the path of the key jsonb_set replaces
+        row = f"({', '.join(placeholders)})"
+        columns = ", ".join(quote(str(f.column)) for f in fields)
+        rows = ", ".join([row] * len(part.objs))
+        sql = f"INSERT INTO {quote(part.maker.model._meta.db_table)} ({columns}) VALUES {rows}"  # noqa: S608
+        return (f"{sql} RETURNING {quote(part.maker.pk_column)}" if generated else sql), generated
 
 
 def _json_text(encoder: type[json.JSONEncoder] | None) -> Callable[[Any], str]:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts import selectors as account_selectors
 from accounts.services import user_create_verified
 from issuers import audit, keys
-from issuers.context import ActorLike, acting
+from issuers.context import Actor, ActorLike, acting
 from issuers.keycache import api_keys_changed
 from issuers.models import (
     ApiKey,
@@ -37,6 +37,7 @@ from issuers.models import (
 )
 from issuers.outbox import email_cancel, link_email_queue, link_email_resend, link_token_new
 from issuers.registry import Registry
+from issuers.rows import row_maker
 from issuers.scoping import current_tenant_id, tenant_scope
 from issuers.selectors import API_KEY_PREFIX, hash_secret
 
@@ -78,22 +79,50 @@ def audit_record(
     ``obj`` by ``label``, else its ``audit_label`` or ``name``; an award (``obj`` with a
     ``recipient_identity``) names its learner masked and its badge class, as ``learner`` and ``badge``
     would (``issuers.audit`` turns the entry into a sentence)."""
+    who, values = _audit_values(action=action, actor=actor, actor_label=actor_label, obj=obj, label=label,
+                                learner=learner, badge=badge, summary=summary, data=data)
+    return AuditEntry.objects.create(tenant=tenant, actor=who.user, **values)
+
+
+def audit_entry_new(
+    *,
+    tenant: Tenant,
+    action: str,
+    actor: ActorLike = None,
+    actor_label: str = "",
+    obj: Any = None,
+    label: str = "",
+    learner: str = "",
+    badge: Any = None,
+    summary: str = "",
+    data: dict | None = None,
+) -> AuditEntry:
+    """The entry ``audit_record`` writes, unsaved, for a service that stores it with its other rows
+    (``issuers.rows.RowWrites``: an award's five rows in one statement) once it has checked the tenant."""
+    who, values = _audit_values(action=action, actor=actor, actor_label=actor_label, obj=obj, label=label,
+                                learner=learner, badge=badge, summary=summary, data=data)
+    return _AUDIT_ENTRIES.new(tenant_id=tenant.pk, actor_id=who.user.pk if who.user is not None else None, **values)
+
+
+def _audit_values(*, action: str, actor: ActorLike, actor_label: str, obj: Any, label: str, learner: str, badge: Any,
+                  summary: str, data: dict | None) -> tuple[Actor, dict[str, Any]]:
     who = acting(actor)
     learner = learner or str(getattr(obj, "recipient_identity", "") or "")
     badge = badge if badge is not None else getattr(obj, "badge_class", None)
-    return AuditEntry.objects.create(
-        tenant=tenant,
-        actor=who.user,
-        actor_label=actor_label or who.label,
-        action=action,
-        object_type=type(obj).__name__ if obj is not None else "",
-        object_id=str(getattr(obj, "public_id", getattr(obj, "pk", ""))) if obj is not None else "",
-        object_label=(label or _audit_label(obj))[:200],
-        learner=audit.mask(learner)[:200],
-        badge=getattr(badge, "public_id", None),
-        summary=summary[:300],
-        data=data or {},
-    )
+    return who, {
+        "actor_label": actor_label or who.label,
+        "action": action,
+        "object_type": type(obj).__name__ if obj is not None else "",
+        "object_id": str(getattr(obj, "public_id", getattr(obj, "pk", ""))) if obj is not None else "",
+        "object_label": (label or _audit_label(obj))[:200],
+        "learner": audit.mask(learner)[:200],
+        "badge": getattr(badge, "public_id", None),
+        "summary": summary[:300],
+        "data": data or {},
+    }
+
+
+_AUDIT_ENTRIES = row_maker(AuditEntry)
 
 
 def _audit_label(obj: Any) -> str:

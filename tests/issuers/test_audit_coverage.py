@@ -46,6 +46,7 @@ NOT_STAFF_CHANGES: dict[str, str] = {
     # issuers
     "issuers.services.publication_notify": "tells the public-document cache; writes no college data",
     "issuers.services.audit_record": "writes the audit entry itself",
+    "issuers.services.audit_entry_new": "builds the audit entry its caller writes with the change",
     "issuers.services.tenant_require_active": READS,
     "issuers.services.invitation_url": READS,
     "issuers.services.invitation_by_token": READS,
@@ -58,6 +59,7 @@ NOT_STAFF_CHANGES: dict[str, str] = {
     "assertions.services.badge_class_require_awardable": READS,
     "assertions.services.holders": READS,
     "assertions.services.announce": SYSTEM,
+    "assertions.services.announcement_new": SYSTEM,
     "assertions.services.announcement_publish": SYSTEM,
     "assertions.services.announcement_record": SYSTEM,
     "assertions.services.announcement_forget": SYSTEM,

@@ -1,6 +1,7 @@
 """The batch paths' fast ways of making and storing rows give what the plain ways give: an award or an
-outbox email built by ``RowMaker.new`` is the instance ``Model(**kwargs)`` builds, and rows stored by
-``COPY`` (100 or more) read back as those stored by ``bulk_create`` (fewer)."""
+outbox email built by ``RowMaker.new`` is the instance ``Model(**kwargs)`` builds, rows stored by
+``COPY`` (100 or more) read back as those stored by ``bulk_create`` (fewer), and rows of several tables
+written together in one statement (``RowWrites``) read back as the ORM stores the same instances."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 from django.db.models.signals import post_init
+from django.test.utils import CaptureQueriesContext
 
-from assertions.models import Assertion
-from issuers.models import OutboxEmail
-from issuers.rows import COPY_FROM, RowMaker, random_ids, rows_insert
-from issuers.scoping import tenant_scope
+from assertions import tally
+from assertions.models import Announcement, Assertion, AwardTally
+from issuers.models import AuditEntry, OutboxEmail
+from issuers.outbox import email_new
+from issuers.rows import COPY_FROM, RowMaker, RowWrites, random_ids, row_maker, rows_insert
+from issuers.scoping import tenant_scope, unscoped
+from issuers.services import audit_entry_new
 
 WHEN = datetime(2026, 9, 1, 8, 30, tzinfo=UTC)
 # JSON and text a COPY row must carry through its escaping: tabs, new lines, backslashes, quotes, non-ASCII.
@@ -108,3 +114,73 @@ def test_random_ids_are_version_4_uuids_and_hex_as_uuid4_and_token_hex_make_them
         zeros |= ~value.int
     assert ones == (1 << 128) - 1 - (0xB << 76) - (0x4 << 60)
     assert zeros & ((1 << 128) - 1) == (1 << 128) - 1 - (0x4 << 76) - (0x8 << 60)
+
+
+def _orm_copy(obj, **changes):
+    """The instance as the ORM stores it: a copy with no primary key (a new one for a UUID key), saved."""
+    copy = type(obj)(**{k: v for k, v in _fields(obj).items() if k != obj._meta.pk.attname})
+    for name, value in changes.items():
+        setattr(copy, name, value)
+    if isinstance(copy.pk, uuid.UUID) or obj._meta.pk.has_default():
+        copy.pk = obj._meta.pk.get_default()
+    copy.save(force_insert=True)
+    return copy
+
+
+def _row(obj, *leave_out: str) -> dict:
+    model = type(obj)
+    with unscoped("comparing rows the test wrote"):
+        row = model._default_manager.filter(pk=obj.pk).values().get()
+    return {k: v for k, v in row.items() if k not in {model._meta.pk.attname, *leave_out}}
+
+
+def test_rows_written_together_read_back_as_the_orm_stores_them(badge_a, alice):
+    """Three emails, three awards pointing at them, a tally upsert, an audit entry and an announcement that
+    lists the awards' keys: one statement on PostgreSQL (each part on its own elsewhere). Each row reads
+    back as the ORM stores the same instance, field by field, and each instance has the key it was given."""
+    tenant = badge_a.tenant
+    with tenant_scope(tenant):
+        emails = [email_new(kind="award", to=f"l{n}@example.org", tenant=tenant) for n in range(3)]
+        awards = [row_maker(Assertion).new(**_award_values(badge_a, n) | {"mail_id": emails[n].pk}) for n in range(3)]
+        entry = audit_entry_new(tenant=tenant, action="assertion.issue", actor=alice, obj=badge_a, badge=badge_a,
+                                summary=AWKWARD, data={"assertions": [str(a.public_id) for a in awards]})
+        announcement = row_maker(Announcement).new(tenant_id=tenant.pk, event="issued",
+                                                   kwargs={"tenant_id": tenant.pk, "assertion_ids": []})
+        writes = RowWrites()
+        writes.insert(row_maker(OutboxEmail), emails)
+        awarded = writes.insert(row_maker(Assertion), awards)
+        writes.statement(*tally.tally_statement(tally.issued_changes(awards, tenant.zone)))
+        writes.insert(row_maker(AuditEntry), [entry])
+        writes.insert(row_maker(Announcement), [announcement], ids_into={"kwargs": ("assertion_ids", awarded)})
+        with CaptureQueriesContext(connection) as queries:
+            writes.execute()
+        if connection.vendor == "postgresql":
+            assert len(queries) == 1
+        assert [a.pk for a in awards] == sorted(a.pk for a in awards) and None not in [a.pk for a in awards]
+        assert announcement.kwargs == {"tenant_id": tenant.pk, "assertion_ids": [a.pk for a in awards]}
+        assert all(not obj._state.adding for obj in [*emails, *awards, entry, announcement])
+        assert AwardTally.objects.get(badge_class=badge_a).issued == 3
+        for email in emails:
+            assert _row(email) == _row(_orm_copy(email))
+        for award in awards:
+            by_orm = _orm_copy(award, public_id=uuid.uuid4())
+            # auto_now fields: the ORM dates its copy as it saves it; together, the row keeps the batch's moment
+            assert _row(award, "public_id", "created_at", "updated_at") == _row(
+                by_orm, "public_id", "created_at", "updated_at")
+            assert _row(award)["created_at"] == award.created_at == WHEN
+            assert Assertion.objects.get(pk=award.pk).public_id == award.public_id
+        assert _row(entry) == _row(_orm_copy(entry))
+        assert _row(announcement) == _row(_orm_copy(announcement))
+        assert Announcement.objects.get(pk=announcement.pk).kwargs["assertion_ids"] == [a.pk for a in awards]
+
+
+def test_an_announcement_of_no_rows_lists_none(badge_a):
+    with tenant_scope(badge_a.tenant):
+        announcement = row_maker(Announcement).new(tenant_id=badge_a.tenant_id, event="issued",
+                                                   kwargs={"tenant_id": badge_a.tenant_id, "assertion_ids": []})
+        writes = RowWrites()
+        awarded = writes.insert(row_maker(Assertion), [])
+        writes.insert(row_maker(Announcement), [announcement], ids_into={"kwargs": ("assertion_ids", awarded)})
+        writes.execute()
+        assert Announcement.objects.get(pk=announcement.pk).kwargs == {"tenant_id": badge_a.tenant_id,
+                                                                       "assertion_ids": []}
