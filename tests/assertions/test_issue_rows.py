@@ -35,10 +35,13 @@ def test_a_batch_writes_its_awards_emails_tally_audit_entry_and_announcement(siz
             assert {k: v for k, v in back.__dict__.items() if k != "_state"} == {
                 k: v for k, v in award.__dict__.items() if k not in {"_state", "_prefetched_objects_cache"}
             } | {"baked_image": back.baked_image}, n
-            assert back.recipient_name == f"{NAME} {n}" and back.narrative == NAME
+            assert back.recipient_name == f"{NAME} {n}"
+            assert back.narrative == NAME
             assert back.evidence == [{"id": f"https://portfolio.example/{n}", "narrative": NAME}]
-            assert back.issued_on == issued_on and back.bake_status == Assertion.BakeStatus.PENDING
-            assert back.tenant_id == tenant_a.pk and back.issued_by_id == alice.pk
+            assert back.issued_on == issued_on
+            assert back.bake_status == Assertion.BakeStatus.PENDING
+            assert back.tenant_id == tenant_a.pk
+            assert back.issued_by_id == alice.pk
             mail = OutboxEmail.objects.get(pk=back.mail_id)
             assert (mail.tenant_id, mail.kind, mail.to, mail.status, mail.content, mail.attempts) == (
                 tenant_a.pk, Assertion.EMAIL_KIND, award.recipient_identity, OutboxEmail.Status.QUEUED, {}, 0)

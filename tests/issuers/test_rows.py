@@ -156,7 +156,8 @@ def test_rows_written_together_read_back_as_the_orm_stores_them(badge_a, alice):
             writes.execute()
         if connection.vendor == "postgresql":
             assert len(queries) == 1
-        assert [a.pk for a in awards] == sorted(a.pk for a in awards) and None not in [a.pk for a in awards]
+        assert [a.pk for a in awards] == sorted(a.pk for a in awards)
+        assert None not in [a.pk for a in awards]
         assert announcement.kwargs == {"tenant_id": tenant.pk, "assertion_ids": [a.pk for a in awards]}
         assert all(not obj._state.adding for obj in [*emails, *awards, entry, announcement])
         assert AwardTally.objects.get(badge_class=badge_a).issued == 3
