@@ -88,11 +88,15 @@ def test_a_single_award_through_the_api_makes_a_fixed_set_of_statements(client, 
     assert response.status_code == 201, response.content
     sql = [q["sql"] for q in queries.captured_queries
            if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]  # the test's own transaction
+    writes = ["issuers_outboxemail", "assertions_assertion", "assertions_awardtally", "issuers_auditentry",
+              "assertions_announcement"]
+    if connection.vendor != "postgresql":  # SQLite (make run's embedded default): one INSERT each
+        assert [_statement(s) for s in sql] == [
+            "SELECT badges_badgeclass", "SELECT assertions_assertion", *[f"INSERT {table}" for table in writes]], sql
+        return
     assert [_statement(s) for s in sql] == [
         "SELECT badges_badgeclass", "SELECT assertions_assertion", "WITH issuers_outboxemail"], sql
-    assert re.findall(r'INSERT INTO "?(\w+)', sql[2]) == [
-        "issuers_outboxemail", "assertions_assertion", "assertions_awardtally", "issuers_auditentry",
-        "assertions_announcement"]
+    assert re.findall(r'INSERT INTO "?(\w+)', sql[2]) == writes
 
 
 def _statement(sql: str) -> str:
