@@ -330,7 +330,10 @@ def pages(world: World) -> dict[str, tuple[str, str]]:
         "staff dashboard, badge search": ("tutor", f"/t/{slug}/?q=skill+1"),
         "biggest badge's page": ("tutor", f"/t/{slug}/badges/{big.public_id}/"),
         "its awards searched by email": ("tutor", f"/t/{slug}/badges/{big.public_id}/?q=learner77%40learners.example"),
+        # "Learner 77" matches 11 of its awards at 10,000 and 1,011 from 100,000 on (the page shows 50);
+        # "Learner 1" matches more than 50 at every size, so the page shows as many rows at each.
         "its awards searched by name": ("tutor", f"/t/{slug}/badges/{big.public_id}/?q=Learner+77"),
+        "  the same, 50+ matches at each size": ("tutor", f"/t/{slug}/badges/{big.public_id}/?q=Learner+1"),
         "an award's page": ("tutor", f"/t/{slug}/awards/{one.public_id}/"),
         "outcomes page": ("tutor", f"/t/{slug}/outcomes/"),
         "outcomes CSV export": ("tutor", f"/t/{slug}/outcomes/?format=csv"),

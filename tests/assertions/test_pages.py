@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -421,3 +422,25 @@ def test_a_badge_search_reads_its_matches_from_the_badge_pattern_indexes(tenant_
     assert "_prefix" in plan, plan
     assert "Sort" in plan, plan
     assert "assertion_badge_newest" not in plan, plan
+
+
+def test_a_badge_search_with_many_matches_walks_the_newest_awards_and_still_lists_the_newest(
+        tenant_a, badge_a, monkeypatch):
+    """Past SEARCH_SORTED_MAX matches, reading every match to sort it grows with the data; the badge's newest
+    awards hold 50 matches within a few hundred, so that index is walked instead. Either way, newest first."""
+    from django.db import connection
+
+    from assertions import selectors
+
+    with tenant_scope(tenant_a), connection.cursor() as cursor:
+        made = [issue_one(badge_class=badge_a, recipient_identity=f"lee{n}@example.org", recipient_name=f"Lee {n}",
+                          issued_on=timezone.now() - timedelta(days=n)) for n in range(4)]
+        issue_one(badge_class=badge_a, recipient_identity="sam@example.org", recipient_name="Sam")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        few = selectors.badge_awards(badge_a, search="lee", limit=3)
+        assert "Sort" in few.explain()
+        assert [a.pk for a in few] == [a.pk for a in made[:3]]
+        monkeypatch.setattr(selectors, "SEARCH_SORTED_MAX", 3)
+        many = selectors.badge_awards(badge_a, search="lee", limit=3)
+        assert "assertion_badge_newest" in many.explain()
+        assert [a.pk for a in many] == [a.pk for a in made[:3]]
