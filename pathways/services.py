@@ -334,7 +334,8 @@ AMONG_OWNERS_MAX = 20_000
 def _candidates(pathway: Pathway, badge_ids: list[int], since: datetime | None,
                 among: set[str] | None = None) -> list[str]:
     """Learners who may complete the pathway (see ``pathway_retro_award``); ``among``: only these."""
-    awards = Assertion.objects.filter(badge_class_id__in=badge_ids, revoked=False)
+    # Unordered: the awards' default order (newest first) made PostgreSQL sort what a set needs no order for.
+    awards = Assertion.objects.filter(badge_class_id__in=badge_ids, revoked=False).order_by()
     if since is not None:
         recent = set(awards.filter(created_at__gte=since).values_list("recipient_identity", flat=True))
         among = recent if among is None else among & recent
