@@ -6,6 +6,7 @@ from __future__ import annotations
 from assertions.services import Recipient, assertion_issue
 from issuers.api import KeysetPagination
 from issuers.scoping import tenant_scope
+from tests.support import postgresql_only
 
 
 def _cohort(tenant, badge, n):
@@ -73,6 +74,7 @@ def test_page_numbers_stop_at_the_offset_limit_with_a_pointer_to_the_cursor(api_
     assert "next" in str(response.json())
 
 
+@postgresql_only("reads its query plan")
 def test_the_list_reads_newest_first_from_the_issue_index(tenant_a, badge_a):
     """EXPLAIN of the list's query: the (tenant, issued_on, id) index serves order and limit, no sort."""
     from django.db import connection

@@ -16,7 +16,7 @@ from assertions.services import AlreadyHolds, Recipient, assertion_issue, assert
 from badges.services import badge_class_create
 from issuers.scoping import tenant_scope
 from issuers.services import api_key_create
-from tests.support import issue_one, png_bytes
+from tests.support import issue_one, png_bytes, postgresql_only
 
 HOLDER = "holder@example.org"
 
@@ -122,6 +122,7 @@ def test_the_bulk_api_awards_holders_again_only_with_allow_duplicate(client, ten
     assert (allowed["good"], allowed["problems"]) == (2, [])
 
 
+@postgresql_only("reads its query plan")
 def test_the_duplicate_check_reads_an_address_index(tenant_a, badge_a):
     """EXPLAIN of the issuing service's duplicate check (the learners of a batch who already hold the badge)
     once migration 0017 dropped (badge class, address), which PostgreSQL did not choose at 100,000 awards

@@ -20,7 +20,7 @@ from badges.models import BadgeClass
 from badges.services import badge_class_create
 from issuers.models import OutboxEmail
 from issuers.scoping import tenant_scope
-from tests.support import issue_one, png_bytes
+from tests.support import issue_one, png_bytes, postgresql_only
 
 E = Assertion.EmailStatus
 M = OutboxEmail.Status
@@ -409,7 +409,7 @@ def test_the_badge_page_says_how_long_an_award_stays_valid(client, alice, tenant
     assert b"valid for 3 years" in page.content
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's plan (EXPLAIN) of the search")
+@postgresql_only("reads its query plan")
 def test_a_badge_search_reads_its_matches_from_the_badge_pattern_indexes(tenant_a, badge_a):
     """EXPLAIN of the search: a badge pattern index finds the matches, which are then sorted, not a walk of
     the badge's newest awards filtered until 50 match (at 1,000,000 awards: 1 ms against 0.4 s)."""

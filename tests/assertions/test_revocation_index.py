@@ -10,8 +10,10 @@ from assertions.documents import revocation_list_document
 from assertions.models import Assertion
 from assertions.services import Recipient, assertion_issue, assertion_revoke
 from issuers.scoping import tenant_scope
+from tests.support import postgresql_only
 
 
+@postgresql_only("reads its query plan")
 def test_the_revocation_list_reads_only_revoked_awards_through_the_partial_index(tenant_a, badge_a, alice):
     with tenant_scope(tenant_a):
         awards = assertion_issue(badge_class=badge_a, notify=False, actor=alice,

@@ -24,7 +24,7 @@ from issuers.dates import shown_day
 from issuers.models import OutboxEmail
 from issuers.outbox import ACCOUNT
 from issuers.scoping import tenant_scope
-from tests.support import PASSWORD, emails_sent
+from tests.support import PASSWORD, emails_sent, postgresql_only
 from tests.support.learners import LEARNER, award
 from verification.baked import read_baked
 from verification.verifier import verify
@@ -238,6 +238,7 @@ def test_one_reminder_run_sends_every_due_reminder_batch_after_batch(learner, ba
     assert len(mail.outbox) == 5
 
 
+@postgresql_only("reads its query plan")
 def test_the_reminder_beat_reads_only_expiring_awards_and_looks_each_reminder_up(db):
     """EXPLAIN of the beat's query: the partial index of expiring awards and an anti-join on the
     reminders' unique index, never a scan of every award nor a NOT IN list of every reminder."""

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -205,3 +206,11 @@ def emails_sent(capture_on_commit_callbacks) -> Iterator[None]:
     goes through the outbox, which queues its send on commit, and a test's transaction never commits."""
     with eager_tasks(), capture_on_commit_callbacks(execute=True):
         yield
+
+
+def postgresql_only(why: str) -> pytest.MarkDecorator:
+    """For a test of what only PostgreSQL has (a query plan, an index's state): skipped on SQLite, the
+    embedded default of ``make test``, saying why. CI runs PostgreSQL, where any skip fails the run."""
+    from django.db import connection
+
+    return pytest.mark.skipif(connection.vendor != "postgresql", reason=f"PostgreSQL only: {why}")
