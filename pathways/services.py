@@ -74,13 +74,8 @@ def _enqueue(task: Any, **kwargs: Any) -> None:
 def learner(identity: str) -> tuple[str, set[str], str]:
     """``(key, identities, send_to)``: a learner with an account is every verified address of it, and
     their capstone goes to their primary address; otherwise the one address is the learner."""
-    identity = identity.lower()
-    owner = EmailAddress.objects.filter(email__iexact=identity, verified=True).values_list("user_id", flat=True).first()
-    if owner is None:
-        return f"email:{identity}", {identity}, identity
-    addresses = list(EmailAddress.objects.filter(user_id=owner, verified=True).values_list("email", "primary"))
-    primary = next((e for e, p in addresses if p), identity)
-    return f"user:{owner}", {e.lower() for e, _ in addresses}, primary.lower()
+    found = _learners([identity])[identity.lower()]
+    return found.key, set(found.identities), found.send_to
 
 
 def badge_version_ids(badge_ids: Iterable[int]) -> set[str]:
